@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_GROUP "daemon"
+#define CONFIG_MAX_SIZE (64 * 1024)
+
+void biogated_config_init(BiogatedConfig *config) {
+        *config = (BiogatedConfig) { .idle_exit_seconds = BIOGATED_DEFAULT_IDLE_EXIT_SECONDS };
+}
+
+void biogated_config_clear(BiogatedConfig *config) {
+        g_clear_pointer(&config->device, g_free);
+}
+
+static gboolean read_config_file(const char *path, char **ret_contents, gboolean *ret_missing, GError **error) {
+        g_autoptr(GIOChannel) channel = NULL;
+        g_autofree char *contents = NULL;
+        struct stat st;
+        gsize len = 0;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT) {
+                        *ret_missing = TRUE;
+                        return TRUE;
+                }
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path, g_strerror(errno));
+                return FALSE;
+        }
+        channel = g_io_channel_unix_new(fd);
+        g_io_channel_set_close_on_unref(channel, TRUE);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_SIZE) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                            "%s: not a regular file of at most %d bytes", path, CONFIG_MAX_SIZE);
+                return FALSE;
+        }
+        /* Only root may be able to change how the daemon behaves. */
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM, "%s: not owned by root", path);
+                return FALSE;
+        }
+        if ((st.st_mode & 0022) != 0) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM, "%s: writable by group or others", path);
+                return FALSE;
+        }
+        if (g_io_channel_set_encoding(channel, NULL, error) != G_IO_STATUS_NORMAL ||
+            g_io_channel_read_to_end(channel, &contents, &len, error) != G_IO_STATUS_NORMAL) {
+                g_prefix_error(error, "%s: ", path);
+                return FALSE;
+        }
+        if (memchr(contents, '\0', len) || !g_utf8_validate(contents, (gssize) len, NULL)) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not UTF-8 text", path);
+                return FALSE;
+        }
+        *ret_missing = FALSE;
+        *ret_contents = g_steal_pointer(&contents);
+        return TRUE;
+}
+
+gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError **error) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *contents = NULL;
+        g_auto(GStrv) groups = NULL, keys = NULL;
+        gboolean missing = FALSE;
+
+        if (!read_config_file(path, &contents, &missing, error))
+                return FALSE;
+        if (missing)
+                return TRUE;
+        if (!g_key_file_load_from_data(kf, contents, (gsize) -1, G_KEY_FILE_NONE, error)) {
+                g_prefix_error(error, "%s: ", path);
+                return FALSE;
+        }
+        groups = g_key_file_get_groups(kf, NULL);
+        for (char **g = groups; *g; g++)
+                if (!g_str_equal(*g, CONFIG_GROUP)) {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                                    "%s: unknown section [%s]", path, *g);
+                        return FALSE;
+                }
+        if (!g_key_file_has_group(kf, CONFIG_GROUP))
+                return TRUE;
+
+        keys = g_key_file_get_keys(kf, CONFIG_GROUP, NULL, error);
+        if (!keys)
+                return FALSE;
+        for (char **k = keys; *k; k++) {
+                g_autofree char *value = g_key_file_get_value(kf, CONFIG_GROUP, *k, NULL);
+                g_strstrip(value);
+
+                if (g_str_equal(*k, "device")) {
+                        g_free(config->device);
+                        config->device = *value ? g_strdup(value) : NULL;
+                } else if (g_str_equal(*k, "idle_exit_seconds")) {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(value, 10, 0, BIOGATED_MAX_IDLE_EXIT_SECONDS, &v, NULL)) {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: idle_exit_seconds=%s is not a number from 0 to %u",
+                                            path, value, BIOGATED_MAX_IDLE_EXIT_SECONDS);
+                                return FALSE;
+                        }
+                        config->idle_exit_seconds = (guint) v;
+                } else {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                                    "%s: unknown key '%s' in [%s]", path, *k, CONFIG_GROUP);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}

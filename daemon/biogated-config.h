@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+/* biogate.conf(5). A missing file means defaults; anything we do not
+ * understand is an error, so a typo never silently weakens the setup. */
+typedef struct BiogatedConfig {
+        char *device;             /* libfprint device id or driver; NULL = first sensor */
+        guint idle_exit_seconds;  /* 0 = never */
+} BiogatedConfig;
+
+#define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
+#define BIOGATED_MAX_IDLE_EXIT_SECONDS 86400u
+
+void biogated_config_init(BiogatedConfig *config);
+void biogated_config_clear(BiogatedConfig *config);
+gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError **error);

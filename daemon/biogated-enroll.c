@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogate-bus.h"
+#include "biogated-error.h"
+#include "biogated-operation.h"
+#include "biogated-prints.h"
+#include "biogated-scan.h"
+
+/* Enrolment: where the sensor can identify and other users have prints,
+ * one touch first proves this finger is not someone else's; then the
+ * sensor's enrolment stages; then the print goes to the store (in a
+ * worker thread: the write ends in fsync). */
+
+typedef struct EnrollRun {
+        BiogatedOperation *op;  /* ref */
+        GPtrArray *others;      /* compatible prints of other users */
+        guint stages;
+} EnrollRun;
+
+static void enroll_run_free(EnrollRun *run) {
+        g_object_unref(run->op);
+        g_ptr_array_unref(run->others);
+        g_free(run);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EnrollRun, enroll_run_free)
+
+typedef struct StoreWrite {
+        uid_t uid;
+        BiogateFinger finger;
+        GBytes *data;
+} StoreWrite;
+
+static void store_write_free(StoreWrite *w) {
+        g_bytes_unref(w->data);
+        g_free(w);
+}
+
+static void start_duplicate_check(EnrollRun *run);
+static void start_enroll(EnrollRun *run);
+
+static void write_print_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
+        StoreWrite *w = task_data;
+        BiogatedOperation *op = source;
+        GError *error = NULL;
+
+        if (!biogated_store_write_print(biogated_operation_get_store(op), w->uid, w->finger, w->data, &error))
+                g_task_return_error(task, error);
+        else
+                g_task_return_boolean(task, TRUE);
+}
+
+static void on_print_written(GObject *source, GAsyncResult *res, gpointer user_data) {
+        BiogatedOperation *op = BIOGATED_OPERATION(source);
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        g_autoptr(GError) error = NULL;
+
+        if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        biogated_operation_finish(op, BIOGATE_RESULT_COMPLETED, biogated_scan_result_details(op, target->finger));
+}
+
+static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autoptr(EnrollRun) run = user_data;
+        const BiogatedOperationTarget *target = biogated_operation_get_target(run->op);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(FpPrint) print = NULL;
+        g_autoptr(GTask) task = NULL;
+        StoreWrite *w;
+        GBytes *data;
+
+        print = fp_device_enroll_finish(FP_DEVICE(source), res, &error);
+        if (!print) {
+                biogated_operation_finish_error(run->op, error);
+                return;
+        }
+        biogated_print_set_owner(print, target->uid, target->finger);
+        data = biogated_print_serialize(print, &error);
+        if (!data) {
+                biogated_operation_finish_error(run->op, error);
+                return;
+        }
+        biogated_operation_set_state(run->op, "scanning");
+        w = g_new0(StoreWrite, 1);
+        *w = (StoreWrite) { .uid = target->uid, .finger = target->finger, .data = data };
+        task = g_task_new(run->op, NULL, on_print_written, NULL);
+        g_task_set_task_data(task, w, (GDestroyNotify) store_write_free);
+        g_task_run_in_thread(task, write_print_thread);
+}
+
+static void on_enroll_progress(FpDevice *device, gint completed, FpPrint *print, gpointer user_data, GError *error) {
+        EnrollRun *run = user_data;
+        GVariantBuilder details;
+
+        if (error) {
+                biogated_scan_emit_retry(run->op, error);
+                biogated_scan_wait_for_finger(run->op);
+                return;
+        }
+        biogated_operation_set_stage(run->op, (guint) completed, run->stages);
+        biogated_operation_touch_timeout(run->op);
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "stage", g_variant_new_uint32((guint) completed));
+        g_variant_builder_add(&details, "{sv}", "stages", g_variant_new_uint32(run->stages));
+        biogated_operation_emit_progress(run->op, "stage-passed", g_variant_builder_end(&details));
+        if ((guint) completed < run->stages)
+                biogated_scan_wait_for_finger(run->op);
+}
+
+static void start_enroll(EnrollRun *run) {
+        FpDevice *device = biogated_operation_get_device(run->op);
+        const BiogatedOperationTarget *target = biogated_operation_get_target(run->op);
+        FpPrint *template = fp_print_new(device);
+        g_autoptr(GDate) today = g_date_new();
+
+        biogated_print_set_owner(template, target->uid, target->finger);
+        g_date_set_time_t(today, time(NULL));
+        fp_print_set_enroll_date(template, today);
+        run->stages = (guint) MAX(fp_device_get_nr_enroll_stages(device), 1);
+        biogated_operation_set_stage(run->op, 0, run->stages);
+        biogated_scan_wait_for_finger(run->op);
+        /* The progress callback borrows run; on_enroll_done owns it and
+         * libfprint calls progress only before completion. */
+        fp_device_enroll(device, template, biogated_operation_get_cancellable(run->op),
+                         on_enroll_progress, run, NULL, on_enroll_done, run);
+}
+
+static void on_duplicate_check_done(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autoptr(EnrollRun) run = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(FpPrint) match = NULL;
+
+        if (!fp_device_identify_finish(FP_DEVICE(source), res, &match, NULL, &error)) {
+                if (error->domain == FP_DEVICE_RETRY) {
+                        biogated_scan_emit_retry(run->op, error);
+                        start_duplicate_check(g_steal_pointer(&run));
+                        return;
+                }
+                biogated_operation_finish_error(run->op, error);
+                return;
+        }
+        if (match) {
+                /* Whose print it is stays private to the daemon's log. */
+                uid_t other = 0;
+                (void) biogated_print_get_uid(match, &other);
+                g_message("Enrolment refused: the finger matches a print of uid %u", (unsigned) other);
+                error = biogated_error_new(BIOGATE_ERROR_DUPLICATE_PRINT,
+                                           "This finger is already enrolled for another user");
+                biogated_operation_finish_error(run->op, error);
+                return;
+        }
+        biogated_operation_touch_timeout(run->op);
+        start_enroll(g_steal_pointer(&run));
+}
+
+static void start_duplicate_check(EnrollRun *run) {
+        biogated_operation_emit_progress(run->op, "checking-duplicates", NULL);
+        biogated_scan_wait_for_finger(run->op);
+        fp_device_identify(biogated_operation_get_device(run->op), run->others,
+                           biogated_operation_get_cancellable(run->op), NULL, NULL, NULL,
+                           on_duplicate_check_done, run);
+}
+
+void biogated_enroll_run(BiogatedOperation *op) {
+        FpDevice *device = biogated_operation_get_device(op);
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        g_autoptr(EnrollRun) run = g_new0(EnrollRun, 1);
+
+        run->op = g_object_ref(op);
+        run->others = biogated_prints_filter_compatible(target->prints, device);
+        /* Sensors that check duplicates themselves fail the enrolment with
+         * FP_DEVICE_ERROR_DATA_DUPLICATE; do not make the user touch twice. */
+        if (run->others->len > 0 && fp_device_has_feature(device, FP_DEVICE_FEATURE_IDENTIFY) &&
+            !fp_device_has_feature(device, FP_DEVICE_FEATURE_DUPLICATES_CHECK))
+                start_duplicate_check(g_steal_pointer(&run));
+        else
+                start_enroll(g_steal_pointer(&run));
+}

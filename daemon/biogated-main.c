@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "biogate-bus.h"
+#include "biogated-daemon.h"
+#include "biogated-error.h"
+#include "biogated-operation.h"
+
+static gboolean on_signal_quit(gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+
+        g_message("Terminating on signal");
+        g_main_loop_quit(daemon->loop);
+        return G_SOURCE_CONTINUE;
+}
+
+static void on_name_lost(GDBusConnection *connection, const char *name, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+
+        g_warning("Lost or could not acquire the bus name %s", name);
+        daemon->exit_code = EXIT_FAILURE;
+        g_main_loop_quit(daemon->loop);
+}
+
+static void on_name_acquired(GDBusConnection *connection, const char *name, gpointer user_data) {
+        g_message("Ready on the system bus as %s", name);
+}
+
+static void on_activity_changed(gpointer user_data) {
+        biogated_daemon_touch(user_data);
+}
+
+int main(int argc, char *argv[]) {
+        g_autofree char *state_dir = NULL, *config_path = NULL;
+        gboolean no_idle_exit = FALSE, verbose = FALSE, version = FALSE;
+        GOptionEntry entries[] = {
+                { "no-idle-exit", 0, 0, G_OPTION_ARG_NONE, &no_idle_exit, "Keep running when idle", NULL },
+                { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Template store (default " BIOGATE_DEFAULT_STATE_DIR ")", "DIR" },
+                { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file (default " BIOGATE_DEFAULT_CONFIG ")", "FILE" },
+                { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+                { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+                { NULL },
+        };
+        g_autoptr(GOptionContext) context = g_option_context_new("- biogate fingerprint daemon");
+        g_autoptr(GError) error = NULL;
+        BiogatedDaemon daemon = { .exit_code = EXIT_SUCCESS };
+        guint name_id;
+
+        setlocale(LC_ALL, "");
+        g_option_context_add_main_entries(context, entries, NULL);
+        g_option_context_set_strict_posix(context, TRUE);
+        if (!g_option_context_parse(context, &argc, &argv, &error)) {
+                g_printerr("biogated: %s\n", error->message);
+                return 2;
+        }
+        if (argc > 1) {
+                g_printerr("biogated: unexpected argument '%s'\n", argv[1]);
+                return 2;
+        }
+        if (version) {
+                g_print("biogated %s\n", BIOGATE_VERSION);
+                return EXIT_SUCCESS;
+        }
+        /* Our own debug messages only: drivers may log raw sensor data at
+         * debug level, which must not reach the journal by accident. An
+         * explicit G_MESSAGES_DEBUG from the environment still wins. */
+        if (verbose && !g_getenv("G_MESSAGES_DEBUG"))
+                g_setenv("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
+
+        /* Everything we create is ours alone. */
+        umask(0077);
+
+        biogated_config_init(&daemon.config);
+        /* The default file is optional; one named on the command line is not. */
+        if (config_path && !g_file_test(config_path, G_FILE_TEST_EXISTS)) {
+                g_printerr("biogated: refusing to start: %s does not exist\n", config_path);
+                return EXIT_FAILURE;
+        }
+        if (!biogated_config_load(&daemon.config, config_path ? config_path : BIOGATE_DEFAULT_CONFIG, &error)) {
+                g_printerr("biogated: refusing to start: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        daemon.no_idle_exit = no_idle_exit;
+
+        (void) biogated_error_quark(); /* register the D-Bus error names */
+        daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        if (!daemon.store) {
+                g_printerr("biogated: refusing to start: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        daemon.devices = biogated_devices_new(daemon.config.device, &error);
+        daemon.loop = g_main_loop_new(NULL, FALSE);
+
+        daemon.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        if (!daemon.connection) {
+                g_printerr("biogated: cannot connect to the system bus: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        g_dbus_connection_set_exit_on_close(daemon.connection, FALSE);
+        if (!biogated_manager_export(&daemon, &error)) {
+                g_printerr("biogated: cannot export the API: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+
+        g_unix_signal_add(SIGTERM, on_signal_quit, &daemon);
+        g_unix_signal_add(SIGINT, on_signal_quit, &daemon);
+        biogated_operation_set_count_notify(on_activity_changed, &daemon);
+        biogated_devices_set_idle_notify(daemon.devices, G_CALLBACK(on_activity_changed), &daemon);
+
+        /* Only now, with store, sensor list and API in place, may clients
+         * (and D-Bus activation) see us. */
+        name_id = g_bus_own_name_on_connection(daemon.connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                               on_name_acquired, on_name_lost, &daemon, NULL);
+        biogated_daemon_touch(&daemon);
+        g_main_loop_run(daemon.loop);
+
+        g_bus_unown_name(name_id);
+        g_clear_handle_id(&daemon.idle_id, g_source_remove);
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.manager));
+        g_clear_object(&daemon.manager);
+        g_dbus_connection_flush_sync(daemon.connection, NULL, NULL);
+        g_clear_object(&daemon.connection);
+        g_clear_pointer(&daemon.devices, biogated_devices_free);
+        g_clear_pointer(&daemon.store, biogated_store_free);
+        g_main_loop_unref(daemon.loop);
+        biogated_config_clear(&daemon.config);
+        return daemon.exit_code;
+}

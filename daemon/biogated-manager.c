@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogate-bus.h"
+#include "biogated-caller.h"
+#include "biogated-daemon.h"
+#include "biogated-error.h"
+#include "biogated-operation.h"
+#include "biogated-prints.h"
+
+#define TIMEOUT_MS_MAX 600000u
+#define VERIFY_TIMEOUT_MS_DEFAULT 30000u
+#define ENROLL_TIMEOUT_MS_DEFAULT 60000u
+#define SERVICE_NAME_MAX 64
+
+/* Arguments are checked before the caller's identity is even looked up, so
+ * malformed calls cost nothing and never reach the store. */
+
+typedef struct CallArgs {
+        BiogatedDaemon *daemon;
+        BiogateFinger finger;   /* Enroll */
+        guint finger_mask;      /* Verify "fingers", DeleteFingers; 0 = all */
+        guint timeout_ms;
+        char *service;
+} CallArgs;
+
+static void call_args_free(CallArgs *args) {
+        g_free(args->service);
+        g_free(args);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallArgs, call_args_free)
+
+static CallArgs *call_args_new(BiogatedDaemon *daemon) {
+        CallArgs *args = g_new0(CallArgs, 1);
+        args->daemon = daemon;
+        return args;
+}
+
+static gboolean return_error(GDBusMethodInvocation *invocation, BiogateError code, const char *message) {
+        g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR, code, message);
+        return TRUE;
+}
+
+static gboolean parse_finger_list(const char *const *names, guint *ret_mask, GError **error) {
+        guint mask = 0;
+
+        for (const char *const *n = names; n && *n; n++) {
+                BiogateFinger f = biogate_finger_from_name(*n);
+                if (f == BIOGATE_FINGER_INVALID) {
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_FINGER,
+                                    "Unknown finger name; use e.g. right-index-finger");
+                        return FALSE;
+                }
+                mask |= 1u << f;
+        }
+        *ret_mask = mask;
+        return TRUE;
+}
+
+static gboolean service_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > SERVICE_NAME_MAX)
+                return FALSE;
+        for (; *s; s++)
+                if (!g_ascii_isalnum(*s) && !strchr("-_.@+", *s))
+                        return FALSE;
+        return TRUE;
+}
+
+/* Options shared by Enroll and Verify; verify_keys allows "fingers" and "service". */
+static gboolean parse_options(GVariant *options, gboolean verify_keys, CallArgs *args, GError **error) {
+        GVariantIter iter;
+        const char *key;
+        GVariant *value;
+
+        g_variant_iter_init(&iter, options);
+        while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+                if (g_str_equal(key, "timeout-ms")) {
+                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) ||
+                            g_variant_get_uint32(value) == 0 || g_variant_get_uint32(value) > TIMEOUT_MS_MAX) {
+                                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                            "Option timeout-ms must be a u from 1 to %u", TIMEOUT_MS_MAX);
+                                return FALSE;
+                        }
+                        args->timeout_ms = g_variant_get_uint32(value);
+                } else if (verify_keys && g_str_equal(key, "fingers")) {
+                        g_autofree const char **names = NULL;
+                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
+                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                                    "Option fingers must be an as");
+                                return FALSE;
+                        }
+                        names = g_variant_get_strv(value, NULL);
+                        if (!parse_finger_list(names, &args->finger_mask, error))
+                                return FALSE;
+                } else if (verify_keys && g_str_equal(key, "service")) {
+                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+                            !service_name_is_valid(g_variant_get_string(value, NULL))) {
+                                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                            "Option service must be a PAM service name of at most %d characters",
+                                            SERVICE_NAME_MAX);
+                                return FALSE;
+                        }
+                        g_free(args->service);
+                        args->service = g_variant_dup_string(value, NULL);
+                } else {
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                    "Unknown option '%s'", key);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+static void start_operation(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
+                            BiogatedOperationKind kind, GPtrArray *prints) {
+        BiogatedDaemon *daemon = args->daemon;
+        g_autoptr(BiogatedOperation) op = NULL;
+        g_autoptr(GError) error = NULL;
+        BiogatedOperationTarget target = {
+                .uid = caller->target_uid,
+                .user = caller->target_user,
+                .finger = args->finger,
+                .prints = prints,
+                .timeout_ms = args->timeout_ms,
+                .service = args->service,
+        };
+
+        op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
+                                      g_dbus_method_invocation_get_sender(invocation), caller->uid, kind, &target,
+                                      daemon->devices, daemon->store, &error);
+        if (!op) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));
+}
+
+/* ---- ListDevices ---- */
+
+static GVariant *device_details(FpDevice *device, gboolean is_default) {
+        GVariantBuilder details, features;
+        static const struct {
+                FpDeviceFeature feature;
+                const char *name;
+        } feature_names[] = {
+                { FP_DEVICE_FEATURE_IDENTIFY, "identify" },
+                { FP_DEVICE_FEATURE_VERIFY, "verify" },
+                { FP_DEVICE_FEATURE_CAPTURE, "capture" },
+                { FP_DEVICE_FEATURE_STORAGE, "storage" },
+                { FP_DEVICE_FEATURE_DUPLICATES_CHECK, "duplicates-check" },
+        };
+
+        g_variant_builder_init(&features, G_VARIANT_TYPE("as"));
+        for (gsize i = 0; i < G_N_ELEMENTS(feature_names); i++)
+                if (fp_device_has_feature(device, feature_names[i].feature))
+                        g_variant_builder_add(&features, "s", feature_names[i].name);
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "driver", g_variant_new_string(fp_device_get_driver(device)));
+        g_variant_builder_add(&details, "{sv}", "scan-type",
+                              g_variant_new_string(fp_device_get_scan_type(device) == FP_SCAN_TYPE_SWIPE ? "swipe" : "press"));
+        g_variant_builder_add(&details, "{sv}", "enroll-stages",
+                              g_variant_new_int32(fp_device_get_nr_enroll_stages(device)));
+        g_variant_builder_add(&details, "{sv}", "features", g_variant_builder_end(&features));
+        g_variant_builder_add(&details, "{sv}", "default", g_variant_new_boolean(is_default));
+        return g_variant_builder_end(&details);
+}
+
+static gboolean handle_list_devices(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        GPtrArray *all = biogated_devices_list(daemon->devices);
+        FpDevice *used = biogated_devices_get_default(daemon->devices);
+        GVariantBuilder list;
+
+        biogated_daemon_touch(daemon);
+        g_variant_builder_init(&list, G_VARIANT_TYPE("a(ssa{sv})"));
+        for (guint i = 0; all && i < all->len; i++) {
+                FpDevice *d = g_ptr_array_index(all, i);
+                if (biogated_device_is_unplugged(d))
+                        continue;
+                g_variant_builder_add(&list, "(ss@a{sv})", fp_device_get_device_id(d), fp_device_get_name(d),
+                                      device_details(d, d == used));
+        }
+        biogate_manager_complete_list_devices(manager, invocation, g_variant_builder_end(&list));
+        return TRUE;
+}
+
+/* ---- ListFingers ---- */
+
+static GVariant *finger_names(guint mask) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
+        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
+                if (mask & (1u << f))
+                        g_variant_builder_add(&b, "s", biogate_finger_to_name((BiogateFinger) f));
+        return g_variant_builder_end(&b);
+}
+
+static void list_fingers_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        CallArgs *args = user_data;
+        g_autoptr(GError) error = NULL;
+        guint mask = 0;
+
+        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@as)", finger_names(mask)));
+}
+
+static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                    BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, user, list_fingers_authorized, call_args_new(daemon), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+/* ---- Enroll ---- */
+
+static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        CallArgs *args = user_data;
+        g_autoptr(GPtrArray) others = NULL;
+        g_autoptr(GError) error = NULL;
+        guint mask = 0;
+
+        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        if (mask & (1u << args->finger)) {
+                return_error(invocation, BIOGATE_ERROR_ALREADY_ENROLLED,
+                             "This finger is already enrolled; delete it first to enrol it again");
+                return;
+        }
+        others = biogated_prints_load_others(args->daemon->store, caller->target_uid);
+        start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL, others);
+}
+
+static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                              const char *finger, GVariant *options, BiogatedDaemon *daemon) {
+        g_autoptr(CallArgs) args = call_args_new(daemon);
+        g_autoptr(GError) error = NULL;
+
+        biogated_daemon_touch(daemon);
+        args->finger = biogate_finger_from_name(finger);
+        if (args->finger == BIOGATE_FINGER_INVALID)
+                return return_error(invocation, BIOGATE_ERROR_INVALID_FINGER,
+                                    "Unknown finger name; use e.g. right-index-finger");
+        args->timeout_ms = ENROLL_TIMEOUT_MS_DEFAULT;
+        if (!parse_options(options, FALSE, args, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        biogated_caller_authorize(invocation, user, enroll_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+/* ---- Verify ---- */
+
+static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        CallArgs *args = user_data;
+        g_autoptr(GPtrArray) prints = NULL;
+        g_autoptr(GError) error = NULL;
+        guint mask = 0;
+
+        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        if (args->finger_mask)
+                mask &= args->finger_mask;
+        if (mask == 0) {
+                return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No fingerprints are enrolled");
+                return;
+        }
+        prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, &error);
+        if (!prints) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        start_operation(invocation, args, caller, BIOGATED_OPERATION_VERIFY, prints);
+}
+
+static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                              GVariant *options, BiogatedDaemon *daemon) {
+        g_autoptr(CallArgs) args = call_args_new(daemon);
+        g_autoptr(GError) error = NULL;
+
+        biogated_daemon_touch(daemon);
+        args->timeout_ms = VERIFY_TIMEOUT_MS_DEFAULT;
+        if (!parse_options(options, TRUE, args, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        biogated_caller_authorize(invocation, user, verify_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+/* ---- DeleteFingers ---- */
+
+static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        CallArgs *args = user_data;
+        g_autoptr(GError) error = NULL;
+        guint mask = 0, wanted;
+
+        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        wanted = args->finger_mask ? args->finger_mask : mask;
+        /* All or nothing: a typo must not leave half the list deleted. */
+        if ((wanted & mask) != wanted) {
+                return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "A named finger is not enrolled");
+                return;
+        }
+        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+                if (!(wanted & (1u << f)))
+                        continue;
+                if (!biogated_store_delete_print(args->daemon->store, caller->target_uid, (BiogateFinger) f, &error)) {
+                        g_dbus_method_invocation_return_gerror(invocation, error);
+                        return;
+                }
+                g_message("Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name((BiogateFinger) f),
+                          caller->target_user, (unsigned) caller->target_uid, (unsigned) caller->uid);
+        }
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_delete_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                      const char *const *fingers, BiogatedDaemon *daemon) {
+        g_autoptr(CallArgs) args = call_args_new(daemon);
+        g_autoptr(GError) error = NULL;
+
+        biogated_daemon_touch(daemon);
+        if (!parse_finger_list(fingers, &args->finger_mask, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        biogated_caller_authorize(invocation, user, delete_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error) {
+        daemon->manager = biogate_manager_skeleton_new();
+        biogate_manager_set_version(daemon->manager, BIOGATE_API_VERSION);
+        g_signal_connect(daemon->manager, "handle-list-devices", G_CALLBACK(handle_list_devices), daemon);
+        g_signal_connect(daemon->manager, "handle-list-fingers", G_CALLBACK(handle_list_fingers), daemon);
+        g_signal_connect(daemon->manager, "handle-enroll", G_CALLBACK(handle_enroll), daemon);
+        g_signal_connect(daemon->manager, "handle-verify", G_CALLBACK(handle_verify), daemon);
+        g_signal_connect(daemon->manager, "handle-delete-fingers", G_CALLBACK(handle_delete_fingers), daemon);
+        return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->manager), daemon->connection,
+                                                BIOGATE_OBJECT_PATH, error);
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-operation.h"
+
+#include "biogate-bus.h"
+#include "biogated-dbus.h"
+#include "biogated-error.h"
+
+/* A finished operation waits this long for its owner to read the result. */
+#define OPERATION_EXPIRE_SECONDS 60
+
+struct _BiogatedOperation {
+        GObject parent_instance;
+
+        GDBusConnection *connection;
+        char *owner;
+        uid_t owner_uid;
+        char *path;
+        guint registration_id;
+        guint owner_watch_id;
+
+        BiogatedOperationKind kind;
+        BiogatedOperationTarget target;
+        char *target_user;
+        char *target_service;
+
+        BiogatedDevices *devices;
+        BiogatedStore *store;
+        BiogatedLease *lease;
+        FpDevice *device;
+        GCancellable *cancellable;
+
+        const char *state;
+        guint stage;
+        guint stages;
+        char *result;
+        GVariant *result_details;
+
+        guint timeout_id;
+        gboolean timed_out;
+        guint expire_id;
+};
+
+G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
+
+static GHashTable *live_operations; /* path → BiogatedOperation (ref) */
+static guint64 next_operation_id = 1;
+static void (*count_notify)(gpointer);
+static gpointer count_notify_data;
+
+static const char *kind_name(BiogatedOperationKind kind) {
+        return kind == BIOGATED_OPERATION_ENROLL ? "enroll" : "verify";
+}
+
+guint biogated_operation_count(void) {
+        return live_operations ? g_hash_table_size(live_operations) : 0;
+}
+
+void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user_data) {
+        count_notify = notify;
+        count_notify_data = user_data;
+}
+
+static void biogated_operation_finalize(GObject *object) {
+        BiogatedOperation *op = BIOGATED_OPERATION(object);
+
+        g_assert(op->registration_id == 0);
+        g_clear_pointer(&op->lease, biogated_lease_release);
+        g_clear_handle_id(&op->timeout_id, g_source_remove);
+        g_clear_handle_id(&op->expire_id, g_source_remove);
+        g_clear_handle_id(&op->owner_watch_id, g_bus_unwatch_name);
+        g_clear_object(&op->device);
+        g_clear_object(&op->cancellable);
+        g_clear_object(&op->connection);
+        g_clear_pointer(&op->target.prints, g_ptr_array_unref);
+        g_clear_pointer(&op->result_details, g_variant_unref);
+        g_free(op->owner);
+        g_free(op->path);
+        g_free(op->target_user);
+        g_free(op->target_service);
+        g_free(op->result);
+        G_OBJECT_CLASS(biogated_operation_parent_class)->finalize(object);
+}
+
+static void biogated_operation_class_init(BiogatedOperationClass *klass) {
+        G_OBJECT_CLASS(klass)->finalize = biogated_operation_finalize;
+}
+
+static void biogated_operation_init(BiogatedOperation *op) {
+        op->cancellable = g_cancellable_new();
+        op->state = "queued";
+        op->result = g_strdup("");
+        op->result_details = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
+}
+
+static gboolean is_done(BiogatedOperation *op) {
+        return op->result[0] != '\0';
+}
+
+static void emit_to_owner(BiogatedOperation *op, const char *interface, const char *member, GVariant *params) {
+        g_autoptr(GError) error = NULL;
+
+        if (op->registration_id == 0) {
+                g_variant_unref(g_variant_ref_sink(params));
+                return;
+        }
+        /* Unicast: a destination makes dbus-daemon deliver it to the owner
+         * only, so nobody else can watch who touches the sensor. */
+        if (!g_dbus_connection_emit_signal(op->connection, op->owner, op->path, interface, member, params, &error))
+                g_debug("Cannot signal %s on %s: %s", member, op->path, error->message);
+}
+
+static void emit_properties_changed(BiogatedOperation *op, GVariant *changed) {
+        emit_to_owner(op, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                      g_variant_new("(s@a{sv}as)", BIOGATE_OPERATION_INTERFACE, changed, NULL));
+}
+
+static void unexport(BiogatedOperation *op) {
+        g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
+
+        if (op->registration_id == 0)
+                return;
+        g_dbus_connection_unregister_object(op->connection, op->registration_id);
+        op->registration_id = 0;
+        g_clear_handle_id(&op->owner_watch_id, g_bus_unwatch_name);
+        g_clear_handle_id(&op->expire_id, g_source_remove);
+        /* May drop the last reference. */
+        g_hash_table_remove(live_operations, op->path);
+        if (count_notify)
+                count_notify(count_notify_data);
+}
+
+static gboolean on_expire(gpointer user_data) {
+        BiogatedOperation *op = user_data;
+
+        op->expire_id = 0;
+        unexport(op);
+        return G_SOURCE_REMOVE;
+}
+
+void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
+        g_autoptr(GVariant) sunk = details ? g_variant_ref_sink(details) : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
+        g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
+        GVariantBuilder changed;
+
+        if (is_done(op))
+                return;
+        g_free(op->result);
+        op->result = g_strdup(result);
+        g_clear_pointer(&op->result_details, g_variant_unref);
+        op->result_details = g_variant_ref(sunk);
+        op->state = "done";
+        g_clear_handle_id(&op->timeout_id, g_source_remove);
+        /* The sensor goes back before anyone hears the result, so whatever
+         * the client does next finds it free or queued behind others only. */
+        g_clear_pointer(&op->lease, biogated_lease_release);
+        g_clear_object(&op->device);
+
+        g_message("%s for %s (uid %u)%s%s%s: %s", kind_name(op->kind), op->target_user, (unsigned) op->target.uid,
+                  op->target_service ? " via service '" : "", op->target_service ? op->target_service : "",
+                  op->target_service ? "'" : "", result);
+
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
+        g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
+        g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
+        emit_properties_changed(op, g_variant_builder_end(&changed));
+        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
+                      g_variant_new("(s@a{sv})", op->result, op->result_details));
+
+        if (op->registration_id != 0)
+                op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
+}
+
+void biogated_operation_finish_error(BiogatedOperation *op, const GError *error) {
+        g_autoptr(GError) mapped = biogated_error_from_gerror(error);
+        const char *result = BIOGATE_RESULT_FAILED;
+        GVariantBuilder details;
+
+        if (mapped->code == BIOGATE_ERROR_CANCELLED && op->timed_out) {
+                g_clear_error(&mapped);
+                mapped = biogated_error_new(BIOGATE_ERROR_TIMED_OUT, "No finger was presented in time");
+        } else if (mapped->code == BIOGATE_ERROR_CANCELLED) {
+                result = BIOGATE_RESULT_CANCELLED;
+        }
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "error",
+                              g_variant_new_string(biogate_error_info((BiogateError) mapped->code)->dbus_name));
+        g_variant_builder_add(&details, "{sv}", "message", g_variant_new_string(mapped->message));
+        if (!g_str_equal(result, BIOGATE_RESULT_CANCELLED))
+                g_message("%s for %s failed: %s", kind_name(op->kind), op->target_user, mapped->message);
+        biogated_operation_finish(op, result, g_variant_builder_end(&details));
+}
+
+static void operation_cancel(BiogatedOperation *op) {
+        g_autoptr(GError) error = NULL;
+
+        if (is_done(op))
+                return;
+        if (!op->device) {
+                /* Still queued: nothing runs on the sensor that could report
+                 * the cancellation, so end it here. */
+                error = biogated_error_new(BIOGATE_ERROR_CANCELLED, "Cancelled");
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        g_cancellable_cancel(op->cancellable);
+}
+
+static gboolean on_timeout(gpointer user_data) {
+        BiogatedOperation *op = user_data;
+
+        op->timeout_id = 0;
+        op->timed_out = TRUE;
+        operation_cancel(op);
+        return G_SOURCE_REMOVE;
+}
+
+void biogated_operation_touch_timeout(BiogatedOperation *op) {
+        g_clear_handle_id(&op->timeout_id, g_source_remove);
+        if (!is_done(op))
+                op->timeout_id = g_timeout_add(op->target.timeout_ms, on_timeout, op);
+}
+
+static void on_owner_vanished(GDBusConnection *connection, const char *name, gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
+
+        g_debug("Owner %s of %s left the bus", name, op->path);
+        operation_cancel(op);
+        unexport(op);
+}
+
+static GVariant *get_property(GDBusConnection *connection, const char *sender, const char *path,
+                              const char *interface, const char *property, GError **error, gpointer user_data) {
+        BiogatedOperation *op = user_data;
+
+        if (g_strcmp0(sender, op->owner) != 0) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED,
+                            "This operation belongs to another client");
+                return NULL;
+        }
+        if (g_str_equal(property, "Kind"))
+                return g_variant_new_string(kind_name(op->kind));
+        if (g_str_equal(property, "State"))
+                return g_variant_new_string(op->state);
+        if (g_str_equal(property, "Stage"))
+                return g_variant_new_uint32(op->stage);
+        if (g_str_equal(property, "Stages"))
+                return g_variant_new_uint32(op->stages);
+        if (g_str_equal(property, "Result"))
+                return g_variant_new_string(op->result);
+        if (g_str_equal(property, "ResultDetails"))
+                return g_variant_ref(op->result_details);
+        g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s", property);
+        return NULL;
+}
+
+static void method_call(GDBusConnection *connection, const char *sender, const char *path,
+                        const char *interface, const char *method, GVariant *parameters,
+                        GDBusMethodInvocation *invocation, gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
+
+        if (g_strcmp0(sender, op->owner) != 0) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_PERMISSION_DENIED,
+                                                              "This operation belongs to another client");
+                return;
+        }
+        if (g_str_equal(method, "Cancel")) {
+                operation_cancel(op);
+        } else if (g_str_equal(method, "Release")) {
+                operation_cancel(op);
+                unexport(op);
+        } else {
+                g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+                                                      "No method %s", method);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static const GDBusInterfaceVTable operation_vtable = {
+        .method_call = method_call,
+        .get_property = get_property,
+};
+
+static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
+
+        if (error) {
+                op->lease = NULL; /* the device layer frees it after this returns */
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        if (is_done(op)) {
+                /* Cancelled while it was being opened. */
+                g_clear_pointer(&op->lease, biogated_lease_release);
+                return;
+        }
+        op->device = g_object_ref(device);
+        biogated_operation_emit_progress(op, "device-acquired", NULL);
+        biogated_operation_touch_timeout(op);
+        if (op->kind == BIOGATED_OPERATION_ENROLL)
+                biogated_enroll_run(op);
+        else
+                biogated_verify_run(op);
+}
+
+BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
+                                            BiogatedOperationKind kind, const BiogatedOperationTarget *target,
+                                            BiogatedDevices *devices, BiogatedStore *store, GError **error) {
+        g_autoptr(BiogatedOperation) op = g_object_new(BIOGATED_TYPE_OPERATION, NULL);
+        GDBusInterfaceInfo *info = biogate_operation_interface_info();
+
+        op->connection = g_object_ref(connection);
+        op->owner = g_strdup(owner);
+        op->owner_uid = owner_uid;
+        op->kind = kind;
+        op->target = *target;
+        op->target_user = g_strdup(target->user);
+        op->target_service = g_strdup(target->service);
+        op->target.user = op->target_user;
+        op->target.service = op->target_service;
+        op->target.prints = target->prints ? g_ptr_array_ref(target->prints) : g_ptr_array_new();
+        op->devices = devices;
+        op->store = store;
+        op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, next_operation_id++);
+
+        op->registration_id = g_dbus_connection_register_object(connection, op->path, info, &operation_vtable,
+                                                                op, NULL, error);
+        if (op->registration_id == 0)
+                return NULL;
+        if (!live_operations)
+                live_operations = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
+        g_hash_table_insert(live_operations, op->path, g_object_ref(op));
+
+        op->lease = biogated_devices_request(devices, owner_uid, on_lease_ready, g_object_ref(op),
+                                             g_object_unref, error);
+        if (!op->lease) {
+                g_object_unref(op); /* the reference the lease would have held */
+                unexport(op);
+                return NULL;
+        }
+        op->owner_watch_id = g_bus_watch_name_on_connection(connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                            NULL, on_owner_vanished, op, NULL);
+        if (count_notify)
+                count_notify(count_notify_data);
+        return g_steal_pointer(&op);
+}
+
+const char *biogated_operation_get_path(BiogatedOperation *op) {
+        return op->path;
+}
+
+FpDevice *biogated_operation_get_device(BiogatedOperation *op) {
+        return op->device;
+}
+
+GCancellable *biogated_operation_get_cancellable(BiogatedOperation *op) {
+        return op->cancellable;
+}
+
+const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *op) {
+        return &op->target;
+}
+
+BiogatedStore *biogated_operation_get_store(BiogatedOperation *op) {
+        return op->store;
+}
+
+void biogated_operation_set_state(BiogatedOperation *op, const char *state) {
+        GVariantBuilder changed;
+
+        if (is_done(op) || g_str_equal(op->state, state))
+                return;
+        op->state = state;
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(state));
+        emit_properties_changed(op, g_variant_builder_end(&changed));
+}
+
+void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stages) {
+        GVariantBuilder changed;
+
+        op->stage = stage;
+        op->stages = stages;
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "Stage", g_variant_new_uint32(stage));
+        g_variant_builder_add(&changed, "{sv}", "Stages", g_variant_new_uint32(stages));
+        emit_properties_changed(op, g_variant_builder_end(&changed));
+}
+
+void biogated_operation_emit_progress(BiogatedOperation *op, const char *status, GVariant *details) {
+        if (!details)
+                details = g_variant_new("a{sv}", NULL);
+        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Progress", g_variant_new("(s@a{sv})", status, details));
+}

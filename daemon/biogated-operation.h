@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <fprint.h>
+#include <gio/gio.h>
+#include <sys/types.h>
+
+#include "biogate-finger.h"
+#include "biogated-device.h"
+#include "biogated-store.h"
+
+/* An org.biogate1.Operation object: one enrolment or verification. It is
+ * exported with a hand-written vtable (from the generated interface info)
+ * rather than a generated skeleton, because skeletons broadcast
+ * PropertiesChanged; ours goes to the owner alone. */
+
+typedef enum {
+        BIOGATED_OPERATION_ENROLL,
+        BIOGATED_OPERATION_VERIFY,
+} BiogatedOperationKind;
+
+#define BIOGATED_TYPE_OPERATION (biogated_operation_get_type())
+G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION, GObject)
+
+typedef struct BiogatedOperationTarget {
+        uid_t uid;
+        const char *user;           /* user name */
+        BiogateFinger finger;       /* enroll: the finger */
+        GPtrArray *prints;          /* verify: FpPrint* of the user; enroll: other users' prints */
+        guint timeout_ms;
+        const char *service;        /* PAM service, for the log only; may be NULL */
+} BiogatedOperationTarget;
+
+/* Exports the object and queues for the sensor. On failure nothing stays
+ * exported. The returned reference belongs to the caller; the daemon keeps
+ * its own while the object is exported. */
+BiogatedOperation *biogated_operation_start(GDBusConnection *connection,
+                                            const char *owner,
+                                            uid_t owner_uid,
+                                            BiogatedOperationKind kind,
+                                            const BiogatedOperationTarget *target,
+                                            BiogatedDevices *devices,
+                                            BiogatedStore *store,
+                                            GError **error);
+
+const char *biogated_operation_get_path(BiogatedOperation *op);
+
+/* Number of operations currently exported (for idle exit). */
+guint biogated_operation_count(void);
+/* Called when biogated_operation_count() may have changed. */
+void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user_data);
+
+/* --- for the per-kind drivers (biogated-enroll.c, biogated-verify.c) --- */
+FpDevice *biogated_operation_get_device(BiogatedOperation *op);
+GCancellable *biogated_operation_get_cancellable(BiogatedOperation *op);
+const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *op);
+BiogatedStore *biogated_operation_get_store(BiogatedOperation *op);
+
+void biogated_operation_set_state(BiogatedOperation *op, const char *state);
+void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stages);
+/* details is floating or NULL; sent to the owner only. */
+void biogated_operation_emit_progress(BiogatedOperation *op, const char *status, GVariant *details);
+/* Restart the no-finger timeout, e.g. after an enrolment stage. */
+void biogated_operation_touch_timeout(BiogatedOperation *op);
+
+/* Ends the operation: result + details (floating or NULL). */
+void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details);
+/* Ends with "cancelled", or "failed" with the error name; a cancellation
+ * caused by the time-out becomes TimedOut. */
+void biogated_operation_finish_error(BiogatedOperation *op, const GError *error);
+
+/* Per-kind entry points, called once the sensor is ours. */
+void biogated_enroll_run(BiogatedOperation *op);
+void biogated_verify_run(BiogatedOperation *op);

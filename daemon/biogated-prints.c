@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-prints.h"
+
+#include "biogated-error.h"
+
+static FpPrint *load_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
+        g_autoptr(GBytes) data = NULL;
+        g_autoptr(FpPrint) print = NULL;
+        g_autoptr(GError) local_error = NULL;
+        uid_t recorded;
+        gsize size;
+        const guint8 *bytes;
+
+        data = biogated_store_read_print(store, uid, finger, error);
+        if (!data)
+                return NULL;
+        bytes = g_bytes_get_data(data, &size);
+        print = fp_print_deserialize(bytes, size, &local_error);
+        if (!print) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
+                            "Stored print %s of uid %u cannot be parsed", biogate_finger_to_name(finger), (unsigned) uid);
+                return NULL;
+        }
+        /* A file moved into another user's or finger's slot must not
+         * authenticate that user. */
+        if (!biogated_print_get_uid(print, &recorded) || recorded != uid ||
+            biogated_print_get_finger(print) != finger) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
+                            "Stored print %s of uid %u belongs to another slot", biogate_finger_to_name(finger),
+                            (unsigned) uid);
+                return NULL;
+        }
+        return g_steal_pointer(&print);
+}
+
+GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GError **error) {
+        g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GError) last_error = NULL;
+
+        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+                g_autoptr(GError) local_error = NULL;
+                FpPrint *print;
+
+                if (!(mask & (1u << f)))
+                        continue;
+                print = load_one(store, uid, (BiogateFinger) f, &local_error);
+                if (!print) {
+                        g_warning("Skipping an unusable print: %s", local_error->message);
+                        g_clear_error(&last_error);
+                        last_error = g_steal_pointer(&local_error);
+                        continue;
+                }
+                g_ptr_array_add(prints, print);
+        }
+        if (prints->len == 0 && last_error) {
+                g_propagate_error(error, g_steal_pointer(&last_error));
+                return NULL;
+        }
+        return g_steal_pointer(&prints);
+}
+
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid) {
+        g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GArray) uids = NULL;
+        g_autoptr(GError) error = NULL;
+
+        uids = biogated_store_list_uids(store, &error);
+        if (!uids) {
+                g_warning("Cannot list enrolled users: %s", error->message);
+                return g_steal_pointer(&all);
+        }
+        for (guint i = 0; i < uids->len; i++) {
+                uid_t uid = g_array_index(uids, guint32, i);
+                g_autoptr(GPtrArray) prints = NULL;
+                guint mask = 0;
+
+                if (uid == except_uid || !biogated_store_list_fingers(store, uid, &mask, NULL) || mask == 0)
+                        continue;
+                prints = biogated_prints_load(store, uid, mask, NULL);
+                for (guint j = 0; prints && j < prints->len; j++)
+                        g_ptr_array_add(all, g_object_ref(g_ptr_array_index(prints, j)));
+        }
+        return g_steal_pointer(&all);
+}
+
+GPtrArray *biogated_prints_filter_compatible(GPtrArray *prints, FpDevice *device) {
+        GPtrArray *usable = g_ptr_array_new_with_free_func(g_object_unref);
+
+        for (guint i = 0; i < prints->len; i++) {
+                FpPrint *print = g_ptr_array_index(prints, i);
+                if (fp_print_compatible(print, device))
+                        g_ptr_array_add(usable, g_object_ref(print));
+        }
+        return usable;
+}
+
+GBytes *biogated_print_serialize(FpPrint *print, GError **error) {
+        guchar *data = NULL;
+        gsize size = 0;
+
+        if (!fp_print_serialize(print, &data, &size, error))
+                return NULL;
+        return g_bytes_new_take(data, size);
+}
+
+BiogateFinger biogated_print_get_finger(FpPrint *print) {
+        FpFinger f = fp_print_get_finger(print);
+
+        if (f < FP_FINGER_FIRST || f > FP_FINGER_LAST)
+                return BIOGATE_FINGER_INVALID;
+        return (BiogateFinger) f;
+}
+
+gboolean biogated_print_get_uid(FpPrint *print, uid_t *ret_uid) {
+        const char *username = fp_print_get_username(print);
+        guint64 v;
+
+        if (!username || !g_str_has_prefix(username, "uid:") ||
+            !g_ascii_string_to_unsigned(username + 4, 10, 0, G_MAXUINT32 - 1, &v, NULL))
+                return FALSE;
+        *ret_uid = (uid_t) v;
+        return TRUE;
+}
+
+void biogated_print_set_owner(FpPrint *print, uid_t uid, BiogateFinger finger) {
+        g_autofree char *username = g_strdup_printf("uid:%u", (unsigned) uid);
+
+        /* The uid, not the name: names can be reused for another person. */
+        fp_print_set_username(print, username);
+        fp_print_set_finger(print, (FpFinger) finger);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <fprint.h>
+#include <gio/gio.h>
+
+#include "biogated-store.h"
+
+/* FpPrint objects from and to the store. A stored print that cannot be
+ * read or parsed is skipped with a warning naming user and finger (never
+ * its bytes), so one damaged file does not lock the user out of the others. */
+
+/* Prints of uid for the fingers in mask, as a new array of FpPrint*. Sets
+ * StoreCorrupted when prints were asked for but none could be loaded. */
+GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GError **error);
+
+/* Every stored print of every user except except_uid (for the duplicate
+ * check). Unreadable ones are skipped. */
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid);
+
+/* The subset of prints usable on device (same driver and sensor). */
+GPtrArray *biogated_prints_filter_compatible(GPtrArray *prints, FpDevice *device);
+
+GBytes *biogated_print_serialize(FpPrint *print, GError **error);
+
+/* The finger a print was enrolled as, from its metadata. */
+BiogateFinger biogated_print_get_finger(FpPrint *print);
+
+/* The uid recorded in a print's username slot ("uid:N"). */
+gboolean biogated_print_get_uid(FpPrint *print, uid_t *ret_uid);
+void biogated_print_set_owner(FpPrint *print, uid_t uid, BiogateFinger finger);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-scan.h"
+
+void biogated_scan_emit_retry(BiogatedOperation *op, const GError *error) {
+        static const char *const reasons[] = {
+                [FP_DEVICE_RETRY_GENERAL] = "general",
+                [FP_DEVICE_RETRY_TOO_SHORT] = "too-short",
+                [FP_DEVICE_RETRY_CENTER_FINGER] = "center-finger",
+                [FP_DEVICE_RETRY_REMOVE_FINGER] = "remove-finger",
+        };
+        const char *reason = "general";
+        GVariantBuilder details;
+
+        if (error->code >= 0 && (gsize) error->code < G_N_ELEMENTS(reasons) && reasons[error->code])
+                reason = reasons[error->code];
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
+        biogated_operation_emit_progress(op, "retry-scan", g_variant_builder_end(&details));
+}
+
+void biogated_scan_wait_for_finger(BiogatedOperation *op) {
+        biogated_operation_set_state(op, "waiting-for-finger");
+        biogated_operation_emit_progress(op, "finger-needed", NULL);
+}
+
+GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger finger) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        GVariantBuilder details;
+
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "user", g_variant_new_string(target->user));
+        if (biogate_finger_to_name(finger))
+                g_variant_builder_add(&details, "{sv}", "finger", g_variant_new_string(biogate_finger_to_name(finger)));
+        return g_variant_builder_end(&details);
+}

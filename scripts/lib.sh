@@ -1,0 +1,35 @@
+# Shared by scripts/demo and scripts/test: dependencies and the build.
+# shellcheck shell=bash
+
+BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIOGATE_PACKAGES=(
+        gcc libc6-dev pkg-config meson ninja-build scdoc
+        libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev
+        dbus dbus-daemon dbus-bin util-linux libpam-wrapper pamtester polkitd systemd valgrind
+)
+
+biogate_install_deps() {
+        local missing=()
+        for p in "${BIOGATE_PACKAGES[@]}"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+        done
+        [ ${#missing[@]} -eq 0 ] && return 0
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "Missing packages: ${missing[*]}; run as root so they can be installed." >&2
+                return 1
+        fi
+        echo "Installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # Packages do not start services here; "policy-rc.d denied" is expected.
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# biogate_build DIR [meson options...]
+biogate_build() {
+        local dir=$1; shift
+        if [ ! -f "$dir/build.ninja" ]; then
+                meson setup "$dir" "$BIOGATE_SRC" -Dwerror=true "$@" >/dev/null
+        fi
+        ninja -C "$dir" >/dev/null
+}

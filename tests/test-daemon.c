@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Integration tests: a private dbus-daemon with biogate's bus policy, the
+ * real biogated from the build tree, libfprint's virtual sensors. Each test
+ * gets its own bus, daemon and state directory. */
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "biogate-bus.h"
+#include "biogate-test-fixture.h"
+
+#define NOBODY 65534
+#define OTHER_USER "daemon" /* uid 1, in every Debian passwd */
+#define T BTF_TIMEOUT_DEFAULT
+
+typedef struct {
+        char *tmp;
+        char *state;
+        char *vdev;
+        BtfBus *bus;
+        BtfDaemon *daemon;
+        GDBusConnection *conn;
+} Fixture;
+
+/* data: the libfprint driver to run, NULL for virtual_device. */
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        const char *driver = data ? data : "virtual_device";
+        g_autoptr(GError) error = NULL;
+        g_autofree char *env_drv1 = g_strdup_printf("FP_DRIVERS_WHITELIST=%s", driver);
+        g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", driver);
+        g_autofree char *env_vdev = NULL, *env_vstore = NULL;
+        const char *env[5];
+
+        f->tmp = btf_tmpdir_new();
+        f->state = g_build_filename(f->tmp, "state", NULL);
+        f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
+        env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", f->vdev);
+        env_vstore = g_strdup_printf("FP_VIRTUAL_DEVICE_STORAGE=%s", f->vdev);
+        env[0] = env_drv1;
+        env[1] = env_drv2;
+        env[2] = env_vdev;
+        env[3] = env_vstore;
+        env[4] = NULL;
+
+        f->bus = btf_bus_start(f->tmp, BIOGATE_BUS_POLICY, &error);
+        g_assert_no_error(error);
+        f->conn = g_object_ref(btf_bus_get_connection(f->bus));
+        f->daemon = btf_daemon_start(f->bus, BIOGATED_PATH, f->state, env, NULL, &error);
+        g_assert_no_error(error);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        int status = 0;
+
+        if (f->daemon && !btf_daemon_has_exited(f->daemon)) {
+                g_autoptr(GError) error = NULL;
+                g_assert_true(btf_daemon_stop(f->daemon, &status, &error));
+                /* A clean exit on SIGTERM, also under the sanitizers. */
+                btf_assert_exit_code(status, 0);
+        }
+        btf_daemon_free(f->daemon);
+        g_clear_object(&f->conn);
+        btf_bus_free(f->bus);
+        btf_tmpdir_remove(f->tmp);
+        g_free(f->tmp);
+        g_free(f->state);
+        g_free(f->vdev);
+}
+
+/* ---- helpers ---- */
+
+static GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
+                         GVariant *params, const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(conn, BIOGATE_BUS_NAME, path, iface, method, params,
+                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                                           G_DBUS_CALL_FLAGS_NO_AUTO_START, 20000, NULL, error);
+}
+
+static GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
+                              GError **error) {
+        return call_on(conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, params, reply_type, error);
+}
+
+static void assert_dbus_error(const GError *error, const char *name) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s (%s)", name, remote, error->message);
+}
+
+/* Starts Enroll or Verify with a watcher subscribed before the call. */
+static BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error) {
+        g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
+        g_autoptr(GVariant) reply = manager_call(conn, method, params, "(o)", error);
+        const char *path;
+
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(&o)", &path);
+        btf_op_bind(op, path);
+        return g_steal_pointer(&op);
+}
+
+static BtfOp *start_verify(GDBusConnection *conn, const char *user) {
+        g_autoptr(GError) error = NULL;
+        BtfOp *op = start_op(conn, "Verify", g_variant_new("(sa{sv})", user, NULL), &error);
+        g_assert_no_error(error);
+        return op;
+}
+
+static BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger) {
+        g_autoptr(GError) error = NULL;
+        BtfOp *op = start_op(conn, "Enroll", g_variant_new("(ssa{sv})", user, finger, NULL), &error);
+        g_assert_no_error(error);
+        return op;
+}
+
+static void wait_finger_needed(BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(btf_op_wait_progress(op, "finger-needed", T, NULL, &error));
+        g_assert_no_error(error);
+}
+
+static void touch(Fixture *f, const char *id) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(btf_vdev_sendf(f->vdev, &error, "SCAN %s", id));
+        g_assert_no_error(error);
+}
+
+static void sensor(Fixture *f, const char *command) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(btf_vdev_send(f->vdev, command, &error));
+        g_assert_no_error(error);
+}
+
+/* Returns the result; details go to ret_details when not NULL. */
+static char *wait_finished(BtfOp *op, GVariant **ret_details) {
+        g_autoptr(GError) error = NULL;
+        char *result = NULL;
+
+        g_assert_true(btf_op_wait_finished(op, T, &result, ret_details, &error));
+        g_assert_no_error(error);
+        return result;
+}
+
+static const char *detail_string(GVariant *details, const char *key) {
+        const char *value = NULL;
+        if (!g_variant_lookup(details, key, "&s", &value))
+                return NULL;
+        return value;
+}
+
+static void release(GDBusConnection *conn, BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call_on(conn, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Release", NULL, NULL,
+                                        &error);
+        g_assert_no_error(error);
+}
+
+/* Full enrolment: five touches with the same id. */
+static void enroll(Fixture *f, const char *user, const char *finger, const char *id) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, user, finger);
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                touch(f, id);
+        }
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_COMPLETED);
+        g_assert_cmpstr(detail_string(details, "finger"), ==, finger);
+        g_assert_cmpuint(btf_op_count_progress(op, "stage-passed"), ==, 5);
+        release(f->conn, op);
+}
+
+/* Verify with one touch per prompt until the daemon decides. */
+static char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const char *id, GVariant **ret_details) {
+        g_autoptr(BtfOp) op = start_verify(conn, user);
+        char *result;
+
+        wait_finger_needed(op);
+        touch(f, id);
+        result = wait_finished(op, ret_details);
+        release(conn, op);
+        return result;
+}
+
+static char **list_fingers(GDBusConnection *conn, const char *user) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(conn, "ListFingers", g_variant_new("(s)", user), "(as)", &error);
+        char **fingers = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(^as)", &fingers);
+        return fingers;
+}
+
+/* ---- tests ---- */
+
+static void assert_same_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
+        g_assert_nonnull(got);
+        for (guint i = 0; want->methods && want->methods[i]; i++) {
+                GDBusMethodInfo *m = want->methods[i];
+                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, m->name);
+                g_assert_nonnull(g);
+                for (guint j = 0; m->in_args && m->in_args[j]; j++)
+                        g_assert_cmpstr(m->in_args[j]->signature, ==, g->in_args[j]->signature);
+                for (guint j = 0; m->out_args && m->out_args[j]; j++)
+                        g_assert_cmpstr(m->out_args[j]->signature, ==, g->out_args[j]->signature);
+        }
+        for (guint i = 0; got->methods && got->methods[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[i]->name));
+        for (guint i = 0; want->signals && want->signals[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_signal(got, want->signals[i]->name));
+        for (guint i = 0; want->properties && want->properties[i]; i++) {
+                GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(got, want->properties[i]->name);
+                g_assert_nonnull(p);
+                g_assert_cmpstr(p->signature, ==, want->properties[i]->signature);
+                g_assert_cmpint(p->flags, ==, want->properties[i]->flags);
+        }
+}
+
+static GDBusNodeInfo *introspect(GDBusConnection *conn, const char *path) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call_on(conn, path, "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
+                                            "(s)", &error);
+        const char *xml;
+        GDBusNodeInfo *node;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(&s)", &xml);
+        node = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+        return node;
+}
+
+/* The running daemon serves exactly the API in daemon/org.biogate1.xml. */
+static void test_introspection(Fixture *f, gconstpointer data) {
+        g_autofree char *xml = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusNodeInfo) want = NULL, manager = NULL, operation = NULL;
+        g_autoptr(BtfOp) op = NULL;
+
+        g_assert_true(g_file_get_contents(BIOGATE_API_XML, &xml, NULL, &error));
+        want = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+
+        manager = introspect(f->conn, BIOGATE_OBJECT_PATH);
+        assert_same_interface(g_dbus_node_info_lookup_interface(want, BIOGATE_MANAGER_INTERFACE),
+                              g_dbus_node_info_lookup_interface(manager, BIOGATE_MANAGER_INTERFACE));
+
+        enroll(f, "", "right-index-finger", "intro");
+        op = start_verify(f->conn, "");
+        operation = introspect(f->conn, btf_op_get_path(op));
+        assert_same_interface(g_dbus_node_info_lookup_interface(want, BIOGATE_OPERATION_INTERFACE),
+                              g_dbus_node_info_lookup_interface(operation, BIOGATE_OPERATION_INTERFACE));
+        release(f->conn, op);
+}
+
+static void test_list_devices(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
+        g_autoptr(GVariant) list = NULL, details = NULL;
+        const char *id, *name, *driver;
+        gboolean is_default = FALSE;
+        gint32 stages = 0;
+
+        g_assert_no_error(error);
+        list = g_variant_get_child_value(reply, 0);
+        g_assert_cmpuint(g_variant_n_children(list), ==, 1);
+        g_variant_get_child(list, 0, "(&s&s@a{sv})", &id, &name, &details);
+        g_assert_true(g_variant_lookup(details, "driver", "&s", &driver));
+        g_assert_cmpstr(driver, ==, "virtual_device");
+        g_assert_true(g_variant_lookup(details, "enroll-stages", "i", &stages));
+        g_assert_cmpint(stages, ==, 5);
+        g_assert_true(g_variant_lookup(details, "default", "b", &is_default));
+        g_assert_true(is_default);
+}
+
+static void test_enroll_verify_match(Fixture *f, gconstpointer data) {
+        g_auto(GStrv) fingers = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL, *print = g_build_filename(f->state, "prints", "0", "right-index-finger", NULL);
+        struct stat st;
+
+        enroll(f, "", "right-index-finger", "alice");
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+        g_assert_cmpstr(fingers[0], ==, "right-index-finger");
+        /* Stored root-only. */
+        g_assert_cmpint(lstat(print, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+
+        result = verify_with(f, f->conn, "", "alice", &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        g_assert_cmpstr(detail_string(details, "finger"), ==, "right-index-finger");
+        g_assert_cmpstr(detail_string(details, "user"), ==, "root");
+}
+
+static void test_verify_no_match(Fixture *f, gconstpointer data) {
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        result = verify_with(f, f->conn, "", "mallory", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_NO_MATCH);
+}
+
+static void test_verify_no_prints(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+
+        assert_dbus_error(error, "org.biogate1.Error.NoEnrolledPrints");
+}
+
+/* virtual_device can only verify: every finger is tried, one touch each. */
+static void test_verify_checks_all_fingers(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "left-thumb", "thumb");
+        enroll(f, "", "right-index-finger", "index");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        touch(f, "index"); /* not the left thumb */
+        wait_finger_needed(op);
+        touch(f, "index");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        g_assert_cmpstr(detail_string(details, "finger"), ==, "right-index-finger");
+}
+
+/* A sensor that can identify matches one touch against all fingers. */
+static void test_identify_all_fingers(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "left-thumb", "thumb");
+        enroll(f, "", "right-index-finger", "index");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        touch(f, "index");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        g_assert_cmpstr(detail_string(details, "finger"), ==, "right-index-finger");
+        g_assert_cmpuint(btf_op_count_progress(op, "finger-needed"), ==, 1);
+}
+
+static void test_duplicate_print(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        g_auto(GStrv) fingers = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_enroll(f->conn, OTHER_USER, "left-thumb");
+        /* This sensor checks duplicates itself, on the first touch. */
+        wait_finger_needed(op);
+        touch(f, "alice");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.DuplicatePrint");
+        fingers = list_fingers(f->conn, OTHER_USER);
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+}
+
+static void test_already_enrolled(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        reply = manager_call(f->conn, "Enroll", g_variant_new("(ssa{sv})", "", "right-index-finger", NULL), "(o)",
+                             &error);
+        assert_dbus_error(error, "org.biogate1.Error.AlreadyEnrolled");
+}
+
+static void test_list_delete(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r1 = NULL, r2 = NULL, r3 = NULL;
+        const char *one[] = { "left-thumb", NULL };
+        const char *not_enrolled[] = { "right-little-finger", NULL };
+        g_auto(GStrv) after_one = NULL, after_all = NULL, after_bad = NULL;
+
+        enroll(f, "", "left-thumb", "a");
+        enroll(f, "", "right-index-finger", "b");
+
+        r1 = manager_call(f->conn, "DeleteFingers", g_variant_new("(s^as)", "", not_enrolled), NULL, &error);
+        assert_dbus_error(error, "org.biogate1.Error.NoEnrolledPrints");
+        g_clear_error(&error);
+        after_bad = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(after_bad), ==, 2);
+
+        r2 = manager_call(f->conn, "DeleteFingers", g_variant_new("(s^as)", "", one), NULL, &error);
+        g_assert_no_error(error);
+        after_one = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(after_one), ==, 1);
+        g_assert_cmpstr(after_one[0], ==, "right-index-finger");
+
+        r3 = manager_call(f->conn, "DeleteFingers", g_variant_new("(s^as)", "", (const char *[]) { NULL }), NULL, &error);
+        g_assert_no_error(error);
+        after_all = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(after_all), ==, 0);
+}
+
+static void run_ctl_as_nobody(const char *const *args, int expected_exit, const char *expected_text) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_assert_true(btf_run_as(NOBODY, NOBODY, args, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
+                g_error("%s %s: expected exit %d; stdout: %s stderr: %s", args[1], args[2] ? args[2] : "",
+                        expected_exit, out, err);
+        if (expected_text)
+                g_assert_nonnull(strstr(out, expected_text) ? out : strstr(err, expected_text));
+}
+
+/* A client as uid 65534 may not read, enrol, verify or delete for root,
+ * whatever it passes as user; it may act on itself. */
+static void test_other_user_refused(Fixture *f, gconstpointer data) {
+        g_auto(GStrv) fingers = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "list", "--user", "root", NULL }, 3, "PermissionDenied");
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "verify", "--user", "root", NULL }, 3, "PermissionDenied");
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "enroll", "--user", "root", "--finger", "left-thumb", NULL },
+                          3, "PermissionDenied");
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "delete", "--user", "root", NULL }, 3, "PermissionDenied");
+        /* A name that does not exist does not leak that fact. */
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "list", "--user", "no-such-user-xyz", NULL }, 3,
+                          "PermissionDenied");
+        /* Itself: allowed, and nothing enrolled. */
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "--json", "list", NULL }, 0, "[]");
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, 5, "NoEnrolledPrints");
+
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+}
+
+static void test_cancel(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL, r = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL, *again = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        r = call_on(f->conn, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_CANCELLED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.Cancelled");
+        release(f->conn, op);
+
+        again = verify_with(f, f->conn, "", "alice", NULL);
+        g_assert_cmpstr(again, ==, BIOGATE_RESULT_MATCH);
+}
+
+/* A client that leaves the bus mid-verify (connection closed) gives the
+ * sensor back: the next verify works. */
+static void test_client_leaves_bus(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusConnection) other = btf_bus_connect(f->bus, &error);
+        g_autoptr(BtfOp) op = NULL;
+        g_autofree char *result = NULL;
+
+        g_assert_no_error(error);
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_verify(other, "");
+        wait_finger_needed(op);
+        g_assert_true(g_dbus_connection_close_sync(other, NULL, &error));
+        g_assert_no_error(error);
+
+        result = verify_with(f, f->conn, "", "alice", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+}
+
+/* The same with a real process killed by SIGKILL while it waits for a touch. */
+static void test_client_killed(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        g_autofree char *result = NULL;
+        int status = 0;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Touch", T, &error));
+        g_assert_no_error(error);
+        btf_proc_kill(proc, SIGKILL);
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_signaled(status, SIGKILL);
+
+        result = verify_with(f, f->conn, "", "alice", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+}
+
+static void test_sensor_error_mid_enroll(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, "", "right-index-finger");
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        g_auto(GStrv) fingers = NULL;
+
+        wait_finger_needed(op);
+        touch(f, "alice");
+        wait_finger_needed(op);
+        touch(f, "alice");
+        wait_finger_needed(op);
+        sensor(f, "ERROR 0"); /* FP_DEVICE_ERROR_GENERAL */
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.DeviceError");
+        release(f->conn, op);
+
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+        /* The sensor is usable again. */
+        enroll(f, "", "right-index-finger", "alice");
+}
+
+static void test_sensor_unplugged_mid_verify(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL, devices = NULL, r = NULL, list = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        sensor(f, "UNPLUG");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.NoSuchDevice");
+
+        r = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+        assert_dbus_error(error, "org.biogate1.Error.NoSuchDevice");
+        g_clear_error(&error);
+        devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
+        g_assert_no_error(error);
+        list = g_variant_get_child_value(devices, 0);
+        g_assert_cmpuint(g_variant_n_children(list), ==, 0);
+}
+
+static void test_invalid_arguments(Fixture *f, gconstpointer data) {
+        const char *bad_fingers[] = { "right-index-finger", "sixth-finger", NULL };
+        struct {
+                const char *method;
+                GVariant *params;
+                const char *error;
+        } rows[] = {
+                { "Enroll", g_variant_new("(ssa{sv})", "", "thumb", NULL), "org.biogate1.Error.InvalidFinger" },
+                { "Enroll", g_variant_new("(ssa{sv})", "", "", NULL), "org.biogate1.Error.InvalidFinger" },
+                { "DeleteFingers", g_variant_new("(s^as)", "", bad_fingers), "org.biogate1.Error.InvalidFinger" },
+                { "Verify", g_variant_new_parsed("('', {'fingers': <['pinky']>})"), "org.biogate1.Error.InvalidFinger" },
+                { "Verify", g_variant_new_parsed("('', {'bogus': <1>})"), "org.biogate1.Error.InvalidArgument" },
+                { "Verify", g_variant_new_parsed("('', {'timeout-ms': <uint32 0>})"), "org.biogate1.Error.InvalidArgument" },
+                { "Verify", g_variant_new_parsed("('', {'timeout-ms': <'5'>})"), "org.biogate1.Error.InvalidArgument" },
+                { "Verify", g_variant_new_parsed("('', {'service': <'bad service\n'>})"), "org.biogate1.Error.InvalidArgument" },
+                { "Enroll", g_variant_new_parsed("('', 'left-thumb', {'service': <'login'>})"), "org.biogate1.Error.InvalidArgument" },
+                { "ListFingers", g_variant_new("(s)", "no-such-user-xyz"), "org.biogate1.Error.NoSuchUser" },
+                { "ListFingers", g_variant_new("(s)", "bad\nname"), "org.biogate1.Error.InvalidArgument" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = manager_call(f->conn, rows[i].method, rows[i].params, NULL, &error);
+                assert_dbus_error(error, rows[i].error);
+        }
+}
+
+/* Nobody but the owner hears about an operation or can touch it. */
+static void test_signals_unicast(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusConnection) spy = btf_bus_connect(f->bus, &error);
+        g_autoptr(BtfOp) spy_watch = NULL, op = NULL;
+        g_autoptr(GVariant) r1 = NULL, r2 = NULL, id = NULL;
+        g_autofree char *result = NULL;
+
+        g_assert_no_error(error);
+        enroll(f, "", "right-index-finger", "alice");
+        spy_watch = btf_op_watch_begin(spy);
+
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        r1 = call_on(spy, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "Get",
+                     g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "State"), NULL, &error);
+        assert_dbus_error(error, "org.biogate1.Error.PermissionDenied");
+        g_clear_error(&error);
+        r2 = call_on(spy, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        assert_dbus_error(error, "org.biogate1.Error.PermissionDenied");
+        g_clear_error(&error);
+
+        touch(f, "alice");
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        /* A round trip through the bus after the owner heard everything: any
+         * broadcast copy would have been queued for the spy before this reply. */
+        id = g_dbus_connection_call_sync(spy, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                         "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        g_assert_cmpuint(btf_op_count_progress(spy_watch, NULL), ==, 0);
+        g_assert_false(btf_op_is_finished(spy_watch));
+        g_assert_cmpuint(btf_op_count_progress(op, NULL), >, 0);
+}
+
+/* A client that missed the signals still reads the result. */
+static void test_result_in_properties(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) all = NULL, props = NULL, after = NULL;
+        g_autofree char *result = NULL;
+        const char *state = NULL, *res = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+        touch(f, "alice");
+        result = wait_finished(op, NULL);
+        all = call_on(f->conn, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "GetAll",
+                      g_variant_new("(s)", BIOGATE_OPERATION_INTERFACE), "(a{sv})", &error);
+        g_assert_no_error(error);
+        props = g_variant_get_child_value(all, 0);
+        g_assert_true(g_variant_lookup(props, "State", "&s", &state));
+        g_assert_true(g_variant_lookup(props, "Result", "&s", &res));
+        g_assert_cmpstr(state, ==, "done");
+        g_assert_cmpstr(res, ==, BIOGATE_RESULT_MATCH);
+
+        release(f->conn, op);
+        after = call_on(f->conn, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "GetAll",
+                        g_variant_new("(s)", BIOGATE_OPERATION_INTERFACE), "(a{sv})", &error);
+        g_assert_nonnull(error);
+}
+
+static char *get_state(GDBusConnection *conn, BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call_on(conn, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "State"), "(v)", &error);
+        g_autoptr(GVariant) v = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(v)", &v);
+        return g_variant_dup_string(v, NULL);
+}
+
+/* One operation on the sensor at a time; two more per user may wait, then
+ * DeviceBusy. Cancelling the running one lets the next start. */
+static void test_queue(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) first = NULL, second = NULL, third = NULL;
+        g_autoptr(GVariant) busy = NULL, r = NULL;
+        g_autofree char *s2 = NULL, *res1 = NULL, *res2 = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        first = start_verify(f->conn, "");
+        wait_finger_needed(first);
+        second = start_verify(f->conn, "");
+        third = start_verify(f->conn, "");
+        s2 = get_state(f->conn, second);
+        g_assert_cmpstr(s2, ==, "queued");
+        busy = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+        assert_dbus_error(error, "org.biogate1.Error.DeviceBusy");
+        g_clear_error(&error);
+
+        r = call_on(f->conn, btf_op_get_path(first), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        res1 = wait_finished(first, NULL);
+        g_assert_cmpstr(res1, ==, BIOGATE_RESULT_CANCELLED);
+        wait_finger_needed(second);
+        touch(f, "alice");
+        res2 = wait_finished(second, NULL);
+        g_assert_cmpstr(res2, ==, BIOGATE_RESULT_MATCH);
+        release(f->conn, third); /* cancels it while queued or running */
+}
+
+static void test_timeout(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_op(f->conn, "Verify", g_variant_new_parsed("('', {'timeout-ms': <uint32 300>})"), &error);
+        g_assert_no_error(error);
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.TimedOut");
+}
+
+/* biogatectl end to end: enrol and verify with --json. */
+static void test_biogatectl(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        int status = 0;
+
+        unlink(f->vdev); /* a closed sensor leaves its socket file behind */
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "--json", "enroll", "--finger", "left-thumb", NULL },
+                               NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        g_assert_no_error(error);
+        for (int i = 0; i < 5; i++)
+                touch(f, "carol");
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_exit_code(status, 0);
+        g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "left-thumb"));
+        btf_proc_free(g_steal_pointer(&proc));
+
+        unlink(f->vdev);
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        touch(f, "dave");
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_exit_code(status, 1);
+        btf_proc_free(g_steal_pointer(&proc));
+
+        unlink(f->vdev);
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "--json", "verify", NULL }, NULL, &error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        touch(f, "carol");
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_exit_code(status, 0);
+        g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "\"match\""));
+}
+
+/* Unknown options, stray arguments and a bad configuration stop the daemon
+ * before it takes the bus name. */
+static void test_refuses_to_start(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = g_build_filename(f->tmp, "bad.conf", NULL);
+        g_autofree char *conf_arg = g_strdup_printf("--config=%s", conf);
+        g_autofree char *missing_arg = g_strdup_printf("--config=%s/missing.conf", f->tmp);
+        struct {
+                const char *args[3];
+                int code;
+                const char *says;
+        } rows[] = {
+                { { "--bogus", NULL }, 2, "bogus" },
+                { { "stray", NULL }, 2, "stray" },
+                { { conf_arg, NULL }, 1, "devcie" },
+                { { missing_arg, NULL }, 1, "missing.conf" },
+        };
+
+        g_assert_true(g_file_set_contents(conf, "[daemon]\ndevcie=virtual_device\n", -1, NULL));
+        for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *log = NULL;
+                g_autofree char *state = g_build_filename(f->tmp, "state2", NULL);
+                BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state,
+                                             .extra_args = rows[i].args };
+                int status = 0;
+
+                g_assert_true(btf_daemon_run_expect_exit(f->bus, &options, &status, &log, &error));
+                g_assert_no_error(error);
+                btf_assert_exit_code(status, rows[i].code);
+                g_assert_nonnull(strstr(log, rows[i].says));
+        }
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add("/daemon/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD_DRIVER(path, driver, fn) g_test_add("/daemon/" path, Fixture, driver, fixture_setup, fn, fixture_teardown)
+        ADD("introspection", test_introspection);
+        ADD("list-devices", test_list_devices);
+        ADD("enroll-verify-match", test_enroll_verify_match);
+        ADD("verify-no-match", test_verify_no_match);
+        ADD("verify-no-prints", test_verify_no_prints);
+        ADD("verify-checks-all-fingers", test_verify_checks_all_fingers);
+        ADD_DRIVER("identify-all-fingers", "virtual_device_storage", test_identify_all_fingers);
+        ADD_DRIVER("duplicate-print", "virtual_device_storage", test_duplicate_print);
+        ADD("already-enrolled", test_already_enrolled);
+        ADD("list-delete", test_list_delete);
+        ADD("other-user-refused", test_other_user_refused);
+        ADD("cancel", test_cancel);
+        ADD("client-leaves-bus", test_client_leaves_bus);
+        ADD("client-killed", test_client_killed);
+        ADD("sensor-error-mid-enroll", test_sensor_error_mid_enroll);
+        ADD("sensor-unplugged-mid-verify", test_sensor_unplugged_mid_verify);
+        ADD("invalid-arguments", test_invalid_arguments);
+        ADD("signals-unicast", test_signals_unicast);
+        ADD("result-in-properties", test_result_in_properties);
+        ADD("queue", test_queue);
+        ADD("timeout", test_timeout);
+        ADD("biogatectl", test_biogatectl);
+        ADD("refuses-to-start", test_refuses_to_start);
+        return g_test_run();
+}

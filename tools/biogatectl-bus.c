@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogatectl-bus.h"
+
+#include "biogate-bus.h"
+#include "biogate-finger.h"
+#include "biogatectl-error.h"
+
+bool ctl_connect(Ctl *ctl, GError **error) {
+        g_autoptr(GError) local = NULL;
+
+        if (ctl->bus)
+                return true;
+
+        ctl->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
+        if (!ctl->bus) {
+                g_propagate_error(error, ctl_error_new(CTL_ERROR_NO_SERVER,
+                                                       "Cannot connect to the system bus: %s", local->message));
+                return false;
+        }
+
+        /* GDBus would raise SIGTERM on ourselves when the bus goes away; we
+         * would rather report it and exit with the right status. */
+        g_dbus_connection_set_exit_on_close(ctl->bus, FALSE);
+        return true;
+}
+
+GVariant *ctl_manager_call(Ctl *ctl, const char *method, GVariant *parameters,
+                           const char *reply_type, GError **error) {
+        /* No NO_AUTO_START flag: the daemon is D-Bus activated. */
+        return g_dbus_connection_call_sync(ctl->bus, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
+                                           BIOGATE_MANAGER_INTERFACE, method, parameters,
+                                           G_VARIANT_TYPE(reply_type), G_DBUS_CALL_FLAGS_NONE,
+                                           -1, NULL, error);
+}
+
+const char *ctl_user_display_name(const char *user) {
+        /* Display only: the daemon decides who "" is from our credentials. */
+        if (user && *user)
+                return user;
+        return g_get_user_name();
+}
+
+const char *ctl_finger_display_name(const char *finger) {
+        const char *text = biogate_finger_to_text(biogate_finger_from_name(finger));
+
+        return text ? text : finger;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "biogatectl-bus.h"
+
+/* Each command gets argv starting at its own name and returns the exit
+ * status (see CtlExit). */
+typedef int (*CtlCommandFunc)(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-manage.c */
+int ctl_command_status(Ctl *ctl, int argc, char **argv);
+int ctl_command_devices(Ctl *ctl, int argc, char **argv);
+int ctl_command_list(Ctl *ctl, int argc, char **argv);
+int ctl_command_delete(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-scan.c */
+int ctl_command_enroll(Ctl *ctl, int argc, char **argv);
+int ctl_command_verify(Ctl *ctl, int argc, char **argv);

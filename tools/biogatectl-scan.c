@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The commands that touch the sensor: enroll and verify. Both run an
+ * org.biogate1.Operation and turn its signals into words. */
+#include <stdio.h>
+#include <string.h>
+
+#include "biogate-bus.h"
+#include "biogatectl-args.h"
+#include "biogatectl-commands.h"
+#include "biogatectl-error.h"
+#include "biogatectl-operation.h"
+#include "biogatectl-output.h"
+
+typedef struct ScanView {
+        bool json;
+        bool enroll;
+        /* What to touch the sensor with, for prompts: "the right index
+         * finger", "the left thumb or right thumb", "an enrolled finger". */
+        char *finger_phrase;
+        guint32 stage;  /* stages passed so far */
+        guint32 stages; /* 0 while unknown */
+} ScanView;
+
+static void scan_view_clear(ScanView *v) {
+        g_free(v->finger_phrase);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ScanView, scan_view_clear)
+
+static const struct {
+        const char *reason;
+        const char *text;
+} retry_reasons[] = {
+        { "general",       "the scan was unclear" },
+        { "too-short",     "the swipe was too short" },
+        { "center-finger", "centre your finger on the sensor" },
+        { "remove-finger", "lift your finger first" },
+};
+
+static void print_retry(GVariant *details) {
+        const char *reason = "general";
+        g_autofree char *safe = NULL;
+
+        (void) g_variant_lookup(details, "reason", "&s", &reason);
+        for (size_t i = 0; i < G_N_ELEMENTS(retry_reasons); i++)
+                if (strcmp(reason, retry_reasons[i].reason) == 0) {
+                        fprintf(stderr, "Scan failed (%s), try again\n", retry_reasons[i].text);
+                        return;
+                }
+
+        /* A reason newer than us: still better than nothing. */
+        safe = ctl_printable(reason);
+        fprintf(stderr, "Scan failed (%s), try again\n", safe);
+}
+
+static void on_started(const char *state, guint32 stages, void *userdata) {
+        ScanView *v = userdata;
+
+        if (stages > 0)
+                v->stages = stages;
+        if (!v->json && strcmp(state, "queued") == 0)
+                fprintf(stderr, "Waiting for the sensor: another operation is using it\n");
+}
+
+static void on_progress(const char *status, GVariant *details, void *userdata) {
+        ScanView *v = userdata;
+
+        /* Progress never goes to stdout, which carries only the result. */
+        if (v->json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "progress", g_variant_new_string(status));
+                g_variant_builder_add(&b, "{sv}", "details", details);
+                ctl_json_print(stderr, g_variant_builder_end(&b));
+                return;
+        }
+
+        if (strcmp(status, "finger-needed") == 0) {
+                if (v->enroll && v->stages > 0)
+                        fprintf(stderr, "Touch the sensor with %s (%" G_GUINT32_FORMAT " of %" G_GUINT32_FORMAT ")\n",
+                                v->finger_phrase, MIN(v->stage + 1, v->stages), v->stages);
+                else
+                        fprintf(stderr, "Touch the sensor with %s\n", v->finger_phrase);
+        } else if (strcmp(status, "stage-passed") == 0) {
+                guint32 stage = 0, stages = 0;
+
+                (void) g_variant_lookup(details, "stage", "u", &stage);
+                (void) g_variant_lookup(details, "stages", "u", &stages);
+                v->stage = stage;
+                if (stages > 0)
+                        v->stages = stages;
+                if (v->stages > 0)
+                        fprintf(stderr, "Scan %" G_GUINT32_FORMAT " of %" G_GUINT32_FORMAT " done\n", v->stage, v->stages);
+                else
+                        fprintf(stderr, "Scan %" G_GUINT32_FORMAT " done\n", v->stage);
+        } else if (strcmp(status, "retry-scan") == 0)
+                print_retry(details);
+        else if (strcmp(status, "checking-duplicates") == 0)
+                fprintf(stderr, "Touch the sensor once to check this finger is not enrolled for someone else\n");
+        /* device-acquired and statuses newer than us need no words. */
+}
+
+/* Reports a result other than the one the command hoped for. */
+static int report_failure(bool json, const char *result, GVariant *details) {
+        g_autofree char *unexpected = NULL;
+        const char *name = NULL, *message = NULL;
+
+        (void) g_variant_lookup(details, "error", "&s", &name);
+        (void) g_variant_lookup(details, "message", "&s", &message);
+
+        if (!name || !*name) {
+                if (strcmp(result, BIOGATE_RESULT_CANCELLED) == 0)
+                        name = BIOGATE_ERROR_PREFIX "Cancelled";
+                else
+                        name = BIOGATE_ERROR_PREFIX "Internal";
+        }
+        if (strcmp(result, BIOGATE_RESULT_CANCELLED) != 0 && strcmp(result, BIOGATE_RESULT_FAILED) != 0 &&
+            (!message || !*message))
+                message = unexpected = g_strdup_printf("biogated reported the unexpected result '%s'", result);
+
+        return ctl_report_error_name(json, name, message);
+}
+
+static const char *detail_string(GVariant *details, const char *key, const char *fallback) {
+        const char *value;
+
+        if (g_variant_lookup(details, key, "&s", &value) && *value)
+                return value;
+        return fallback;
+}
+
+/* Prints the successful outcome: JSON object or one plain line on stdout. */
+static void print_outcome(bool json, const char *result, const char *user, const char *finger) {
+        if (json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "result", g_variant_new_string(result));
+                if (user)
+                        g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
+                if (finger)
+                        g_variant_builder_add(&b, "{sv}", "finger", g_variant_new_string(finger));
+                ctl_json_print(stdout, g_variant_builder_end(&b));
+                return;
+        }
+
+        g_autofree char *safe_user = ctl_printable(user), *safe_finger = ctl_printable(finger ? ctl_finger_display_name(finger) : NULL);
+
+        if (strcmp(result, BIOGATE_RESULT_COMPLETED) == 0)
+                printf("Enrolled %s for %s\n", safe_finger, safe_user);
+        else if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0)
+                printf("No match\n");
+        else if (finger)
+                printf("Match: %s (user %s)\n", safe_finger, safe_user);
+        else
+                printf("Match (user %s)\n", safe_user);
+}
+
+int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
+        const char *user = NULL, *finger = NULL;
+        const CtlOption options[] = {
+                { "finger", 'f', CTL_OPTION_STRING, &finger, "FINGER", "Finger to enrol (default: right-index-finger)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose finger to enrol (default: yours)" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "enroll",
+                .usage = "enroll [--finger FINGER] [--user USER] [--json]",
+                .summary = "Enrol one finger: touch the sensor as often as it asks.",
+                .options = options,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        g_auto(ScanView) view = { .enroll = true };
+        const CtlOperationHandler handler = {
+                .started = on_started,
+                .progress = on_progress,
+                .userdata = &view,
+        };
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+
+        if (!finger)
+                finger = "right-index-finger";
+        if (!ctl_check_finger(finger, &error))
+                return ctl_report_error(ctl->json, error);
+
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+
+        view.json = ctl->json;
+        view.finger_phrase = g_strconcat("the ", ctl_finger_display_name(finger), NULL);
+
+        if (!ctl_operation_run(ctl->bus, "Enroll",
+                               g_variant_new("(ss@a{sv})", user ? user : "", finger,
+                                             g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                               &handler, &result, &details, &error))
+                return ctl_report_error(ctl->json, error);
+
+        if (strcmp(result, BIOGATE_RESULT_COMPLETED) != 0)
+                return report_failure(ctl->json, result, details);
+
+        print_outcome(ctl->json, result,
+                      detail_string(details, "user", ctl_user_display_name(user)),
+                      detail_string(details, "finger", finger));
+        return CTL_EXIT_SUCCESS;
+}
+
+/* "the right index finger", "the left thumb, right thumb or right index
+ * finger", or "an enrolled finger" when any will do. */
+static char *finger_phrase(GPtrArray *fingers) {
+        g_autoptr(GString) s = NULL;
+
+        if (!fingers || fingers->len == 0)
+                return g_strdup("an enrolled finger");
+
+        s = g_string_new("the ");
+        for (size_t i = 0; i < fingers->len; i++) {
+                if (i > 0)
+                        g_string_append(s, i + 1 == fingers->len ? " or " : ", ");
+                g_string_append(s, ctl_finger_display_name(fingers->pdata[i]));
+        }
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
+        const char *user = NULL, *timeout = NULL;
+        g_autoptr(GPtrArray) fingers = NULL;
+        const CtlOption options[] = {
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose fingers to match (default: yours)" },
+                { "finger", 'f', CTL_OPTION_STRINGS, &fingers, "FINGER", "Match only this finger; repeatable (default: all enrolled)" },
+                { "timeout", 't', CTL_OPTION_STRING, &timeout, "SECONDS", "Give up after 1..600 seconds (default: the daemon's, 30)" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "verify",
+                .usage = "verify [--user USER] [--finger FINGER]... [--timeout SECONDS] [--json]",
+                .summary = "Match one touch against a user's enrolled fingers.\n"
+                           "Exits 0 on a match and 1 when the finger does not match.",
+                .options = options,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        g_auto(ScanView) view = { .enroll = false };
+        const CtlOperationHandler handler = {
+                .started = on_started,
+                .progress = on_progress,
+                .userdata = &view,
+        };
+        GVariantBuilder opts;
+        guint64 seconds = 0;
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+
+        if (timeout && !g_ascii_string_to_unsigned(timeout, 10, 1, 600, &seconds, &error))
+                return ctl_usage_error("verify", "Invalid --timeout '%s': %s", timeout, error->message);
+
+        if (fingers)
+                for (size_t i = 0; i < fingers->len; i++)
+                        if (!ctl_check_finger(fingers->pdata[i], &error))
+                                return ctl_report_error(ctl->json, error);
+
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+
+        /* Only what was asked for: the daemon's defaults apply otherwise. */
+        g_variant_builder_init(&opts, G_VARIANT_TYPE_VARDICT);
+        if (fingers)
+                g_variant_builder_add(&opts, "{sv}", "fingers",
+                                      g_variant_new_strv((const char *const *) fingers->pdata, fingers->len));
+        if (timeout)
+                g_variant_builder_add(&opts, "{sv}", "timeout-ms", g_variant_new_uint32((guint32) seconds * 1000));
+
+        view.json = ctl->json;
+        view.finger_phrase = finger_phrase(fingers);
+
+        if (!ctl_operation_run(ctl->bus, "Verify",
+                               g_variant_new("(s@a{sv})", user ? user : "", g_variant_builder_end(&opts)),
+                               &handler, &result, &details, &error))
+                return ctl_report_error(ctl->json, error);
+
+        /* Only a match the daemon reported is a success; anything unknown is
+         * an error, never a match. */
+        if (strcmp(result, BIOGATE_RESULT_MATCH) == 0) {
+                print_outcome(ctl->json, result,
+                              detail_string(details, "user", ctl_user_display_name(user)),
+                              detail_string(details, "finger", NULL));
+                return CTL_EXIT_SUCCESS;
+        }
+        if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0) {
+                print_outcome(ctl->json, result, NULL, NULL);
+                return CTL_EXIT_NO_MATCH;
+        }
+        return report_failure(ctl->json, result, details);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* biogatectl: command-line client of biogated. This file parses the global
+ * options and dispatches; each command lives in biogatectl-manage.c or
+ * biogatectl-scan.c. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "biogatectl-args.h"
+#include "biogatectl-commands.h"
+#include "biogatectl-error.h"
+#include "biogatectl-output.h"
+
+static const struct {
+        const char *name;
+        CtlCommandFunc run;
+        const char *summary;
+} commands[] = {
+        { "status",  ctl_command_status,  "Show whether biogated is reachable, its API version and your fingers" },
+        { "devices", ctl_command_devices, "List fingerprint sensors" },
+        { "list",    ctl_command_list,    "List enrolled fingers" },
+        { "enroll",  ctl_command_enroll,  "Enrol a finger" },
+        { "verify",  ctl_command_verify,  "Match a finger against enrolled prints" },
+        { "delete",  ctl_command_delete,  "Delete enrolled fingerprints" },
+};
+
+static char *commands_help(void) {
+        GString *s = g_string_new("Commands:\n");
+
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+                g_string_append_printf(s, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        g_string_append(s, "\nRun 'biogatectl COMMAND --help' for the options of a command.\n"
+                           "See biogatectl(1) for exit statuses and JSON output.\n");
+        return g_string_free(s, FALSE);
+}
+
+static int print_version(bool json) {
+        if (json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "version", g_variant_new_string(BIOGATE_VERSION));
+                ctl_json_print(stdout, g_variant_builder_end(&b));
+        } else
+                printf("biogatectl %s\n", BIOGATE_VERSION);
+        return CTL_EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+        Ctl ctl = { .json = false };
+        bool version = false;
+        g_autofree char *epilogue = commands_help();
+        const CtlOption options[] = {
+                CTL_OPTION_JSON(&ctl.json),
+                { "version", 0, CTL_OPTION_FLAG, &version, NULL, "Show the version and exit" },
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = NULL,
+                .usage = "[--json] [--help] [--version] COMMAND [OPTIONS]",
+                .summary = "Enrol, verify, list and delete fingerprints through biogated.",
+                .epilogue = epilogue,
+                .options = options,
+                .stop_at_positional = true,
+        };
+        const char *name;
+        int next, r;
+
+        setlocale(LC_ALL, "");
+
+        r = ctl_parse_command_line(&cl, argc, argv, &next);
+        if (r >= 0)
+                return r;
+
+        if (version)
+                return print_version(ctl.json);
+
+        if (next >= argc)
+                return ctl_usage_error(NULL, "No command given");
+
+        name = argv[next];
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+                if (strcmp(commands[i].name, name) != 0)
+                        continue;
+                r = commands[i].run(&ctl, argc - next, argv + next);
+                g_clear_object(&ctl.bus);
+                return r;
+        }
+
+        return ctl_usage_error(NULL, "Unknown command '%s'", name);
+}
