@@ -733,6 +733,23 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "\"match\""));
 }
 
+/* No sensor at all: the daemon still starts and answers, operations fail
+ * with NoSuchDevice. */
+static void test_no_sensor(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
+        g_autoptr(GVariant) list = NULL, r = NULL;
+        g_auto(GStrv) fingers = NULL;
+
+        g_assert_no_error(error);
+        list = g_variant_get_child_value(devices, 0);
+        g_assert_cmpuint(g_variant_n_children(list), ==, 0);
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+        r = manager_call(f->conn, "Enroll", g_variant_new("(ssa{sv})", "", "left-thumb", NULL), "(o)", &error);
+        assert_dbus_error(error, "org.biogate1.Error.NoSuchDevice");
+}
+
 /* Unknown options, stray arguments and a bad configuration stop the daemon
  * before it takes the bus name. */
 static void test_refuses_to_start(Fixture *f, gconstpointer data) {
@@ -794,5 +811,6 @@ int main(int argc, char *argv[]) {
         ADD("timeout", test_timeout);
         ADD("biogatectl", test_biogatectl);
         ADD("refuses-to-start", test_refuses_to_start);
+        ADD_DRIVER("no-sensor", "no_such_driver", test_no_sensor);
         return g_test_run();
 }

@@ -138,7 +138,7 @@ static void print_device_plain(const char *id, const char *name, GVariant *detai
         const char *key;
         GVariant *value;
 
-        printf("%s\n  %-14s %s\n", safe_id, "name:", safe_name);
+        printf("Sensor %s\n  %-14s %s\n", safe_id, "name:", safe_name);
 
         for (size_t i = 0; i < G_N_ELEMENTS(device_labels); i++) {
                 g_autoptr(GVariant) v = g_variant_lookup_value(details, device_labels[i].key, NULL);
