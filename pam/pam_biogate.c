@@ -1,31 +1,238 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* pam_biogate.so, skeleton.
+/* pam_biogate.so: fingerprint authentication through biogated.
  *
- * The module is installed and loadable so that packaging, the bus policy and
- * the PAM test harness can be built around it, but it does not talk to
- * biogated yet. Until it does it must never let anyone in: it answers
- * PAM_AUTHINFO_UNAVAIL ("this method cannot be used right now"), which a
- * "sufficient" line skips and a "required" line treats as a failure — so a
- * stack that lists it falls through to the password or fails closed, never
- * open. */
+ * The module lives inside gdm, sshd, sudo and screen lockers, so it is a
+ * thin sd-bus client: no GLib, no threads, nothing left behind after
+ * pam_end(). It returns PAM_SUCCESS only for a match that biogated reported
+ * for this user and this very operation; everything that means "cannot use
+ * fingerprints now" is PAM_AUTHINFO_UNAVAIL, so a "sufficient" line falls
+ * through to the password. */
 
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        /* Logged on every call, at NOTICE, so an administrator who enabled the
-         * module sees why fingerprints are never asked for. */
-        pam_syslog(pamh, LOG_NOTICE,
-                   "pam_biogate is not implemented yet; fingerprint authentication is unavailable");
-        return PAM_AUTHINFO_UNAVAIL;
+#include "biogate-finger.h"
+#include "pam-biogate-bus.h"
+#include "pam-biogate-interrupt.h"
+#include "pam-biogate-options.h"
+#include "pam-biogate-outcome.h"
+#include "pam-biogate-remote.h"
+#include "pam-biogate-util.h"
+
+typedef struct Attempt {
+        pam_handle_t *pamh;
+        const PamBiogateOptions *options;
+        const char *finger_text;   /* "right index finger" when only one can match */
+        unsigned touches;          /* finger-needed prompts in this try */
+} Attempt;
+
+/* The cached connection remembers who opened it: a forked child must never
+ * use (or close) its parent's sd-bus connection. */
+typedef struct CachedBus {
+        pid_t pid;
+        sd_bus *bus;
+} CachedBus;
+
+static void cached_bus_free(pam_handle_t *pamh, void *data, int error_status) {
+        CachedBus *c = data;
+
+        if (c->pid == getpid())
+                sd_bus_flush_close_unref(c->bus);
+        free(c);
 }
 
+static int get_bus(pam_handle_t *pamh, sd_bus **ret_bus) {
+        char key[64];
+        const void *data = NULL;
+        CachedBus *c;
+        int r;
+
+        snprintf(key, sizeof key, "pam_biogate:bus:%ld", (long) getpid());
+        if (pam_get_data(pamh, key, &data) == PAM_SUCCESS && data) {
+                c = (CachedBus *) data;
+                if (sd_bus_is_open(c->bus) > 0) {
+                        *ret_bus = c->bus;
+                        return 0;
+                }
+        }
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->pid = getpid();
+        r = pam_biogate_bus_open(&c->bus);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        /* Replacing an entry runs the old one's cleanup. */
+        if (pam_set_data(pamh, key, c, cached_bus_free) != PAM_SUCCESS) {
+                sd_bus_flush_close_unref(c->bus);
+                free(c);
+                return -ENOMEM;
+        }
+        *ret_bus = c->bus;
+        return 0;
+}
+
+static void warn_option(void *userdata, const char *argument, const char *reason) {
+        pam_syslog(userdata, LOG_WARNING, "ignoring option '%s': %s", argument, reason);
+}
+
+static int say(Attempt *a, int style, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int say(Attempt *a, int style, const char *format, ...) {
+        char text[256];
+        va_list ap;
+
+        if (a->options->quiet)
+                return 0;
+        va_start(ap, format);
+        vsnprintf(text, sizeof text, format, ap);
+        va_end(ap);
+        return pam_prompt(a->pamh, style, NULL, "%s", text) == PAM_SUCCESS ? 0 : -EIO;
+}
+
+static int on_progress(void *userdata, const char *status, const char *reason) {
+        Attempt *a = userdata;
+
+        if (strcmp(status, "finger-needed") == 0) {
+                if (a->touches++ > 0)
+                        return say(a, PAM_TEXT_INFO, "Touch the fingerprint sensor again");
+                if (a->finger_text)
+                        return say(a, PAM_TEXT_INFO, "Place your %s on the fingerprint sensor", a->finger_text);
+                return say(a, PAM_TEXT_INFO, "Place your finger on the fingerprint sensor");
+        }
+        if (strcmp(status, "retry-scan") == 0) {
+                if (reason && strcmp(reason, "too-short") == 0)
+                        return say(a, PAM_ERROR_MSG, "Swipe was too short, try again");
+                if (reason && strcmp(reason, "center-finger") == 0)
+                        return say(a, PAM_ERROR_MSG, "Centre your finger on the sensor and try again");
+                if (reason && strcmp(reason, "remove-finger") == 0)
+                        return say(a, PAM_ERROR_MSG, "Lift your finger and try again");
+                return say(a, PAM_ERROR_MSG, "Could not read the finger, try again");
+        }
+        return 0;
+}
+
+static bool user_exists(const char *user) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+
+        return getpwnam_r(user, &pw, buf, sizeof buf, &result) == 0 && result;
+}
+
+static bool service_is_sane(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      strchr("-_.@+", *s)))
+                        return false;
+        return true;
+}
+
+static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions *options, const char *user) {
+        const void *rhost = NULL, *service = NULL;
+        sd_bus *bus = NULL;
+        uint64_t deadline = pam_biogate_now_usec() + (uint64_t) options->timeout_s * UINT64_C(1000000);
+        PamBiogateInterrupt interrupt;
+        PamBiogateResult result;
+        unsigned mask = 0;
+        Attempt attempt = { .pamh = pamh, .options = options };
+
+        if (!user_exists(user))
+                return (PamBiogateResult) { PAM_BIOGATE_USER_UNKNOWN, 0 };
+
+        (void) pam_get_item(pamh, PAM_RHOST, &rhost);
+        if (!options->allow_remote && (pam_biogate_rhost_is_remote(rhost) || pam_biogate_session_is_remote()))
+                return (PamBiogateResult) { PAM_BIOGATE_REMOTE_SESSION, 0 };
+
+        if (get_bus(pamh, &bus) < 0)
+                return (PamBiogateResult) { PAM_BIOGATE_DAEMON_UNAVAILABLE, 0 };
+
+        result = pam_biogate_list_fingers(bus, user, deadline, &mask);
+        if (result.outcome != PAM_BIOGATE_MATCH)
+                return result;
+        if (options->finger != BIOGATE_FINGER_INVALID)
+                mask &= 1u << options->finger;
+        /* Do not ask for a touch that cannot succeed. */
+        if (mask == 0)
+                return (PamBiogateResult) { PAM_BIOGATE_DAEMON_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS };
+        if (__builtin_popcount(mask) == 1)
+                attempt.finger_text = biogate_finger_to_text((BiogateFinger) __builtin_ctz(mask));
+
+        (void) pam_get_item(pamh, PAM_SERVICE, &service);
+        pam_biogate_interrupt_begin(&interrupt);
+        for (unsigned try = 1;; try++) {
+                PamBiogateVerify args = {
+                        .user = user,
+                        .service = service_is_sane(service) ? service : NULL,
+                        .finger = options->finger != BIOGATE_FINGER_INVALID ? biogate_finger_to_name(options->finger)
+                                                                           : NULL,
+                        .deadline = deadline,
+                        .interrupt_fd = pam_biogate_interrupt_fd(&interrupt),
+                        .progress = on_progress,
+                        .userdata = &attempt,
+                };
+
+                attempt.touches = 0;
+                result = pam_biogate_verify(bus, &args);
+                if (result.outcome != PAM_BIOGATE_NO_MATCH)
+                        break;
+                if (try >= options->max_tries) {
+                        if (say(&attempt, PAM_ERROR_MSG, "Too many failed attempts") < 0)
+                                result = (PamBiogateResult) { PAM_BIOGATE_CONV_ERROR, 0 };
+                        break;
+                }
+                if (say(&attempt, PAM_ERROR_MSG, "Fingerprint not recognised, try again") < 0) {
+                        result = (PamBiogateResult) { PAM_BIOGATE_CONV_ERROR, 0 };
+                        break;
+                }
+        }
+        pam_biogate_interrupt_end(&interrupt);
+        return result;
+}
+
+__attribute__((visibility("default")))
+int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+        PamBiogateOptions options;
+        PamBiogateResult result;
+        const char *user = NULL;
+        int r;
+
+        pam_biogate_options_parse(&options, argc, argv, warn_option, pamh);
+
+        r = pam_get_user(pamh, &user, NULL);
+        if (r != PAM_SUCCESS)
+                return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : r;
+        if (!user || !*user)
+                return PAM_USER_UNKNOWN;
+
+        result = authenticate(pamh, &options, user);
+        r = pam_biogate_result_to_pam(result);
+        if (r == PAM_SUCCESS)
+                pam_syslog(pamh, LOG_INFO, "user %s: %s", user, pam_biogate_result_to_string(result));
+        else if (options.debug || r != PAM_AUTHINFO_UNAVAIL)
+                pam_syslog(pamh, LOG_NOTICE, "user %s: %s (%s)", user, pam_biogate_result_to_string(result),
+                           pam_strerror(pamh, r));
+        return r;
+}
+
+__attribute__((visibility("default")))
 int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        /* biogate establishes no credentials (no tickets, no keys); this only
-         * keeps a stack that calls setcred on every auth module from failing.
-         * It grants nothing: authentication is decided by pam_sm_authenticate. */
+        /* biogate establishes no credentials; this keeps stacks that call
+         * setcred on every auth module working. It grants nothing. */
         return PAM_SUCCESS;
 }

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "daemon-fixture.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+
+/* data: the libfprint driver to run, NULL for virtual_device. */
+void fixture_setup(Fixture *f, gconstpointer data) {
+        const char *driver = data ? data : "virtual_device";
+        g_autoptr(GError) error = NULL;
+        g_autofree char *env_drv1 = g_strdup_printf("FP_DRIVERS_WHITELIST=%s", driver);
+        g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", driver);
+        g_autofree char *env_vdev = NULL, *env_vstore = NULL;
+        const char *env[5];
+
+        f->tmp = btf_tmpdir_new();
+        f->state = g_build_filename(f->tmp, "state", NULL);
+        f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
+        env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", f->vdev);
+        env_vstore = g_strdup_printf("FP_VIRTUAL_DEVICE_STORAGE=%s", f->vdev);
+        env[0] = env_drv1;
+        env[1] = env_drv2;
+        env[2] = env_vdev;
+        env[3] = env_vstore;
+        env[4] = NULL;
+
+        f->bus = btf_bus_start(f->tmp, BIOGATE_BUS_POLICY, &error);
+        g_assert_no_error(error);
+        f->conn = g_object_ref(btf_bus_get_connection(f->bus));
+        f->daemon = btf_daemon_start(f->bus, BIOGATED_PATH, f->state, env, NULL, &error);
+        g_assert_no_error(error);
+}
+
+void fixture_teardown(Fixture *f, gconstpointer data) {
+        int status = 0;
+
+        if (f->daemon && !btf_daemon_has_exited(f->daemon)) {
+                g_autoptr(GError) error = NULL;
+                g_assert_true(btf_daemon_stop(f->daemon, &status, &error));
+                /* A clean exit on SIGTERM, also under the sanitizers. */
+                btf_assert_exit_code(status, 0);
+        }
+        btf_daemon_free(f->daemon);
+        g_clear_object(&f->conn);
+        btf_bus_free(f->bus);
+        btf_tmpdir_remove(f->tmp);
+        g_free(f->tmp);
+        g_free(f->state);
+        g_free(f->vdev);
+}
+
+/* ---- helpers ---- */
+
+GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
+                         GVariant *params, const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(conn, BIOGATE_BUS_NAME, path, iface, method, params,
+                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                                           G_DBUS_CALL_FLAGS_NO_AUTO_START, 20000, NULL, error);
+}
+
+GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
+                              GError **error) {
+        return call_on(conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, params, reply_type, error);
+}
+
+void assert_dbus_error(const GError *error, const char *name) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s (%s)", name, remote, error->message);
+}
+
+/* Starts Enroll or Verify with a watcher subscribed before the call. */
+BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error) {
+        g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
+        g_autoptr(GVariant) reply = manager_call(conn, method, params, "(o)", error);
+        const char *path;
+
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(&o)", &path);
+        btf_op_bind(op, path);
+        return g_steal_pointer(&op);
+}
+
+BtfOp *start_verify(GDBusConnection *conn, const char *user) {
+        g_autoptr(GError) error = NULL;
+        BtfOp *op = start_op(conn, "Verify", g_variant_new("(sa{sv})", user, NULL), &error);
+        g_assert_no_error(error);
+        return op;
+}
+
+BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger) {
+        g_autoptr(GError) error = NULL;
+        BtfOp *op = start_op(conn, "Enroll", g_variant_new("(ssa{sv})", user, finger, NULL), &error);
+        g_assert_no_error(error);
+        return op;
+}
+
+void wait_finger_needed(BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(btf_op_wait_progress(op, "finger-needed", T, NULL, &error));
+        g_assert_no_error(error);
+}
+
+void touch(Fixture *f, const char *id) {
+        g_autoptr(GError) error = NULL;
+
+        if (!btf_vdev_sendf(f->vdev, &error, "SCAN %s", id))
+                g_error("touching the sensor: %s", error->message);
+}
+
+void sensor(Fixture *f, const char *command) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(btf_vdev_send(f->vdev, command, &error));
+        g_assert_no_error(error);
+}
+
+/* Returns the result; details go to ret_details when not NULL. */
+char *wait_finished(BtfOp *op, GVariant **ret_details) {
+        g_autoptr(GError) error = NULL;
+        char *result = NULL;
+
+        g_assert_true(btf_op_wait_finished(op, T, &result, ret_details, &error));
+        g_assert_no_error(error);
+        return result;
+}
+
+const char *detail_string(GVariant *details, const char *key) {
+        const char *value = NULL;
+        if (!g_variant_lookup(details, key, "&s", &value))
+                return NULL;
+        return value;
+}
+
+void release(GDBusConnection *conn, BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call_on(conn, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Release", NULL, NULL,
+                                        &error);
+        g_assert_no_error(error);
+}
+
+/* Full enrolment: five touches with the same id. */
+void enroll(Fixture *f, const char *user, const char *finger, const char *id) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, user, finger);
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                touch(f, id);
+        }
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_COMPLETED);
+        g_assert_cmpstr(detail_string(details, "finger"), ==, finger);
+        g_assert_cmpuint(btf_op_count_progress(op, "stage-passed"), ==, 5);
+        release(f->conn, op);
+}
+
+/* Verify with one touch per prompt until the daemon decides. */
+char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const char *id, GVariant **ret_details) {
+        g_autoptr(BtfOp) op = start_verify(conn, user);
+        char *result;
+
+        wait_finger_needed(op);
+        touch(f, id);
+        result = wait_finished(op, ret_details);
+        release(conn, op);
+        return result;
+}
+
+char **list_fingers(GDBusConnection *conn, const char *user) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(conn, "ListFingers", g_variant_new("(s)", user), "(as)", &error);
+        char **fingers = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(^as)", &fingers);
+        return fingers;
+}
+

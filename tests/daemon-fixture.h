@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the integration tests share: a private bus, the real biogated on a
+ * virtual sensor (one of each per test), and helpers that drive the API
+ * and the sensor. */
+#include "biogate-bus.h"
+#include "biogate-test-fixture.h"
+
+#define NOBODY 65534
+#define OTHER_USER "daemon" /* uid 1, in every Debian passwd */
+#define T BTF_TIMEOUT_DEFAULT
+
+typedef struct {
+        char *tmp;
+        char *state;
+        char *vdev;
+        BtfBus *bus;
+        BtfDaemon *daemon;
+        GDBusConnection *conn;
+} Fixture;
+
+/* data: the libfprint driver to run, NULL for virtual_device. */
+void fixture_setup(Fixture *f, gconstpointer data);
+void fixture_teardown(Fixture *f, gconstpointer data);
+GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
+                 GVariant *params, const char *reply_type, GError **error);
+GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
+                       GError **error);
+void assert_dbus_error(const GError *error, const char *name);
+BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);
+BtfOp *start_verify(GDBusConnection *conn, const char *user);
+BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger);
+void wait_finger_needed(BtfOp *op);
+void touch(Fixture *f, const char *id);
+void sensor(Fixture *f, const char *command);
+char *wait_finished(BtfOp *op, GVariant **ret_details);
+const char *detail_string(GVariant *details, const char *key);
+void release(GDBusConnection *conn, BtfOp *op);
+void enroll(Fixture *f, const char *user, const char *finger, const char *id);
+char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const char *id, GVariant **ret_details);
+char **list_fingers(GDBusConnection *conn, const char *user);

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pam_biogate.so inside real PAM hosts (tests/pam-host, pamtester) through
+ * pam_wrapper, against the real daemon and the virtual sensor.
+ *
+ * The module only ever talks to /run/dbus/system_bus_socket, so each host
+ * runs in a private mount namespace where that path is the test's private
+ * bus: the same path the module uses in production. */
+#include <security/_pam_types.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon-fixture.h"
+
+#define FINGER_PROMPT "info: Place your right index finger on the fingerprint sensor"
+
+static const char mount_private_bus[] =
+        "mkdir -p /run/dbus && mount -t tmpfs -o mode=0755 tmpfs /run/dbus && "
+        "touch /run/dbus/system_bus_socket && mount --bind \"$1\" /run/dbus/system_bus_socket && "
+        "shift && exec \"$@\"";
+
+static char *write_service(Fixture *f, const char *name, const char *lines) {
+        g_autofree char *dir = g_build_filename(f->tmp, "pam.d", NULL);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *other = g_build_filename(dir, "other", NULL);
+        g_autofree char *text = NULL;
+        g_autoptr(GString) expanded = g_string_new(lines);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_string_replace(expanded, "@MODULE@", PAM_MODULE_PATH, 0);
+        g_assert_true(g_file_set_contents(path, expanded->str, -1, NULL));
+        g_assert_true(g_file_set_contents(other, "auth required pam_deny.so\n", -1, NULL));
+        return g_steal_pointer(&dir);
+}
+
+/* Starts HOST... in the namespace, as uid (0 = root), with pam_wrapper. */
+static BtfProc *run_host(Fixture *f, const char *pam_dir, uid_t uid, const char *const *host_argv,
+                         const char *const *extra_env) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        const char *preload = g_getenv("BIOGATE_TEST_PAM_PRELOAD");
+        BtfProc *proc;
+
+        g_ptr_array_add(argv, g_strdup("unshare"));
+        g_ptr_array_add(argv, g_strdup("-m"));
+        g_ptr_array_add(argv, g_strdup("--propagation"));
+        g_ptr_array_add(argv, g_strdup("private"));
+        g_ptr_array_add(argv, g_strdup("sh"));
+        g_ptr_array_add(argv, g_strdup("-c"));
+        g_ptr_array_add(argv, g_strdup(mount_private_bus));
+        g_ptr_array_add(argv, g_strdup("sh"));
+        g_ptr_array_add(argv, g_strdup(btf_bus_get_socket_path(f->bus)));
+        if (uid != 0) {
+                g_ptr_array_add(argv, g_strdup("setpriv"));
+                g_ptr_array_add(argv, g_strdup_printf("--reuid=%u", (unsigned) uid));
+                g_ptr_array_add(argv, g_strdup_printf("--regid=%u", (unsigned) uid));
+                g_ptr_array_add(argv, g_strdup("--clear-groups"));
+        }
+        g_ptr_array_add(argv, g_strdup("env"));
+        g_ptr_array_add(argv, g_strdup_printf("LD_PRELOAD=%s", preload ? preload : "libpam_wrapper.so"));
+        g_ptr_array_add(argv, g_strdup("PAM_WRAPPER=1"));
+        g_ptr_array_add(argv, g_strdup_printf("PAM_WRAPPER_SERVICE_DIR=%s", pam_dir));
+        for (const char *const *e = extra_env; e && *e; e++)
+                g_ptr_array_add(argv, g_strdup(*e));
+        for (const char *const *a = host_argv; *a; a++)
+                g_ptr_array_add(argv, g_strdup(*a));
+        g_ptr_array_add(argv, NULL);
+
+        proc = btf_spawn_async((const char *const *) argv->pdata, NULL, &error);
+        g_assert_no_error(error);
+        return proc;
+}
+
+static BtfProc *run_pam(Fixture *f, const char *pam_dir, uid_t uid, const char *user, const char *rhost) {
+        const char *argv[] = { PAM_HOST_PATH, "--rhost", rhost ? rhost : "", "biogate-test", user, NULL };
+        return run_host(f, pam_dir, uid, argv, NULL);
+}
+
+static void wait_output(BtfProc *proc, const char *needle) {
+        g_autoptr(GError) error = NULL;
+
+        if (!btf_proc_wait_output(proc, BTF_STDOUT, needle, T, &error))
+                g_error("waiting for '%s': %s\nstdout: %s\nstderr: %s", needle, error->message,
+                        btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+}
+
+/* Waits for the host and returns its exit status: the PAM code. */
+static int pam_code(BtfProc *proc) {
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        g_assert_no_error(error);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) >= 100)
+                g_error("host failed: stdout: %s\nstderr: %s", btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+        return WEXITSTATUS(status);
+}
+
+static void assert_pam_code(BtfProc *proc, int expected) {
+        int code = pam_code(proc);
+
+        if (code != expected)
+                g_error("expected PAM code %d, got %d\nstdout: %s\nstderr: %s", expected, code,
+                        btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+}
+
+static void assert_no_fd_leak(BtfProc *proc) {
+        const char *line = strstr(btf_proc_get_stdout(proc), "fds: ");
+        int before = -1, after = -2;
+
+        g_assert_nonnull(line);
+        g_assert_cmpint(sscanf(line, "fds: %d %d", &before, &after), ==, 2);
+        g_assert_cmpint(before, ==, after);
+}
+
+static const char required_stack[] = "auth required @MODULE@ debug\n";
+
+static void test_success(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(proc, PAM_SUCCESS);
+        assert_no_fd_leak(proc);
+}
+
+static void test_no_match_until_max_tries(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", "auth required @MODULE@ max-tries=2\n");
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        touch(f, "mallory");
+        wait_output(proc, "error: Fingerprint not recognised, try again\n" FINGER_PROMPT);
+        touch(f, "mallory");
+        assert_pam_code(proc, PAM_AUTH_ERR);
+        g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "error: Too many failed attempts"));
+        assert_no_fd_leak(proc);
+}
+
+static void test_timeout(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", "auth required @MODULE@ timeout=1 max-tries=3\n");
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        /* Nobody touches: one timeout for the whole call. */
+        assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
+}
+
+static void test_no_prints(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = run_pam(f, dir, 0, OTHER_USER, NULL);
+
+        assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
+        g_assert_null(strstr(btf_proc_get_stdout(proc), "info:"));
+}
+
+static void test_daemon_not_running(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(btf_daemon_stop(f->daemon, NULL, &error));
+        proc = run_pam(f, dir, 0, "root", NULL);
+        assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
+        assert_no_fd_leak(proc);
+}
+
+static void test_daemon_killed_mid_verify(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        gint64 killed;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        killed = g_get_monotonic_time();
+        g_assert_true(btf_daemon_kill(f->daemon, NULL, &error));
+        assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
+        /* The module notices the daemon leaving the bus, not a time-out. */
+        g_assert_cmpint(g_get_monotonic_time() - killed, <, G_USEC_PER_SEC);
+}
+
+static void test_remote_rhost(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) remote = NULL, local = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        remote = run_pam(f, dir, 0, "root", "attacker.example.org");
+        assert_pam_code(remote, PAM_AUTHINFO_UNAVAIL);
+        g_assert_null(strstr(btf_proc_get_stdout(remote), "info:"));
+
+        local = run_pam(f, dir, 0, "root", "localhost");
+        wait_output(local, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(local, PAM_SUCCESS);
+}
+
+static void test_allow_remote(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", "auth required @MODULE@ allow-remote\n");
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", "10.1.2.3");
+        wait_output(proc, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(proc, PAM_SUCCESS);
+}
+
+/* Bad options are ignored (logged) and the defaults stay; a finger
+ * restriction nobody enrolled means no fingerprint; quiet prints nothing. */
+static void test_options(Fixture *f, gconstpointer data) {
+        g_autofree char *bad = write_service(f, "biogate-test",
+                                             "auth required @MODULE@ timeout=0 timeout=abc timeout=601 max-tries=0 "
+                                             "max-tries=11 max-tries=-1 finger=pinky finger= unknown debug=yes\n");
+        g_autoptr(BtfProc) p1 = NULL, p2 = NULL, p3 = NULL;
+        g_autofree char *restricted = NULL, *quiet = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        p1 = run_pam(f, bad, 0, "root", NULL);
+        wait_output(p1, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(p1, PAM_SUCCESS);
+
+        restricted = write_service(f, "biogate-test", "auth required @MODULE@ finger=left-thumb\n");
+        p2 = run_pam(f, restricted, 0, "root", NULL);
+        assert_pam_code(p2, PAM_AUTHINFO_UNAVAIL);
+        g_assert_null(strstr(btf_proc_get_stdout(p2), "info:"));
+
+        quiet = write_service(f, "biogate-test", "auth required @MODULE@ quiet finger=right-index-finger\n");
+        unlink(f->vdev); /* a closed sensor leaves its socket file behind */
+        p3 = run_pam(f, quiet, 0, "root", NULL);
+        /* No prompt to wait for: the sensor socket says when it listens. */
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, NULL));
+        touch(f, "alice");
+        assert_pam_code(p3, PAM_SUCCESS);
+        g_assert_null(strstr(btf_proc_get_stdout(p3), "info:"));
+        g_assert_null(strstr(btf_proc_get_stdout(p3), "error:"));
+}
+
+/* "sufficient": a match ends the stack with success; no fingerprint falls
+ * through to the next module (here pam_deny, or pam_permit as a stand-in
+ * for the password). */
+static void test_sufficient_falls_through(Fixture *f, gconstpointer data) {
+        g_autofree char *deny = write_service(f, "biogate-test", "auth sufficient @MODULE@\nauth required pam_deny.so\n");
+        g_autoptr(BtfProc) p1 = NULL, p2 = NULL, p3 = NULL;
+        g_autofree char *permit = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        p1 = run_pam(f, deny, 0, "root", NULL);
+        wait_output(p1, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(p1, PAM_SUCCESS);
+
+        p2 = run_pam(f, deny, 0, OTHER_USER, NULL);
+        assert_pam_code(p2, PAM_AUTH_ERR); /* pam_deny decided */
+
+        permit = write_service(f, "biogate-test", "auth sufficient @MODULE@\nauth required pam_permit.so\n");
+        p3 = run_pam(f, permit, 0, OTHER_USER, NULL);
+        assert_pam_code(p3, PAM_SUCCESS); /* the "password" decided */
+}
+
+/* A screen locker runs PAM as the user: it may verify itself, not others. */
+static void test_unprivileged_host(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) self = NULL, other = NULL;
+
+        enroll(f, "nobody", "right-index-finger", "nobody-finger");
+        enroll(f, "", "right-index-finger", "alice");
+        self = run_pam(f, dir, NOBODY, "nobody", NULL);
+        wait_output(self, FINGER_PROMPT);
+        touch(f, "nobody-finger");
+        assert_pam_code(self, PAM_SUCCESS);
+
+        other = run_pam(f, dir, NOBODY, "root", NULL);
+        assert_pam_code(other, PAM_PERM_DENIED);
+}
+
+static void test_interrupt(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        /* The host is exec'd by unshare/sh: the PID is pam-host's own. */
+        btf_proc_kill(proc, SIGINT);
+        assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
+        /* The sensor was released: a new verification works at once. */
+        result = verify_with(f, f->conn, "", "alice", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+}
+
+static void test_user_unknown(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = run_pam(f, dir, 0, "no-such-user-xyz", NULL);
+
+        assert_pam_code(proc, PAM_USER_UNKNOWN);
+}
+
+static void test_conversation_error(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        const char *argv[] = { PAM_HOST_PATH, "--fail-conv", "biogate-test", "root", NULL };
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_host(f, dir, 0, argv, NULL);
+        assert_pam_code(proc, PAM_CONV_ERR);
+}
+
+/* The host's environment cannot redirect the module to another bus (in sudo
+ * it belongs to the caller). */
+static void test_environment_ignored(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        const char *argv[] = { PAM_HOST_PATH, "biogate-test", "root", NULL };
+        const char *env[] = { "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/attacker_bus", NULL };
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        proc = run_host(f, dir, 0, argv, env);
+        wait_output(proc, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(proc, PAM_SUCCESS);
+}
+
+/* pamtester, a real PAM application, with the module under valgrind. */
+static void test_valgrind(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autoptr(BtfProc) proc = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+        const char *argv[] = { "valgrind", "--error-exitcode=9", "--leak-check=full",
+                               "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                               "pamtester", "biogate-test", "root", "authenticate", NULL };
+
+        if (g_getenv("BIOGATE_TEST_SANITIZED")) {
+                g_test_skip("valgrind cannot run AddressSanitizer builds; the plain build runs this");
+                return;
+        }
+        enroll(f, "", "right-index-finger", "alice");
+        /* pamtester's prompts sit in its stdio buffer until it exits: the
+         * sensor's socket appearing says when the touch is awaited. */
+        unlink(f->vdev);
+        proc = run_host(f, dir, 0, argv, NULL);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, btf_timeout_default_ms() * 3, &error));
+        g_assert_no_error(error);
+        touch(f, "alice");
+        g_assert_true(btf_proc_wait(proc, btf_timeout_default_ms() * 3, &status, &error));
+        g_assert_no_error(error);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                g_error("pamtester under valgrind: %s\n%s", btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+        g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "successfully authenticated"));
+        /* It really ran under valgrind, which found nothing. */
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "ERROR SUMMARY: 0 errors"));
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add("/pam/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+        ADD("success", test_success);
+        ADD("no-match-until-max-tries", test_no_match_until_max_tries);
+        ADD("timeout", test_timeout);
+        ADD("no-prints", test_no_prints);
+        ADD("daemon-not-running", test_daemon_not_running);
+        ADD("daemon-killed-mid-verify", test_daemon_killed_mid_verify);
+        ADD("remote-rhost", test_remote_rhost);
+        ADD("allow-remote", test_allow_remote);
+        ADD("options", test_options);
+        ADD("sufficient-falls-through", test_sufficient_falls_through);
+        ADD("unprivileged-host", test_unprivileged_host);
+        ADD("interrupt", test_interrupt);
+        ADD("user-unknown", test_user_unknown);
+        ADD("conversation-error", test_conversation_error);
+        ADD("environment-ignored", test_environment_ignored);
+        ADD("valgrind", test_valgrind);
+        return g_test_run();
+}
