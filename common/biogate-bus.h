@@ -9,6 +9,7 @@
 #define BIOGATE_OPERATION_PATH_BASE "/org/biogate1/operation"
 #define BIOGATE_MANAGER_INTERFACE   "org.biogate1.Manager"
 #define BIOGATE_OPERATION_INTERFACE "org.biogate1.Operation"
+#define BIOGATE_STEPUP_INTERFACE    "org.biogate1.StepUp"
 #define BIOGATE_ERROR_PREFIX        "org.biogate1.Error."
 #define BIOGATE_API_VERSION         1u
 

@@ -106,6 +106,15 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                                 return FALSE;
                         }
                         config->idle_exit_seconds = (guint) v;
+                } else if (g_str_equal(*k, "retention_days")) {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(value, 10, 0, BIOGATED_MAX_RETENTION_DAYS, &v, NULL)) {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: retention_days=%s is not a number from 0 to %u",
+                                            path, value, BIOGATED_MAX_RETENTION_DAYS);
+                                return FALSE;
+                        }
+                        config->retention_days = (guint) v;
                 } else {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                                     "%s: unknown key '%s' in [%s]", path, *k, CONFIG_GROUP);

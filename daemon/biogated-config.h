@@ -8,10 +8,12 @@
 typedef struct BiogatedConfig {
         char *device;             /* libfprint device id or driver; NULL = first sensor */
         guint idle_exit_seconds;  /* 0 = never */
+        guint retention_days;     /* templates unused this long are erased; 0 = never */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
 #define BIOGATED_MAX_IDLE_EXIT_SECONDS 86400u
+#define BIOGATED_MAX_RETENTION_DAYS 36500u
 
 void biogated_config_init(BiogatedConfig *config);
 void biogated_config_clear(BiogatedConfig *config);

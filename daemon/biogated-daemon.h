@@ -3,9 +3,12 @@
 
 #include <gio/gio.h>
 
+#include "biogate-policy.h"
 #include "biogated-config.h"
 #include "biogated-device.h"
 #include "biogated-dbus.h"
+#include "biogated-limits.h"
+#include "biogated-signing.h"
 #include "biogated-store.h"
 
 typedef struct BiogatedDaemon {
@@ -15,8 +18,15 @@ typedef struct BiogatedDaemon {
         BiogatedStore *store;
         BiogatedDevices *devices;
         BiogateManager *manager;
+        BiogateStepUp *stepup;
+        BiogatePolicy *policy;          /* NULL until one loads: every step-up denied */
+        char *policy_dir;               /* /etc/biogate/policy.d */
+        char *vendor_policy;            /* /usr/share/biogate/policy.conf */
+        BiogatedSigningKey *signing_key;
+        BiogatedLimits *limits;
         gboolean no_idle_exit;
         guint idle_id;
+        guint retention_id;             /* the daily retention sweep */
         int exit_code;
 } BiogatedDaemon;
 

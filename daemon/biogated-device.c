@@ -215,8 +215,18 @@ static void on_open_done(GObject *source, GAsyncResult *res, gpointer user_data)
                 devices_advance(devices);
                 return;
         }
-        if (FP_DEVICE(source) == devices->device)
-                devices->state = SENSOR_OPEN;
+        if (FP_DEVICE(source) != devices->device) {
+                /* The sensor was swapped while it opened: the one now in
+                 * use is closed, so the lease cannot be served by it. */
+                lease = g_steal_pointer(&devices->active);
+                fp_device_close(FP_DEVICE(source), NULL, on_close_done, devices);
+                if (lease)
+                        fail_lease(lease, biogated_error_new(BIOGATE_ERROR_NO_SUCH_DEVICE,
+                                                             "The fingerprint sensor was unplugged"));
+                devices_advance(devices);
+                return;
+        }
+        devices->state = SENSOR_OPEN;
         g_object_unref(source);
         devices_advance(devices);
 }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogate-bus.h"
+#include "biogated-audit.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
 #include "biogated-prints.h"
+#include "biogated-privacy.h"
+#include "biogated-record.h"
 #include "biogated-scan.h"
 
 /* Enrolment: where the sensor can identify and other users have prints,
  * one touch first proves this finger is not someone else's; then the
- * sensor's enrolment stages; then the print goes to the store (in a
- * worker thread: the write ends in fsync). */
+ * sensor's enrolment stages; then the consent and the print go to the store
+ * (in a worker thread: each write ends in fsync). */
 
 typedef struct EnrollRun {
         BiogatedOperation *op;  /* ref */
@@ -26,12 +29,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EnrollRun, enroll_run_free)
 typedef struct StoreWrite {
         uid_t uid;
         BiogateFinger finger;
+        char *driver;
+        char *device_id;
         GBytes *data;
+        const BiogatedConsent *consent; /* the operation's, which outlives the write */
+        gint64 now;
 } StoreWrite;
 
 static void store_write_free(StoreWrite *w) {
+        g_free(w->driver);
+        g_free(w->device_id);
         g_bytes_unref(w->data);
         g_free(w);
+}
+
+static gboolean record_consent(GVariantDict *record, gpointer user_data) {
+        const StoreWrite *w = user_data;
+
+        biogated_record_add_consent(record, w->now, w->consent->notice_version, w->finger, w->consent->recorded_by);
+        biogated_record_set_enrolled(record, w->finger, w->now);
+        return TRUE;
 }
 
 static void start_duplicate_check(EnrollRun *run);
@@ -40,9 +57,20 @@ static void start_enroll(EnrollRun *run);
 static void write_print_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
         StoreWrite *w = task_data;
         BiogatedOperation *op = source;
+        BiogatedStore *store = biogated_operation_get_store(op);
         GError *error = NULL;
 
-        if (!biogated_store_write_print(biogated_operation_get_store(op), w->uid, w->finger, w->data, &error))
+        /* No consent, no template, whoever started the operation. */
+        if (!w->consent) {
+                g_task_return_new_error(task, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                        "Enrolment without recorded consent");
+                return;
+        }
+        /* Consent first: a crash in between leaves a consent without a
+         * template (an enrolment that did not finish), never a template
+         * without its consent. */
+        if (!biogated_store_edit_record(store, w->uid, TRUE, record_consent, w, &error) ||
+            !biogated_store_write_print(store, w->uid, w->finger, w->driver, w->device_id, w->data, &error))
                 g_task_return_error(task, error);
         else
                 g_task_return_boolean(task, TRUE);
@@ -51,12 +79,19 @@ static void write_print_thread(GTask *task, gpointer source, gpointer task_data,
 static void on_print_written(GObject *source, GAsyncResult *res, gpointer user_data) {
         BiogatedOperation *op = BIOGATED_OPERATION(source);
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        const BiogatedConsent *consent = target->kind_data; /* checked in the write */
         g_autoptr(GError) error = NULL;
 
         if (!g_task_propagate_boolean(G_TASK(res), &error)) {
                 biogated_operation_finish_error(op, error);
                 return;
         }
+        biogated_audit(BIOGATED_AUDIT_CONSENT,
+                       &(BiogatedAuditInfo) { .user = target->user, .uid = target->uid,
+                                              .reason = consent->notice_version },
+                       "Consent of %s (uid %u) to notice version %s recorded with the enrolment of %s, asked by uid %u",
+                       target->user, (unsigned) target->uid, consent->notice_version,
+                       biogate_finger_to_name(target->finger), (unsigned) consent->recorded_by);
         biogated_operation_finish(op, BIOGATE_RESULT_COMPLETED, biogated_scan_result_details(op, target->finger));
 }
 
@@ -82,7 +117,15 @@ static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_dat
         }
         biogated_operation_set_state(run->op, "scanning");
         w = g_new0(StoreWrite, 1);
-        *w = (StoreWrite) { .uid = target->uid, .finger = target->finger, .data = data };
+        *w = (StoreWrite) {
+                .uid = target->uid,
+                .finger = target->finger,
+                .driver = g_strdup(fp_print_get_driver(print)),
+                .device_id = g_strdup(fp_print_get_device_id(print)),
+                .data = data,
+                .consent = target->kind_data,
+                .now = g_get_real_time() / G_USEC_PER_SEC,
+        };
         task = g_task_new(run->op, NULL, on_print_written, NULL);
         g_task_set_task_data(task, w, (GDestroyNotify) store_write_free);
         g_task_run_in_thread(task, write_print_thread);

@@ -10,12 +10,21 @@
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
+#include "biogated-privacy.h"
+#include "biogated-stepup.h"
 
 static gboolean on_signal_quit(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         g_message("Terminating on signal");
         g_main_loop_quit(daemon->loop);
+        return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sighup(gpointer user_data) {
+        g_autoptr(GError) error = NULL;
+
+        (void) biogated_stepup_reload_policy(user_data, &error);
         return G_SOURCE_CONTINUE;
 }
 
@@ -36,12 +45,14 @@ static void on_activity_changed(gpointer user_data) {
 }
 
 int main(int argc, char *argv[]) {
-        g_autofree char *state_dir = NULL, *config_path = NULL;
+        g_autofree char *state_dir = NULL, *config_path = NULL, *policy_dir = NULL, *vendor_policy = NULL;
         gboolean no_idle_exit = FALSE, verbose = FALSE, version = FALSE;
         GOptionEntry entries[] = {
                 { "no-idle-exit", 0, 0, G_OPTION_ARG_NONE, &no_idle_exit, "Keep running when idle", NULL },
                 { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Template store (default " BIOGATE_DEFAULT_STATE_DIR ")", "DIR" },
                 { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file (default " BIOGATE_DEFAULT_CONFIG ")", "FILE" },
+                { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &policy_dir, "Step-up policy directory (default " BIOGATE_DEFAULT_POLICY_DIR ")", "DIR" },
+                { "vendor-policy", 0, 0, G_OPTION_ARG_FILENAME, &vendor_policy, "Policy used when DIR has none (default " BIOGATE_DEFAULT_VENDOR_POLICY ")", "FILE" },
                 { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
                 { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
                 { NULL },
@@ -93,6 +104,26 @@ int main(int argc, char *argv[]) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
                 return EXIT_FAILURE;
         }
+        /* Seal what an older biogated left plain, finish interrupted
+         * erasures, expire unused templates: before anyone can call. */
+        biogated_privacy_start(&daemon);
+        daemon.limits = biogated_limits_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        if (!daemon.limits) {
+                g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        biogated_limits_set_default(daemon.limits);
+        daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        if (!daemon.signing_key) {
+                g_printerr("biogated: refusing to start: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        daemon.policy_dir = g_strdup(policy_dir ? policy_dir : BIOGATE_DEFAULT_POLICY_DIR);
+        daemon.vendor_policy = g_strdup(vendor_policy ? vendor_policy : BIOGATE_DEFAULT_VENDOR_POLICY);
+        /* A bad policy is no reason to refuse logins: step-ups are denied
+         * until a good one loads (Reload, SIGHUP). */
+        if (!biogated_stepup_reload_policy(&daemon, &error))
+                g_clear_error(&error);
         daemon.devices = biogated_devices_new(daemon.config.device, &error);
         daemon.loop = g_main_loop_new(NULL, FALSE);
 
@@ -106,9 +137,14 @@ int main(int argc, char *argv[]) {
                 g_printerr("biogated: cannot export the API: %s\n", error->message);
                 return EXIT_FAILURE;
         }
+        if (!biogated_stepup_export(&daemon, &error)) {
+                g_printerr("biogated: cannot export the step-up API: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
 
         g_unix_signal_add(SIGTERM, on_signal_quit, &daemon);
         g_unix_signal_add(SIGINT, on_signal_quit, &daemon);
+        g_unix_signal_add(SIGHUP, on_sighup, &daemon);
         biogated_operation_set_count_notify(on_activity_changed, &daemon);
         biogated_devices_set_idle_notify(daemon.devices, G_CALLBACK(on_activity_changed), &daemon);
 
@@ -121,12 +157,21 @@ int main(int argc, char *argv[]) {
 
         g_bus_unown_name(name_id);
         g_clear_handle_id(&daemon.idle_id, g_source_remove);
+        g_clear_handle_id(&daemon.retention_id, g_source_remove);
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.stepup));
+        g_clear_object(&daemon.stepup);
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.manager));
         g_clear_object(&daemon.manager);
         g_dbus_connection_flush_sync(daemon.connection, NULL, NULL);
         g_clear_object(&daemon.connection);
         g_clear_pointer(&daemon.devices, biogated_devices_free);
         g_clear_pointer(&daemon.store, biogated_store_free);
+        biogated_limits_set_default(NULL);
+        g_clear_pointer(&daemon.limits, biogated_limits_free);
+        g_clear_pointer(&daemon.signing_key, biogated_signing_key_free);
+        g_clear_pointer(&daemon.policy, biogate_policy_free);
+        g_free(daemon.policy_dir);
+        g_free(daemon.vendor_policy);
         g_main_loop_unref(daemon.loop);
         biogated_config_clear(&daemon.config);
         return daemon.exit_code;

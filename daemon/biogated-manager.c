@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "biogate-bus.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
 #include "biogated-prints.h"
+#include "biogated-privacy.h"
+#include "biogated-record.h"
 
 #define TIMEOUT_MS_MAX 600000u
 #define VERIFY_TIMEOUT_MS_DEFAULT 30000u
@@ -20,10 +24,13 @@ typedef struct CallArgs {
         guint finger_mask;      /* Verify "fingers", DeleteFingers; 0 = all */
         guint timeout_ms;
         char *service;
+        gboolean consent;       /* Enroll */
+        char *notice_version;   /* Enroll */
 } CallArgs;
 
 static void call_args_free(CallArgs *args) {
         g_free(args->service);
+        g_free(args->notice_version);
         g_free(args);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CallArgs, call_args_free)
@@ -66,14 +73,19 @@ static gboolean service_name_is_valid(const char *s) {
         return TRUE;
 }
 
-/* Options shared by Enroll and Verify; verify_keys allows "fingers" and "service". */
+/* Options of Enroll and Verify: verify_keys allows "fingers" and "service",
+ * its absence "consent" and "notice-version". */
 static gboolean parse_options(GVariant *options, gboolean verify_keys, CallArgs *args, GError **error) {
         GVariantIter iter;
         const char *key;
-        GVariant *value;
+        GVariant *raw;
 
         g_variant_iter_init(&iter, options);
-        while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+        /* _next, not _loop: an early return must not leak the value (a
+         * caller could send large ones until the daemon runs out of memory). */
+        while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
+                g_autoptr(GVariant) value = raw;
+
                 if (g_str_equal(key, "timeout-ms")) {
                         if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) ||
                             g_variant_get_uint32(value) == 0 || g_variant_get_uint32(value) > TIMEOUT_MS_MAX) {
@@ -102,6 +114,21 @@ static gboolean parse_options(GVariant *options, gboolean verify_keys, CallArgs 
                         }
                         g_free(args->service);
                         args->service = g_variant_dup_string(value, NULL);
+                } else if (!verify_keys && g_str_equal(key, "consent")) {
+                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                                    "Option consent must be a b");
+                                return FALSE;
+                        }
+                        args->consent = g_variant_get_boolean(value);
+                } else if (!verify_keys && g_str_equal(key, "notice-version")) {
+                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                                    "Option notice-version must be an s");
+                                return FALSE;
+                        }
+                        g_free(args->notice_version);
+                        args->notice_version = g_variant_dup_string(value, NULL);
                 } else {
                         g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
                                     "Unknown option '%s'", key);
@@ -125,6 +152,11 @@ static void start_operation(GDBusMethodInvocation *invocation, CallArgs *args, c
                 .service = args->service,
         };
 
+        /* Recorded with the template once it is stored. */
+        if (kind == BIOGATED_OPERATION_ENROLL) {
+                target.kind_data = biogated_consent_new(args->notice_version, caller->uid);
+                target.kind_data_free = (GDestroyNotify) biogated_consent_free;
+        }
         op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid, kind, &target,
                                       daemon->devices, daemon->store, &error);
@@ -250,6 +282,15 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
+        /* No consent, no scan: checked before anything else happens. */
+        if (!args->consent || !args->notice_version)
+                return return_error(invocation, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                    "Enrolment needs the options consent=true and notice-version (the current notice is "
+                                    "version " BIOGATE_CONSENT_NOTICE_VERSION ")");
+        if (!g_str_equal(args->notice_version, BIOGATE_CONSENT_NOTICE_VERSION))
+                return return_error(invocation, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                    "Consent was given to another version of the notice; show the current one "
+                                    "(version " BIOGATE_CONSENT_NOTICE_VERSION ") and ask again");
         biogated_caller_authorize(invocation, user, enroll_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
         return TRUE;
 }
@@ -297,6 +338,10 @@ static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *in
 
 /* ---- DeleteFingers ---- */
 
+static gboolean forget_finger(GVariantDict *record, gpointer user_data) {
+        return biogated_record_forget_finger(record, (BiogateFinger) GPOINTER_TO_INT(user_data));
+}
+
 static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         CallArgs *args = user_data;
         g_autoptr(GError) error = NULL;
@@ -321,6 +366,13 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 }
                 g_message("Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name((BiogateFinger) f),
                           caller->target_user, (unsigned) caller->target_uid, (unsigned) caller->uid);
+                /* Its dates go with it; the consent history stays until EraseUser. */
+                if (!biogated_store_edit_record(args->daemon->store, caller->target_uid, FALSE, forget_finger,
+                                                GINT_TO_POINTER(f), &error)) {
+                        g_warning("Cannot update the record of uid %u: %s", (unsigned) caller->target_uid,
+                                  error->message);
+                        g_clear_error(&error);
+                }
         }
         g_dbus_method_invocation_return_value(invocation, NULL);
 }
@@ -347,6 +399,7 @@ gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error) {
         g_signal_connect(daemon->manager, "handle-enroll", G_CALLBACK(handle_enroll), daemon);
         g_signal_connect(daemon->manager, "handle-verify", G_CALLBACK(handle_verify), daemon);
         g_signal_connect(daemon->manager, "handle-delete-fingers", G_CALLBACK(handle_delete_fingers), daemon);
+        biogated_privacy_connect(daemon);
         return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->manager), daemon->connection,
                                                 BIOGATE_OBJECT_PATH, error);
 }

@@ -22,6 +22,7 @@ struct _BiogatedOperation {
         BiogatedOperationTarget target;
         char *target_user;
         char *target_service;
+        char *target_text;
 
         BiogatedDevices *devices;
         BiogatedStore *store;
@@ -48,7 +49,15 @@ static void (*count_notify)(gpointer);
 static gpointer count_notify_data;
 
 static const char *kind_name(BiogatedOperationKind kind) {
-        return kind == BIOGATED_OPERATION_ENROLL ? "enroll" : "verify";
+        switch (kind) {
+        case BIOGATED_OPERATION_ENROLL:
+                return "enroll";
+        case BIOGATED_OPERATION_VERIFY:
+                return "verify";
+        case BIOGATED_OPERATION_AUTHORIZE:
+                return "authorize";
+        }
+        return "unknown";
 }
 
 guint biogated_operation_count(void) {
@@ -77,6 +86,9 @@ static void biogated_operation_finalize(GObject *object) {
         g_free(op->path);
         g_free(op->target_user);
         g_free(op->target_service);
+        g_free(op->target_text);
+        if (op->target.kind_data_free)
+                op->target.kind_data_free(op->target.kind_data);
         g_free(op->result);
         G_OBJECT_CLASS(biogated_operation_parent_class)->finalize(object);
 }
@@ -172,6 +184,11 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
 }
 
 void biogated_operation_finish_error(BiogatedOperation *op, const GError *error) {
+        biogated_operation_finish_error_details(op, error, NULL, NULL);
+}
+
+void biogated_operation_finish_error_details(BiogatedOperation *op, const GError *error, const char *key,
+                                             GVariant *value) {
         g_autoptr(GError) mapped = biogated_error_from_gerror(error);
         const char *result = BIOGATE_RESULT_FAILED;
         GVariantBuilder details;
@@ -186,6 +203,8 @@ void biogated_operation_finish_error(BiogatedOperation *op, const GError *error)
         g_variant_builder_add(&details, "{sv}", "error",
                               g_variant_new_string(biogate_error_info((BiogateError) mapped->code)->dbus_name));
         g_variant_builder_add(&details, "{sv}", "message", g_variant_new_string(mapped->message));
+        if (key)
+                g_variant_builder_add(&details, "{sv}", key, value);
         if (!g_str_equal(result, BIOGATE_RESULT_CANCELLED))
                 g_message("%s for %s failed: %s", kind_name(op->kind), op->target_user, mapped->message);
         biogated_operation_finish(op, result, g_variant_builder_end(&details));
@@ -246,6 +265,8 @@ static GVariant *get_property(GDBusConnection *connection, const char *sender, c
                 return g_variant_new_uint32(op->stage);
         if (g_str_equal(property, "Stages"))
                 return g_variant_new_uint32(op->stages);
+        if (g_str_equal(property, "Text"))
+                return g_variant_new_string(op->target_text ? op->target_text : "");
         if (g_str_equal(property, "Result"))
                 return g_variant_new_string(op->result);
         if (g_str_equal(property, "ResultDetails"))
@@ -299,10 +320,17 @@ static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError 
         op->device = g_object_ref(device);
         biogated_operation_emit_progress(op, "device-acquired", NULL);
         biogated_operation_touch_timeout(op);
-        if (op->kind == BIOGATED_OPERATION_ENROLL)
+        switch (op->kind) {
+        case BIOGATED_OPERATION_ENROLL:
                 biogated_enroll_run(op);
-        else
+                break;
+        case BIOGATED_OPERATION_VERIFY:
                 biogated_verify_run(op);
+                break;
+        case BIOGATED_OPERATION_AUTHORIZE:
+                biogated_authorize_run(op);
+                break;
+        }
 }
 
 BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
@@ -318,8 +346,10 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->target = *target;
         op->target_user = g_strdup(target->user);
         op->target_service = g_strdup(target->service);
+        op->target_text = g_strdup(target->text);
         op->target.user = op->target_user;
         op->target.service = op->target_service;
+        op->target.text = op->target_text;
         op->target.prints = target->prints ? g_ptr_array_ref(target->prints) : g_ptr_array_new();
         op->devices = devices;
         op->store = store;

@@ -17,6 +17,7 @@
 typedef enum {
         BIOGATED_OPERATION_ENROLL,
         BIOGATED_OPERATION_VERIFY,
+        BIOGATED_OPERATION_AUTHORIZE,
 } BiogatedOperationKind;
 
 #define BIOGATED_TYPE_OPERATION (biogated_operation_get_type())
@@ -29,6 +30,9 @@ typedef struct BiogatedOperationTarget {
         GPtrArray *prints;          /* verify: FpPrint* of the user; enroll: other users' prints */
         guint timeout_ms;
         const char *service;        /* PAM service, for the log only; may be NULL */
+        const char *text;           /* authorize: what the user approves */
+        gpointer kind_data;         /* owned by the operation from start on */
+        GDestroyNotify kind_data_free;
 } BiogatedOperationTarget;
 
 /* Exports the object and queues for the sensor. On failure nothing stays
@@ -68,7 +72,11 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
 /* Ends with "cancelled", or "failed" with the error name; a cancellation
  * caused by the time-out becomes TimedOut. */
 void biogated_operation_finish_error(BiogatedOperation *op, const GError *error);
+/* The same with one more entry in the details (floating value). */
+void biogated_operation_finish_error_details(BiogatedOperation *op, const GError *error, const char *key,
+                                             GVariant *value);
 
 /* Per-kind entry points, called once the sensor is ours. */
 void biogated_enroll_run(BiogatedOperation *op);
 void biogated_verify_run(BiogatedOperation *op);
+void biogated_authorize_run(BiogatedOperation *op);

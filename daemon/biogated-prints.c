@@ -2,31 +2,51 @@
 #include "biogated-prints.h"
 
 #include "biogated-error.h"
+#include "biogated-audit.h"
+#include "biogated-record.h"
+#include "biogated-storeio.h"
 
-static FpPrint *load_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
-        g_autoptr(GBytes) data = NULL;
+/* The print in bytes, if they are one and belong to this slot: a file moved
+ * into another user's or finger's slot must not authenticate that user. */
+static FpPrint *parse_print(GBytes *data, uid_t uid, BiogateFinger finger, GError **error) {
         g_autoptr(FpPrint) print = NULL;
-        g_autoptr(GError) local_error = NULL;
         uid_t recorded;
         gsize size;
-        const guint8 *bytes;
+        const guint8 *bytes = g_bytes_get_data(data, &size);
 
-        data = biogated_store_read_print(store, uid, finger, error);
-        if (!data)
-                return NULL;
-        bytes = g_bytes_get_data(data, &size);
-        print = fp_print_deserialize(bytes, size, &local_error);
+        print = fp_print_deserialize(bytes, size, NULL);
         if (!print) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
                             "Stored print %s of uid %u cannot be parsed", biogate_finger_to_name(finger), (unsigned) uid);
                 return NULL;
         }
-        /* A file moved into another user's or finger's slot must not
-         * authenticate that user. */
         if (!biogated_print_get_uid(print, &recorded) || recorded != uid ||
             biogated_print_get_finger(print) != finger) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
                             "Stored print %s of uid %u belongs to another slot", biogate_finger_to_name(finger),
+                            (unsigned) uid);
+                return NULL;
+        }
+        return g_steal_pointer(&print);
+}
+
+static FpPrint *load_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
+        g_autofree char *driver = NULL, *device_id = NULL;
+        g_autoptr(GBytes) data = NULL;
+        g_autoptr(FpPrint) print = NULL;
+
+        data = biogated_store_read_print(store, uid, finger, &driver, &device_id, error);
+        if (!data)
+                return NULL;
+        print = parse_print(data, uid, finger, error);
+        if (!print)
+                return NULL;
+        /* The sensor named in the sealed header is authenticated; the print
+         * inside must have been made on that very sensor. */
+        if (g_strcmp0(fp_print_get_driver(print), driver) != 0 ||
+            g_strcmp0(fp_print_get_device_id(print), device_id) != 0) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
+                            "Stored print %s of uid %u was sealed for another sensor", biogate_finger_to_name(finger),
                             (unsigned) uid);
                 return NULL;
         }
@@ -45,7 +65,10 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GEr
                         continue;
                 print = load_one(store, uid, (BiogateFinger) f, &local_error);
                 if (!print) {
-                        g_warning("Skipping an unusable print: %s", local_error->message);
+                        biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                                       &(BiogatedAuditInfo) { .uid = uid, .reason = local_error->message },
+                                       "Skipping the unusable print %s of uid %u: %s",
+                                       biogate_finger_to_name((BiogateFinger) f), (unsigned) uid, local_error->message);
                         g_clear_error(&last_error);
                         last_error = g_steal_pointer(&local_error);
                         continue;
@@ -100,7 +123,8 @@ GBytes *biogated_print_serialize(FpPrint *print, GError **error) {
 
         if (!fp_print_serialize(print, &data, &size, error))
                 return NULL;
-        return g_bytes_new_take(data, size);
+        /* A template in the clear: wiped when the store has sealed it. */
+        return biogated_bytes_new_secret(data, size);
 }
 
 BiogateFinger biogated_print_get_finger(FpPrint *print) {
@@ -128,4 +152,62 @@ void biogated_print_set_owner(FpPrint *print, uid_t uid, BiogateFinger finger) {
         /* The uid, not the name: names can be reused for another person. */
         fp_print_set_username(print, username);
         fp_print_set_finger(print, (FpFinger) finger);
+}
+
+static gboolean set_enrolled_if_missing(GVariantDict *record, gpointer user_data) {
+        const gint64 *args = user_data; /* finger, now */
+
+        if (biogated_record_has_finger(record, (BiogateFinger) args[0]))
+                return FALSE;
+        biogated_record_set_enrolled(record, (BiogateFinger) args[0], args[1]);
+        return TRUE;
+}
+
+static gboolean seal_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 now, gboolean *ret_sealed,
+                         GError **error) {
+        g_autoptr(GBytes) data = NULL;
+        g_autoptr(FpPrint) print = NULL;
+        g_autoptr(GError) local_error = NULL;
+        gint64 args[2] = { finger, now };
+
+        *ret_sealed = FALSE;
+        data = biogated_store_read_unsealed_print(store, uid, finger, &local_error);
+        if (!data && !local_error)
+                return TRUE; /* sealed already */
+        if (!data) {
+                g_propagate_error(error, g_steal_pointer(&local_error));
+                return FALSE;
+        }
+        print = parse_print(data, uid, finger, error);
+        if (!print)
+                return FALSE;
+        /* The record first, as at enrolment: every template has an entry.
+         * Its enrolment time is unknown; the day it was sealed stands in. */
+        if (!biogated_store_edit_record(store, uid, TRUE, set_enrolled_if_missing, args, error) ||
+            !biogated_store_write_print(store, uid, finger, fp_print_get_driver(print), fp_print_get_device_id(print),
+                                        data, error))
+                return FALSE;
+        *ret_sealed = TRUE;
+        return TRUE;
+}
+
+void biogated_prints_seal_plain(BiogatedStore *store, gint64 now, BiogatedPrintsReport report, gpointer user_data) {
+        g_autoptr(GArray) uids = biogated_store_list_uids(store, NULL);
+
+        for (guint i = 0; uids && i < uids->len; i++) {
+                uid_t uid = g_array_index(uids, guint32, i);
+                guint mask = 0;
+
+                if (!biogated_store_list_fingers(store, uid, &mask, NULL))
+                        continue;
+                for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+                        g_autoptr(GError) error = NULL;
+                        gboolean sealed = FALSE;
+
+                        if (!(mask & (1u << f)))
+                                continue;
+                        if (!seal_one(store, uid, (BiogateFinger) f, now, &sealed, &error) || sealed)
+                                report(uid, (BiogateFinger) f, error, user_data);
+                }
+        }
 }

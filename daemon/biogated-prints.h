@@ -7,8 +7,9 @@
 #include "biogated-store.h"
 
 /* FpPrint objects from and to the store. A stored print that cannot be
- * read or parsed is skipped with a warning naming user and finger (never
- * its bytes), so one damaged file does not lock the user out of the others. */
+ * opened or parsed is skipped with a "store-file-rejected" audit event naming
+ * user and finger (never its bytes), so one damaged file does not lock the
+ * user out of the others. */
 
 /* Prints of uid for the fingers in mask, as a new array of FpPrint*. Sets
  * StoreCorrupted when prints were asked for but none could be loaded. */
@@ -29,3 +30,10 @@ BiogateFinger biogated_print_get_finger(FpPrint *print);
 /* The uid recorded in a print's username slot ("uid:N"). */
 gboolean biogated_print_get_uid(FpPrint *print, uid_t *ret_uid);
 void biogated_print_set_owner(FpPrint *print, uid_t uid, BiogateFinger finger);
+
+/* Seals the template files written before sealing existed (plain
+ * fp_print_serialize() output), recording now as their enrolment time.
+ * report is called for each one sealed (error NULL) or that could not be
+ * (it stays as it is and is unusable). */
+typedef void (*BiogatedPrintsReport)(uid_t uid, BiogateFinger finger, const GError *error, gpointer user_data);
+void biogated_prints_seal_plain(BiogatedStore *store, gint64 now, BiogatedPrintsReport report, gpointer user_data);

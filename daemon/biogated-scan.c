@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-scan.h"
 
+#include "biogated-limits.h"
+
 void biogated_scan_emit_retry(BiogatedOperation *op, const GError *error) {
         static const char *const reasons[] = {
                 [FP_DEVICE_RETRY_GENERAL] = "general",
@@ -32,4 +34,15 @@ GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger fing
         if (biogate_finger_to_name(finger))
                 g_variant_builder_add(&details, "{sv}", "finger", g_variant_new_string(biogate_finger_to_name(finger)));
         return g_variant_builder_end(&details);
+}
+
+gboolean biogated_scan_check_limits(BiogatedOperation *op, uid_t uid) {
+        BiogatedLimits *limits = biogated_limits_get_default();
+        g_autoptr(GError) error = NULL;
+        guint64 retry_after_ms = 0;
+
+        if (!limits || biogated_limits_check(limits, uid, g_get_real_time(), &retry_after_ms, &error))
+                return TRUE;
+        biogated_operation_finish_error_details(op, error, "retry-after-ms", g_variant_new_uint64(retry_after_ms));
+        return FALSE;
 }

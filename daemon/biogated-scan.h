@@ -16,3 +16,7 @@ void biogated_scan_wait_for_finger(BiogatedOperation *op);
 
 /* {"user": s, "finger": s} for a result. */
 GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger finger);
+
+/* FALSE (and the operation finished with LockedOut and "retry-after-ms")
+ * when uid may not try a match now. */
+gboolean biogated_scan_check_limits(BiogatedOperation *op, uid_t uid);

@@ -5,117 +5,128 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <stdio.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "biogated-error.h"
+#include "biogated-record.h"
+#include "biogated-seal.h"
+#include "biogated-storeio.h"
 
 #define PRINTS_DIR "prints"
-#define TEMP_PREFIX ".#"
+#define RECORD_FILE "record"
+/* Room for the seal's header, nonce and tag on top of the plaintext. */
+#define SEAL_OVERHEAD 1024u
 
 struct BiogatedStore {
-        char *path;
         int state_fd;
+        int prints_fd;
+        BiogatedKeys *keys;
+        GMutex lock; /* serializes every write */
 };
 
-static void close_fdp(int *fd) {
-        if (*fd >= 0)
-                (void) close(*fd);
-}
-#define _cleanup_fd_ __attribute__((cleanup(close_fdp)))
-
-static GError *store_errno(int err, const char *what, const char *name) {
-        return biogated_error_new(BIOGATE_ERROR_INTERNAL, "Template store: %s %s: %s", what, name, g_strerror(err));
+static void uid_name(uid_t uid, char name[static 16]) {
+        g_snprintf(name, 16, "%u", (unsigned) uid);
 }
 
-/* A directory we own, not a symlink, nobody else may enter. */
-static int open_private_dir(int parent_fd, const char *name, gboolean create, GError **error) {
-        struct stat st;
-        int fd;
-
-        if (create && mkdirat(parent_fd, name, 0700) < 0 && errno != EEXIST) {
-                g_propagate_error(error, store_errno(errno, "cannot create", name));
-                return -1;
-        }
-        fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No prints stored");
-                else
-                        g_propagate_error(error, store_errno(errno, "cannot open directory", name));
-                return -1;
-        }
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0077) != 0) {
-                (void) close(fd);
-                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
-                            "Template store: directory %s is not private to the daemon", name);
-                return -1;
-        }
-        return fd;
-}
-
-static int open_user_dir(BiogatedStore *store, uid_t uid, gboolean create, GError **error) {
-        _cleanup_fd_ int prints_fd = -1;
+/* fd of prints/<uid>, or -errno. */
+static int open_user_dir(BiogatedStore *store, uid_t uid, gboolean create) {
         char name[16];
 
-        prints_fd = open_private_dir(store->state_fd, PRINTS_DIR, create, error);
-        if (prints_fd < 0)
-                return -1;
-        g_snprintf(name, sizeof name, "%u", (unsigned) uid);
-        return open_private_dir(prints_fd, name, create, error);
+        uid_name(uid, name);
+        return biogated_storeio_open_dir(store->prints_fd, name, create);
+}
+
+static GError *no_prints_error(void) {
+        return biogated_error_new(BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No prints stored");
+}
+
+/* A DIR* over a copy of dir_fd, so that closedir() leaves dir_fd open. */
+static DIR *opendir_copy(int dir_fd) {
+        int copy = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *dir;
+
+        if (copy < 0)
+                return NULL;
+        dir = fdopendir(copy);
+        if (!dir) {
+                (void) close(copy);
+                return NULL;
+        }
+        rewinddir(dir);
+        return dir;
+}
+
+static void remove_user_temp_files(BiogatedStore *store) {
+        g_autoptr(GArray) uids = biogated_store_list_uids(store, NULL);
+
+        for (guint i = 0; uids && i < uids->len; i++) {
+                _cleanup_fd_ int dir_fd = open_user_dir(store, g_array_index(uids, guint32, i), FALSE);
+
+                if (dir_fd >= 0)
+                        (void) biogated_storeio_remove_temp_files(dir_fd, "");
+        }
 }
 
 BiogatedStore *biogated_store_open(const char *state_dir, GError **error) {
         g_autoptr(BiogatedStore) store = g_new0(BiogatedStore, 1);
-        _cleanup_fd_ int prints_fd = -1;
 
-        store->state_fd = -1;
-        store->path = g_strdup(state_dir);
-        if (g_mkdir_with_parents(state_dir, 0700) < 0) {
-                g_propagate_error(error, store_errno(errno, "cannot create", state_dir));
+        store->state_fd = store->prints_fd = -1;
+        g_mutex_init(&store->lock);
+        if (sodium_init() < 0) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "libsodium cannot be initialized");
                 return NULL;
         }
-        store->state_fd = open_private_dir(AT_FDCWD, state_dir, FALSE, error);
-        if (store->state_fd < 0)
+        if (g_mkdir_with_parents(state_dir, 0700) < 0) {
+                g_propagate_error(error, biogated_storeio_error(-errno, "cannot create", state_dir));
                 return NULL;
-        prints_fd = open_private_dir(store->state_fd, PRINTS_DIR, TRUE, error);
-        if (prints_fd < 0)
+        }
+        store->state_fd = biogated_storeio_open_dir(AT_FDCWD, state_dir, FALSE);
+        if (store->state_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(store->state_fd, "cannot open", state_dir));
                 return NULL;
+        }
+        store->prints_fd = biogated_storeio_open_dir(store->state_fd, PRINTS_DIR, TRUE);
+        if (store->prints_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(store->prints_fd, "cannot open", PRINTS_DIR));
+                return NULL;
+        }
+        /* The systemd credential interface: set by LoadCredential=. */
+        store->keys = biogated_keys_open(store->state_fd, g_getenv("CREDENTIALS_DIRECTORY"), error);
+        if (!store->keys)
+                return NULL;
+        remove_user_temp_files(store);
         return g_steal_pointer(&store);
 }
 
 void biogated_store_free(BiogatedStore *store) {
         if (!store)
                 return;
-        if (store->state_fd >= 0)
-                (void) close(store->state_fd);
-        g_free(store->path);
+        biogated_keys_free(store->keys);
+        biogated_storeio_close(&store->prints_fd);
+        biogated_storeio_close(&store->state_fd);
+        g_mutex_clear(&store->lock);
         g_free(store);
 }
 
-static gboolean write_all(int fd, const guint8 *data, gsize size) {
-        while (size > 0) {
-                ssize_t n = write(fd, data, size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return FALSE;
-                }
-                data += n;
-                size -= (gsize) n;
-        }
-        return TRUE;
+BiogatedKeyOrigin biogated_store_get_key_origin(BiogatedStore *store) {
+        return biogated_keys_get_origin(store->keys);
 }
 
-gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFinger finger,
-                                    GBytes *data, GError **error) {
+/* ---- templates ---- */
+
+gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, const char *driver,
+                                    const char *device_id, GBytes *data, GError **error) {
         const char *name = biogate_finger_to_name(finger);
-        _cleanup_fd_ int dir_fd = -1, tmp_fd = -1;
-        char tmp_name[64];
-        gsize size;
-        const guint8 *bytes = g_bytes_get_data(data, &size);
-        int err;
+        const BiogatedSealSlot slot = { .kind = BIOGATED_SEAL_TEMPLATE, .uid = uid, .finger = name,
+                                        .driver = driver, .device_id = device_id };
+        g_autoptr(GMutexLocker) locker = NULL;
+        g_autoptr(BiogatedKey) key = NULL;
+        g_autoptr(GBytes) sealed = NULL;
+        _cleanup_fd_ int dir_fd = -1;
+        gsize size = g_bytes_get_size(data);
+        int r;
 
         g_return_val_if_fail(name, FALSE);
         if (size == 0 || size > BIOGATED_STORE_MAX_PRINT_SIZE) {
@@ -123,120 +134,105 @@ gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFing
                             "Template store: refusing a print of %" G_GSIZE_FORMAT " bytes", size);
                 return FALSE;
         }
-        dir_fd = open_user_dir(store, uid, TRUE, error);
-        if (dir_fd < 0)
+        locker = g_mutex_locker_new(&store->lock);
+        key = biogated_keys_get_user_key(store->keys, uid, TRUE, error);
+        if (!key)
                 return FALSE;
-
-        g_snprintf(tmp_name, sizeof tmp_name, TEMP_PREFIX "%s.%08x%08x", name, g_random_int(), g_random_int());
-        tmp_fd = openat(dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (tmp_fd < 0) {
-                g_propagate_error(error, store_errno(errno, "cannot create", tmp_name));
+        sealed = biogated_seal(key, &slot, g_bytes_get_data(data, NULL), size, error);
+        if (!sealed)
+                return FALSE;
+        dir_fd = open_user_dir(store, uid, TRUE);
+        if (dir_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open the directory of", name));
                 return FALSE;
         }
-        if (!write_all(tmp_fd, bytes, size) || fsync(tmp_fd) < 0) {
-                err = errno;
-                goto fail;
-        }
-        if (close(tmp_fd) < 0) {
-                tmp_fd = -1;
-                err = errno;
-                goto fail;
-        }
-        tmp_fd = -1;
-        if (renameat(dir_fd, tmp_name, dir_fd, name) < 0) {
-                err = errno;
-                goto fail;
-        }
-        /* Without this the rename may not survive a power cut. */
-        if (fsync(dir_fd) < 0) {
-                g_propagate_error(error, store_errno(errno, "cannot sync directory for", name));
+        r = biogated_storeio_write(dir_fd, name, g_bytes_get_data(sealed, NULL), g_bytes_get_size(sealed), 0600);
+        if (r < 0) {
+                g_propagate_error(error, biogated_storeio_error(r, "cannot write", name));
                 return FALSE;
         }
         return TRUE;
-
-fail:
-        (void) unlinkat(dir_fd, tmp_name, 0);
-        g_propagate_error(error, store_errno(err, "cannot write", name));
-        return FALSE;
 }
 
-GBytes *biogated_store_read_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
+/* The sealed bytes of a template file, or NULL. */
+static GBytes *read_print_file(BiogatedStore *store, uid_t uid, const char *name, GError **error) {
+        g_autofree char *label = g_strdup_printf("%s of uid %u", name, (unsigned) uid);
+        _cleanup_fd_ int dir_fd = open_user_dir(store, uid, FALSE);
+        GBytes *data = NULL;
+        int r;
+
+        if (dir_fd == -ENOENT) {
+                g_propagate_error(error, no_prints_error());
+                return NULL;
+        }
+        if (dir_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open the directory of", label));
+                return NULL;
+        }
+        r = biogated_storeio_read(dir_fd, name, BIOGATED_STORE_MAX_PRINT_SIZE + SEAL_OVERHEAD, &data);
+        if (r == -ENOENT) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No print stored for %s",
+                            name);
+                return NULL;
+        }
+        if (r < 0) {
+                g_propagate_error(error, biogated_storeio_error(r, "stored print", label));
+                return NULL;
+        }
+        return data;
+}
+
+GBytes *biogated_store_read_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, char **ret_driver,
+                                  char **ret_device_id, GError **error) {
         const char *name = biogate_finger_to_name(finger);
-        _cleanup_fd_ int dir_fd = -1, fd = -1;
-        g_autofree guint8 *buf = NULL;
-        struct stat st;
-        gsize done = 0;
+        const BiogatedSealSlot slot = { .kind = BIOGATED_SEAL_TEMPLATE, .uid = uid, .finger = name };
+        g_autoptr(GBytes) sealed = NULL, plain = NULL;
+        g_autoptr(BiogatedKey) key = NULL;
+        g_autoptr(GError) local_error = NULL;
 
         g_return_val_if_fail(name, NULL);
-        dir_fd = open_user_dir(store, uid, FALSE, error);
-        if (dir_fd < 0)
+        sealed = read_print_file(store, uid, name, error);
+        if (!sealed)
                 return NULL;
-        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS,
-                                    "No print stored for %s", name);
-                else if (errno == ELOOP)
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
-                                    "Stored print %s of uid %u is a symbolic link; not followed", name, (unsigned) uid);
-                else
-                        g_propagate_error(error, store_errno(errno, "cannot open", name));
-                return NULL;
-        }
-        if (fstat(fd, &st) < 0) {
-                g_propagate_error(error, store_errno(errno, "cannot stat", name));
-                return NULL;
-        }
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077) != 0 ||
-            st.st_size <= 0 || (guint64) st.st_size > BIOGATED_STORE_MAX_PRINT_SIZE) {
+        /* Plain files are sealed once, at the first start after an upgrade;
+         * one that turns up later was put there by hand. */
+        if (!biogated_seal_has_magic(g_bytes_get_data(sealed, NULL), g_bytes_get_size(sealed))) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
-                            "Stored print %s of uid %u has a wrong type, owner, mode or size", name, (unsigned) uid);
+                            "Stored print %s of uid %u is not sealed", name, (unsigned) uid);
                 return NULL;
         }
-        buf = g_malloc((gsize) st.st_size);
-        while (done < (gsize) st.st_size) {
-                ssize_t n = read(fd, buf + done, (gsize) st.st_size - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        g_propagate_error(error, store_errno(errno, "cannot read", name));
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                done += (gsize) n;
-        }
-        if (done != (gsize) st.st_size) {
-                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED,
-                            "Stored print %s of uid %u changed size while read", name, (unsigned) uid);
+        key = biogated_keys_get_user_key(store->keys, uid, FALSE, &local_error);
+        if (key)
+                plain = biogated_unseal(key, &slot, sealed, ret_driver, ret_device_id, &local_error);
+        if (!plain) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, local_error->code, "Stored print %s of uid %u: %s", name,
+                            (unsigned) uid, local_error->message);
                 return NULL;
         }
-        return g_bytes_new_take(g_steal_pointer(&buf), done);
+        return g_steal_pointer(&plain);
 }
 
 gboolean biogated_store_list_fingers(BiogatedStore *store, uid_t uid, guint *ret_mask, GError **error) {
-        g_autoptr(GError) local_error = NULL;
-        int dir_fd = open_user_dir(store, uid, FALSE, &local_error);
+        _cleanup_fd_ int dir_fd = open_user_dir(store, uid, FALSE);
         DIR *dir;
         struct dirent *de;
         guint mask = 0;
 
+        if (dir_fd == -ENOENT) {
+                *ret_mask = 0;
+                return TRUE;
+        }
         if (dir_fd < 0) {
-                if (g_error_matches(local_error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS)) {
-                        *ret_mask = 0;
-                        return TRUE;
-                }
-                g_propagate_error(error, g_steal_pointer(&local_error));
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open", "the prints of a user"));
                 return FALSE;
         }
-        dir = fdopendir(dir_fd);
+        dir = opendir_copy(dir_fd);
         if (!dir) {
-                (void) close(dir_fd);
-                g_propagate_error(error, store_errno(errno, "cannot list", "prints"));
+                g_propagate_error(error, biogated_storeio_error(-errno, "cannot list", "prints"));
                 return FALSE;
         }
-        /* Leftover temp files and anything else that is not a finger name
-         * (or not a regular file) are not prints. */
+        /* Leftover temp files, the record and anything else that is not a
+         * finger name (or not a regular file) are not prints. */
         while ((de = readdir(dir))) {
                 BiogateFinger f = biogate_finger_from_name(de->d_name);
                 if (f != BIOGATE_FINGER_INVALID && de->d_type == DT_REG)
@@ -249,22 +245,28 @@ gboolean biogated_store_list_fingers(BiogatedStore *store, uid_t uid, guint *ret
 
 gboolean biogated_store_delete_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
         const char *name = biogate_finger_to_name(finger);
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->lock);
         _cleanup_fd_ int dir_fd = -1;
+        int r;
 
         g_return_val_if_fail(name, FALSE);
-        dir_fd = open_user_dir(store, uid, FALSE, error);
-        if (dir_fd < 0)
-                return FALSE;
-        if (unlinkat(dir_fd, name, 0) < 0) {
-                if (errno == ENOENT)
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS,
-                                    "No print stored for %s", name);
-                else
-                        g_propagate_error(error, store_errno(errno, "cannot delete", name));
+        dir_fd = open_user_dir(store, uid, FALSE);
+        if (dir_fd == -ENOENT) {
+                g_propagate_error(error, no_prints_error());
                 return FALSE;
         }
-        if (fsync(dir_fd) < 0) {
-                g_propagate_error(error, store_errno(errno, "cannot sync directory for", name));
+        if (dir_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open the directory of", name));
+                return FALSE;
+        }
+        r = biogated_storeio_remove(dir_fd, name);
+        if (r == -ENOENT) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No print stored for %s",
+                            name);
+                return FALSE;
+        }
+        if (r < 0) {
+                g_propagate_error(error, biogated_storeio_error(r, "cannot delete", name));
                 return FALSE;
         }
         return TRUE;
@@ -272,16 +274,11 @@ gboolean biogated_store_delete_print(BiogatedStore *store, uid_t uid, BiogateFin
 
 GArray *biogated_store_list_uids(BiogatedStore *store, GError **error) {
         g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-        int prints_fd = open_private_dir(store->state_fd, PRINTS_DIR, TRUE, error);
-        DIR *dir;
+        DIR *dir = opendir_copy(store->prints_fd);
         struct dirent *de;
 
-        if (prints_fd < 0)
-                return NULL;
-        dir = fdopendir(prints_fd);
         if (!dir) {
-                (void) close(prints_fd);
-                g_propagate_error(error, store_errno(errno, "cannot list", PRINTS_DIR));
+                g_propagate_error(error, biogated_storeio_error(-errno, "cannot list", PRINTS_DIR));
                 return NULL;
         }
         while ((de = readdir(dir))) {
@@ -294,4 +291,210 @@ GArray *biogated_store_list_uids(BiogatedStore *store, GError **error) {
         }
         closedir(dir);
         return g_steal_pointer(&uids);
+}
+
+/* ---- the user record ---- */
+
+/* The record of uid with key (NULL: unwrapped here when needed). *ret_exists
+ * says whether there was a file; without one the record is empty. */
+static GVariant *load_record(BiogatedStore *store, uid_t uid, const BiogatedKey *key, gboolean *ret_exists,
+                             GError **error) {
+        const BiogatedSealSlot slot = { .kind = BIOGATED_SEAL_RECORD, .uid = uid };
+        g_autoptr(GBytes) sealed = NULL, plain = NULL;
+        g_autoptr(BiogatedKey) own_key = NULL;
+        g_autoptr(GError) local_error = NULL;
+        _cleanup_fd_ int dir_fd = open_user_dir(store, uid, FALSE);
+        GVariant *record;
+        int r = dir_fd;
+
+        if (dir_fd >= 0)
+                r = biogated_storeio_read(dir_fd, RECORD_FILE, BIOGATED_RECORD_MAX_SIZE + SEAL_OVERHEAD, &sealed);
+        *ret_exists = r != -ENOENT;
+        if (r == -ENOENT)
+                return biogated_record_new_empty();
+        if (r < 0) {
+                char name[16];
+
+                uid_name(uid, name);
+                g_propagate_error(error, biogated_storeio_error(r, "cannot read the record of uid", name));
+                return NULL;
+        }
+        if (!key)
+                key = own_key = biogated_keys_get_user_key(store->keys, uid, FALSE, &local_error);
+        if (key)
+                plain = biogated_unseal(key, &slot, sealed, NULL, NULL, &local_error);
+        record = plain ? biogated_record_parse(plain, &local_error) : NULL;
+        if (!record) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, local_error->code, "The record of uid %u: %s", (unsigned) uid,
+                            local_error->message);
+                return NULL;
+        }
+        return record;
+}
+
+GVariant *biogated_store_read_record(BiogatedStore *store, uid_t uid, GError **error) {
+        gboolean exists;
+
+        return load_record(store, uid, NULL, &exists, error);
+}
+
+gboolean biogated_store_edit_record(BiogatedStore *store, uid_t uid, gboolean create, BiogatedRecordEdit edit,
+                                    gpointer user_data, GError **error) {
+        const BiogatedSealSlot slot = { .kind = BIOGATED_SEAL_RECORD, .uid = uid };
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->lock);
+        g_autoptr(BiogatedKey) key = NULL;
+        g_autoptr(GVariant) record = NULL, edited = NULL;
+        g_autoptr(GVariantDict) dict = NULL;
+        g_autoptr(GBytes) sealed = NULL;
+        _cleanup_fd_ int dir_fd = -1;
+        gboolean exists = FALSE;
+        int r;
+
+        /* A record that is not there is only created on purpose (consent at
+         * enrolment), never by a late update for a user erased meanwhile. */
+        if (!create) {
+                g_autoptr(GVariant) probe = load_record(store, uid, NULL, &exists, error);
+                if (!probe)
+                        return FALSE;
+                if (!exists)
+                        return TRUE;
+        }
+        key = biogated_keys_get_user_key(store->keys, uid, create, error);
+        if (!key)
+                return FALSE;
+        record = load_record(store, uid, key, &exists, error);
+        if (!record)
+                return FALSE;
+        dict = g_variant_dict_new(record);
+        if (!edit(dict, user_data))
+                return TRUE;
+        edited = g_variant_ref_sink(g_variant_dict_end(dict));
+        if (g_variant_get_size(edited) > BIOGATED_RECORD_MAX_SIZE) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "The record of uid %u grew too big",
+                            (unsigned) uid);
+                return FALSE;
+        }
+        sealed = biogated_seal(key, &slot, g_variant_get_data(edited), g_variant_get_size(edited), error);
+        if (!sealed)
+                return FALSE;
+        dir_fd = open_user_dir(store, uid, TRUE);
+        if (dir_fd < 0) {
+                char name[16];
+
+                uid_name(uid, name);
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open the prints of uid", name));
+                return FALSE;
+        }
+        r = biogated_storeio_write(dir_fd, RECORD_FILE, g_bytes_get_data(sealed, NULL), g_bytes_get_size(sealed), 0600);
+        if (r < 0) {
+                g_propagate_error(error, biogated_storeio_error(r, "cannot write", RECORD_FILE));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* ---- erasure ---- */
+
+static gboolean erase_locked(BiogatedStore *store, uid_t uid, BiogatedErasure *e, GError **error) {
+        _cleanup_fd_ int dir_fd = -1;
+        char name[16];
+        DIR *dir;
+        struct dirent *de;
+        int failed = 0;
+
+        *e = (BiogatedErasure) { 0 };
+        /* The key first: once it is gone, whatever follows may fail or be
+         * cut short, and still nothing of this user can be opened again. */
+        if (!biogated_keys_destroy_user_key(store->keys, uid, &e->key, error))
+                return FALSE;
+
+        uid_name(uid, name);
+        dir_fd = biogated_storeio_open_dir(store->prints_fd, name, FALSE);
+        if (dir_fd == -ENOENT)
+                return TRUE;
+        if (dir_fd < 0) {
+                g_propagate_error(error, biogated_storeio_error(dir_fd, "cannot open the prints of uid", name));
+                return FALSE;
+        }
+        dir = opendir_copy(dir_fd);
+        if (!dir) {
+                g_propagate_error(error, biogated_storeio_error(-errno, "cannot list the prints of uid", name));
+                return FALSE;
+        }
+        while ((de = readdir(dir))) {
+                BiogateFinger f = biogate_finger_from_name(de->d_name);
+
+                if (g_str_equal(de->d_name, ".") || g_str_equal(de->d_name, ".."))
+                        continue;
+                if (unlinkat(dir_fd, de->d_name, 0) < 0) {
+                        failed = errno;
+                        continue;
+                }
+                e->files++;
+                if (f != BIOGATE_FINGER_INVALID)
+                        e->fingers |= 1u << f;
+                else if (g_str_equal(de->d_name, RECORD_FILE))
+                        e->record = TRUE;
+        }
+        closedir(dir);
+        if (failed == 0 && fsync(dir_fd) < 0)
+                failed = errno;
+        if (failed == 0 && unlinkat(store->prints_fd, name, AT_REMOVEDIR) < 0)
+                failed = errno;
+        if (failed == 0 && fsync(store->prints_fd) < 0)
+                failed = errno;
+        if (failed != 0) {
+                g_propagate_error(error, biogated_storeio_error(-failed, "cannot remove the prints of uid", name));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean biogated_store_erase_user(BiogatedStore *store, uid_t uid, BiogatedErasure *ret_erasure, GError **error) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->lock);
+        BiogatedErasure e;
+
+        if (!erase_locked(store, uid, &e, error))
+                return FALSE;
+        if (ret_erasure)
+                *ret_erasure = e;
+        return TRUE;
+}
+
+/* ---- start-up ---- */
+
+int biogated_store_check_master_key(BiogatedStore *store, GError **error) {
+        return biogated_keys_check_master(store->keys, error);
+}
+
+gboolean biogated_store_mark_sealed(BiogatedStore *store, GError **error) {
+        return biogated_keys_write_check(store->keys, error);
+}
+
+GBytes *biogated_store_read_unsealed_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error) {
+        g_autoptr(GBytes) data = read_print_file(store, uid, biogate_finger_to_name(finger), error);
+
+        if (!data || biogated_seal_has_magic(g_bytes_get_data(data, NULL), g_bytes_get_size(data)))
+                return NULL;
+        return g_steal_pointer(&data);
+}
+
+GArray *biogated_store_finish_erasures(BiogatedStore *store, GError **error) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->lock);
+        g_autoptr(GArray) uids = biogated_store_list_uids(store, error);
+        g_autoptr(GArray) erased = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+        if (!uids)
+                return NULL;
+        for (guint i = 0; i < uids->len; i++) {
+                guint32 uid = g_array_index(uids, guint32, i);
+                BiogatedErasure e;
+
+                if (biogated_keys_has_user_key(store->keys, uid))
+                        continue;
+                if (!erase_locked(store, uid, &e, error))
+                        return NULL;
+                g_array_append_val(erased, uid);
+        }
+        return g_steal_pointer(&erased);
 }

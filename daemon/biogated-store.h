@@ -5,31 +5,53 @@
 #include <sys/types.h>
 
 #include "biogate-finger.h"
+#include "biogated-keys.h"
 
-/* The template store: one file per user and finger under
- * <state>/prints/<uid>/<finger-name>. It deals in opaque bytes (the
- * serialized FpPrint) so that sealing can be added underneath without
- * touching callers. Every file is opened relative to a directory fd with
- * O_NOFOLLOW, must be a regular file owned by us with no group/other bits,
- * and every write is atomic (temp file, fsync, rename, fsync directory).
+/* The template store. Under the state directory (0700):
+ *
+ *   prints/<uid>/<finger-name>   a sealed template (biogated-seal.h): the
+ *                                serialized FpPrint, sealed by the user key
+ *   prints/<uid>/record          the sealed user record (biogated-record.h)
+ *   keys/<uid>                   the user key, wrapped by the master key
+ *   private/                     master key file (unless a credential) and
+ *                                store.check (biogated-keys.h)
+ *
+ * Callers deal in plaintext bytes; sealing happens underneath. Every file is
+ * opened relative to a directory fd with O_NOFOLLOW, must be a regular file
+ * owned by us with no group/other bits, and every write is atomic (temp
+ * file, fsync, rename, fsync of the directory). Writes are serialized, so
+ * the store may be used from worker threads.
  *
  * Errors are BIOGATE_DBUS_ERROR: StoreCorrupted for a file that is there but
- * unusable, NoEnrolledPrints for one that is missing, Internal otherwise. */
+ * unusable (edited, truncated, moved to another slot, not sealed, key gone),
+ * NoEnrolledPrints for one that is missing, Internal otherwise. */
 
 #define BIOGATED_STORE_MAX_PRINT_SIZE (4u * 1024u * 1024u)
 
 typedef struct BiogatedStore BiogatedStore;
 
+/* Opens the store, creating what is missing. The master key comes from the
+ * systemd credential in $CREDENTIALS_DIRECTORY when there is one, else from
+ * (or into) private/master.key. Temp files of interrupted writes are
+ * removed: open the store before anything writes to it. */
 BiogatedStore *biogated_store_open(const char *state_dir, GError **error);
 void biogated_store_free(BiogatedStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedStore, biogated_store_free)
 
-gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFinger finger,
-                                    GBytes *data, GError **error);
-GBytes *biogated_store_read_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error);
+BiogatedKeyOrigin biogated_store_get_key_origin(BiogatedStore *store);
 
-/* Bit (1u << finger) set for each enrolled finger. A user with no directory
- * has none. */
+/* ---- templates ---- */
+
+/* driver and device_id name the sensor the print was made on; they are
+ * bound to the sealed file and returned by biogated_store_read_print(). */
+gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, const char *driver,
+                                    const char *device_id, GBytes *data, GError **error);
+/* The plaintext (wiped when freed); ret_driver, ret_device_id may be NULL. */
+GBytes *biogated_store_read_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, char **ret_driver,
+                                  char **ret_device_id, GError **error);
+
+/* Bit (1u << finger) set for each finger with a template file, usable or
+ * not. A user with no directory has none. */
 gboolean biogated_store_list_fingers(BiogatedStore *store, uid_t uid, guint *ret_mask, GError **error);
 
 /* Missing files are NoEnrolledPrints. */
@@ -37,3 +59,48 @@ gboolean biogated_store_delete_print(BiogatedStore *store, uid_t uid, BiogateFin
 
 /* uids (guint32) that have a print directory. */
 GArray *biogated_store_list_uids(BiogatedStore *store, GError **error);
+
+/* ---- the user record ---- */
+
+/* The record of uid; an empty one when there is none. */
+GVariant *biogated_store_read_record(BiogatedStore *store, uid_t uid, GError **error);
+
+/* Changes the record; return FALSE when nothing changed. */
+typedef gboolean (*BiogatedRecordEdit)(GVariantDict *record, gpointer user_data);
+
+/* Read, edit, seal and write back, under the store's write lock. Without
+ * create, a user with no record is left alone (TRUE, edit not called); with
+ * it, the record (and the user key) are created. */
+gboolean biogated_store_edit_record(BiogatedStore *store, uid_t uid, gboolean create, BiogatedRecordEdit edit,
+                                    gpointer user_data, GError **error);
+
+/* ---- erasure ---- */
+
+typedef struct BiogatedErasure {
+        guint fingers;      /* mask of the template files removed */
+        gboolean key;       /* a user key was destroyed */
+        gboolean record;    /* the record was removed */
+        guint files;        /* files removed in all, leftovers included */
+} BiogatedErasure;
+
+/* Crypto-erasure of uid: shreds the wrapped user key first (from that
+ * moment nothing of uid opens, wherever copies are), then removes every
+ * file of uid and the directory, syncing each step. Erasing a user with
+ * nothing stored succeeds with an empty report. */
+gboolean biogated_store_erase_user(BiogatedStore *store, uid_t uid, BiogatedErasure *ret_erasure, GError **error);
+
+/* ---- start-up ---- */
+
+/* See biogated_keys_check_master(): 1 sealed store whose check opens, 0 a
+ * store never sealed (migrate it, then biogated_store_mark_sealed()), -1
+ * with StoreCorrupted for another master key. */
+int biogated_store_check_master_key(BiogatedStore *store, GError **error);
+gboolean biogated_store_mark_sealed(BiogatedStore *store, GError **error);
+
+/* The raw content of a template file that is not sealed (written before
+ * sealing existed), for migration; NULL without an error when it is sealed. */
+GBytes *biogated_store_read_unsealed_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error);
+
+/* Finishes erasures a crash interrupted: removes the files of every user
+ * whose key is gone (they can never be opened again). Returns those uids. */
+GArray *biogated_store_finish_erasures(BiogatedStore *store, GError **error);

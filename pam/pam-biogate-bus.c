@@ -36,6 +36,10 @@ int pam_biogate_bus_open(sd_bus **ret_bus) {
         r = sd_bus_set_address(bus, PAM_BIOGATE_SYSTEM_BUS_ADDRESS);
         if (r >= 0)
                 r = sd_bus_set_bus_client(bus, 1);
+        /* Anyone on the bus may send us signals; none may push file
+         * descriptors into gdm or sudo that way. */
+        if (r >= 0)
+                r = sd_bus_negotiate_fds(bus, 0);
         if (r >= 0)
                 r = sd_bus_start(bus);
         if (r < 0) {
@@ -355,13 +359,8 @@ PamBiogateResult pam_biogate_verify(sd_bus *bus, const PamBiogateVerify *args) {
                 finish(&v, r == -ETIMEDOUT ? result_of(PAM_BIOGATE_TIMED_OUT) : result_from_bus_error(NULL, r));
 
         while (!v.done) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0) {
-                        finish(&v, result_of(PAM_BIOGATE_DAEMON_UNAVAILABLE));
-                        break;
-                }
-                if (r > 0)
-                        continue;
+                /* Checked on every pass: a stream of messages (anyone may
+                 * send us signals) must not keep the host past its deadline. */
                 if (interrupted(args->interrupt_fd)) {
                         finish(&v, result_of(PAM_BIOGATE_INTERRUPTED));
                         break;
@@ -370,6 +369,13 @@ PamBiogateResult pam_biogate_verify(sd_bus *bus, const PamBiogateVerify *args) {
                         finish(&v, result_of(PAM_BIOGATE_TIMED_OUT));
                         break;
                 }
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        finish(&v, result_of(PAM_BIOGATE_DAEMON_UNAVAILABLE));
+                        break;
+                }
+                if (r > 0)
+                        continue;
                 r = wait_for_event(&v);
                 if (r < 0)
                         finish(&v, result_of(PAM_BIOGATE_DAEMON_UNAVAILABLE));

@@ -25,8 +25,14 @@ bool pam_biogate_session_is_remote(void) {
         _cleanup_free_ char *session = NULL;
 
         /* polkit's agent helper, su and sudo set no PAM_RHOST, but logind
-         * still knows when the process sits in an ssh session. */
-        if (sd_pid_get_session(0, &session) < 0)
+         * still knows when the process sits in an ssh session. Where logind
+         * runs, a process outside any session (sudo from cron, a user unit
+         * started over ssh) is not someone at the desk either: remote.
+         * Without logind managing a seat (containers, CI) nothing is known:
+         * not remote. */
+        if (sd_get_seats(NULL) <= 0)
                 return false;
+        if (sd_pid_get_session(0, &session) < 0)
+                return true;
         return sd_session_is_remote(session) > 0;
 }

@@ -11,6 +11,6 @@
 /* PAM_RHOST names another host (empty and loopback names do not). */
 bool pam_biogate_rhost_is_remote(const char *rhost);
 
-/* logind says the calling process belongs to a remote session. False where
- * logind knows nothing (no session, no logind). */
+/* logind says the calling process belongs to a remote session, or to no
+ * session at all. False where logind manages no seat (no logind). */
 bool pam_biogate_session_is_remote(void);

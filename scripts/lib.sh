@@ -4,8 +4,8 @@
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIOGATE_PACKAGES=(
         gcc libc6-dev pkg-config meson ninja-build scdoc
-        libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev
-        dbus dbus-daemon dbus-bin util-linux libpam-wrapper pamtester polkitd systemd valgrind
+        libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev
+        dbus dbus-daemon dbus-bin util-linux libpam-wrapper pamtester polkitd systemd valgrind openssl
 )
 
 biogate_install_deps() {

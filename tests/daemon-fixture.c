@@ -5,31 +5,49 @@
 #include <unistd.h>
 
 
-/* data: the libfprint driver to run, NULL for virtual_device. */
-void fixture_setup(Fixture *f, gconstpointer data) {
-        const char *driver = data ? data : "virtual_device";
+void fixture_prepare(Fixture *f, const char *driver) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *env_drv1 = g_strdup_printf("FP_DRIVERS_WHITELIST=%s", driver);
-        g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", driver);
-        g_autofree char *env_vdev = NULL, *env_vstore = NULL;
-        const char *env[5];
 
+        f->driver = g_strdup(driver ? driver : "virtual_device");
         f->tmp = btf_tmpdir_new();
         f->state = g_build_filename(f->tmp, "state", NULL);
         f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
-        env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", f->vdev);
-        env_vstore = g_strdup_printf("FP_VIRTUAL_DEVICE_STORAGE=%s", f->vdev);
-        env[0] = env_drv1;
-        env[1] = env_drv2;
-        env[2] = env_vdev;
-        env[3] = env_vstore;
-        env[4] = NULL;
-
         f->bus = btf_bus_start(f->tmp, BIOGATE_BUS_POLICY, &error);
         g_assert_no_error(error);
         f->conn = g_object_ref(btf_bus_get_connection(f->bus));
-        f->daemon = btf_daemon_start(f->bus, BIOGATED_PATH, f->state, env, NULL, &error);
+}
+
+void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *env_drv1 = g_strdup_printf("FP_DRIVERS_WHITELIST=%s", f->driver);
+        g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", f->driver);
+        g_autofree char *env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", f->vdev);
+        g_autofree char *env_vstore = g_strdup_printf("FP_VIRTUAL_DEVICE_STORAGE=%s", f->vdev);
+        g_autoptr(GPtrArray) env = g_ptr_array_new();
+
+        g_ptr_array_add(env, env_drv1);
+        g_ptr_array_add(env, env_drv2);
+        g_ptr_array_add(env, env_vdev);
+        g_ptr_array_add(env, env_vstore);
+        for (const char *const *e = extra_env; e && *e; e++)
+                g_ptr_array_add(env, (char *) *e);
+        g_ptr_array_add(env, NULL);
+
+        /* A restart replaces the previous (stopped) instance. */
+        g_clear_pointer(&f->daemon, btf_daemon_free);
+        f->daemon = btf_daemon_start(f->bus, BIOGATED_PATH, f->state, (const char *const *) env->pdata, extra_args,
+                                     &error);
         g_assert_no_error(error);
+}
+
+void fixture_start_daemon(Fixture *f, const char *const *extra_args) {
+        fixture_start_daemon_full(f, NULL, extra_args);
+}
+
+/* data: the libfprint driver to run, NULL for virtual_device. */
+void fixture_setup(Fixture *f, gconstpointer data) {
+        fixture_prepare(f, data);
+        fixture_start_daemon(f, NULL);
 }
 
 void fixture_teardown(Fixture *f, gconstpointer data) {
@@ -48,6 +66,7 @@ void fixture_teardown(Fixture *f, gconstpointer data) {
         g_free(f->tmp);
         g_free(f->state);
         g_free(f->vdev);
+        g_free(f->driver);
 }
 
 /* ---- helpers ---- */
@@ -93,9 +112,19 @@ BtfOp *start_verify(GDBusConnection *conn, const char *user) {
         return op;
 }
 
+GVariant *consent_options(void) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "consent", g_variant_new_boolean(TRUE));
+        g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(BIOGATE_TEST_NOTICE_VERSION));
+        return g_variant_builder_end(&b);
+}
+
+/* With consent to the current notice, as biogatectl enroll sends it. */
 BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger) {
         g_autoptr(GError) error = NULL;
-        BtfOp *op = start_op(conn, "Enroll", g_variant_new("(ssa{sv})", user, finger, NULL), &error);
+        BtfOp *op = start_op(conn, "Enroll", g_variant_new("(ss@a{sv})", user, finger, consent_options()), &error);
         g_assert_no_error(error);
         return op;
 }

@@ -12,6 +12,7 @@
 #define T BTF_TIMEOUT_DEFAULT
 
 typedef struct {
+        char *driver;
         char *tmp;
         char *state;
         char *vdev;
@@ -22,6 +23,13 @@ typedef struct {
 
 /* data: the libfprint driver to run, NULL for virtual_device. */
 void fixture_setup(Fixture *f, gconstpointer data);
+/* The two halves of fixture_setup(), for tests that write files (a policy)
+ * before the daemon starts, or restart it: a temp dir and the bus... */
+void fixture_prepare(Fixture *f, const char *driver);
+/* ...and biogated on it (stopping is btf_daemon_stop(f->daemon)). */
+void fixture_start_daemon(Fixture *f, const char *const *extra_args);
+/* The same with more environment ("KEY=VALUE"; "KEY" unsets). */
+void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args);
 void fixture_teardown(Fixture *f, gconstpointer data);
 GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
                  GVariant *params, const char *reply_type, GError **error);
@@ -30,6 +38,8 @@ GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *para
 void assert_dbus_error(const GError *error, const char *name);
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);
 BtfOp *start_verify(GDBusConnection *conn, const char *user);
+/* Enroll options with consent to the notice this build ships (floating). */
+GVariant *consent_options(void);
 BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger);
 void wait_finger_needed(BtfOp *op);
 void touch(Fixture *f, const char *id);

@@ -215,6 +215,8 @@ void synth_finger_render(uint64_t seed, uint8_t *pixels) {
 
 /* ---- the sender --------------------------------------------------------- */
 
+static int fail(char **error_message, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
 static int fail(char **error_message, int r, const char *format, ...) {
         va_list ap;
 

@@ -16,19 +16,35 @@
  * @error_message is not NULL it then receives a malloc()ed explanation
  * (free() it).
  *
- * Protocol (libfprint 1.94.x drivers/virtual-image.c), all native-endian:
- *   image:   int32 width, int32 height, width*height bytes of grey
- *   control: int32 command (< 0), int32 argument; see SynthFingerControl
- * One connection can carry any number of messages. A new connection makes
- * the driver drop the previous one, unread data included. Every new
- * connection turns automatic finger reports on: the driver itself reports
- * "finger on" before and "finger off" after each image, so no -4 messages
- * are needed. The driver reads only while the device is open, and an image
- * is used only if it arrives while the device waits for a finger
- * (FP_FINGER_STATUS_NEEDED): an image read at any other moment, e.g. the
- * next enrolment stage's sent before NEEDED came back, is dropped with a
- * g_critical() inside the process using libfprint. So send exactly one
- * image per NEEDED. */
+ * Protocol (libfprint 1.94.5 drivers/virtual-image.c, checked against the
+ * installed library), all fields native-endian:
+ *   image:   int32 width, int32 height, then width*height bytes of grey
+ *   control: int32 command (< 0, see SynthFingerControl), int32 argument
+ * - One connection may carry any number of messages, and a connection per
+ *   message works as well. A new connection makes the driver drop the
+ *   previous one (unread bytes included; if that one is still open with a
+ *   read pending, libfprint logs a g_warning). Closing right after writing,
+ *   as synth_finger_send() does, is clean: the bytes stay queued, the driver
+ *   reads them and then sees EOF and closes its end.
+ * - Every new connection switches automatic finger reports on: the driver
+ *   reports "finger on" before and "finger off" after each image itself, so
+ *   -4 is not needed. After -3 0 an image is only used between -4 1 and -4 0.
+ * - When to send: while the device waits for a finger, i.e. after
+ *   FP_FINGER_STATUS_NEEDED was raised (once per enrolment stage, once per
+ *   verify/identify). Once a connection delivered an image the driver keeps
+ *   reading it, even between operations and between enrolment stages; an
+ *   image read then is dropped with a g_critical() ("image_captured:
+ *   assertion ... STATE_CAPTURE failed") and the operation waits forever.
+ *   (A connection opened while no operation runs is not read until the next
+ *   one starts, so one early image on a fresh connection happens to work;
+ *   don't rely on it.) One image per NEEDED edge is always right.
+ * - The socket is listened on only while the device is open (from the start
+ *   of fp_device_open(), which completes ~100 ms later, until close). Its
+ *   file stays behind after close: connect() then fails with ECONNREFUSED,
+ *   so existence of the file proves nothing. The next open replaces it.
+ * - The kernel buffers about two images (212992-byte default buffer): a
+ *   sender running in the thread that iterates libfprint's main context must
+ *   not write more than that ahead, or it blocks until its own deadline. */
 
 #include <stdint.h>
 
@@ -48,7 +64,7 @@ typedef enum SynthFingerControl {
 } SynthFingerControl;
 
 /* Renders finger @seed into @pixels (SYNTH_FINGER_WIDTH * SYNTH_FINGER_HEIGHT
- * bytes, row-major). Thread-safe, ~10 ms. */
+ * bytes, row-major). Thread-safe; ~35 ms at -O2, ~50 ms at -O0. */
 void synth_finger_render(uint64_t seed, uint8_t *pixels);
 
 /* Connects to the driver's socket. Returns the fd or -errno: -ENOENT when
@@ -63,9 +79,7 @@ int synth_finger_write_image(int fd, const uint8_t *pixels, int32_t width, int32
 int synth_finger_write_control(int fd, SynthFingerControl command, int32_t argument,
                                char **error_message);
 
-/* Connect, write one message, close. Enough for tests: after close the bytes
- * stay queued for the driver, and the next connection only replaces this
- * one after the driver has read it (if the caller waits for NEEDED). */
+/* Render/connect, write one message, close. Call once per NEEDED edge. */
 int synth_finger_send(const char *socket_path, uint64_t seed, char **error_message);
 int synth_finger_send_control(const char *socket_path, SynthFingerControl command,
                               int32_t argument, char **error_message);

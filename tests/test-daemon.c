@@ -185,8 +185,8 @@ static void test_already_enrolled(Fixture *f, gconstpointer data) {
         g_autoptr(GVariant) reply = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        reply = manager_call(f->conn, "Enroll", g_variant_new("(ssa{sv})", "", "right-index-finger", NULL), "(o)",
-                             &error);
+        reply = manager_call(f->conn, "Enroll",
+                             g_variant_new("(ss@a{sv})", "", "right-index-finger", consent_options()), "(o)", &error);
         assert_dbus_error(error, "org.biogate1.Error.AlreadyEnrolled");
 }
 
@@ -241,7 +241,8 @@ static void test_other_user_refused(Fixture *f, gconstpointer data) {
 
         run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "list", "--user", "root", NULL }, 3, "PermissionDenied");
         run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "verify", "--user", "root", NULL }, 3, "PermissionDenied");
-        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "enroll", "--user", "root", "--finger", "left-thumb", NULL },
+        run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "enroll", "--yes-i-consent", "--user", "root", "--finger",
+                                             "left-thumb", NULL },
                           3, "PermissionDenied");
         run_ctl_as_nobody((const char *[]) { BIOGATECTL_PATH, "delete", "--user", "root", NULL }, 3, "PermissionDenied");
         /* A name that does not exist does not leak that fact. */
@@ -514,7 +515,8 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         int status = 0;
 
         unlink(f->vdev); /* a closed sensor leaves its socket file behind */
-        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "--json", "enroll", "--finger", "left-thumb", NULL },
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "--json", "enroll", "--yes-i-consent", "--finger",
+                                                  "left-thumb", NULL },
                                NULL, &error);
         g_assert_no_error(error);
         g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
@@ -556,7 +558,8 @@ static void test_no_sensor(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(g_variant_n_children(list), ==, 0);
         fingers = list_fingers(f->conn, "");
         g_assert_cmpuint(g_strv_length(fingers), ==, 0);
-        r = manager_call(f->conn, "Enroll", g_variant_new("(ssa{sv})", "", "left-thumb", NULL), "(o)", &error);
+        r = manager_call(f->conn, "Enroll", g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()), "(o)",
+                         &error);
         assert_dbus_error(error, "org.biogate1.Error.NoSuchDevice");
 }
 

@@ -8,6 +8,7 @@
 #include <security/_pam_types.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -300,6 +301,21 @@ static void test_interrupt(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
 }
 
+/* Biometrics the daemon locked after too many failures: PAM_MAXTRIES,
+ * and no prompt for a touch that could not count. */
+static void test_locked_out(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autofree char *record = g_build_filename(f->state, "limits", "0", NULL);
+        g_autoptr(BtfProc) proc = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        g_assert_true(g_file_set_contents(record, "consecutive=50\nnot_before=0\nlocked=1\n", -1, NULL));
+        g_assert_cmpint(chmod(record, 0600), ==, 0);
+        proc = run_pam(f, dir, 0, "root", NULL);
+        assert_pam_code(proc, PAM_MAXTRIES);
+        g_assert_null(strstr(btf_proc_get_stdout(proc), "info: Place"));
+}
+
 static void test_user_unknown(Fixture *f, gconstpointer data) {
         g_autofree char *dir = write_service(f, "biogate-test", required_stack);
         g_autoptr(BtfProc) proc = run_pam(f, dir, 0, "no-such-user-xyz", NULL);
@@ -380,6 +396,7 @@ int main(int argc, char *argv[]) {
         ADD("unprivileged-host", test_unprivileged_host);
         ADD("interrupt", test_interrupt);
         ADD("user-unknown", test_user_unknown);
+        ADD("locked-out", test_locked_out);
         ADD("conversation-error", test_conversation_error);
         ADD("environment-ignored", test_environment_ignored);
         ADD("valgrind", test_valgrind);

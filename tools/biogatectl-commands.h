@@ -16,3 +16,16 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv);
 /* biogatectl-scan.c */
 int ctl_command_enroll(Ctl *ctl, int argc, char **argv);
 int ctl_command_verify(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-privacy.c */
+int ctl_command_my_data(Ctl *ctl, int argc, char **argv);
+int ctl_command_erase(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-approve.c */
+int ctl_command_approve(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-token.c */
+int ctl_command_token(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-policy.c */
+int ctl_command_policy(Ctl *ctl, int argc, char **argv);

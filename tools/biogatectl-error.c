@@ -29,6 +29,13 @@ static const struct {
         { BIOGATE_ERROR_PREFIX "DuplicatePrint",                        CTL_EXIT_PRINTS },
         { BIOGATE_ERROR_PREFIX "InvalidFinger",                         CTL_EXIT_PRINTS },
 
+        /* Step-up refusals: the request was understood and said no. */
+        { BIOGATE_ERROR_PREFIX "PolicyDenied",                          CTL_EXIT_PERMISSION },
+        { BIOGATE_ERROR_PREFIX "NotLocalSession",                       CTL_EXIT_PERMISSION },
+        { BIOGATE_ERROR_PREFIX "LockedOut",                             CTL_EXIT_PERMISSION },
+        /* No consent, no enrolment. */
+        { BIOGATE_ERROR_PREFIX "ConsentRequired",                       CTL_EXIT_PERMISSION },
+
         { BIOGATE_ERROR_PREFIX "Cancelled",                             CTL_EXIT_CANCELLED },
         { BIOGATE_ERROR_PREFIX "TimedOut",                              CTL_EXIT_CANCELLED },
 

@@ -309,6 +309,13 @@ static void on_method_reply(GObject *source, GAsyncResult *res, void *userdata) 
 bool ctl_operation_run(GDBusConnection *bus, const char *method, GVariant *parameters,
                        const CtlOperationHandler *handler,
                        char **ret_result, GVariant **ret_details, GError **error) {
+        return ctl_operation_run_on(bus, BIOGATE_MANAGER_INTERFACE, method, parameters, handler, ret_result,
+                                    ret_details, error);
+}
+
+bool ctl_operation_run_on(GDBusConnection *bus, const char *interface, const char *method, GVariant *parameters,
+                          const CtlOperationHandler *handler,
+                          char **ret_result, GVariant **ret_details, GError **error) {
         g_autoptr(GDBusMessage) message = NULL;
         Run run = {
                 .bus = bus,
@@ -330,8 +337,7 @@ bool ctl_operation_run(GDBusConnection *bus, const char *method, GVariant *param
 
         /* A plain message rather than g_dbus_connection_call(): we need the
          * reply's sender to know which signals really come from the daemon. */
-        message = g_dbus_message_new_method_call(BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
-                                                 BIOGATE_MANAGER_INTERFACE, method);
+        message = g_dbus_message_new_method_call(BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH, interface, method);
         g_dbus_message_set_body(message, parameters);
         g_dbus_connection_send_message_with_reply(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL,
                                                   run.cancellable, on_method_reply, &run);

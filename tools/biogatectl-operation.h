@@ -25,3 +25,8 @@ typedef struct CtlOperationHandler {
 bool ctl_operation_run(GDBusConnection *bus, const char *method, GVariant *parameters,
                        const CtlOperationHandler *handler,
                        char **ret_result, GVariant **ret_details, GError **error);
+
+/* The same for a method of another interface on /org/biogate1 (StepUp.Authorize). */
+bool ctl_operation_run_on(GDBusConnection *bus, const char *interface, const char *method, GVariant *parameters,
+                          const CtlOperationHandler *handler,
+                          char **ret_result, GVariant **ret_details, GError **error);

@@ -10,6 +10,7 @@
 #include "biogatectl-error.h"
 #include "biogatectl-operation.h"
 #include "biogatectl-output.h"
+#include "biogatectl-prompt.h"
 
 typedef struct ScanView {
         bool json;
@@ -130,8 +131,10 @@ static const char *detail_string(GVariant *details, const char *key, const char 
         return fallback;
 }
 
-/* Prints the successful outcome: JSON object or one plain line on stdout. */
-static void print_outcome(bool json, const char *result, const char *user, const char *finger) {
+/* Prints the successful outcome: JSON object or one plain line on stdout.
+ * notice_version: the consent notice of an enrolment; NULL for verify. */
+static void print_outcome(bool json, const char *result, const char *user, const char *finger,
+                          const char *notice_version) {
         if (json) {
                 GVariantBuilder b;
 
@@ -141,6 +144,8 @@ static void print_outcome(bool json, const char *result, const char *user, const
                         g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
                 if (finger)
                         g_variant_builder_add(&b, "{sv}", "finger", g_variant_new_string(finger));
+                if (notice_version)
+                        g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(notice_version));
                 ctl_json_print(stdout, g_variant_builder_end(&b));
                 return;
         }
@@ -148,7 +153,8 @@ static void print_outcome(bool json, const char *result, const char *user, const
         g_autofree char *safe_user = ctl_printable(user), *safe_finger = ctl_printable(finger ? ctl_finger_display_name(finger) : NULL);
 
         if (strcmp(result, BIOGATE_RESULT_COMPLETED) == 0)
-                printf("Enrolled %s for %s\n", safe_finger, safe_user);
+                printf("Enrolled %s for %s; consent to notice version %s recorded\n", safe_finger, safe_user,
+                       notice_version ? notice_version : "?");
         else if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0)
                 printf("No match\n");
         else if (finger)
@@ -157,21 +163,51 @@ static void print_outcome(bool json, const char *result, const char *user, const
                 printf("Match (user %s)\n", safe_user);
 }
 
+/* Shows the notice and asks; with --yes-i-consent the person has read it
+ * elsewhere. Returns -1 to go on, else the exit status. */
+static int obtain_consent(bool json, bool given, const char *user, const char *finger) {
+        g_autofree char *question = NULL, *safe_user = ctl_printable(ctl_user_display_name(user));
+
+        if (given) {
+                if (!json)
+                        fprintf(stderr, "%s\nConsent to notice version %s given with --yes-i-consent.\n\n",
+                                ctl_consent_notice_text(), ctl_consent_notice_version());
+                return -1;
+        }
+        if (!ctl_can_ask())
+                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "ConsentRequired",
+                                             "Enrolment needs consent: run biogatectl enroll on a terminal to read "
+                                             "the notice and answer, or pass --yes-i-consent once the person whose "
+                                             "finger it is has read it (/usr/share/biogate/consent-notice.txt)");
+        fprintf(stderr, "%s\n", ctl_consent_notice_text());
+        question = g_strdup_printf("Does %s consent to enrolling the %s under this notice?", safe_user,
+                                   ctl_finger_display_name(finger));
+        if (ctl_ask_yes_no(question) != 1)
+                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "Cancelled",
+                                             "No consent was given; nothing was enrolled");
+        return -1;
+}
+
 int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL, *finger = NULL;
+        bool consent = false;
         const CtlOption options[] = {
                 { "finger", 'f', CTL_OPTION_STRING, &finger, "FINGER", "Finger to enrol (default: right-index-finger)" },
                 { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose finger to enrol (default: yours)" },
+                { "yes-i-consent", 0, CTL_OPTION_FLAG, &consent, NULL,
+                  "The person has read the consent notice and agrees (for scripts)" },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
         };
         const CtlCommandLine cl = {
                 .command = "enroll",
-                .usage = "enroll [--finger FINGER] [--user USER] [--json]",
-                .summary = "Enrol one finger: touch the sensor as often as it asks.",
+                .usage = "enroll [--finger FINGER] [--user USER] [--yes-i-consent] [--json]",
+                .summary = "Enrol one finger: show the consent notice, ask for consent, then touch the\n"
+                           "sensor as often as it asks.",
                 .options = options,
         };
+        GVariantBuilder opts;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) details = NULL;
         g_autofree char *result = NULL;
@@ -192,15 +228,21 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         if (!ctl_check_finger(finger, &error))
                 return ctl_report_error(ctl->json, error);
 
+        r = obtain_consent(ctl->json, consent, user, finger);
+        if (r >= 0)
+                return r;
+
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
         view.json = ctl->json;
         view.finger_phrase = g_strconcat("the ", ctl_finger_display_name(finger), NULL);
 
+        g_variant_builder_init(&opts, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&opts, "{sv}", "consent", g_variant_new_boolean(TRUE));
+        g_variant_builder_add(&opts, "{sv}", "notice-version", g_variant_new_string(ctl_consent_notice_version()));
         if (!ctl_operation_run(ctl->bus, "Enroll",
-                               g_variant_new("(ss@a{sv})", user ? user : "", finger,
-                                             g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                               g_variant_new("(ss@a{sv})", user ? user : "", finger, g_variant_builder_end(&opts)),
                                &handler, &result, &details, &error))
                 return ctl_report_error(ctl->json, error);
 
@@ -209,7 +251,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
 
         print_outcome(ctl->json, result,
                       detail_string(details, "user", ctl_user_display_name(user)),
-                      detail_string(details, "finger", finger));
+                      detail_string(details, "finger", finger), ctl_consent_notice_version());
         return CTL_EXIT_SUCCESS;
 }
 
@@ -297,11 +339,11 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
         if (strcmp(result, BIOGATE_RESULT_MATCH) == 0) {
                 print_outcome(ctl->json, result,
                               detail_string(details, "user", ctl_user_display_name(user)),
-                              detail_string(details, "finger", NULL));
+                              detail_string(details, "finger", NULL), NULL);
                 return CTL_EXIT_SUCCESS;
         }
         if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0) {
-                print_outcome(ctl->json, result, NULL, NULL);
+                print_outcome(ctl->json, result, NULL, NULL, NULL);
                 return CTL_EXIT_NO_MATCH;
         }
         return report_failure(ctl->json, result, details);

@@ -24,6 +24,11 @@ static const struct {
         { "enroll",  ctl_command_enroll,  "Enrol a finger" },
         { "verify",  ctl_command_verify,  "Match a finger against enrolled prints" },
         { "delete",  ctl_command_delete,  "Delete enrolled fingerprints" },
+        { "my-data", ctl_command_my_data, "Show what biogate holds about you (never template data)" },
+        { "erase",   ctl_command_erase,   "Erase all your fingerprints, consent record and key" },
+        { "approve", ctl_command_approve, "Approve a transaction with a fingerprint (step-up)" },
+        { "token",   ctl_command_token,   "Verify a step-up token offline (token verify)" },
+        { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
 };
 
 static char *commands_help(void) {

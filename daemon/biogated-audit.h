@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <sys/types.h>
+
+/* The audit trail: one journal event per security decision, each type
+ * with a fixed MESSAGE_ID (documented in biogate.catalog and
+ * docs/audit.md), chained with an HMAC so that a deleted, reordered or
+ * edited event is detectable (common/biogate-audit.h). Never a template
+ * byte, key or image: only names, numbers, digests. */
+
+typedef enum BiogatedAuditEvent {
+        BIOGATED_AUDIT_VERIFY_MATCH,
+        BIOGATED_AUDIT_VERIFY_NO_MATCH,
+        BIOGATED_AUDIT_VERIFY_ERROR,
+        BIOGATED_AUDIT_STEPUP_EVALUATE,
+        BIOGATED_AUDIT_STEPUP_APPROVE,
+        BIOGATED_AUDIT_STEPUP_DENY,
+        BIOGATED_AUDIT_ENROLL,
+        BIOGATED_AUDIT_ENROLL_FAILED,
+        BIOGATED_AUDIT_DELETE,
+        BIOGATED_AUDIT_ERASE,
+        BIOGATED_AUDIT_CONSENT,
+        BIOGATED_AUDIT_LOCKOUT,
+        BIOGATED_AUDIT_UNLOCK,
+        BIOGATED_AUDIT_POLICY_LOADED,
+        BIOGATED_AUDIT_POLICY_REJECTED,
+        BIOGATED_AUDIT_KEY_CREATED,
+        BIOGATED_AUDIT_STORE_REJECTED,
+        BIOGATED_AUDIT_RETENTION_PURGE,
+        BIOGATED_AUDIT_CHAIN_STARTED,
+        BIOGATED_AUDIT_CHAIN_RESUMED,
+        _BIOGATED_AUDIT_EVENT_MAX,
+} BiogatedAuditEvent;
+
+/* What an event says; every member may be NULL/unset. */
+typedef struct BiogatedAuditInfo {
+        const char *outcome;     /* "success", "failure", "error", "denied", ... (default from the event) */
+        const char *user;
+        uid_t uid;               /* (uid_t) -1: none */
+        const char *service;     /* PAM service */
+        const char *tx_digest;
+        const char *tx_kind;
+        const char *amount;
+        const char *currency;
+        const char *rule;
+        const char *reason;      /* one line, no secrets */
+} BiogatedAuditInfo;
+
+#define BIOGATED_AUDIT_NO_UID ((uid_t) -1)
+
+typedef struct BiogatedAudit BiogatedAudit;
+
+/* Loads the audit key (credential biogate.audit-key, or <state>/private/
+ * audit.key, created 0400) and the chain state (<state>/audit/chain), and
+ * emits audit-chain-started or audit-chain-resumed. */
+BiogatedAudit *biogated_audit_open(const char *state_dir, GError **error);
+void biogated_audit_free(BiogatedAudit *audit);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAudit, biogated_audit_free)
+
+/* The daemon's instance; events before it exists (or in unit tests) only
+ * go to the log. */
+void biogated_audit_set_default(BiogatedAudit *audit);
+
+/* Sends the event: to the journal with its fields, and as one line to
+ * stderr when stderr is not the journal already. */
+void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+/* "verify-match" etc., its MESSAGE_ID (32 hex digits) and priority. */
+const char *biogated_audit_event_name(BiogatedAuditEvent event);
+const char *biogated_audit_event_message_id(BiogatedAuditEvent event);
+int biogated_audit_event_priority(BiogatedAuditEvent event);

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-authorize.h"
+
+#include <pwd.h>
+#include <sodium.h>
+#include <unistd.h>
+#include <systemd/sd-id128.h>
+
+#include "biogate-bus.h"
+#include "biogated-error.h"
+#include "biogated-limits.h"
+#include "biogated-match.h"
+#include "biogated-operation.h"
+#include "biogated-prints.h"
+#include "biogated-scan.h"
+
+/* A step-up approval: a fresh touch by the maker (the caller) matched
+ * against their own prints, then, for four-eyes rules, a touch by a
+ * different enrolled user of the approver group; then a signed token that
+ * binds user, transaction digest, displayed text and rule. Nothing is
+ * cached: every Authorize needs its own touch. */
+
+#define AUTHORIZE_RESULT_APPROVED "approved"
+#define AUTHORIZE_RESULT_DENIED "denied"
+
+void biogated_authorize_data_free(BiogatedAuthorizeData *data) {
+        if (!data)
+                return;
+        g_clear_pointer(&data->tx, biogate_tx_free);
+        g_free(data->text);
+        g_free(data->rule);
+        g_clear_pointer(&data->approver_gallery, g_ptr_array_unref);
+        g_free(data);
+}
+
+static BiogatedAuthorizeData *data_of(BiogatedOperation *op) {
+        return biogated_operation_get_target(op)->kind_data;
+}
+
+static char *machine_id(void) {
+        sd_id128_t id;
+        char s[SD_ID128_STRING_MAX];
+
+        /* Without /etc/machine-id (some containers) the host name is the best
+         * stable name we have. */
+        if (sd_id128_get_machine(&id) < 0)
+                return g_strdup(g_get_host_name());
+        return g_strdup(sd_id128_to_string(id, s));
+}
+
+static char *random_id(void) {
+        guint8 bytes[16];
+
+        randombytes_buf(bytes, sizeof bytes);
+        return biogate_base64url_encode(bytes, sizeof bytes);
+}
+
+static char *text_digest(const char *text) {
+        guint8 digest[crypto_hash_sha256_BYTES];
+
+        crypto_hash_sha256(digest, (const guint8 *) text, strlen(text));
+        return biogate_base64url_encode(digest, sizeof digest);
+}
+
+static void deny(BiogatedOperation *op, const char *reason, const char *message) {
+        GVariantBuilder details;
+
+        g_message("Step-up for %s denied: %s", biogated_operation_get_target(op)->user, message);
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
+        g_variant_builder_add(&details, "{sv}", "message", g_variant_new_string(message));
+        g_variant_builder_add(&details, "{sv}", "rule", g_variant_new_string(data_of(op)->rule));
+        biogated_operation_finish(op, AUTHORIZE_RESULT_DENIED, g_variant_builder_end(&details));
+}
+
+static void approve(BiogatedOperation *op, gboolean with_fingerprint, const char *approver) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedAuthorizeData *data = data_of(op);
+        g_autoptr(JsonObject) claims = json_object_new();
+        g_autoptr(JsonArray) amr = json_array_new(), approvers = json_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *token = NULL, *iss = machine_id(), *jti = random_id(), *digest = NULL, *shown = NULL;
+        g_autofree char *nonce = biogate_base64url_encode(g_bytes_get_data(data->tx->challenge, NULL),
+                                                          g_bytes_get_size(data->tx->challenge));
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        GVariantBuilder details;
+        const char *approver_list[] = { approver, NULL };
+
+        if (with_fingerprint)
+                json_array_add_string_element(amr, "fpt");
+        if (approver)
+                json_array_add_string_element(approvers, approver);
+        digest = biogate_tx_digest_string(data->tx);
+        shown = text_digest(data->text);
+        json_object_set_string_member(claims, "iss", iss);
+        json_object_set_string_member(claims, "sub", target->user);
+        json_object_set_int_member(claims, "uid", target->uid);
+        json_object_set_int_member(claims, "iat", now);
+        json_object_set_int_member(claims, "exp", now + data->token_lifetime_s);
+        json_object_set_string_member(claims, "jti", jti);
+        json_object_set_string_member(claims, "nonce", nonce);
+        json_object_set_member(claims, "tx", biogate_tx_to_json(data->tx));
+        json_object_set_string_member(claims, "tx_digest", digest);
+        json_object_set_string_member(claims, "display_digest", shown);
+        json_object_set_array_member(claims, "amr", g_steal_pointer(&amr));
+        json_object_set_string_member(claims, "rule", data->rule);
+        json_object_set_array_member(claims, "approvers", g_steal_pointer(&approvers));
+
+        token = biogated_signing_key_sign(data->signing_key, claims, &error);
+        if (!token) {
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        g_message("Step-up for %s approved under rule %s%s%s", target->user, data->rule,
+                  approver ? " with approver " : "", approver ? approver : "");
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "token", g_variant_new_string(token));
+        g_variant_builder_add(&details, "{sv}", "rule", g_variant_new_string(data->rule));
+        g_variant_builder_add(&details, "{sv}", "user", g_variant_new_string(target->user));
+        g_variant_builder_add(&details, "{sv}", "approvers", g_variant_new_strv(approver_list, approver ? 1 : 0));
+        biogated_operation_finish(op, AUTHORIZE_RESULT_APPROVED, g_variant_builder_end(&details));
+}
+
+static char *user_name_of(uid_t uid) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+                return g_strdup_printf("uid:%u", (unsigned) uid);
+        return g_strdup(result->pw_name);
+}
+
+static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        g_autofree char *approver = NULL;
+        uid_t uid;
+
+        if (error) {
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        if (!match) {
+                deny(op, "approver-no-match", "The second finger did not match any eligible approver");
+                return;
+        }
+        if (!biogated_print_get_uid(match, &uid) || uid == target->uid) {
+                deny(op, "approver-not-eligible", "The approver must be a different person than the requester");
+                return;
+        }
+        approver = user_name_of(uid);
+        approve(op, TRUE, approver);
+}
+
+static gboolean has_other_user(GPtrArray *prints, uid_t maker) {
+        for (guint i = 0; i < prints->len; i++) {
+                uid_t uid;
+                if (biogated_print_get_uid(g_ptr_array_index(prints, i), &uid) && uid != maker)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedAuthorizeData *data = data_of(op);
+        BiogatedLimits *limits = biogated_limits_get_default();
+        g_autoptr(GPtrArray) approvers = NULL;
+
+        if (error) {
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        if (limits)
+                biogated_limits_record(limits, target->uid, match != NULL, g_get_real_time());
+        if (!match) {
+                deny(op, "no-match", "The finger did not match");
+                return;
+        }
+        if (data->requirement != BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
+                approve(op, TRUE, NULL);
+                return;
+        }
+        approvers = biogated_prints_filter_compatible(data->approver_gallery, biogated_operation_get_device(op));
+        biogated_operation_set_state(op, "waiting-for-approver");
+        biogated_operation_emit_progress(op, "approver-needed", NULL);
+        biogated_operation_touch_timeout(op);
+        /* The gallery also holds the maker's own prints (to recognise and
+         * refuse them); with nobody else in it there is no one to approve. */
+        if (!has_other_user(approvers, target->uid)) {
+                deny(op, "approver-not-eligible", "No eligible approver has enrolled a fingerprint");
+                return;
+        }
+        biogated_match_run(op, approvers, on_approver_matched, NULL);
+}
+
+void biogated_authorize_run(BiogatedOperation *op) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedAuthorizeData *data = data_of(op);
+        g_autoptr(GPtrArray) prints = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (data->requirement == BIOGATE_REQUIRE_NONE) {
+                approve(op, FALSE, NULL);
+                return;
+        }
+        prints = biogated_prints_filter_compatible(target->prints, biogated_operation_get_device(op));
+        if (prints->len == 0) {
+                error = biogated_error_new(BIOGATE_ERROR_NO_ENROLLED_PRINTS,
+                                           "No fingerprints are enrolled on this sensor");
+                biogated_operation_finish_error(op, error);
+                return;
+        }
+        if (!biogated_scan_check_limits(op, target->uid))
+                return;
+        biogated_match_run(op, prints, on_maker_matched, NULL);
+}

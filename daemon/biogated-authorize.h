@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "biogate-policy.h"
+#include "biogate-tx.h"
+#include "biogated-signing.h"
+
+/* What an "authorize" operation carries (BiogatedOperationTarget.kind_data). */
+typedef struct BiogatedAuthorizeData {
+        BiogateTx *tx;
+        char *text;                     /* rendered from tx: what the user approves */
+        char *rule;
+        BiogateRequirement requirement;
+        guint token_lifetime_s;
+        GPtrArray *approver_gallery;    /* FpPrint*: eligible approvers, plus the maker's own prints so a
+                                           second touch by the maker is recognised and refused */
+        BiogatedSigningKey *signing_key; /* borrowed: lives as long as the daemon */
+} BiogatedAuthorizeData;
+
+void biogated_authorize_data_free(BiogatedAuthorizeData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAuthorizeData, biogated_authorize_data_free)

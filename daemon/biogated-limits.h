@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <sys/types.h>
+
+/* Failure limits for biometric matching, per user, persisted so that a
+ * restart does not reset them (NIST SP 800-63B §5.2.2): after
+ * BIOGATED_LIMIT_DELAY_AFTER consecutive failed matches each further attempt
+ * waits 30 s, doubling with every failure; after BIOGATED_LIMIT_LOCK_AFTER
+ * failures without a success, biometrics are locked until an administrator
+ * unlocks them. Login verification and step-up count alike. */
+
+#define BIOGATED_LIMIT_DELAY_AFTER 5u
+#define BIOGATED_LIMIT_FIRST_DELAY_S 30u
+#define BIOGATED_LIMIT_MAX_DELAY_S 3600u
+#define BIOGATED_LIMIT_LOCK_AFTER 50u
+
+typedef struct BiogatedLimits BiogatedLimits;
+
+BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error);
+void biogated_limits_free(BiogatedLimits *limits);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedLimits, biogated_limits_free)
+
+/* The one the daemon uses (set at start-up); NULL in unit tests. */
+BiogatedLimits *biogated_limits_get_default(void);
+void biogated_limits_set_default(BiogatedLimits *limits);
+
+/* FALSE with LockedOut (message says how long, ret_retry_after_ms > 0, or
+ * 0 when locked until unlocked) when uid may not try now. now: Unix µs. */
+gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,
+                               GError **error);
+
+/* Count a failed or successful match. Write errors are logged: a full disk
+ * must not turn a failure into a success. */
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now);
+
+gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error);

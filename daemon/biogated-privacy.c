@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-privacy.h"
+
+#include "biogate-bus.h"
+#include "biogated-caller.h"
+#include "biogated-error.h"
+#include "biogated-audit.h"
+#include "biogated-prints.h"
+#include "biogated-record.h"
+#include "biogated-retention.h"
+#include "biogated-scan.h"
+
+BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by) {
+        BiogatedConsent *consent = g_new0(BiogatedConsent, 1);
+
+        consent->notice_version = g_strdup(notice_version);
+        consent->recorded_by = recorded_by;
+        return consent;
+}
+
+void biogated_consent_free(BiogatedConsent *consent) {
+        if (!consent)
+                return;
+        g_free(consent->notice_version);
+        g_free(consent);
+}
+
+static GVariant *strv_of_mask(guint mask) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
+        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
+                if (mask & (1u << f))
+                        g_variant_builder_add(&b, "s", biogate_finger_to_name((BiogateFinger) f));
+        return g_variant_builder_end(&b);
+}
+
+/* ---- GetMyData / GetUserData ---- */
+
+/* Everything held about uid, never template bytes. Each template is opened
+ * (and dropped at once) to tell the user which ones are damaged. */
+static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char *user, GError **error) {
+        g_autoptr(GVariant) record = NULL, consents = NULL;
+        g_autoptr(GError) record_error = NULL;
+        GVariantBuilder b, enrolled, last_used;
+        guint mask = 0, unusable = 0;
+        guint64 retry_ms = 0;
+
+        if (!biogated_store_list_fingers(daemon->store, uid, &mask, error))
+                return NULL;
+        /* A record that does not open is reported, not hidden behind an
+         * error: the user must still see the rest, and erase it all. */
+        record = biogated_store_read_record(daemon->store, uid, &record_error);
+        if (!record && !g_error_matches(record_error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED)) {
+                g_propagate_error(error, g_steal_pointer(&record_error));
+                return NULL;
+        }
+        if (!record)
+                record = biogated_record_new_empty();
+        consents = biogated_record_get_consents(record);
+
+        g_variant_builder_init(&enrolled, G_VARIANT_TYPE("a{sx}"));
+        g_variant_builder_init(&last_used, G_VARIANT_TYPE("a{sx}"));
+        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+                const char *name = biogate_finger_to_name((BiogateFinger) f);
+                g_autoptr(GBytes) plain = NULL;
+                gint64 when = 0, used = 0;
+
+                if (!(mask & (1u << f)))
+                        continue;
+                if (biogated_record_get_times(record, (BiogateFinger) f, &when, &used)) {
+                        g_variant_builder_add(&enrolled, "{sx}", name, when);
+                        if (used > 0)
+                                g_variant_builder_add(&last_used, "{sx}", name, used);
+                }
+                plain = biogated_store_read_print(daemon->store, uid, (BiogateFinger) f, NULL, NULL, NULL);
+                if (!plain)
+                        unusable |= 1u << f;
+        }
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
+        g_variant_builder_add(&b, "{sv}", "uid", g_variant_new_uint32((guint32) uid));
+        g_variant_builder_add(&b, "{sv}", "fingers", strv_of_mask(mask));
+        g_variant_builder_add(&b, "{sv}", "enrolled", g_variant_builder_end(&enrolled));
+        g_variant_builder_add(&b, "{sv}", "last-used", g_variant_builder_end(&last_used));
+        g_variant_builder_add(&b, "{sv}", "unusable", strv_of_mask(unusable));
+        g_variant_builder_add(&b, "{sv}", "consent", consents);
+        if (record_error)
+                g_variant_builder_add(&b, "{sv}", "record-unusable", g_variant_new_boolean(TRUE));
+        g_variant_builder_add(&b, "{sv}", "retention-days", g_variant_new_uint32(daemon->config.retention_days));
+        if (daemon->limits) {
+                gboolean locked = !biogated_limits_check(daemon->limits, uid, g_get_real_time(), &retry_ms, NULL);
+
+                g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
+                if (locked && retry_ms > 0)
+                        g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
+        }
+        return g_variant_builder_end(&b);
+}
+
+static void user_data_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+        GVariant *data = collect_user_data(daemon, caller->target_uid, caller->target_user, &error);
+
+        if (!data) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", data));
+}
+
+static gboolean handle_get_my_data(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, "", user_data_authorized, daemon, NULL);
+        return TRUE;
+}
+
+static gboolean handle_get_user_data(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                     BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, user, user_data_authorized, daemon, NULL);
+        return TRUE;
+}
+
+/* ---- EraseUser ---- */
+
+typedef struct EraseJob {
+        GDBusMethodInvocation *invocation;
+        BiogatedStore *store;
+        uid_t uid;
+        uid_t by;
+        char *user;
+        BiogatedErasure erasure;
+} EraseJob;
+
+static void erase_job_free(EraseJob *job) {
+        g_object_unref(job->invocation);
+        g_free(job->user);
+        g_free(job);
+}
+
+static void erase_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
+        EraseJob *job = task_data;
+        GError *error = NULL;
+
+        if (!biogated_store_erase_user(job->store, job->uid, &job->erasure, &error))
+                g_task_return_error(task, error);
+        else
+                g_task_return_boolean(task, TRUE);
+}
+
+static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
+        EraseJob *job = g_task_get_task_data(G_TASK(res));
+        const BiogatedErasure *e = &job->erasure;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) erased_fingers = NULL;
+        g_autofree char *fingers = NULL;
+        GVariantBuilder b;
+
+        if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+                biogated_audit(BIOGATED_AUDIT_ERASE,
+                               &(BiogatedAuditInfo) { .outcome = "error", .user = job->user, .uid = job->uid,
+                                                      .reason = error->message },
+                               "Erasing %s (uid %u) at the request of uid %u failed: %s", job->user,
+                               (unsigned) job->uid, (unsigned) job->by, error->message);
+                g_dbus_method_invocation_return_gerror(job->invocation, error);
+                return;
+        }
+        erased_fingers = g_variant_ref_sink(strv_of_mask(e->fingers));
+        fingers = g_variant_print(erased_fingers, FALSE);
+        /* What was erased, never what it was. */
+        biogated_audit(BIOGATED_AUDIT_ERASE, &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid },
+                       "Erased %s (uid %u) at the request of uid %u: fingers %s, key %s, record %s, %u files",
+                       job->user, (unsigned) job->uid, (unsigned) job->by, fingers,
+                       e->key ? "destroyed" : "none", e->record ? "removed" : "none", e->files);
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(job->user));
+        g_variant_builder_add(&b, "{sv}", "uid", g_variant_new_uint32((guint32) job->uid));
+        g_variant_builder_add(&b, "{sv}", "fingers", strv_of_mask(e->fingers));
+        g_variant_builder_add(&b, "{sv}", "key", g_variant_new_boolean(e->key));
+        g_variant_builder_add(&b, "{sv}", "record", g_variant_new_boolean(e->record));
+        g_variant_builder_add(&b, "{sv}", "files", g_variant_new_uint32(e->files));
+        g_dbus_method_invocation_return_value(job->invocation, g_variant_new("(@a{sv})", g_variant_builder_end(&b)));
+}
+
+static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GTask) task = g_task_new(NULL, NULL, on_erased, NULL);
+        EraseJob *job = g_new0(EraseJob, 1);
+
+        *job = (EraseJob) {
+                .invocation = g_object_ref(invocation),
+                .store = daemon->store,
+                .uid = caller->target_uid,
+                .by = caller->uid,
+                .user = g_strdup(caller->target_user),
+        };
+        g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
+        /* fsync after fsync: not on the main loop. */
+        g_task_run_in_thread(task, erase_thread);
+}
+
+static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                  BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, user, erase_authorized, daemon, NULL);
+        return TRUE;
+}
+
+void biogated_privacy_connect(BiogatedDaemon *daemon) {
+        g_signal_connect(daemon->manager, "handle-get-my-data", G_CALLBACK(handle_get_my_data), daemon);
+        g_signal_connect(daemon->manager, "handle-get-user-data", G_CALLBACK(handle_get_user_data), daemon);
+        g_signal_connect(daemon->manager, "handle-erase-user", G_CALLBACK(handle_erase_user), daemon);
+}
+
+/* ---- start-up ---- */
+
+static void report_sealed(uid_t uid, BiogateFinger finger, const GError *error, gpointer user_data) {
+        if (error) {
+                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                               &(BiogatedAuditInfo) { .uid = uid, .reason = error->message },
+                               "Cannot seal the plain template %s of uid %u; it stays unusable: %s",
+                               biogate_finger_to_name(finger), (unsigned) uid, error->message);
+                return;
+        }
+        g_message("Sealed the plain template %s of uid %u", biogate_finger_to_name(finger), (unsigned) uid);
+}
+
+void biogated_privacy_start(BiogatedDaemon *daemon) {
+        BiogatedStore *store = daemon->store;
+        g_autoptr(GArray) erased = NULL;
+        g_autoptr(GError) error = NULL;
+        int r;
+
+        switch (biogated_store_get_key_origin(store)) {
+        case BIOGATED_KEY_CREATED:
+                biogated_audit(BIOGATED_AUDIT_KEY_CREATED,
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = "master key" },
+                               "Created a new master key in private/" BIOGATED_MASTER_KEY_FILE
+                               " of the state directory; every template is sealed under it. Provide the credential "
+                               BIOGATED_MASTER_KEY_CREDENTIAL " to keep it out of the file system (see biogated(8))");
+                break;
+        case BIOGATED_KEY_FROM_CREDENTIAL:
+                g_message("Master key from the credential " BIOGATED_MASTER_KEY_CREDENTIAL);
+                break;
+        case BIOGATED_KEY_FROM_FILE:
+                g_debug("Master key from private/" BIOGATED_MASTER_KEY_FILE);
+                break;
+        }
+
+        r = biogated_store_check_master_key(store, &error);
+        if (r < 0) {
+                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = error->message },
+                               "%s. No stored template opens until that key is back; users can be erased and "
+                               "enrol again", error->message);
+                g_clear_error(&error);
+        } else if (r == 0) {
+                /* First start with sealing: templates of an older biogated
+                 * are plain files. Seal them, once. */
+                biogated_prints_seal_plain(store, g_get_real_time() / G_USEC_PER_SEC, report_sealed, NULL);
+                if (!biogated_store_mark_sealed(store, &error)) {
+                        g_warning("Cannot mark the store as sealed: %s", error->message);
+                        g_clear_error(&error);
+                }
+        }
+
+        erased = biogated_store_finish_erasures(store, &error);
+        if (!erased)
+                g_warning("Cannot finish interrupted erasures: %s", error->message);
+        for (guint i = 0; erased && i < erased->len; i++) {
+                uid_t uid = g_array_index(erased, guint32, i);
+                biogated_audit(BIOGATED_AUDIT_ERASE,
+                               &(BiogatedAuditInfo) { .uid = uid, .reason = "an interrupted erasure finished" },
+                               "Removed the leftover files of uid %u, whose key is gone (an erasure that was "
+                               "interrupted)", (unsigned) uid);
+        }
+
+        daemon->retention_id = biogated_retention_start(store, daemon->config.retention_days);
+}
+
+/* ---- last use ---- */
+
+typedef struct UseArgs {
+        BiogateFinger finger;
+        gint64 now;
+} UseArgs;
+
+static gboolean set_last_used(GVariantDict *record, gpointer user_data) {
+        const UseArgs *args = user_data;
+
+        return biogated_record_set_last_used(record, args->finger, args->now);
+}
+
+gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 now,
+                                     GError **error) {
+        UseArgs args = { .finger = finger, .now = now };
+
+        return biogated_store_edit_record(store, uid, FALSE, set_last_used, &args, error);
+}
+
+static void record_use_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
+        BiogatedOperation *op = source;
+        const BiogateFinger *finger = task_data;
+        GError *error = NULL;
+
+        if (!biogated_privacy_record_use(biogated_operation_get_store(op), biogated_operation_get_target(op)->uid,
+                                         *finger, g_get_real_time() / G_USEC_PER_SEC, &error))
+                g_task_return_error(task, error);
+        else
+                g_task_return_boolean(task, TRUE);
+}
+
+static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_data) {
+        BiogatedOperation *op = BIOGATED_OPERATION(source);
+        const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
+        g_autoptr(GError) error = NULL;
+
+        if (!g_task_propagate_boolean(G_TASK(res), &error))
+                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
+                          (unsigned) biogated_operation_get_target(op)->uid, error->message);
+        biogated_operation_finish(op, BIOGATE_RESULT_MATCH, biogated_scan_result_details(op, *finger));
+}
+
+void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {
+        g_autoptr(GTask) task = g_task_new(op, NULL, on_use_recorded, NULL);
+        BiogateFinger *data = g_new(BiogateFinger, 1);
+
+        *data = finger;
+        g_task_set_task_data(task, data, g_free);
+        g_task_run_in_thread(task, record_use_thread);
+}

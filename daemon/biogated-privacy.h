@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <sys/types.h>
+
+#include "biogate-finger.h"
+#include "biogated-daemon.h"
+#include "biogated-operation.h"
+
+/* The privacy side of biogated: GetMyData, GetUserData and EraseUser on the
+ * Manager object; what the start-up does for the sealed store (sealing
+ * plain templates, finishing interrupted erasures, retention); consent at
+ * enrolment; the last successful use of each finger. */
+
+/* What an enrolment was consented to: the notice version the client says
+ * the user was shown (checked against BIOGATE_CONSENT_NOTICE_VERSION before
+ * the operation starts), and who asked. An enrol operation's kind_data. */
+typedef struct BiogatedConsent {
+        char *notice_version;
+        uid_t recorded_by;
+} BiogatedConsent;
+
+BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by);
+void biogated_consent_free(BiogatedConsent *consent);
+
+/* Connects the handlers of GetMyData, GetUserData and EraseUser. */
+void biogated_privacy_connect(BiogatedDaemon *daemon);
+
+/* Before the daemon takes its bus name: logs where the master key came
+ * from, seals plain templates left by an older biogated (once), finishes
+ * erasures a crash interrupted, and starts retention (daemon->retention_id).
+ * Nothing here stops the daemon: problems are logged. */
+void biogated_privacy_start(BiogatedDaemon *daemon);
+
+/* Ends a verification with "match" once the finger's last use is recorded
+ * (in a worker thread; a failure to record is logged, the match stands). */
+void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger);
+
+/* Records a successful match of finger of uid at now (seconds since the
+ * epoch). Does nothing for a finger without a record entry. Blocks on disk:
+ * call from a worker thread. */
+gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 now,
+                                     GError **error);

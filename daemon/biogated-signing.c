@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-signing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "biogate-token.h"
+#include "biogated-error.h"
+#include "biogated-fileio.h"
+
+#define CREDENTIAL_NAME "biogate.signing-key"
+#define KEY_FILE "signing.key"
+
+typedef struct Secret {
+        guint8 seed[crypto_sign_SEEDBYTES];
+        guint8 sk[crypto_sign_SECRETKEYBYTES];
+} Secret;
+
+struct BiogatedSigningKey {
+        Secret *secret;  /* sodium_malloc: guarded, locked, wiped on free */
+        guint8 pk[crypto_sign_PUBLICKEYBYTES];
+        char *jwks;
+};
+
+void biogated_signing_key_free(BiogatedSigningKey *key) {
+        if (!key)
+                return;
+        if (key->secret)
+                sodium_free(key->secret);
+        g_free(key->jwks);
+        g_free(key);
+}
+
+static gboolean read_seed_from(int dir_fd, const char *name, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
+        g_autoptr(GBytes) data = biogated_read_private_file(dir_fd, name, 4096, error);
+
+        if (!data)
+                return FALSE;
+        if (g_bytes_get_size(data) != crypto_sign_SEEDBYTES) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s must hold exactly %d bytes", name,
+                            crypto_sign_SEEDBYTES);
+                sodium_memzero((void *) g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+                return FALSE;
+        }
+        memcpy(seed, g_bytes_get_data(data, NULL), crypto_sign_SEEDBYTES);
+        sodium_memzero((void *) g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+        return TRUE;
+}
+
+static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
+        const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
+        g_autoptr(GError) local_error = NULL;
+
+        /* systemd's credential wins: it may be sealed to this machine's TPM. */
+        if (creds) {
+                int fd = open(creds, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0) {
+                        gboolean ok = read_seed_from(fd, CREDENTIAL_NAME, seed, &local_error);
+                        (void) close(fd);
+                        if (ok)
+                                return TRUE;
+                        if (!g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                                g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+                                                           "Credential " CREDENTIAL_NAME ": ");
+                                return FALSE;
+                        }
+                        g_clear_error(&local_error);
+                }
+        }
+        if (read_seed_from(private_fd, KEY_FILE, seed, &local_error))
+                return TRUE;
+        if (!g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                g_propagate_prefixed_error(error, g_steal_pointer(&local_error), "Signing key: ");
+                return FALSE;
+        }
+        randombytes_buf(seed, crypto_sign_SEEDBYTES);
+        if (!biogated_write_file_atomic(private_fd, KEY_FILE, seed, crypto_sign_SEEDBYTES, 0400, error))
+                return FALSE;
+        g_message("Created a new token signing key in private/" KEY_FILE);
+        return TRUE;
+}
+
+static void publish_jwks(int state_fd, const char *jwks) {
+        g_autoptr(GError) error = NULL;
+        int fd;
+
+        /* Readable by anyone who can reach it: it is a public key, meant to
+         * be copied to backends. The state directory itself stays 0700. */
+        if (mkdirat(state_fd, "public", 0755) < 0 && errno != EEXIST) {
+                g_warning("Cannot create public/: %s", g_strerror(errno));
+                return;
+        }
+        fd = openat(state_fd, "public", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                g_warning("Cannot open public/: %s", g_strerror(errno));
+                return;
+        }
+        if (!biogated_write_file_atomic(fd, "jwks.json", jwks, strlen(jwks), 0444, &error))
+                g_warning("Cannot publish the JWK set: %s", error->message);
+        (void) close(fd);
+}
+
+BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **error) {
+        g_autoptr(BiogatedSigningKey) key = g_new0(BiogatedSigningKey, 1);
+        int state_fd, private_fd;
+        gboolean ok;
+
+        if (sodium_init() < 0) {
+                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "libsodium failed to start");
+                return NULL;
+        }
+        key->secret = sodium_malloc(sizeof(Secret));
+        if (!key->secret) {
+                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot lock memory for the key");
+                return NULL;
+        }
+        state_fd = biogated_open_private_dir(AT_FDCWD, state_dir, FALSE, error);
+        if (state_fd < 0)
+                return NULL;
+        private_fd = biogated_open_private_dir(state_fd, "private", TRUE, error);
+        if (private_fd < 0) {
+                (void) close(state_fd);
+                return NULL;
+        }
+        ok = load_seed(private_fd, key->secret->seed, error);
+        (void) close(private_fd);
+        if (ok) {
+                crypto_sign_seed_keypair(key->pk, key->secret->sk, key->secret->seed);
+                key->jwks = biogate_jwks_new(key->pk);
+                publish_jwks(state_fd, key->jwks);
+        }
+        (void) close(state_fd);
+        if (!ok)
+                return NULL;
+        return g_steal_pointer(&key);
+}
+
+const char *biogated_signing_key_get_jwks(BiogatedSigningKey *key) {
+        return key->jwks;
+}
+
+char *biogated_signing_key_sign(BiogatedSigningKey *key, JsonObject *claims, GError **error) {
+        return biogate_token_sign(key->secret->sk, key->pk, claims, error);
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.biogate1.StepUp, plus the administrative Manager.Unlock and
+ * Manager.Reload that belong to it: policy, failure limits, tokens. */
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "biogate-bus.h"
+#include "biogated-authorize.h"
+#include "biogated-caller.h"
+#include "biogated-daemon.h"
+#include "biogated-error.h"
+#include "biogated-limits.h"
+#include "biogated-operation.h"
+#include "biogated-prints.h"
+#include "biogated-session.h"
+#include "biogated-stepup.h"
+
+#define AUTHORIZE_TIMEOUT_MS_DEFAULT 60000u
+#define AUTHORIZE_TIMEOUT_MS_MAX 600000u
+
+typedef struct StepUpCall {
+        BiogatedDaemon *daemon;
+        BiogateTx *tx;
+        guint timeout_ms;
+} StepUpCall;
+
+static void step_up_call_free(StepUpCall *call) {
+        g_clear_pointer(&call->tx, biogate_tx_free);
+        g_free(call);
+}
+
+gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, GError **error) {
+        g_autoptr(BiogatePolicy) policy = biogate_policy_load(daemon->policy_dir, daemon->vendor_policy, error);
+
+        if (!policy) {
+                /* The last good policy stays; without one every step-up is denied. */
+                g_warning("Step-up policy rejected, %s: %s",
+                          daemon->policy ? "keeping the previous one" : "denying every step-up", (*error)->message);
+                return FALSE;
+        }
+        g_message("Step-up policy loaded from %s", biogate_policy_describe_sources(policy));
+        g_clear_pointer(&daemon->policy, biogate_policy_free);
+        daemon->policy = g_steal_pointer(&policy);
+        return TRUE;
+}
+
+/* Parses and checks a transaction against what this policy knows. */
+static BiogateTx *parse_tx(BiogatedDaemon *daemon, GVariant *dict, GError **error) {
+        g_autoptr(GError) local_error = NULL;
+        g_autoptr(BiogateTx) tx = biogate_tx_from_variant(dict, &local_error);
+
+        if (!tx) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_TRANSACTION, "%s", local_error->message);
+                return NULL;
+        }
+        if (!biogate_tx_kind_is_builtin(tx->kind) && !(daemon->policy && biogate_policy_knows_kind(daemon->policy, tx->kind))) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_TRANSACTION,
+                            "Unknown transaction kind '%s'", tx->kind);
+                return NULL;
+        }
+        return g_steal_pointer(&tx);
+}
+
+static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const BiogateTx *tx, GError **error) {
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+
+        if (!daemon->policy) {
+                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
+                                    "No valid step-up policy is loaded; every step-up is denied");
+                return NULL;
+        }
+        return biogate_policy_match(daemon->policy, tx, now);
+}
+
+/* ---- Evaluate ---- */
+
+static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
+                                BiogatedDaemon *daemon) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BiogateTx) tx = NULL;
+        g_autofree char *text = NULL, *digest = NULL;
+        const BiogatePolicyRule *rule;
+        GVariantBuilder details;
+
+        biogated_daemon_touch(daemon);
+        tx = parse_tx(daemon, dict, &error);
+        rule = tx ? match_rule(daemon, tx, &error) : NULL;
+        if (!rule) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        text = biogate_tx_render_text(tx);
+        digest = biogate_tx_digest_string(tx);
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "text", g_variant_new_string(text));
+        g_variant_builder_add(&details, "{sv}", "tx-digest", g_variant_new_string(digest));
+        if (rule->approver_group)
+                g_variant_builder_add(&details, "{sv}", "approver-group", g_variant_new_string(rule->approver_group));
+        g_variant_builder_add(&details, "{sv}", "require-local-session",
+                              g_variant_new_boolean(rule->require_local_session));
+        g_variant_builder_add(&details, "{sv}", "token-lifetime", g_variant_new_uint32(rule->token_lifetime_s));
+        biogate_step_up_complete_evaluate(iface, invocation, rule->name,
+                                          biogate_requirement_to_string(rule->requirement),
+                                          g_variant_builder_end(&details));
+        return TRUE;
+}
+
+/* ---- Authorize ---- */
+
+static gboolean user_in_group(uid_t uid, gid_t group) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+        gid_t groups[256];
+        int n = G_N_ELEMENTS(groups);
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+                return FALSE;
+        if (result->pw_gid == group)
+                return TRUE;
+        if (getgrouplist(result->pw_name, result->pw_gid, groups, &n) < 0)
+                return FALSE;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == group)
+                        return TRUE;
+        return FALSE;
+}
+
+/* Prints of every enrolled member of the group except the maker, then
+ * the maker's own (so that the maker touching twice is recognised). */
+static GPtrArray *approver_gallery(BiogatedDaemon *daemon, const char *group_name, uid_t maker, GPtrArray *maker_prints) {
+        GPtrArray *gallery = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GArray) uids = biogated_store_list_uids(daemon->store, NULL);
+        struct group gr, *result = NULL;
+        char buf[8192];
+
+        if (getgrnam_r(group_name, &gr, buf, sizeof buf, &result) == 0 && result && uids) {
+                for (guint i = 0; i < uids->len; i++) {
+                        uid_t uid = g_array_index(uids, guint32, i);
+                        g_autoptr(GPtrArray) prints = NULL;
+                        guint mask = 0;
+
+                        if (uid == maker || !user_in_group(uid, result->gr_gid))
+                                continue;
+                        if (!biogated_store_list_fingers(daemon->store, uid, &mask, NULL) || mask == 0)
+                                continue;
+                        prints = biogated_prints_load(daemon->store, uid, mask, NULL);
+                        for (guint j = 0; prints && j < prints->len; j++)
+                                g_ptr_array_add(gallery, g_object_ref(g_ptr_array_index(prints, j)));
+                }
+        } else {
+                g_warning("Approver group '%s' does not exist", group_name);
+        }
+        for (guint j = 0; j < maker_prints->len; j++)
+                g_ptr_array_add(gallery, g_object_ref(g_ptr_array_index(maker_prints, j)));
+        return gallery;
+}
+
+static void authorize_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        StepUpCall *call = user_data;
+        BiogatedDaemon *daemon = call->daemon;
+        g_autoptr(BiogatedAuthorizeData) data = g_new0(BiogatedAuthorizeData, 1);
+        g_autoptr(GPtrArray) prints = NULL;
+        g_autoptr(BiogatedOperation) op = NULL;
+        g_autoptr(GError) error = NULL;
+        const BiogatePolicyRule *rule;
+        BiogatedOperationTarget target = { 0 };
+        guint64 retry_after_ms = 0;
+        guint mask = 0;
+
+        rule = match_rule(daemon, call->tx, &error);
+        if (!rule)
+                goto fail;
+        if (rule->requirement == BIOGATE_REQUIRE_DENY) {
+                g_message("Step-up for %s denied by rule %s", caller->target_user, rule->name);
+                g_set_error(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_DENIED,
+                            "Rule '%s' denies this transaction", rule->name);
+                goto fail;
+        }
+        if (rule->require_local_session) {
+                g_autofree char *reason = NULL;
+                if (!biogated_session_is_local_active(caller->pid, &reason)) {
+                        g_set_error(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NOT_LOCAL_SESSION,
+                                    "Rule '%s' requires a local, active session: %s", rule->name, reason);
+                        goto fail;
+                }
+        }
+        if (daemon->limits &&
+            !biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
+                goto fail;
+        if (rule->requirement != BIOGATE_REQUIRE_NONE) {
+                if (!biogated_store_list_fingers(daemon->store, caller->uid, &mask, &error))
+                        goto fail;
+                if (mask == 0) {
+                        g_set_error_literal(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS,
+                                            "No fingerprints are enrolled");
+                        goto fail;
+                }
+                prints = biogated_prints_load(daemon->store, caller->uid, mask, &error);
+                if (!prints)
+                        goto fail;
+        }
+
+        data->tx = g_steal_pointer(&call->tx);
+        data->text = biogate_tx_render_text(data->tx);
+        data->rule = g_strdup(rule->name);
+        data->requirement = rule->requirement;
+        data->token_lifetime_s = rule->token_lifetime_s;
+        data->signing_key = daemon->signing_key;
+        if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER)
+                data->approver_gallery = approver_gallery(daemon, rule->approver_group, caller->uid, prints);
+
+        target = (BiogatedOperationTarget) {
+                .uid = caller->uid,
+                .user = caller->target_user,
+                .prints = prints,
+                .timeout_ms = call->timeout_ms,
+                .text = data->text,
+                .kind_data = g_steal_pointer(&data),
+                .kind_data_free = (GDestroyNotify) biogated_authorize_data_free,
+        };
+        op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
+                                      g_dbus_method_invocation_get_sender(invocation), caller->uid,
+                                      BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store, &error);
+        if (!op)
+                goto fail;
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));
+        return;
+
+fail:
+        g_dbus_method_invocation_return_gerror(invocation, error);
+}
+
+static gboolean parse_authorize_options(GVariant *options, guint *ret_timeout_ms, GError **error) {
+        GVariantIter iter;
+        const char *key;
+        GVariant *raw;
+
+        *ret_timeout_ms = AUTHORIZE_TIMEOUT_MS_DEFAULT;
+        g_variant_iter_init(&iter, options);
+        /* _next, not _loop: an early return must not leak the value (a
+         * caller could send large ones until the daemon runs out of memory). */
+        while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
+                g_autoptr(GVariant) value = raw;
+
+                if (g_str_equal(key, "timeout-ms") && g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) &&
+                    g_variant_get_uint32(value) >= 1 && g_variant_get_uint32(value) <= AUTHORIZE_TIMEOUT_MS_MAX) {
+                        *ret_timeout_ms = g_variant_get_uint32(value);
+                        continue;
+                }
+                if (g_str_equal(key, "timeout-ms"))
+                        g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                            "Option timeout-ms must be a u from 1 to 600000");
+                else
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                    "Unknown option '%s'", key);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean handle_authorize(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
+                                 GVariant *options, BiogatedDaemon *daemon) {
+        g_autoptr(GError) error = NULL;
+        StepUpCall *call = g_new0(StepUpCall, 1);
+
+        biogated_daemon_touch(daemon);
+        call->daemon = daemon;
+        call->tx = parse_tx(daemon, dict, &error);
+        if (call->tx && !call->tx->challenge)
+                g_set_error_literal(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_TRANSACTION,
+                                    "Authorize needs the backend's challenge (ay, 16 to 64 bytes)");
+        if (!error)
+                (void) parse_authorize_options(options, &call->timeout_ms, &error);
+        if (error) {
+                step_up_call_free(call);
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        /* "" = the caller: nobody approves a transaction for someone else. */
+        biogated_caller_authorize(invocation, "", authorize_authorized, call, (GDestroyNotify) step_up_call_free);
+        return TRUE;
+}
+
+static gboolean handle_get_public_keys(BiogateStepUp *iface, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogate_step_up_complete_get_public_keys(iface, invocation, biogated_signing_key_get_jwks(daemon->signing_key));
+        return TRUE;
+}
+
+/* ---- Manager.Unlock, Manager.Reload (root only) ---- */
+
+static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (caller->uid != 0) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_PERMISSION_DENIED,
+                                                              "Only an administrator may unlock biometrics");
+                return;
+        }
+        if (!biogated_limits_unlock(daemon->limits, caller->target_uid, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_message("Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user, (unsigned) caller->target_uid,
+                  (unsigned) caller->uid);
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                              BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        if (!*user) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_INVALID_ARGUMENT, "Name the user to unlock");
+                return TRUE;
+        }
+        biogated_caller_authorize(invocation, user, unlock_authorized, daemon, NULL);
+        return TRUE;
+}
+
+static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (caller->uid != 0) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_PERMISSION_DENIED,
+                                                              "Only an administrator may reload the policy");
+                return;
+        }
+        if (!biogated_stepup_reload_policy(daemon, &error)) {
+                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
+                                                      "%s", error->message);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_reload(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, "", reload_authorized, daemon, NULL);
+        return TRUE;
+}
+
+gboolean biogated_stepup_export(BiogatedDaemon *daemon, GError **error) {
+        daemon->stepup = biogate_step_up_skeleton_new();
+        g_signal_connect(daemon->stepup, "handle-evaluate", G_CALLBACK(handle_evaluate), daemon);
+        g_signal_connect(daemon->stepup, "handle-authorize", G_CALLBACK(handle_authorize), daemon);
+        g_signal_connect(daemon->stepup, "handle-get-public-keys", G_CALLBACK(handle_get_public_keys), daemon);
+        g_signal_connect(daemon->manager, "handle-unlock", G_CALLBACK(handle_unlock), daemon);
+        g_signal_connect(daemon->manager, "handle-reload", G_CALLBACK(handle_reload), daemon);
+        return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->stepup), daemon->connection,
+                                                BIOGATE_OBJECT_PATH, error);
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.biogate1.StepUp against the real daemon, policy files and the
+ * virtual sensor: requirements, rule order, four eyes, failure limits,
+ * tokens checked with the independent verifier in common/. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "biogate-token.h"
+#include "daemon-fixture.h"
+
+#define APPROVER_GROUP "daemon" /* OTHER_USER's primary group; root is not in it */
+
+static const char test_policy[] =
+        "# Test policy: every requirement kind, thresholds in USD.\n"
+        "[rule denied-payee]\n"
+        "payee=Sanctioned*\n"
+        "require=deny\n"
+        "\n"
+        "[rule big-orders]\n"
+        "kind=order\n"
+        "currency=USD\n"
+        "amount_min=1000000.00\n"
+        "require=fingerprint+approver\n"
+        "approver_group=" APPROVER_GROUP "\n"
+        "\n"
+        "[rule withdrawals]\n"
+        "kind=withdrawal;transfer\n"
+        "currency=USD\n"
+        "amount_min=10000.00\n"
+        "require=fingerprint\n"
+        "token_lifetime=60\n"
+        "\n"
+        "[rule small-usd]\n"
+        "currency=USD\n"
+        "amount_max=10000.00\n"
+        "require=none\n"
+        "\n"
+        "[rule desk-only]\n"
+        "kind=loan_issuance\n"
+        "require=fingerprint\n"
+        "require_local_session=true\n"
+        "\n"
+        "[default]\n"
+        "require=fingerprint\n";
+
+static char *write_policy(Fixture *f, const char *name, const char *text) {
+        g_autofree char *dir = g_build_filename(f->tmp, "policy.d", NULL);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        g_assert_cmpint(chmod(path, 0644), ==, 0);
+        return g_steal_pointer(&dir);
+}
+
+static void start_with_policy(Fixture *f, const char *text) {
+        g_autofree char *dir = write_policy(f, "50-test.conf", text);
+        g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
+        g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
+        const char *args[] = { dir_arg, vendor_arg, NULL };
+
+        fixture_start_daemon(f, args);
+}
+
+static void setup(Fixture *f, gconstpointer data) {
+        fixture_prepare(f, data);
+        start_with_policy(f, test_policy);
+}
+
+static GVariant *tx_new(const char *kind, const char *amount, const char *currency, const char *payee) {
+        static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "kind", g_variant_new_string(kind));
+        if (amount)
+                g_variant_builder_add(&b, "{sv}", "amount", g_variant_new_string(amount));
+        if (currency)
+                g_variant_builder_add(&b, "{sv}", "currency", g_variant_new_string(currency));
+        if (payee)
+                g_variant_builder_add(&b, "{sv}", "payee", g_variant_new_string(payee));
+        g_variant_builder_add(&b, "{sv}", "reference", g_variant_new_string("T-1001"));
+        g_variant_builder_add(&b, "{sv}", "challenge",
+                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, challenge, sizeof challenge, 1));
+        return g_variant_builder_end(&b);
+}
+
+static GBytes *tx_challenge(void) {
+        return g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
+}
+
+static char *evaluate(Fixture *f, GVariant *tx, char **ret_requirement, GError **error) {
+        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Evaluate",
+                                            g_variant_new("(@a{sv})", tx), "(ssa{sv})", error);
+        char *rule = NULL;
+
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(ss@a{sv})", &rule, ret_requirement, NULL);
+        return rule;
+}
+
+static void assert_rule(Fixture *f, GVariant *tx, const char *rule, const char *requirement) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *got_requirement = NULL;
+        g_autofree char *got = evaluate(f, tx, &got_requirement, &error);
+
+        g_assert_no_error(error);
+        g_assert_cmpstr(got, ==, rule);
+        g_assert_cmpstr(got_requirement, ==, requirement);
+}
+
+/* First match wins; amount thresholds are exact to the minor unit; a rule
+ * for one currency never matches another. */
+static void test_evaluate_rules(Fixture *f, gconstpointer data) {
+        assert_rule(f, tx_new("withdrawal", "10000.00", "USD", "ACME Ltd"), "withdrawals", "fingerprint");
+        assert_rule(f, tx_new("withdrawal", "9999.99", "USD", "ACME Ltd"), "small-usd", "none");
+        assert_rule(f, tx_new("withdrawal", "10000", "USD", "ACME Ltd"), "withdrawals", "fingerprint");
+        assert_rule(f, tx_new("withdrawal", "10000.00", "EUR", "ACME Ltd"), "default", "fingerprint");
+        assert_rule(f, tx_new("order", "1000000.00", "USD", NULL), "big-orders", "fingerprint+approver");
+        assert_rule(f, tx_new("order", "999999.99", "USD", NULL), "default", "fingerprint");
+        assert_rule(f, tx_new("order", "9999.99", "USD", NULL), "small-usd", "none");
+        assert_rule(f, tx_new("order", "5000000.00", "USD", "Sanctioned Corp"), "denied-payee", "deny");
+        assert_rule(f, tx_new("loan_issuance", NULL, NULL, "ACME Ltd"), "desk-only", "fingerprint");
+}
+
+static void test_evaluate_details(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Evaluate",
+                                            g_variant_new("(@a{sv})", tx_new("withdrawal", "250000.00", "USD",
+                                                                             "ACME Ltd")),
+                                            "(ssa{sv})", &error);
+        g_autoptr(GVariant) details = NULL;
+        const char *text = NULL, *digest = NULL;
+        guint32 lifetime = 0;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(&s&s@a{sv})", NULL, NULL, &details);
+        g_assert_true(g_variant_lookup(details, "text", "&s", &text));
+        g_assert_cmpstr(text, ==, "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?");
+        g_assert_true(g_variant_lookup(details, "tx-digest", "&s", &digest));
+        g_assert_cmpuint(strlen(digest), ==, 43); /* 32 bytes, base64url without padding */
+        g_assert_true(g_variant_lookup(details, "token-lifetime", "u", &lifetime));
+        g_assert_cmpuint(lifetime, ==, 60);
+}
+
+static void test_invalid_transactions(Fixture *f, gconstpointer data) {
+        const char *cases[] = {
+                "{'kind': <'withdrawal'>, 'bogus': <'x'>}",
+                "{'kind': <'withdrawal'>, 'amount': <2500.0>, 'currency': <'USD'>}",
+                "{'kind': <'withdrawal'>, 'amount': <'1.234'>, 'currency': <'USD'>}",
+                "{'kind': <'withdrawal'>, 'amount': <'12'>, 'currency': <'XYZ'>}",
+                "{'kind': <'withdrawal'>, 'amount': <'12'>}",
+                "{'kind': <'teleport'>}",
+                "{'amount': <'12'>, 'currency': <'USD'>}",
+                "{'kind': <'withdrawal'>, 'challenge': <[byte 1, 2, 3]>}",
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *req = NULL;
+                g_autofree char *rule = evaluate(f, g_variant_new_parsed(cases[i]), &req, &error);
+                assert_dbus_error(error, "org.biogate1.Error.InvalidTransaction");
+        }
+}
+
+static BtfOp *start_authorize(Fixture *f, GVariant *tx, GError **error) {
+        g_autoptr(BtfOp) op = btf_op_watch_begin(f->conn);
+        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Authorize",
+                                            g_variant_new("(@a{sv}a{sv})", tx, NULL), "(o)", error);
+        const char *path;
+
+        if (!reply)
+                return NULL;
+        g_variant_get(reply, "(&o)", &path);
+        btf_op_bind(op, path);
+        return g_steal_pointer(&op);
+}
+
+static char *jwks(Fixture *f) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys",
+                                            NULL, "(s)", &error);
+        char *s = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &s);
+        return s;
+}
+
+/* The token from an approval, checked by the verifier backends would use. */
+static JsonObject *check_token(Fixture *f, GVariant *details) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) challenge = tx_challenge();
+        g_autofree char *keys = jwks(f);
+        JsonObject *claims = NULL;
+        const char *token = NULL;
+
+        g_assert_true(g_variant_lookup(details, "token", "&s", &token));
+        if (!biogate_token_verify(token, keys, challenge, g_get_real_time() / G_USEC_PER_SEC, &claims, &error))
+                g_error("token did not verify: %s", error->message);
+        return claims;
+}
+
+static void test_authorize_fingerprint(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autoptr(JsonObject) claims = NULL;
+        g_autofree char *result = NULL;
+        JsonArray *amr;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(op);
+        touch(f, "alice");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, "approved");
+        claims = check_token(f, details);
+        g_assert_cmpstr(json_object_get_string_member(claims, "sub"), ==, "root");
+        g_assert_cmpint(json_object_get_int_member(claims, "uid"), ==, 0);
+        g_assert_cmpstr(json_object_get_string_member(claims, "rule"), ==, "withdrawals");
+        g_assert_cmpint(json_object_get_int_member(claims, "exp") - json_object_get_int_member(claims, "iat"), ==, 60);
+        amr = json_object_get_array_member(claims, "amr");
+        g_assert_cmpuint(json_array_get_length(amr), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(amr, 0), ==, "fpt");
+        g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(claims, "tx"), "amount"), ==,
+                        "250000.00");
+}
+
+static void test_authorize_no_match(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(op);
+        touch(f, "mallory");
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, "denied");
+        g_assert_cmpstr(detail_string(details, "reason"), ==, "no-match");
+        g_assert_null(detail_string(details, "token"));
+}
+
+static void test_authorize_deny_and_none(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) denied = NULL, none = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autoptr(JsonObject) claims = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        denied = start_authorize(f, tx_new("order", "5000000.00", "USD", "Sanctioned Corp"), &error);
+        assert_dbus_error(error, "org.biogate1.Error.PolicyDenied");
+        g_clear_error(&error);
+
+        /* "none": approved without a touch, and the token says so (no amr). */
+        none = start_authorize(f, tx_new("transfer", "10.00", "USD", "ACME Ltd"), &error);
+        g_assert_no_error(error);
+        result = wait_finished(none, &details);
+        g_assert_cmpstr(result, ==, "approved");
+        g_assert_cmpuint(btf_op_count_progress(none, "finger-needed"), ==, 0);
+        claims = check_token(f, details);
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(claims, "amr")), ==, 0);
+}
+
+static void test_require_local_session(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        /* No logind here: a rule that needs a local session fails closed. */
+        op = start_authorize(f, tx_new("loan_issuance", NULL, NULL, "ACME Ltd"), &error);
+        assert_dbus_error(error, "org.biogate1.Error.NotLocalSession");
+}
+
+/* Four eyes: the maker touches, then a different user of the group. */
+static void test_four_eyes(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) same = NULL, other = NULL;
+        g_autoptr(GVariant) d1 = NULL, d2 = NULL;
+        g_autoptr(JsonObject) claims = NULL;
+        g_autofree char *r1 = NULL, *r2 = NULL;
+        JsonArray *approvers;
+
+        enroll(f, "", "right-index-finger", "maker");
+        enroll(f, OTHER_USER, "right-index-finger", "checker");
+
+        /* The maker touching twice is no second person. */
+        same = start_authorize(f, tx_new("order", "2000000.00", "USD", NULL), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(same);
+        touch(f, "maker");
+        g_assert_true(btf_op_wait_progress(same, "approver-needed", T, NULL, &error));
+        while (!btf_op_is_finished(same) && btf_op_wait_progress(same, "finger-needed", T, NULL, NULL))
+                touch(f, "maker");
+        r1 = wait_finished(same, &d1);
+        g_assert_cmpstr(r1, ==, "denied");
+        g_assert_cmpstr(detail_string(d1, "reason"), ==, "approver-not-eligible");
+        release(f->conn, same);
+
+        other = start_authorize(f, tx_new("order", "2000000.00", "USD", NULL), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(other);
+        touch(f, "maker");
+        g_assert_true(btf_op_wait_progress(other, "approver-needed", T, NULL, &error));
+        wait_finger_needed(other);
+        touch(f, "checker");
+        r2 = wait_finished(other, &d2);
+        g_assert_cmpstr(r2, ==, "approved");
+        claims = check_token(f, d2);
+        approvers = json_object_get_array_member(claims, "approvers");
+        g_assert_cmpuint(json_array_get_length(approvers), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(approvers, 0), ==, OTHER_USER);
+}
+
+static void fail_verifies(Fixture *f, int n) {
+        for (int i = 0; i < n; i++) {
+                g_autofree char *result = verify_with(f, f->conn, "", "mallory", NULL);
+                g_assert_cmpstr(result, ==, BIOGATE_RESULT_NO_MATCH);
+        }
+}
+
+/* The wait LockedOut asks for, G_MAXUINT64 when locked until an
+ * administrator unlocks, or 0 when an approval may start now (the
+ * operation then asks for a finger and is released untouched). */
+static guint64 locked_out_retry_after(Fixture *f) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        guint64 retry_after = 0;
+
+        if (!op) {
+                assert_dbus_error(error, "org.biogate1.Error.LockedOut");
+                if (strstr(error->message, "administrator must unlock"))
+                        return G_MAXUINT64; /* locked, no waiting helps */
+                g_assert_nonnull(strstr(error->message, "retry-after-ms="));
+                g_assert_cmpint(sscanf(strstr(error->message, "retry-after-ms="), "retry-after-ms=%" G_GUINT64_FORMAT,
+                                       &retry_after), ==, 1);
+                return retry_after;
+        }
+        if (btf_op_wait_progress(op, "finger-needed", T, NULL, NULL)) {
+                release(f->conn, op);
+                return 0;
+        }
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.LockedOut");
+        g_assert_true(g_variant_lookup(details, "retry-after-ms", "t", &retry_after));
+        return retry_after;
+}
+
+/* 5 failures → 30 s wait, kept across a restart; the stored record is
+ * what the daemon trusts, so ageing it (instead of waiting) lifts the
+ * delay. 50 failures lock until Unlock. */
+static void test_failure_limits(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *record = NULL, *result = NULL;
+        g_autofree char *path = g_build_filename(f->state, "limits", "0", NULL);
+        g_autoptr(GVariant) unlock = NULL;
+        guint64 wait_ms;
+
+        enroll(f, "", "right-index-finger", "alice");
+        fail_verifies(f, 4);
+        g_assert_cmpuint(locked_out_retry_after(f), ==, 0); /* 4 failures: not yet */
+        fail_verifies(f, 1);
+        wait_ms = locked_out_retry_after(f);
+        g_assert_cmpuint(wait_ms, >, 25000);
+        g_assert_cmpuint(wait_ms, <=, 30000);
+
+        g_assert_true(btf_daemon_stop(f->daemon, NULL, &error));
+        start_with_policy(f, test_policy);
+        wait_ms = locked_out_retry_after(f);
+        g_assert_cmpuint(wait_ms, >, 0);
+        g_assert_cmpuint(wait_ms, <=, 30000);
+
+        /* Age the record: the wait is over, the count stays. */
+        g_assert_true(g_file_set_contents(path, "consecutive=5\nnot_before=0\nlocked=0\n", -1, NULL));
+        g_assert_cmpint(chmod(path, 0600), ==, 0);
+        result = verify_with(f, f->conn, "", "mallory", NULL); /* the 6th failure */
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_NO_MATCH);
+        wait_ms = locked_out_retry_after(f);
+        g_assert_cmpuint(wait_ms, >, 55000); /* doubled */
+        g_assert_cmpuint(wait_ms, <=, 60000);
+
+        /* The 50th failure locks until an administrator unlocks. */
+        g_assert_true(g_file_set_contents(path, "consecutive=49\nnot_before=0\nlocked=0\n", -1, NULL));
+        g_clear_pointer(&result, g_free);
+        result = verify_with(f, f->conn, "", "mallory", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_NO_MATCH);
+        g_assert_true(g_file_get_contents(path, &record, NULL, NULL));
+        g_assert_nonnull(strstr(record, "locked=1"));
+        g_assert_cmpuint(locked_out_retry_after(f), ==, G_MAXUINT64);
+
+        unlock = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, "Unlock",
+                         g_variant_new("(s)", "root"), NULL, &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&result, g_free);
+        result = verify_with(f, f->conn, "", "alice", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+}
+
+/* A broken policy: rejected with file:line, the last good one stays; a
+ * daemon that never had one denies every step-up. */
+static void test_policy_reload(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r1 = NULL, r2 = NULL;
+        g_autofree char *dir = NULL, *req = NULL, *rule = NULL, *log = NULL;
+
+        dir = write_policy(f, "50-test.conf", "[rule x]\nrequire=fingerprint\nbogus_key=1\n[default]\nrequire=deny\n");
+        r1 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, "Reload", NULL, NULL, &error);
+        assert_dbus_error(error, "org.biogate1.Error.PolicyUnavailable");
+        g_assert_nonnull(strstr(error->message, "50-test.conf:3"));
+        g_clear_error(&error);
+        rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(rule, ==, "withdrawals"); /* still the old policy */
+
+        g_assert_true(btf_daemon_stop(f->daemon, NULL, &error));
+        fixture_start_daemon(f, (const char *[]) { "--policy-dir=/nonexistent", "--vendor-policy=/nonexistent.conf", NULL });
+        g_clear_pointer(&rule, g_free);
+        g_clear_pointer(&req, g_free);
+        rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
+        assert_dbus_error(error, "org.biogate1.Error.PolicyUnavailable");
+        g_clear_error(&error);
+        r2 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Authorize",
+                     g_variant_new("(@a{sv}a{sv})", tx_new("withdrawal", "1.00", "USD", NULL), NULL), "(o)", &error);
+        assert_dbus_error(error, "org.biogate1.Error.PolicyUnavailable");
+}
+
+/* biogatectl approve prints a token; biogatectl token verify accepts it
+ * with the published JWK set and rejects it for another challenge. */
+static void test_biogatectl_approve(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        g_autofree char *keys = jwks(f), *keys_path = g_build_filename(f->tmp, "jwks.json", NULL);
+        g_autofree char *token = NULL, *out = NULL, *err = NULL;
+        const char *challenge = "000102030405060708090a0b0c0d0e0f";
+        int status = 0;
+
+        g_assert_true(g_file_set_contents(keys_path, keys, -1, NULL));
+        enroll(f, "", "right-index-finger", "alice");
+        unlink(f->vdev);
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "approve", "--kind", "withdrawal", "--amount",
+                                                  "250000.00", "--currency", "USD", "--payee", "ACME Ltd",
+                                                  "--reference", "T-1001", "--challenge", challenge, NULL },
+                               NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        touch(f, "alice");
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_exit_code(status, 0);
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd"));
+        token = g_strstrip(g_strdup(btf_proc_get_stdout(proc)));
+        g_assert_cmpuint(strlen(token), >, 100);
+
+        g_assert_true(btf_run((const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", keys_path,
+                                                 "--challenge", challenge, token, NULL },
+                              NULL, &out, &err, &status, &error));
+        btf_assert_exit_code(status, 0);
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_true(btf_run((const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", keys_path,
+                                                 "--challenge", "ffffffffffffffffffffffffffffffff", token, NULL },
+                              NULL, &out, &err, &status, &error));
+        btf_assert_exit_code(status, 1);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add("/stepup/" path, Fixture, NULL, setup, fn, fixture_teardown)
+        ADD("evaluate-rules", test_evaluate_rules);
+        ADD("evaluate-details", test_evaluate_details);
+        ADD("invalid-transactions", test_invalid_transactions);
+        ADD("authorize-fingerprint", test_authorize_fingerprint);
+        ADD("authorize-no-match", test_authorize_no_match);
+        ADD("authorize-deny-and-none", test_authorize_deny_and_none);
+        ADD("require-local-session", test_require_local_session);
+        ADD("four-eyes", test_four_eyes);
+        ADD("failure-limits", test_failure_limits);
+        ADD("policy-reload", test_policy_reload);
+        ADD("biogatectl-approve", test_biogatectl_approve);
+        return g_test_run();
+}

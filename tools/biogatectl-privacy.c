@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What biogate holds about a user, and erasing it: my-data, erase. */
+#include <stdio.h>
+#include <string.h>
+
+#include "biogate-bus.h"
+#include "biogatectl-args.h"
+#include "biogatectl-commands.h"
+#include "biogatectl-error.h"
+#include "biogatectl-output.h"
+#include "biogatectl-prompt.h"
+
+static char *format_time(gint64 t) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
+
+        return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S %Z") : g_strdup("?");
+}
+
+static char *finger_texts(GVariant *fingers) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        GVariantIter iter;
+        const char *finger;
+
+        g_variant_iter_init(&iter, fingers);
+        while (g_variant_iter_next(&iter, "&s", &finger))
+                g_string_append_printf(s, "%s%s", s->len > 0 ? ", " : "", ctl_finger_display_name(finger));
+        return ctl_printable(s->len > 0 ? s->str : "none");
+}
+
+static bool strv_contains(GVariant *strv, const char *needle) {
+        g_autofree const char **v = strv ? g_variant_get_strv(strv, NULL) : NULL;
+
+        return v && g_strv_contains(v, needle);
+}
+
+static void print_fingers(GVariant *data) {
+        g_autoptr(GVariant) fingers = g_variant_lookup_value(data, "fingers", G_VARIANT_TYPE("as"));
+        g_autoptr(GVariant) enrolled = g_variant_lookup_value(data, "enrolled", G_VARIANT_TYPE("a{sx}"));
+        g_autoptr(GVariant) last_used = g_variant_lookup_value(data, "last-used", G_VARIANT_TYPE("a{sx}"));
+        g_autoptr(GVariant) unusable = g_variant_lookup_value(data, "unusable", G_VARIANT_TYPE("as"));
+        GVariantIter iter;
+        const char *finger;
+
+        if (!fingers || g_variant_n_children(fingers) == 0) {
+                printf("Fingerprints: none\n");
+                return;
+        }
+        printf("Fingerprints (templates stored sealed on this machine, never shown):\n");
+        g_variant_iter_init(&iter, fingers);
+        while (g_variant_iter_next(&iter, "&s", &finger)) {
+                g_autofree char *name = ctl_printable(ctl_finger_display_name(finger));
+                g_autofree char *when = NULL, *used = NULL;
+                gint64 t;
+
+                when = enrolled && g_variant_lookup(enrolled, finger, "x", &t) ? format_time(t) : g_strdup("unknown");
+                used = last_used && g_variant_lookup(last_used, finger, "x", &t) ? format_time(t) : g_strdup("never");
+                printf("  %-20s enrolled %s, last used %s%s\n", name, when, used,
+                       strv_contains(unusable, finger) ? "; UNUSABLE (damaged): delete and enrol it again" : "");
+        }
+}
+
+static void print_consents(GVariant *data) {
+        g_autoptr(GVariant) consents = g_variant_lookup_value(data, "consent", G_VARIANT_TYPE("aa{sv}"));
+        gsize n = consents ? g_variant_n_children(consents) : 0;
+
+        if (n == 0) {
+                printf("Consent: none recorded\n");
+                return;
+        }
+        printf("Consent:\n");
+        for (gsize i = 0; i < n; i++) {
+                g_autoptr(GVariant) entry = g_variant_get_child_value(consents, i);
+                g_autoptr(GVariant) fingers = g_variant_lookup_value(entry, "fingers", G_VARIANT_TYPE("as"));
+                g_autofree char *when = NULL, *safe_version = NULL, *names = NULL;
+                const char *version = "?";
+                gint64 t = 0;
+                guint32 by = 0;
+
+                (void) g_variant_lookup(entry, "time", "x", &t);
+                (void) g_variant_lookup(entry, "notice-version", "&s", &version);
+                (void) g_variant_lookup(entry, "recorded-by", "u", &by);
+                when = format_time(t);
+                safe_version = ctl_printable(version);
+                names = fingers ? finger_texts(fingers) : g_strdup("?");
+                printf("  %s  notice version %s  %s  (recorded by uid %" G_GUINT32_FORMAT ")\n", when, safe_version,
+                       names, by);
+        }
+}
+
+int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
+        const char *user = NULL;
+        const CtlOption options[] = {
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to show (default: yours)" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "my-data",
+                .usage = "my-data [--user USER] [--json]",
+                .summary = "Show everything biogate holds about you: fingers, when they were enrolled\n"
+                           "and last used, the consent you gave, retention. Never template data.",
+                .options = options,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL, data = NULL;
+        g_autofree char *safe_user = NULL;
+        const char *name = NULL;
+        guint32 uid = 0, days = 0;
+        gboolean locked = FALSE;
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+
+        if (user)
+                reply = ctl_manager_call(ctl, "GetUserData", g_variant_new("(s)", user), "(a{sv})", &error);
+        else
+                reply = ctl_manager_call(ctl, "GetMyData", NULL, "(a{sv})", &error);
+        if (!reply)
+                return ctl_report_error(ctl->json, error);
+        data = g_variant_get_child_value(reply, 0);
+
+        if (ctl->json) {
+                ctl_json_print(stdout, data);
+                return CTL_EXIT_SUCCESS;
+        }
+
+        if (!g_variant_lookup(data, "user", "&s", &name))
+                name = ctl_user_display_name(user);
+        (void) g_variant_lookup(data, "uid", "u", &uid);
+        safe_user = ctl_printable(name);
+        printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
+        print_fingers(data);
+        print_consents(data);
+        if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
+                printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
+        else
+                printf("Retention: kept until deleted or erased\n");
+        if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
+                printf("Biometrics: locked after too many failed attempts\n");
+        printf("Erase all of it with: biogatectl erase\n");
+        return CTL_EXIT_SUCCESS;
+}
+
+int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
+        const char *user = NULL;
+        bool yes = false;
+        const CtlOption options[] = {
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to erase (default: yours)" },
+                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL, "Do not ask for confirmation (for scripts)" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "erase",
+                .usage = "erase [--user USER] [--yes] [--json]",
+                .summary = "Erase everything biogate holds about a user: every fingerprint, the consent\n"
+                           "and usage record, and the user's key, so that no copy can be read again.",
+                .options = options,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL, data = NULL, fingers = NULL;
+        g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user)), *names = NULL;
+        gboolean key = FALSE, record = FALSE;
+        guint32 files = 0;
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+        if (!yes) {
+                g_autofree char *question = NULL;
+
+                if (!ctl_can_ask())
+                        return ctl_usage_error("erase", "Not on a terminal: pass --yes to erase without asking");
+                question = g_strdup_printf("Erase every fingerprint of %s, the consent record and the key? "
+                                           "This cannot be undone.", safe_user);
+                if (ctl_ask_yes_no(question) != 1)
+                        return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", "Nothing was erased");
+        }
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+
+        reply = ctl_manager_call(ctl, "EraseUser", g_variant_new("(s)", user ? user : ""), "(a{sv})", &error);
+        if (!reply)
+                return ctl_report_error(ctl->json, error);
+        data = g_variant_get_child_value(reply, 0);
+
+        if (ctl->json) {
+                ctl_json_print(stdout, data);
+                return CTL_EXIT_SUCCESS;
+        }
+        fingers = g_variant_lookup_value(data, "fingers", G_VARIANT_TYPE("as"));
+        (void) g_variant_lookup(data, "key", "b", &key);
+        (void) g_variant_lookup(data, "record", "b", &record);
+        (void) g_variant_lookup(data, "files", "u", &files);
+        if (!key && !record && files == 0) {
+                printf("Nothing was stored for %s.\n", safe_user);
+                return CTL_EXIT_SUCCESS;
+        }
+        names = fingers ? finger_texts(fingers) : g_strdup("none");
+        printf("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%" G_GUINT32_FORMAT
+               " files).\n", safe_user, names, record ? "erased" : "none", key ? "destroyed" : "none", files);
+        return CTL_EXIT_SUCCESS;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "biogatectl-prompt.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "biogate-consent-notice.h"
+
+bool ctl_can_ask(void) {
+        return isatty(STDIN_FILENO) == 1;
+}
+
+int ctl_ask_yes_no(const char *question) {
+        char line[64];
+
+        fprintf(stderr, "%s [y/N] ", question);
+        fflush(stderr);
+        if (!fgets(line, sizeof line, stdin))
+                return 0;
+        g_strstrip(line);
+        return g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0;
+}
+
+const char *ctl_consent_notice_text(void) {
+        return biogate_consent_notice_text;
+}
+
+const char *ctl_consent_notice_version(void) {
+        return BIOGATE_CONSENT_NOTICE_VERSION;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* biogatectl token verify: checks a step-up token offline, the way a
+ * backend would, from the token and a JWK set alone. It needs neither the
+ * daemon nor the bus, so it also runs on the backend's side. */
+#include <stdio.h>
+#include <string.h>
+
+#include "biogate-jcs.h"
+#include "biogate-token.h"
+#include "biogatectl-args.h"
+#include "biogatectl-commands.h"
+#include "biogatectl-error.h"
+#include "biogatectl-output.h"
+
+/* A JWK set is a few hundred bytes; this only stops a wrong file. */
+#define JWKS_MAX_SIZE (1024 * 1024)
+/* Tokens are about 1 KiB; biogate_token_verify() refuses long ones anyway. */
+#define TOKEN_MAX_SIZE (64 * 1024)
+
+/* The one table from verification errors to the check that failed, as
+ * printed and as "check" in --json output (documented in biogatectl(1)). */
+static const struct {
+        BiogateTokenError code;
+        const char *check;
+        const char *summary;
+} checks[] = {
+        { BIOGATE_TOKEN_ERROR_MALFORMED,     "format",    "malformed token" },
+        { BIOGATE_TOKEN_ERROR_UNKNOWN_KEY,   "key",       "unknown key" },
+        { BIOGATE_TOKEN_ERROR_BAD_SIGNATURE, "signature", "bad signature" },
+        { BIOGATE_TOKEN_ERROR_EXPIRED,       "expiry",    "expired" },
+        { BIOGATE_TOKEN_ERROR_NOT_YET_VALID, "issued-at", "issued in the future" },
+        { BIOGATE_TOKEN_ERROR_NONCE,         "nonce",     "wrong nonce" },
+        { BIOGATE_TOKEN_ERROR_DIGEST,        "digest",    "transaction digest mismatch" },
+};
+
+static void describe_failure(const GError *error, const char **ret_check, const char **ret_summary) {
+        *ret_check = "internal";
+        *ret_summary = "verification failed";
+        if (error->domain != BIOGATE_TOKEN_ERROR)
+                return;
+        for (size_t i = 0; i < G_N_ELEMENTS(checks); i++)
+                if ((int) checks[i].code == error->code) {
+                        *ret_check = checks[i].check;
+                        *ret_summary = checks[i].summary;
+                        return;
+                }
+}
+
+/* 16..64 bytes as hex, like the challenge of a transaction. */
+static GBytes *parse_challenge(const char *hex) {
+        size_t n = strlen(hex);
+        g_autofree guint8 *bytes = NULL;
+
+        if (n % 2 != 0 || n / 2 < BIOGATE_TX_CHALLENGE_MIN || n / 2 > BIOGATE_TX_CHALLENGE_MAX)
+                return NULL;
+        bytes = g_malloc(n / 2);
+        for (size_t i = 0; i < n / 2; i++) {
+                int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return NULL;
+                bytes[i] = (guint8) (hi << 4 | lo);
+        }
+        return g_bytes_new_take(g_steal_pointer(&bytes), n / 2);
+}
+
+/* The token from the argument, or from standard input for "-" (so that
+ * `biogatectl approve ... | biogatectl token verify ... -` works), without
+ * surrounding whitespace. */
+static char *read_token(const char *arg, GError **error) {
+        g_autoptr(GString) s = NULL;
+        char buf[4096];
+        size_t n;
+
+        if (strcmp(arg, "-") != 0)
+                return g_strstrip(g_strdup(arg));
+
+        s = g_string_new(NULL);
+        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+                g_string_append_len(s, buf, (gssize) n);
+                if (s->len > TOKEN_MAX_SIZE) {
+                        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                                            "The token on standard input is too long");
+                        return NULL;
+                }
+        }
+        if (ferror(stdin)) {
+                g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot read standard input");
+                return NULL;
+        }
+        return g_strstrip(g_string_free(g_steal_pointer(&s), FALSE));
+}
+
+static const char *claim_string(JsonObject *claims, const char *name) {
+        JsonNode *node = json_object_get_member(claims, name);
+
+        if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+                return "?";
+        return json_node_get_string(node);
+}
+
+static gint64 claim_int(JsonObject *claims, const char *name, gint64 fallback) {
+        JsonNode *node = json_object_get_member(claims, name);
+
+        if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64)
+                return fallback;
+        return json_node_get_int(node);
+}
+
+static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64 now) {
+        g_autoptr(BiogateTx) tx = NULL;
+        g_autofree char *text = NULL, *safe_text = NULL, *safe_sub = NULL, *safe_rule = NULL;
+
+        /* Verification parsed the same tx already; it cannot fail here. */
+        tx = biogate_tx_from_json(json_object_get_member(claims, "tx"), NULL);
+        text = tx ? biogate_tx_render_text(tx) : g_strdup("?");
+        safe_text = ctl_printable(text);
+        safe_sub = ctl_printable(claim_string(claims, "sub"));
+        safe_rule = ctl_printable(claim_string(claims, "rule"));
+
+        printf("Token valid: signature, expiry%s and transaction digest check out\n"
+               "Transaction: %s\n"
+               "User:        %s (uid %" G_GINT64_FORMAT ")\n"
+               "Rule:        %s\n"
+               "Expires in:  %" G_GINT64_FORMAT " s\n",
+               nonce_checked ? ", nonce" : "", safe_text, safe_sub, claim_int(claims, "uid", -1), safe_rule,
+               claim_int(claims, "exp", now) - now);
+        if (!nonce_checked)
+                printf("Nonce:       not checked (no --challenge given)\n");
+}
+
+static void print_valid_json(JsonObject *claims, gboolean nonce_checked) {
+        g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), claims);
+        g_autofree char *claims_text = biogate_jcs_serialize(node, NULL);
+        g_autoptr(GString) line = g_string_new(NULL);
+
+        /* The claims were parsed from JSON text: JCS cannot fail on them
+         * unless they hold integers beyond 2^53, which ours never do. */
+        g_string_append_printf(line, "{\"valid\":true,\"nonce-checked\":%s,\"claims\":%s}\n",
+                               nonce_checked ? "true" : "false", claims_text ? claims_text : "null");
+        fputs(line->str, stdout);
+        fflush(stdout);
+}
+
+static int report_invalid(bool json, const GError *error) {
+        const char *check, *summary;
+
+        describe_failure(error, &check, &summary);
+        if (json) {
+                g_autoptr(GString) line = g_string_new("{\"valid\":false,\"check\":");
+
+                ctl_json_append_string(line, check);
+                g_string_append(line, ",\"message\":");
+                ctl_json_append_string(line, error->message);
+                g_string_append(line, "}\n");
+                fputs(line->str, stdout);
+                fflush(stdout);
+        } else {
+                /* The message may quote the token's kid or alg. */
+                g_autofree char *safe = ctl_printable(error->message);
+
+                fprintf(stderr, "biogatectl: invalid token: %s: %s\n", summary, safe);
+        }
+        return CTL_EXIT_NO_MATCH;
+}
+
+static int token_verify(Ctl *ctl, int argc, char **argv) {
+        const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL;
+        const CtlOption options[] = {
+                { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s) (required)" },
+                { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
+                  "The challenge the backend sent; the token's nonce must equal it" },
+                { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "token verify",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--json] TOKEN",
+                .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
+                           "nonce (with --challenge) and the transaction digest, recomputed from the\n"
+                           "transaction in the token. TOKEN '-' reads it from standard input.",
+                .options = options,
+                .stop_at_positional = true,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) challenge = NULL;
+        g_autoptr(JsonObject) claims = NULL;
+        g_autofree char *jwks = NULL, *token = NULL;
+        const char *token_arg;
+        gsize jwks_len;
+        gint64 now;
+        int next, r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, &next);
+        if (r >= 0)
+                return r;
+        if (next >= argc)
+                return ctl_usage_error(cl.command, "No token given");
+        token_arg = argv[next];
+        /* Options may follow the token too; a second token may not. */
+        r = ctl_parse_command_line(&(const CtlCommandLine) { .command = cl.command, .usage = cl.usage,
+                                                             .summary = cl.summary, .options = options },
+                                   argc - next, argv + next, NULL);
+        if (r >= 0)
+                return r;
+
+        if (!jwks_path)
+                return ctl_usage_error(cl.command, "--jwks FILE is required");
+        if (challenge_hex) {
+                challenge = parse_challenge(challenge_hex);
+                if (!challenge)
+                        return ctl_usage_error(cl.command, "--challenge must be %d to %d bytes in hex",
+                                               BIOGATE_TX_CHALLENGE_MIN, BIOGATE_TX_CHALLENGE_MAX);
+        }
+        if (now_text) {
+                guint64 value;
+
+                if (!g_ascii_string_to_unsigned(now_text, 10, 0, G_MAXINT64, &value, NULL))
+                        return ctl_usage_error(cl.command, "--now must be a number of seconds since the epoch");
+                now = (gint64) value;
+        } else
+                now = g_get_real_time() / G_USEC_PER_SEC;
+
+        if (!g_file_get_contents(jwks_path, &jwks, &jwks_len, &error))
+                return ctl_usage_error(cl.command, "Cannot read the JWK set: %s", error->message);
+        if (jwks_len > JWKS_MAX_SIZE || strlen(jwks) != jwks_len)
+                return ctl_usage_error(cl.command, "%s is not a JWK set", jwks_path);
+
+        token = read_token(token_arg, &error);
+        if (!token)
+                return ctl_usage_error(cl.command, "%s", error->message);
+
+        if (!biogate_token_verify(token, jwks, challenge, now, &claims, &error))
+                return report_invalid(ctl->json, error);
+
+        if (ctl->json)
+                print_valid_json(claims, challenge != NULL);
+        else
+                print_valid_plain(claims, challenge != NULL, now);
+        return CTL_EXIT_SUCCESS;
+}
+
+int ctl_command_token(Ctl *ctl, int argc, char **argv) {
+        const CtlOption options[] = {
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "token",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--json] TOKEN",
+                .summary = "Work with step-up tokens. Commands:\n"
+                           "  verify  Check a token's signature, expiry, nonce and transaction digest",
+                .options = options,
+                .stop_at_positional = true,
+        };
+        int next, r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, &next);
+        if (r >= 0)
+                return r;
+        if (next >= argc)
+                return ctl_usage_error(cl.command, "No token command given (verify)");
+        if (strcmp(argv[next], "verify") == 0)
+                return token_verify(ctl, argc - next, argv + next);
+        return ctl_usage_error(cl.command, "Unknown token command '%s'", argv[next]);
+}
