@@ -56,6 +56,8 @@ struct BiogatedAudit {
 };
 
 static BiogatedAudit *default_audit;
+/* Events also come from worker threads (erasure); the chain is one line. */
+static GMutex audit_lock;
 
 const char *biogated_audit_event_name(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].name : NULL;
@@ -70,7 +72,9 @@ int biogated_audit_event_priority(BiogatedAuditEvent event) {
 }
 
 void biogated_audit_set_default(BiogatedAudit *audit) {
+        g_mutex_lock(&audit_lock);
         default_audit = audit;
+        g_mutex_unlock(&audit_lock);
 }
 
 void biogated_audit_free(BiogatedAudit *audit) {
@@ -215,6 +219,7 @@ static char *field_value(const char *value) {
 }
 
 void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&audit_lock);
         BiogatedAudit *audit = default_audit;
         g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GArray) fields = g_array_new(FALSE, FALSE, sizeof(BiogateAuditField));

@@ -7,11 +7,13 @@
 #include <systemd/sd-id128.h>
 
 #include "biogate-bus.h"
+#include "biogated-audit.h"
 #include "biogated-error.h"
 #include "biogated-limits.h"
 #include "biogated-match.h"
 #include "biogated-operation.h"
 #include "biogated-prints.h"
+#include "biogated-privacy.h"
 #include "biogated-scan.h"
 
 /* A step-up approval: a fresh touch by the maker (the caller) matched
@@ -62,10 +64,42 @@ static char *text_digest(const char *text) {
         return biogate_base64url_encode(digest, sizeof digest);
 }
 
+void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
+                              const char *rule, const char *outcome, const char *reason, const char *message) {
+        g_autofree char *digest = tx ? biogate_tx_digest_string(tx) : NULL;
+        BiogatedAuditInfo info = {
+                .outcome = outcome,
+                .user = user,
+                .uid = uid,
+                .tx_digest = digest,
+                .tx_kind = tx ? tx->kind : NULL,
+                .amount = tx ? tx->amount : NULL,
+                .currency = tx ? tx->currency : NULL,
+                .rule = rule,
+                .reason = reason,
+        };
+
+        biogated_audit(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "", tx ? tx->kind : "",
+                       rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "", message);
+}
+
+static void fail(BiogatedOperation *op, const GError *error) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        g_autoptr(GError) mapped = biogated_error_from_gerror(error);
+
+        if (!g_error_matches(mapped, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CANCELLED))
+                biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+                                         data_of(op)->rule, "error",
+                                         biogate_error_info((BiogateError) mapped->code)->dbus_name, mapped->message);
+        biogated_operation_finish_error(op, error);
+}
+
 static void deny(BiogatedOperation *op, const char *reason, const char *message) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         GVariantBuilder details;
 
-        g_message("Step-up for %s denied: %s", biogated_operation_get_target(op)->user, message);
+        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+                                 data_of(op)->rule, "denied", reason, message);
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
         g_variant_builder_add(&details, "{sv}", "message", g_variant_new_string(message));
@@ -108,11 +142,12 @@ static void approve(BiogatedOperation *op, gboolean with_fingerprint, const char
 
         token = biogated_signing_key_sign(data->signing_key, claims, &error);
         if (!token) {
-                biogated_operation_finish_error(op, error);
+                fail(op, error);
                 return;
         }
-        g_message("Step-up for %s approved under rule %s%s%s", target->user, data->rule,
-                  approver ? " with approver " : "", approver ? approver : "");
+        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_APPROVE, target->user, target->uid, data->tx, data->rule,
+                                 "success", approver ? approver : (with_fingerprint ? "fingerprint" : "no touch required"),
+                                 approver ? "approved with a second person" : "approved");
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "token", g_variant_new_string(token));
         g_variant_builder_add(&details, "{sv}", "rule", g_variant_new_string(data->rule));
@@ -136,7 +171,7 @@ static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GEr
         uid_t uid;
 
         if (error) {
-                biogated_operation_finish_error(op, error);
+                fail(op, error);
                 return;
         }
         if (!match) {
@@ -167,7 +202,7 @@ static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError
         g_autoptr(GPtrArray) approvers = NULL;
 
         if (error) {
-                biogated_operation_finish_error(op, error);
+                fail(op, error);
                 return;
         }
         if (limits)
@@ -176,6 +211,9 @@ static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError
                 deny(op, "no-match", "The finger did not match");
                 return;
         }
+        /* Approvals are use too: a finger used only to approve must not
+         * expire under retention_days. */
+        biogated_privacy_note_use(op, biogated_print_get_finger(match));
         if (data->requirement != BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
                 approve(op, TRUE, NULL);
                 return;
@@ -207,7 +245,7 @@ void biogated_authorize_run(BiogatedOperation *op) {
         if (prints->len == 0) {
                 error = biogated_error_new(BIOGATE_ERROR_NO_ENROLLED_PRINTS,
                                            "No fingerprints are enrolled on this sensor");
-                biogated_operation_finish_error(op, error);
+                fail(op, error);
                 return;
         }
         if (!biogated_scan_check_limits(op, target->uid))

@@ -5,6 +5,7 @@
 
 #include "biogate-policy.h"
 #include "biogate-tx.h"
+#include "biogated-audit.h"
 #include "biogated-signing.h"
 
 /* What an "authorize" operation carries (BiogatedOperationTarget.kind_data). */
@@ -20,4 +21,8 @@ typedef struct BiogatedAuthorizeData {
 } BiogatedAuthorizeData;
 
 void biogated_authorize_data_free(BiogatedAuthorizeData *data);
+
+/* One step-up decision to the audit trail (approve, deny, error). */
+void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
+                              const char *rule, const char *outcome, const char *reason, const char *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAuthorizeData, biogated_authorize_data_free)

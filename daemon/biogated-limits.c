@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "biogated-audit.h"
 #include "biogated-error.h"
 #include "biogated-fileio.h"
 
@@ -140,15 +141,21 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                 r.consecutive++;
                 if (r.consecutive >= BIOGATED_LIMIT_LOCK_AFTER) {
                         r.locked = TRUE;
-                        g_warning("uid %u: %u failed matches without a success; biometrics locked", (unsigned) uid,
-                                  r.consecutive);
+                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                                       &(BiogatedAuditInfo) { .uid = uid, .outcome = "locked",
+                                                              .reason = "locked until an administrator unlocks" },
+                                       "uid %u: %u failed matches without a success; biometrics locked",
+                                       (unsigned) uid, r.consecutive);
                 } else if (r.consecutive >= BIOGATED_LIMIT_DELAY_AFTER) {
                         guint doublings = MIN(r.consecutive - BIOGATED_LIMIT_DELAY_AFTER, 16u);
                         guint64 delay_s = MIN((guint64) BIOGATED_LIMIT_FIRST_DELAY_S << doublings,
                                               (guint64) BIOGATED_LIMIT_MAX_DELAY_S);
                         r.not_before = now + (gint64) delay_s * G_USEC_PER_SEC;
-                        g_message("uid %u: %u consecutive failed matches; next attempt in %" G_GUINT64_FORMAT " s",
-                                  (unsigned) uid, r.consecutive, delay_s);
+                        g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
+                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                                       &(BiogatedAuditInfo) { .uid = uid, .outcome = "delayed", .reason = reason },
+                                       "uid %u: %u consecutive failed matches; next attempt in %" G_GUINT64_FORMAT " s",
+                                       (unsigned) uid, r.consecutive, delay_s);
                 }
         }
         if (!write_record(limits, uid, &r, &error))

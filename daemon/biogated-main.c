@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include "biogate-bus.h"
+#include "biogated-audit.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
@@ -60,6 +62,7 @@ int main(int argc, char *argv[]) {
         g_autoptr(GOptionContext) context = g_option_context_new("- biogate fingerprint daemon");
         g_autoptr(GError) error = NULL;
         BiogatedDaemon daemon = { .exit_code = EXIT_SUCCESS };
+        g_autoptr(BiogatedAudit) audit = NULL;
         guint name_id;
 
         setlocale(LC_ALL, "");
@@ -99,6 +102,18 @@ int main(int argc, char *argv[]) {
         daemon.no_idle_exit = no_idle_exit;
 
         (void) biogated_error_quark(); /* register the D-Bus error names */
+        /* The audit trail first: creating keys and sealing old files are
+         * events too. */
+        if (g_mkdir_with_parents(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, 0700) < 0) {
+                g_printerr("biogated: refusing to start: cannot create the state directory: %s\n", g_strerror(errno));
+                return EXIT_FAILURE;
+        }
+        audit = biogated_audit_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        if (!audit) {
+                g_printerr("biogated: refusing to start: audit trail: %s\n", error->message);
+                return EXIT_FAILURE;
+        }
+        biogated_audit_set_default(audit);
         daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
         if (!daemon.store) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
@@ -174,5 +189,6 @@ int main(int argc, char *argv[]) {
         g_free(daemon.vendor_policy);
         g_main_loop_unref(daemon.loop);
         biogated_config_clear(&daemon.config);
+        biogated_audit_set_default(NULL);
         return daemon.exit_code;
 }

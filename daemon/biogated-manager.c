@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "biogate-bus.h"
+#include "biogated-audit.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
@@ -364,8 +365,12 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                         g_dbus_method_invocation_return_gerror(invocation, error);
                         return;
                 }
-                g_message("Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name((BiogateFinger) f),
-                          caller->target_user, (unsigned) caller->target_uid, (unsigned) caller->uid);
+                biogated_audit(BIOGATED_AUDIT_DELETE,
+                               &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
+                                                      .reason = biogate_finger_to_name((BiogateFinger) f) },
+                               "Deleted %s of %s (uid %u) at the request of uid %u",
+                               biogate_finger_to_name((BiogateFinger) f), caller->target_user,
+                               (unsigned) caller->target_uid, (unsigned) caller->uid);
                 /* Its dates go with it; the consent history stays until EraseUser. */
                 if (!biogated_store_edit_record(args->daemon->store, caller->target_uid, FALSE, forget_finger,
                                                 GINT_TO_POINTER(f), &error)) {

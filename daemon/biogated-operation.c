@@ -3,6 +3,7 @@
 
 #include "biogate-bus.h"
 #include "biogated-dbus.h"
+#include "biogated-audit.h"
 #include "biogated-error.h"
 
 /* A finished operation waits this long for its owner to read the result. */
@@ -149,6 +150,42 @@ static gboolean on_expire(gpointer user_data) {
         return G_SOURCE_REMOVE;
 }
 
+/* Login verification and enrolment decisions; step-up approvals carry the
+ * transaction and are audited by biogated-authorize.c. Cancellation is no
+ * decision. */
+static void audit_result(BiogatedOperation *op) {
+        BiogatedAuditInfo info = { .user = op->target_user, .uid = op->target.uid, .service = op->target_service };
+        const char *error = NULL, *finger = NULL;
+        BiogatedAuditEvent event;
+
+        (void) g_variant_lookup(op->result_details, "error", "&s", &error);
+        (void) g_variant_lookup(op->result_details, "finger", "&s", &finger);
+        if (op->kind == BIOGATED_OPERATION_VERIFY) {
+                if (g_str_equal(op->result, BIOGATE_RESULT_MATCH))
+                        event = BIOGATED_AUDIT_VERIFY_MATCH;
+                else if (g_str_equal(op->result, BIOGATE_RESULT_NO_MATCH))
+                        event = BIOGATED_AUDIT_VERIFY_NO_MATCH;
+                else if (g_str_equal(op->result, BIOGATE_RESULT_FAILED))
+                        event = BIOGATED_AUDIT_VERIFY_ERROR;
+                else
+                        return;
+        } else if (op->kind == BIOGATED_OPERATION_ENROLL) {
+                if (g_str_equal(op->result, BIOGATE_RESULT_COMPLETED))
+                        event = BIOGATED_AUDIT_ENROLL;
+                else if (g_str_equal(op->result, BIOGATE_RESULT_FAILED))
+                        event = BIOGATED_AUDIT_ENROLL_FAILED;
+                else
+                        return;
+        } else {
+                return;
+        }
+        info.reason = error ? error : finger;
+        biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind), op->target_user,
+                       (unsigned) op->target.uid, op->target_service ? " via service '" : "",
+                       op->target_service ? op->target_service : "", op->target_service ? "'" : "", op->result,
+                       info.reason ? " " : "", info.reason ? info.reason : "");
+}
+
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
         g_autoptr(GVariant) sunk = details ? g_variant_ref_sink(details) : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
@@ -167,9 +204,7 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_pointer(&op->lease, biogated_lease_release);
         g_clear_object(&op->device);
 
-        g_message("%s for %s (uid %u)%s%s%s: %s", kind_name(op->kind), op->target_user, (unsigned) op->target.uid,
-                  op->target_service ? " via service '" : "", op->target_service ? op->target_service : "",
-                  op->target_service ? "'" : "", result);
+        audit_result(op);
 
         g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));

@@ -333,3 +333,22 @@ void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) 
         g_task_set_task_data(task, data, g_free);
         g_task_run_in_thread(task, record_use_thread);
 }
+
+static void on_use_noted(GObject *source, GAsyncResult *res, gpointer user_data) {
+        BiogatedOperation *op = BIOGATED_OPERATION(source);
+        const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
+        g_autoptr(GError) error = NULL;
+
+        if (!g_task_propagate_boolean(G_TASK(res), &error))
+                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
+                          (unsigned) biogated_operation_get_target(op)->uid, error->message);
+}
+
+void biogated_privacy_note_use(BiogatedOperation *op, BiogateFinger finger) {
+        g_autoptr(GTask) task = g_task_new(op, NULL, on_use_noted, NULL);
+        BiogateFinger *data = g_new(BiogateFinger, 1);
+
+        *data = finger;
+        g_task_set_task_data(task, data, g_free);
+        g_task_run_in_thread(task, record_use_thread);
+}

@@ -42,3 +42,7 @@ void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger);
  * call from a worker thread. */
 gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 now,
                                      GError **error);
+
+/* Records a successful match for retention without holding up the
+ * operation (a step-up goes on to the approver or the token). */
+void biogated_privacy_note_use(BiogatedOperation *op, BiogateFinger finger);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "biogate-token.h"
+#include "biogated-audit.h"
 #include "biogated-error.h"
 #include "biogated-fileio.h"
 
@@ -79,7 +80,9 @@ static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GE
         randombytes_buf(seed, crypto_sign_SEEDBYTES);
         if (!biogated_write_file_atomic(private_fd, KEY_FILE, seed, crypto_sign_SEEDBYTES, 0400, error))
                 return FALSE;
-        g_message("Created a new token signing key in private/" KEY_FILE);
+        biogated_audit(BIOGATED_AUDIT_KEY_CREATED,
+                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = "token signing key" },
+                       "Created a new token signing key in private/" KEY_FILE);
         return TRUE;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "biogate-bus.h"
+#include "biogated-audit.h"
 #include "biogated-authorize.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
@@ -35,11 +36,16 @@ gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, GError **error) {
 
         if (!policy) {
                 /* The last good policy stays; without one every step-up is denied. */
-                g_warning("Step-up policy rejected, %s: %s",
-                          daemon->policy ? "keeping the previous one" : "denying every step-up", (*error)->message);
+                biogated_audit(BIOGATED_AUDIT_POLICY_REJECTED,
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = (*error)->message },
+                               "Step-up policy rejected, %s: %s",
+                               daemon->policy ? "keeping the previous one" : "denying every step-up", (*error)->message);
                 return FALSE;
         }
-        g_message("Step-up policy loaded from %s", biogate_policy_describe_sources(policy));
+        biogated_audit(BIOGATED_AUDIT_POLICY_LOADED,
+                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
+                                              .reason = biogate_policy_describe_sources(policy) },
+                       "Step-up policy loaded from %s", biogate_policy_describe_sources(policy));
         g_clear_pointer(&daemon->policy, biogate_policy_free);
         daemon->policy = g_steal_pointer(&policy);
         return TRUE;
@@ -92,6 +98,14 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         }
         text = biogate_tx_render_text(tx);
         digest = biogate_tx_digest_string(tx);
+        /* Who asks is not known here (Evaluate needs no identity): the
+         * event records the question and the policy's answer. */
+        biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE,
+                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .tx_digest = digest, .tx_kind = tx->kind,
+                                              .amount = tx->amount, .currency = tx->currency, .rule = rule->name,
+                                              .reason = biogate_requirement_to_string(rule->requirement) },
+                       "Step-up evaluated: rule %s requires %s", rule->name,
+                       biogate_requirement_to_string(rule->requirement));
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "text", g_variant_new_string(text));
         g_variant_builder_add(&details, "{sv}", "tx-digest", g_variant_new_string(digest));
@@ -172,7 +186,6 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         if (!rule)
                 goto fail;
         if (rule->requirement == BIOGATE_REQUIRE_DENY) {
-                g_message("Step-up for %s denied by rule %s", caller->target_user, rule->name);
                 g_set_error(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_DENIED,
                             "Rule '%s' denies this transaction", rule->name);
                 goto fail;
@@ -228,6 +241,11 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         return;
 
 fail:
+        if (error->domain == BIOGATE_DBUS_ERROR)
+                biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, caller->target_user, caller->uid,
+                                         call->tx ? call->tx : (data ? data->tx : NULL), rule ? rule->name : NULL,
+                                         "denied", biogate_error_info((BiogateError) error->code)->dbus_name,
+                                         error->message);
         g_dbus_method_invocation_return_gerror(invocation, error);
 }
 
@@ -304,8 +322,11 @@ static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;
         }
-        g_message("Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user, (unsigned) caller->target_uid,
-                  (unsigned) caller->uid);
+        biogated_audit(BIOGATED_AUDIT_UNLOCK,
+                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
+                                              .reason = "administrator" },
+                       "Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user,
+                       (unsigned) caller->target_uid, (unsigned) caller->uid);
         g_dbus_method_invocation_return_value(invocation, NULL);
 }
 
