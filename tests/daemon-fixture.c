@@ -23,12 +23,14 @@ void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const c
         g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", f->driver);
         g_autofree char *env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", f->vdev);
         g_autofree char *env_vstore = g_strdup_printf("FP_VIRTUAL_DEVICE_STORAGE=%s", f->vdev);
+        g_autofree char *env_vimage = g_strdup_printf("FP_VIRTUAL_IMAGE=%s", f->vdev);
         g_autoptr(GPtrArray) env = g_ptr_array_new();
 
         g_ptr_array_add(env, env_drv1);
         g_ptr_array_add(env, env_drv2);
         g_ptr_array_add(env, env_vdev);
         g_ptr_array_add(env, env_vstore);
+        g_ptr_array_add(env, env_vimage);
         for (const char *const *e = extra_env; e && *e; e++)
                 g_ptr_array_add(env, (char *) *e);
         g_ptr_array_add(env, NULL);

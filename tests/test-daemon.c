@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon-fixture.h"
+#include "synth-finger.h"
 
 /* ---- tests ---- */
 
@@ -545,6 +546,65 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "\"match\""));
 }
 
+/* libfprint's virtual_image sensor: real minutiae matching (NBIS) on
+ * synthetic fingerprints, one image per touch. */
+static void show_finger(Fixture *f, uint64_t seed) {
+        g_autofree char *message = NULL;
+
+        if (synth_finger_send(f->vdev, seed, &message) < 0)
+                g_error("sending a finger image: %s", message);
+}
+
+static void enroll_image(Fixture *f, const char *user, const char *finger, uint64_t seed) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, user, finger);
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                show_finger(f, seed);
+        }
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_COMPLETED);
+        release(f->conn, op);
+}
+
+/* On a sensor that identifies but does not check duplicates itself, the
+ * first touch of an enrolment is compared with everyone else's prints. */
+static void test_image_duplicate_check(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL, other = NULL, verify = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL, *other_result = NULL, *verified = NULL;
+
+        enroll_image(f, "", "right-index-finger", 7);
+
+        op = start_enroll(f->conn, OTHER_USER, "left-thumb");
+        g_assert_true(btf_op_wait_progress(op, "checking-duplicates", T, NULL, NULL));
+        wait_finger_needed(op);
+        show_finger(f, 7);
+        result = wait_finished(op, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.DuplicatePrint");
+        release(f->conn, op);
+
+        /* A different finger passes the check, then enrols. */
+        other = start_enroll(f->conn, OTHER_USER, "left-thumb");
+        for (int i = 0; i < 6; i++) {
+                wait_finger_needed(other);
+                show_finger(f, 8);
+        }
+        other_result = wait_finished(other, NULL);
+        g_assert_cmpstr(other_result, ==, BIOGATE_RESULT_COMPLETED);
+        release(f->conn, other);
+
+        /* And identification picks the right user's finger. */
+        verify = start_verify(f->conn, OTHER_USER);
+        wait_finger_needed(verify);
+        show_finger(f, 8);
+        verified = wait_finished(verify, NULL);
+        g_assert_cmpstr(verified, ==, BIOGATE_RESULT_MATCH);
+}
+
 /* No sensor at all: the daemon still starts and answers, operations fail
  * with NoSuchDevice. */
 static void test_no_sensor(Fixture *f, gconstpointer data) {
@@ -625,5 +685,6 @@ int main(int argc, char *argv[]) {
         ADD("biogatectl", test_biogatectl);
         ADD("refuses-to-start", test_refuses_to_start);
         ADD_DRIVER("no-sensor", "no_such_driver", test_no_sensor);
+        ADD_DRIVER("image-duplicate-check", "virtual_image", test_image_duplicate_check);
         return g_test_run();
 }
