@@ -193,16 +193,17 @@ BiogatedAudit *biogated_audit_open(const char *state_dir, GError **error) {
                 memset(audit->chain, 0, sizeof audit->chain);
         }
         biogated_audit_set_default(audit);
-        if (created)
-                biogated_audit(BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
-                                                                                  .reason = "audit key" },
-                               "Created a new audit key");
+        /* The chain's first event says it starts; a new key comes after. */
         if (resumed)
                 biogated_audit(BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain resumed at sequence %" G_GUINT64_FORMAT, audit->seq + 1);
         else
                 biogated_audit(BIOGATED_AUDIT_CHAIN_STARTED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain started");
+        if (created)
+                biogated_audit(BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
+                                                                                  .reason = "audit key" },
+                               "Created a new audit key");
         biogated_audit_set_default(NULL);
         return g_steal_pointer(&audit);
 }

@@ -22,3 +22,23 @@ void biogated_daemon_touch(BiogatedDaemon *daemon) {
                 return;
         daemon->idle_id = g_timeout_add_seconds(daemon->config.idle_exit_seconds, on_idle_timeout, daemon);
 }
+
+/* Work handed to GIO's thread pool (writes that end in fsync) still uses
+ * the store after the main loop stops: count it, and wait for it before
+ * the store goes away. */
+static guint pending_tasks;
+
+static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_data) {
+        pending_tasks--;
+}
+
+void biogated_task_run_in_thread(GTask *task, GTaskThreadFunc func) {
+        pending_tasks++;
+        g_signal_connect(task, "notify::completed", G_CALLBACK(on_task_completed), NULL);
+        g_task_run_in_thread(task, func);
+}
+
+void biogated_tasks_drain(void) {
+        while (pending_tasks > 0)
+                g_main_context_iteration(NULL, TRUE);
+}

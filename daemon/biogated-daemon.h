@@ -35,3 +35,8 @@ gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error);
 
 /* Something happened: push the idle exit back. */
 void biogated_daemon_touch(BiogatedDaemon *daemon);
+
+/* g_task_run_in_thread() for work that touches the store, counted so that
+ * biogated_tasks_drain() can wait for all of it at shutdown. */
+void biogated_task_run_in_thread(GTask *task, GTaskThreadFunc func);
+void biogated_tasks_drain(void);

@@ -29,6 +29,9 @@ struct BiogatedDevices {
         guint dispatch_id;
         GCallback idle_notify;
         gpointer idle_notify_data;
+        gboolean suspended;       /* the system is going to sleep: serve nobody */
+        BiogatedDevicesReleased released;
+        gpointer released_data;
 };
 
 static void devices_advance(BiogatedDevices *devices);
@@ -242,6 +245,24 @@ static gboolean devices_dispatch(gpointer user_data) {
         if (devices->state == SENSOR_OPENING || devices->state == SENSOR_CLOSING)
                 return G_SOURCE_REMOVE;
 
+        if (devices->suspended) {
+                /* The active lease goes once its cancelled operation ends. */
+                if (devices->active)
+                        return G_SOURCE_REMOVE;
+                if (devices->device && devices->state == SENSOR_OPEN) {
+                        devices->state = SENSOR_CLOSING;
+                        g_object_ref(devices->device);
+                        fp_device_close(devices->device, NULL, on_close_done, devices);
+                        return G_SOURCE_REMOVE;
+                }
+                if (devices->released) {
+                        BiogatedDevicesReleased released = g_steal_pointer(&devices->released);
+                        released(devices->released_data);
+                }
+                notify_idle(devices);
+                return G_SOURCE_REMOVE;
+        }
+
         if (!devices->device || devices->unplugged) {
                 fail_waiting(devices, "No fingerprint sensor available");
                 /* Closing lets libfprint finish the removal. */
@@ -315,6 +336,20 @@ BiogatedLease *biogated_devices_request(BiogatedDevices *devices, uid_t uid,
         g_queue_push_tail(&devices->waiting, lease);
         devices_advance(devices);
         return lease;
+}
+
+void biogated_devices_suspend(BiogatedDevices *devices, BiogatedDevicesReleased released, gpointer user_data) {
+        devices->suspended = TRUE;
+        devices->released = released;
+        devices->released_data = user_data;
+        devices_advance(devices);
+}
+
+void biogated_devices_resume(BiogatedDevices *devices) {
+        devices->suspended = FALSE;
+        devices->released = NULL;
+        devices->released_data = NULL;
+        devices_advance(devices);
 }
 
 void biogated_lease_release(BiogatedLease *lease) {

@@ -46,6 +46,16 @@ BiogatedLease *biogated_devices_request(BiogatedDevices *devices, uid_t uid,
                                         BiogatedLeaseReady ready, gpointer user_data,
                                         GDestroyNotify destroy, GError **error);
 
+/* Before system sleep: hand the sensor to nobody, close it as soon as the
+ * running operation (which the caller cancels) lets go of it, then call
+ * released once, from the main loop. Requests still queue meanwhile and
+ * are served after biogated_devices_resume(). */
+typedef void (*BiogatedDevicesReleased)(gpointer user_data);
+void biogated_devices_suspend(BiogatedDevices *devices, BiogatedDevicesReleased released, gpointer user_data);
+/* After resume: serve the queue again. A released callback not called yet
+ * is dropped. */
+void biogated_devices_resume(BiogatedDevices *devices);
+
 /* Give the sensor back (or leave the queue). Safe to call at any time,
  * once; the lease pointer is invalid afterwards. */
 void biogated_lease_release(BiogatedLease *lease);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogate-bus.h"
 #include "biogated-audit.h"
+#include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
 #include "biogated-prints.h"
@@ -128,7 +129,7 @@ static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_dat
         };
         task = g_task_new(run->op, NULL, on_print_written, NULL);
         g_task_set_task_data(task, w, (GDestroyNotify) store_write_free);
-        g_task_run_in_thread(task, write_print_thread);
+        biogated_task_run_in_thread(task, write_print_thread);
 }
 
 static void on_enroll_progress(FpDevice *device, gint completed, FpPrint *print, gpointer user_data, GError *error) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -129,6 +130,15 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
         return FALSE;
 }
 
+static char *user_name(uid_t uid) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+                return NULL;
+        return g_strdup(result->pw_name);
+}
+
 void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now) {
         g_autoptr(GError) error = NULL;
         Record r = read_record(limits, uid);
@@ -140,9 +150,10 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
         } else {
                 r.consecutive++;
                 if (r.consecutive >= BIOGATED_LIMIT_LOCK_AFTER) {
+                        g_autofree char *name = user_name(uid);
                         r.locked = TRUE;
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .uid = uid, .outcome = "locked",
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "locked",
                                                               .reason = "locked until an administrator unlocks" },
                                        "uid %u: %u failed matches without a success; biometrics locked",
                                        (unsigned) uid, r.consecutive);
@@ -152,8 +163,10 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                                               (guint64) BIOGATED_LIMIT_MAX_DELAY_S);
                         r.not_before = now + (gint64) delay_s * G_USEC_PER_SEC;
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
+                        g_autofree char *name = user_name(uid);
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .uid = uid, .outcome = "delayed", .reason = reason },
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "delayed",
+                                                              .reason = reason },
                                        "uid %u: %u consecutive failed matches; next attempt in %" G_GUINT64_FORMAT " s",
                                        (unsigned) uid, r.consecutive, delay_s);
                 }

@@ -13,6 +13,7 @@
 #include "biogated-error.h"
 #include "biogated-operation.h"
 #include "biogated-privacy.h"
+#include "biogated-sleep.h"
 #include "biogated-stepup.h"
 
 static gboolean on_signal_quit(gpointer user_data) {
@@ -63,6 +64,7 @@ int main(int argc, char *argv[]) {
         g_autoptr(GError) error = NULL;
         BiogatedDaemon daemon = { .exit_code = EXIT_SUCCESS };
         g_autoptr(BiogatedAudit) audit = NULL;
+        BiogatedSleep *sleep_watch;
         guint name_id;
 
         setlocale(LC_ALL, "");
@@ -162,6 +164,8 @@ int main(int argc, char *argv[]) {
         g_unix_signal_add(SIGHUP, on_sighup, &daemon);
         biogated_operation_set_count_notify(on_activity_changed, &daemon);
         biogated_devices_set_idle_notify(daemon.devices, G_CALLBACK(on_activity_changed), &daemon);
+        /* Close the sensor before suspend, reopen after resume (logind). */
+        sleep_watch = biogated_sleep_new(daemon.connection, daemon.devices);
 
         /* Only now, with store, sensor list and API in place, may clients
          * (and D-Bus activation) see us. */
@@ -169,8 +173,10 @@ int main(int argc, char *argv[]) {
                                                on_name_acquired, on_name_lost, &daemon, NULL);
         biogated_daemon_touch(&daemon);
         g_main_loop_run(daemon.loop);
+        biogated_tasks_drain();
 
         g_bus_unown_name(name_id);
+        biogated_sleep_free(sleep_watch);
         g_clear_handle_id(&daemon.idle_id, g_source_remove);
         g_clear_handle_id(&daemon.retention_id, g_source_remove);
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.stepup));

@@ -243,7 +243,7 @@ static void list_fingers_authorized(GDBusMethodInvocation *invocation, const Bio
 static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
                                     BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, user, list_fingers_authorized, call_args_new(daemon), (GDestroyNotify) call_args_free);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, list_fingers_authorized, call_args_new(daemon), (GDestroyNotify) call_args_free);
         return TRUE;
 }
 
@@ -292,11 +292,23 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
                 return return_error(invocation, BIOGATE_ERROR_CONSENT_REQUIRED,
                                     "Consent was given to another version of the notice; show the current one "
                                     "(version " BIOGATE_CONSENT_NOTICE_VERSION ") and ask again");
-        biogated_caller_authorize(invocation, user, enroll_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_ENROLL, enroll_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
         return TRUE;
 }
 
 /* ---- Verify ---- */
+
+/* A verification refused before it reaches the sensor is a decision too. */
+static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
+                           const GError *error) {
+        biogated_audit(BIOGATED_AUDIT_VERIFY_ERROR,
+                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
+                                              .service = args->service,
+                                              .reason = biogate_error_info((BiogateError) error->code)->dbus_name },
+                       "verify for %s (uid %u) refused: %s", caller->target_user, (unsigned) caller->target_uid,
+                       error->message);
+        g_dbus_method_invocation_return_gerror(invocation, error);
+}
 
 static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         CallArgs *args = user_data;
@@ -305,18 +317,19 @@ static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedC
         guint mask = 0;
 
         if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
+                verify_refused(invocation, args, caller, error);
                 return;
         }
         if (args->finger_mask)
                 mask &= args->finger_mask;
         if (mask == 0) {
-                return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No fingerprints are enrolled");
+                error = biogated_error_new(BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No fingerprints are enrolled");
+                verify_refused(invocation, args, caller, error);
                 return;
         }
         prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, &error);
         if (!prints) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
+                verify_refused(invocation, args, caller, error);
                 return;
         }
         start_operation(invocation, args, caller, BIOGATED_OPERATION_VERIFY, prints);
@@ -333,7 +346,7 @@ static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *in
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
-        biogated_caller_authorize(invocation, user, verify_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_VERIFY, verify_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
         return TRUE;
 }
 
@@ -392,7 +405,7 @@ static gboolean handle_delete_fingers(BiogateManager *manager, GDBusMethodInvoca
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
-        biogated_caller_authorize(invocation, user, delete_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, delete_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
         return TRUE;
 }
 

@@ -260,6 +260,21 @@ static void operation_cancel(BiogatedOperation *op) {
         g_cancellable_cancel(op->cancellable);
 }
 
+void biogated_operation_cancel_all(void) {
+        g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(g_object_unref);
+        GHashTableIter iter;
+        gpointer op;
+
+        if (!live_operations)
+                return;
+        /* A copy: finishing one may unexport it from the table. */
+        g_hash_table_iter_init(&iter, live_operations);
+        while (g_hash_table_iter_next(&iter, NULL, &op))
+                g_ptr_array_add(ops, g_object_ref(op));
+        for (guint i = 0; i < ops->len; i++)
+                operation_cancel(g_ptr_array_index(ops, i));
+}
+
 static gboolean on_timeout(gpointer user_data) {
         BiogatedOperation *op = user_data;
 

@@ -51,6 +51,9 @@ const char *biogated_operation_get_path(BiogatedOperation *op);
 
 /* Number of operations currently exported (for idle exit). */
 guint biogated_operation_count(void);
+/* Cancels every operation, running or queued (before system sleep). Each
+ * ends as if its owner had called Cancel. */
+void biogated_operation_cancel_all(void);
 /* Called when biogated_operation_count() may have changed. */
 void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user_data);
 

@@ -3,6 +3,7 @@
 
 #include "biogate-bus.h"
 #include "biogated-caller.h"
+#include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-audit.h"
 #include "biogated-prints.h"
@@ -113,14 +114,14 @@ static void user_data_authorized(GDBusMethodInvocation *invocation, const Biogat
 
 static gboolean handle_get_my_data(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, "", user_data_authorized, daemon, NULL);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
         return TRUE;
 }
 
 static gboolean handle_get_user_data(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
                                      BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, user, user_data_authorized, daemon, NULL);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
         return TRUE;
 }
 
@@ -200,13 +201,13 @@ static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCa
         };
         g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
         /* fsync after fsync: not on the main loop. */
-        g_task_run_in_thread(task, erase_thread);
+        biogated_task_run_in_thread(task, erase_thread);
 }
 
 static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
                                   BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, user, erase_authorized, daemon, NULL);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, erase_authorized, daemon, NULL);
         return TRUE;
 }
 
@@ -331,7 +332,7 @@ void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) 
 
         *data = finger;
         g_task_set_task_data(task, data, g_free);
-        g_task_run_in_thread(task, record_use_thread);
+        biogated_task_run_in_thread(task, record_use_thread);
 }
 
 static void on_use_noted(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -350,5 +351,5 @@ void biogated_privacy_note_use(BiogatedOperation *op, BiogateFinger finger) {
 
         *data = finger;
         g_task_set_task_data(task, data, g_free);
-        g_task_run_in_thread(task, record_use_thread);
+        biogated_task_run_in_thread(task, record_use_thread);
 }

@@ -4,8 +4,17 @@
 #include <glib.h>
 #include <sys/types.h>
 
-/* Is the process pid in a local, active logind session (someone sitting at
- * this machine, at the front of its seat)? FALSE with a reason when logind
- * says otherwise or cannot tell (no logind, as in containers and CI): a
- * rule that asks for a local session fails closed. */
+/* Where a caller sits, as logind sees the session of its pid. */
+typedef enum BiogatedSessionPlace {
+        BIOGATED_SESSION_LOCAL_ACTIVE,  /* at this machine, in the foreground of its seat */
+        BIOGATED_SESSION_ELSEWHERE,     /* remote (ssh, remote desktop), in the background, or no session */
+        BIOGATED_SESSION_UNKNOWN,       /* logind is not running (containers, CI): nobody can tell */
+} BiogatedSessionPlace;
+
+/* ret_reason says why, for the error message and the log. */
+BiogatedSessionPlace biogated_session_place(pid_t pid, char **ret_reason);
+
+/* Is the process pid in a local, active logind session? FALSE with a reason
+ * otherwise, unknown included: a rule that asks for a local session fails
+ * closed where logind cannot vouch for it. */
 gboolean biogated_session_is_local_active(pid_t pid, char **ret_reason);

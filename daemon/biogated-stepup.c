@@ -296,7 +296,7 @@ static gboolean handle_authorize(BiogateStepUp *iface, GDBusMethodInvocation *in
                 return TRUE;
         }
         /* "" = the caller: nobody approves a transaction for someone else. */
-        biogated_caller_authorize(invocation, "", authorize_authorized, call, (GDestroyNotify) step_up_call_free);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_APPROVE, authorize_authorized, call, (GDestroyNotify) step_up_call_free);
         return TRUE;
 }
 
@@ -306,13 +306,14 @@ static gboolean handle_get_public_keys(BiogateStepUp *iface, GDBusMethodInvocati
         return TRUE;
 }
 
-/* ---- Manager.Unlock, Manager.Reload (root only) ---- */
+/* ---- Manager.Unlock, Manager.Reload (org.biogate1.manage) ---- */
 
 static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (caller->uid != 0) {
+        /* The gate asked for manage; a lockout is never lifted without it. */
+        if (!caller->may_manage) {
                 g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
                                                               BIOGATE_ERROR_PERMISSION_DENIED,
                                                               "Only an administrator may unlock biometrics");
@@ -338,7 +339,7 @@ static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *in
                                                               BIOGATE_ERROR_INVALID_ARGUMENT, "Name the user to unlock");
                 return TRUE;
         }
-        biogated_caller_authorize(invocation, user, unlock_authorized, daemon, NULL);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_MANAGE, unlock_authorized, daemon, NULL);
         return TRUE;
 }
 
@@ -346,7 +347,7 @@ static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedC
         BiogatedDaemon *daemon = user_data;
         g_autoptr(GError) error = NULL;
 
-        if (caller->uid != 0) {
+        if (!caller->may_manage) {
                 g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
                                                               BIOGATE_ERROR_PERMISSION_DENIED,
                                                               "Only an administrator may reload the policy");
@@ -362,7 +363,7 @@ static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedC
 
 static gboolean handle_reload(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, "", reload_authorized, daemon, NULL);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_MANAGE, reload_authorized, daemon, NULL);
         return TRUE;
 }
 

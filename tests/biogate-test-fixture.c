@@ -1025,6 +1025,8 @@ static BtfDaemon *daemon_spawn(BtfBus *bus, const BtfDaemonOptions *o, GError **
         d->bus = bus;
         d->log_path = g_build_filename(bus->tmpdir, log_name, NULL);
 
+        for (const char *const *a = o->command_prefix; a && *a; a++)
+                g_ptr_array_add(argv, g_strdup(*a));
         g_ptr_array_add(argv, g_strdup(o->daemon_path));
         if (!o->idle_exit)
                 g_ptr_array_add(argv, g_strdup("--no-idle-exit"));

@@ -173,6 +173,12 @@ typedef struct BtfDaemon BtfDaemon;
 
 typedef struct BtfDaemonOptions {
         const char *daemon_path;        /* required: the built biogated */
+        /* Run through this first, e.g. btf_journald_get_command_prefix()
+         * ({"nsenter", "--mount=/proc/PID/ns/mnt", "--", NULL}). It must
+         * exec the daemon in the same process (nsenter without --fork
+         * does), or the check that the owner of org.biogate1 is the process
+         * started here never succeeds. NULL: none. */
+        const char *const *command_prefix;
         const char *state_dir;          /* --state-dir=; NULL: not passed */
         const char *const *extra_env;   /* as for btf_spawn_async() */
         const char *const *extra_args;  /* appended after the standard ones */
@@ -240,6 +246,37 @@ gboolean btf_vdev_sendf(const char *path, GError **error, const char *format, ..
 gboolean btf_vdev_wait_socket(const char *path, int timeout_ms, GError **error);
 gboolean btf_vdev_wait_gone(const char *path, int timeout_ms, GError **error);
 
+/* ---- systemd-journald ---------------------------------------------------- */
+
+typedef struct BtfJournald BtfJournald;
+
+/* Starts the real systemd-journald in a private mount namespace whose /run
+ * is TMPDIR/run, and waits until it reports READY=1 (sd_notify).
+ * Only processes in that namespace log to it: start them through
+ * btf_journald_get_command_prefix(). The namespace hides the host's /run,
+ * so everything they need (bus socket, sensor socket) must live elsewhere,
+ * e.g. in TMPDIR. Its journal is TMPDIR/run/log/journal. */
+BtfJournald *btf_journald_start(const char *tmpdir, GError **error);
+
+/* {"nsenter", "--mount=/proc/PID/ns/mnt", "--", NULL}: nsenter then execs
+ * the command in the same process. */
+const char *const *btf_journald_get_command_prefix(BtfJournald *journald);
+/* For journalctl -D and sd_journal_open_directory(). */
+const char *btf_journald_get_directory(BtfJournald *journald);
+GPid btf_journald_get_pid(BtfJournald *journald);
+
+/* Waits until the journal holds at least @count entries matching every
+ * "FIELD=value" of @matches (sd_journal_wait(), no polling). */
+gboolean btf_journald_wait_entries(BtfJournald *journald, const char *const *matches, guint count,
+                                   int timeout_ms, GError **error);
+
+/* SIGTERM to exactly its PID (journald writes out and closes its files),
+ * wait for the exit. FALSE if it misses the deadline (then SIGKILL).
+ * Accepts NULL. */
+gboolean btf_journald_stop(BtfJournald *journald, int *ret_wait_status, GError **error);
+/* btf_journald_stop() ignoring the outcome, and free. Accepts NULL. */
+void btf_journald_free(BtfJournald *journald);
+
 /* ---- org.biogate1.Operation signal recorder ----------------------------- */
 
 typedef struct BtfOp BtfOp;
@@ -287,5 +324,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfBus, btf_bus_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfProc, btf_proc_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfDaemon, btf_daemon_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfOp, btf_op_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfJournald, btf_journald_free)
 
 G_END_DECLS

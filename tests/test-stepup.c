@@ -276,9 +276,11 @@ static void test_require_local_session(Fixture *f, gconstpointer data) {
         g_autoptr(BtfOp) op = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        /* No logind here: a rule that needs a local session fails closed. */
+        /* No logind here: the session is unknown, and a rule that needs a
+         * local one fails closed. */
         op = start_authorize(f, tx_new("loan_issuance", NULL, NULL, "ACME Ltd"), &error);
         assert_dbus_error(error, "org.biogate1.Error.NotLocalSession");
+        g_assert_nonnull(strstr(error->message, "unknown"));
 }
 
 /* Four eyes: the maker touches, then a different user of the group. */

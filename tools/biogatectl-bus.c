@@ -26,11 +26,13 @@ bool ctl_connect(Ctl *ctl, GError **error) {
 
 GVariant *ctl_manager_call(Ctl *ctl, const char *method, GVariant *parameters,
                            const char *reply_type, GError **error) {
-        /* No NO_AUTO_START flag: the daemon is D-Bus activated. */
+        /* No NO_AUTO_START flag: the daemon is D-Bus activated. Interactive
+         * authorization: where polkit wants a password (enrolment, managing
+         * others), the session's polkit agent may ask for it. */
         return g_dbus_connection_call_sync(ctl->bus, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
                                            BIOGATE_MANAGER_INTERFACE, method, parameters,
-                                           G_VARIANT_TYPE(reply_type), G_DBUS_CALL_FLAGS_NONE,
-                                           -1, NULL, error);
+                                           G_VARIANT_TYPE(reply_type),
+                                           G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, -1, NULL, error);
 }
 
 const char *ctl_user_display_name(const char *user) {

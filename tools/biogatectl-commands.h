@@ -29,3 +29,6 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv);
 
 /* biogatectl-policy.c */
 int ctl_command_policy(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-audit.c */
+int ctl_command_audit(Ctl *ctl, int argc, char **argv);

@@ -339,6 +339,8 @@ bool ctl_operation_run_on(GDBusConnection *bus, const char *interface, const cha
          * reply's sender to know which signals really come from the daemon. */
         message = g_dbus_message_new_method_call(BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH, interface, method);
         g_dbus_message_set_body(message, parameters);
+        /* As for every biogatectl call: a polkit agent may ask (see ctl_manager_call()). */
+        g_dbus_message_set_flags(message, G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
         g_dbus_connection_send_message_with_reply(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL,
                                                   run.cancellable, on_method_reply, &run);
 

@@ -29,6 +29,7 @@ static const struct {
         { "approve", ctl_command_approve, "Approve a transaction with a fingerprint (step-up)" },
         { "token",   ctl_command_token,   "Verify a step-up token offline (token verify)" },
         { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
+        { "audit",   ctl_command_audit,   "Verify the audit trail in the journal, or report on it" },
 };
 
 static char *commands_help(void) {

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# What `meson install` ships, checked in a DESTDIR of the build:
+#   check-install.sh tree BUILD_DIR             every file where it belongs, with its mode, and nothing else
+#   check-install.sh xml BUILD_DIR              the bus policy and the polkit actions are valid XML
+#   check-install.sh units BUILD_DIR            systemd-analyze verify and security on the installed unit
+#   check-install.sh pam-auth-update BUILD_DIR  Debian's pam-auth-update puts the profile before pam_unix
+# The directories meson installs to come in the environment (tests/meson.build);
+# where an option did not override one, it is compared with what pkg-config says.
+set -euo pipefail
+
+mode=$1
+build=$2
+tmp=$(mktemp -d /tmp/biogate-install-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+dest=$tmp/dest
+fail=0
+
+problem() {
+        echo "FAIL: $*" >&2
+        fail=1
+}
+
+if ! meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$tmp/install.log" 2>&1; then
+        cat "$tmp/install.log" >&2
+        exit 1
+fi
+
+unit=$dest$UNITDIR/biogated.service
+
+check_tree() {
+        local expected=$tmp/expected installed=$tmp/installed
+        : >"$expected"
+
+        expect() {
+                local path=$1 want=$2 f=$dest$1 mode
+                echo "$path" >>"$expected"
+                if [ ! -f "$f" ] || [ -L "$f" ]; then
+                        problem "$path is not installed (or not a regular file)"
+                        return
+                fi
+                mode=$(stat -c %a "$f")
+                [ "$mode" = "$want" ] || problem "$path has mode $mode, expected $want"
+                # Root installs own what they install; nothing may be writable by others.
+                if [ "$(id -u)" = 0 ] && [ "$(stat -c %u:%g "$f")" != 0:0 ]; then
+                        problem "$path is owned by $(stat -c %u:%g "$f"), expected 0:0"
+                fi
+        }
+
+        expect "$LIBEXECDIR/biogated" 755
+        expect "$BINDIR/biogatectl" 755
+        expect "$PAM_MODULEDIR/pam_biogate.so" 755
+        expect "$UNITDIR/biogated.service" 644
+        expect "$DBUS_SERVICEDIR/org.biogate1.service" 644
+        expect "$DBUS_POLICYDIR/org.biogate1.conf" 644
+        expect "$POLKIT_ACTIONDIR/org.biogate1.policy" 644
+        expect "$CATALOGDIR/biogate.catalog" 644
+        expect "$PAM_CONFIGDIR/biogate" 644
+        expect "$DATADIR/biogate/biogate.conf" 644
+        expect "$DATADIR/biogate/policy.conf" 644
+        expect "$DATADIR/biogate/consent-notice.txt" 644
+        if [ "$MAN" = 1 ]; then
+                for page in man8/biogated.8 man1/biogatectl.1 man5/biogate.conf.5 man5/biogate-policy.5 \
+                            man8/pam_biogate.8; do
+                        expect "$MANDIR/$page" 644
+                done
+        fi
+
+        # Nothing else: a stray file is a packaging bug too.
+        sort -o "$expected" "$expected"
+        (cd "$dest" && find . -type f -o -type l) | sed 's|^\.||' | sort >"$installed"
+        diff -u "$expected" "$installed" >&2 || problem "the installed files differ from the expected list (- missing, + extra)"
+
+        # The pieces point at each other.
+        grep -qx "ExecStart=$LIBEXECDIR/biogated" "$unit" || problem "the unit does not start $LIBEXECDIR/biogated"
+        grep -qx "BusName=org.biogate1" "$unit" || problem "the unit does not own org.biogate1"
+        grep -qx "Name=org.biogate1" "$dest$DBUS_SERVICEDIR/org.biogate1.service" ||
+                problem "the activation file is not for org.biogate1"
+        grep -qx "SystemdService=biogated.service" "$dest$DBUS_SERVICEDIR/org.biogate1.service" ||
+                problem "the activation file does not hand over to biogated.service"
+        grep -q "pam_biogate.so" "$dest$PAM_CONFIGDIR/biogate" || problem "the pam-auth-update profile names no pam_biogate.so"
+
+        # Where the system's own components look, unless an option said otherwise.
+        compare_pc() { # option-value actual package variable
+                local want
+                [ -n "$1" ] && return 0
+                want=$(pkg-config --variable="$4" "$3" 2>/dev/null || true)
+                [ -z "$want" ] || [ "$2" = "$want" ] || problem "$2 is not where $3.pc says ($4=$want)"
+        }
+        compare_pc "$OPT_POLKIT_ACTIONDIR" "$POLKIT_ACTIONDIR" polkit-gobject-1 policydir
+        compare_pc "$OPT_SYSTEMD_UNITDIR" "$UNITDIR" systemd systemdsystemunitdir
+        compare_pc "" "$CATALOGDIR" systemd catalogdir
+        compare_pc "$OPT_PAM_MODULEDIR" "$PAM_MODULEDIR" pam moduledir
+        compare_pc "$OPT_DBUS_SERVICEDIR" "$DBUS_SERVICEDIR" dbus-1 system_bus_services_dir
+}
+
+check_xml() {
+        xmllint --noout "$dest$DBUS_POLICYDIR/org.biogate1.conf" || problem "the bus policy is not well-formed XML"
+        # polkitd ships its DTD: validate, not only parse (no network needed).
+        xmllint --noout --dtdvalid /usr/share/polkit-1/policyconfig-1.dtd "$dest$POLKIT_ACTIONDIR/org.biogate1.policy" ||
+                problem "the polkit actions do not validate against policyconfig-1.dtd"
+        for action in enroll verify approve manage; do
+                grep -q "<action id=\"org.biogate1.$action\">" "$dest$POLKIT_ACTIONDIR/org.biogate1.policy" ||
+                        problem "the polkit actions lack org.biogate1.$action"
+        done
+        # Approvals are never remembered.
+        ! grep -A8 'id="org.biogate1.approve"' "$dest$POLKIT_ACTIONDIR/org.biogate1.policy" | grep -q "_keep" ||
+                problem "org.biogate1.approve must not use a _keep result"
+}
+
+check_units() {
+        local out score
+        # ExecStart= resolves inside the DESTDIR. --recursive-errors=no: the
+        # dbus.socket that Type=dbus pulls in is not in it. rc 0 is not
+        # enough (systemd 252 warns with rc 0): nothing may be printed.
+        if ! out=$(systemd-analyze verify --man=no --recursive-errors=no --root="$dest" "$unit" 2>&1); then
+                problem "systemd-analyze verify failed: $out"
+        elif [ -n "$out" ]; then
+                problem "systemd-analyze verify warned: $out"
+        fi
+        # The check is live: an unknown key fails it.
+        sed 's/^UMask=0077$/&\nNoSuchSetting=yes/' "$unit" >"$tmp/broken.service"
+        if systemd-analyze verify --man=no --recursive-errors=no --root="$dest" "$tmp/broken.service" >/dev/null 2>&1; then
+                problem "systemd-analyze verify accepts an unknown key"
+        fi
+
+        # --threshold is in tenths: 15 = 1.5.
+        if ! out=$(systemd-analyze security --offline=true --threshold=15 --root="$dest" biogated.service 2>&1); then
+                problem "systemd-analyze security is above 1.5: $(echo "$out" | tail -1)"
+        fi
+        score=$(echo "$out" | sed -n 's/.*Overall exposure level for biogated.service: \([0-9.]*\).*/\1/p')
+        [ -n "$score" ] || problem "no exposure level in: $out"
+        echo "systemd-analyze security: exposure $score"
+        awk -v s="$score" 'BEGIN { exit !(s + 0 <= 1.5) }' || problem "exposure $score is above 1.5"
+        # The threshold is live: a unit without hardening fails it.
+        printf '[Service]\nExecStart=%s\n' "$LIBEXECDIR/biogated" >"$dest$UNITDIR/bare-for-test.service"
+        if ! out=$(systemd-analyze security --offline=true --threshold=15 --root="$dest" bare-for-test.service 2>&1) &&
+           echo "$out" | grep -q "Overall exposure level for bare-for-test.service"; then
+                :
+        else
+                problem "systemd-analyze security --threshold=15 passes an unhardened unit: $(echo "$out" | tail -1)"
+        fi
+}
+
+check_pam_auth_update() {
+        local root=$tmp/root
+        if [ "$(id -u)" != 0 ] || ! command -v pam-auth-update >/dev/null; then
+                echo "needs root and pam-auth-update (Debian)"
+                exit 77
+        fi
+        # Copies of everything pam-auth-update reads or writes, shown in their
+        # places in a private mount namespace: the host's PAM stays untouched.
+        mkdir -p "$root"
+        cp -a /etc/pam.d "$root/pam.d"
+        cp -a /usr/share/pam-configs "$root/pam-configs"
+        cp "$dest$PAM_CONFIGDIR/biogate" "$root/pam-configs/"
+        cp -a /var/lib/pam "$root/var-lib-pam"
+        cp -a /var/cache/debconf "$root/debconf"
+        unshare -m --propagation private sh -c '
+                set -e
+                mount --bind "$1/pam.d" /etc/pam.d
+                mount --bind "$1/pam-configs" /usr/share/pam-configs
+                mount --bind "$1/var-lib-pam" /var/lib/pam
+                mount --bind "$1/debconf" /var/cache/debconf
+                DEBIAN_FRONTEND=noninteractive pam-auth-update --enable biogate
+                cp /etc/pam.d/common-auth "$1/enabled"
+                DEBIAN_FRONTEND=noninteractive pam-auth-update --disable biogate
+                cp /etc/pam.d/common-auth "$1/disabled"
+        ' sh "$root" >"$tmp/pam-auth-update.log" 2>&1 || { cat "$tmp/pam-auth-update.log" >&2; problem "pam-auth-update failed"; return; }
+
+        local biogate unix
+        biogate=$(grep -n -E '^auth[[:space:]]+\[success=[0-9]+ default=ignore\][[:space:]]+pam_biogate\.so' "$root/enabled" | cut -d: -f1 | head -1)
+        unix=$(grep -n -E '^auth[[:space:]].*pam_unix\.so' "$root/enabled" | cut -d: -f1 | head -1)
+        if [ -z "$biogate" ] || [ -z "$unix" ] || [ "$biogate" -ge "$unix" ]; then
+                cat "$root/enabled" >&2
+                problem "pam_biogate.so is not a success=N/default=ignore line before pam_unix.so"
+        fi
+        ! grep -q pam_biogate "$root/disabled" || problem "pam-auth-update --disable left pam_biogate.so in"
+}
+
+case $mode in
+tree) check_tree ;;
+xml) check_xml ;;
+units) check_units ;;
+pam-auth-update) check_pam_auth_update ;;
+*) echo "usage: $0 tree|xml|units|pam-auth-update BUILD_DIR" >&2; exit 2 ;;
+esac
+exit $fail

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* System integration against real parts: a real polkitd deciding with the
+ * shipped actions (and test rules), the shipped bus policy enforced by a real
+ * dbus-daemon for an unprivileged client, and suspend/resume driven by a
+ * stand-in for logind. Clients are real programs (gdbus, busctl,
+ * biogatectl) run as uid 65534 or root. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "system-fixture.h"
+
+#define FALLBACK_LOG "polkitd is not on the system bus"
+
+/* ---- clients ---- */
+
+static const char *consent_text(void) {
+        return "{'consent': <true>, 'notice-version': <'" BIOGATE_TEST_NOTICE_VERSION "'>}";
+}
+
+/* gdbus call ... Manager.Enroll('', 'right-index-finger', consent): the
+ * raw API, so the reply (the operation path) is visible. */
+#define GDBUS_CALL "gdbus", "call", "--system", "--dest", "org.biogate1", "--object-path", "/org/biogate1"
+#define GDBUS_ENROLL_SELF GDBUS_CALL, "--method", "org.biogate1.Manager.Enroll", "''", "'right-index-finger'", \
+        consent_text()
+
+static void nobody(int exit_code, const char *text, const char *const *argv) {
+        g_autofree char *out = NULL, *err = NULL;
+        int status = run_as_nobody(argv, &out, &err);
+
+        assert_run(status, out, err, exit_code, text);
+}
+
+#define NOBODY_RUNS(code, text, ...) nobody(code, text, (const char *const[]) { __VA_ARGS__, NULL })
+
+static guint count_in_log(BtfDaemon *daemon, const char *needle) {
+        g_autofree char *log = btf_daemon_read_log(daemon);
+        guint n = 0;
+
+        for (const char *p = strstr(log, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+/* ---- polkit ---- */
+
+/* The shipped defaults, as polkitd reads them, for a caller in no session
+ * (nothing is ever "active" here): verify yes, enrol and approve no, manage
+ * only with an administrator's password (no agent: denied). What needs no
+ * action (one's own data) passes; root passes without asking. */
+static void test_polkit_defaults(Fixture *f, gconstpointer data) {
+        g_autoptr(Polkitd) polkitd = polkitd_start(f, NULL);
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+
+        fixture_start_daemon(f, NULL);
+
+        NOBODY_RUNS(0, "[]", BIOGATECTL_PATH, "--json", "list");
+        /* Through the gate (verify: yes), then the store says why not. */
+        NOBODY_RUNS(5, "NoEnrolledPrints", BIOGATECTL_PATH, "verify");
+        /* The built-in rule would allow this one: polkitd was asked. */
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "enroll", "--yes-i-consent", "--finger", "left-thumb");
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "list", "--user", "root");
+        NOBODY_RUNS(1, "PermissionDenied", GDBUS_CALL, "--method", "org.biogate1.Manager.Unlock", "'nobody'");
+        /* Without polkit this would get as far as the (missing) policy. */
+        NOBODY_RUNS(1, "PermissionDenied", GDBUS_CALL, "--method", "org.biogate1.StepUp.Authorize",
+                    "{'kind': <'withdrawal'>, 'amount': <'10.00'>, 'currency': <'USD'>, 'payee': <'ACME Ltd'>, "
+                    "'challenge': <b'0123456789abcdef'>}",
+                    "{}");
+
+        reply = manager_call(f->conn, "ListFingers", g_variant_new("(s)", "nobody"), "(as)", &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(count_in_log(f->daemon, FALLBACK_LOG), ==, 0);
+}
+
+/* Site rules decide, with the target user as detail "user": nobody may
+ * enrol itself and manage "daemon" but not root, and may not verify. A
+ * rule cannot deny root: polkitd authorizes uid 0 before any rule, and
+ * biogated does not ask for root at all. */
+static void test_polkit_rules(Fixture *f, gconstpointer data) {
+        static const char rules[] =
+                "polkit.addRule(function(action, subject) {\n"
+                "    if (action.id.indexOf('org.biogate1.') !== 0)\n"
+                "        return polkit.Result.NOT_HANDLED;\n"
+                "    polkit.log('biogate test: ' + action.id + ' for ' + subject.user + ' on ' + action.lookup('user'));\n"
+                "    if (subject.user === 'root')\n"
+                "        return polkit.Result.NO;\n"
+                "    if (subject.user !== 'nobody')\n"
+                "        return polkit.Result.NOT_HANDLED;\n"
+                "    if (action.id === 'org.biogate1.enroll')\n"
+                "        return polkit.Result.YES;\n"
+                "    if (action.id === 'org.biogate1.verify')\n"
+                "        return polkit.Result.NO;\n"
+                "    if (action.id === 'org.biogate1.manage' && action.lookup('user') === 'daemon')\n"
+                "        return polkit.Result.YES;\n"
+                "    return polkit.Result.NOT_HANDLED;\n"
+                "});\n";
+        g_autoptr(Polkitd) polkitd = polkitd_start(f, rules);
+        g_autofree char *out = NULL, *err = NULL, *pid = g_strdup_printf("%d", (int) getpid());
+        g_auto(GStrv) fingers = NULL;
+        int status;
+
+        fixture_start_daemon(f, NULL);
+
+        NOBODY_RUNS(0, "/org/biogate1/operation/", GDBUS_ENROLL_SELF);
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "verify");
+        NOBODY_RUNS(0, "[]", BIOGATECTL_PATH, "--json", "list", "--user", "daemon");
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "list", "--user", "root");
+        /* An unknown name is asked about as manage too, and not revealed. */
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "list", "--user", "no-such-user-xyz");
+        /* Unlocking oneself is managing. */
+        NOBODY_RUNS(1, "PermissionDenied", GDBUS_CALL, "--method", "org.biogate1.Manager.Unlock", "'nobody'");
+
+        /* polkitd itself says yes for root despite the rule... */
+        status = run_as_root((const char *const[]) { "pkcheck", "--action-id", "org.biogate1.manage", "--process",
+                                                     pid, NULL },
+                             &out, &err);
+        assert_run(status, out, err, 0, NULL);
+        /* ...and biogated lets root through. */
+        enroll(f, "nobody", "left-thumb", "nobody-thumb");
+        fingers = list_fingers(f->conn, "nobody");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+        g_assert_cmpuint(count_in_log(f->daemon, FALLBACK_LOG), ==, 0);
+}
+
+/* A caller that leaves while polkitd decides is denied, the daemon keeps
+ * running, and polkitd's late "yes" creates nothing. The rule blocks on a
+ * FIFO (inside polkitd, as a slow rule or an authentication dialog would)
+ * until the test has killed the caller. */
+static void test_polkit_caller_leaves(Fixture *f, gconstpointer data) {
+        g_autofree char *gate = g_build_filename(f->tmp, "gate", NULL);
+        g_autofree char *fifo = g_build_filename(gate, "fifo", NULL);
+        g_autofree char *checking = g_build_filename(gate, "checking", NULL);
+        g_autofree char *rules = g_strdup_printf(
+                "polkit.addRule(function(action, subject) {\n"
+                "    if (action.id !== 'org.biogate1.enroll' || subject.user !== 'nobody')\n"
+                "        return polkit.Result.NOT_HANDLED;\n"
+                "    polkit.spawn(['/bin/sh', '-c', 'if [ -p %s ]; then : > %s; read x < %s; rm -f %s; fi']);\n"
+                "    return polkit.Result.YES;\n"
+                "});\n",
+                fifo, checking, fifo, fifo);
+        const char *const enroll_self[] = { GDBUS_ENROLL_SELF, NULL };
+        g_autoptr(Polkitd) polkitd = NULL;
+        g_autoptr(BtfProc) caller = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0, gate_fd;
+
+        /* polkit.spawn() runs as user polkitd. */
+        g_assert_cmpint(g_mkdir(gate, 0700), ==, 0);
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_assert_cmpint(chown(gate, getpwnam("polkitd")->pw_uid, 0), ==, 0);
+        g_assert_cmpint(chown(fifo, getpwnam("polkitd")->pw_uid, 0), ==, 0);
+        /* Held open from the start, so the rule's open() never waits and a
+         * line written later is there whenever it reads. */
+        gate_fd = open(fifo, O_RDWR | O_CLOEXEC);
+        g_assert_cmpint(gate_fd, >=, 0);
+        polkitd = polkitd_start(f, rules);
+        fixture_start_daemon(f, NULL);
+
+        caller = btf_spawn_async_as(NOBODY, NOBODY, enroll_self, NULL, &error);
+        g_assert_no_error(error);
+        /* polkitd is inside the rule for this very call. */
+        g_assert_true(btf_vdev_wait_socket(checking, T, &error));
+        g_assert_no_error(error);
+        btf_proc_kill(caller, SIGKILL);
+        g_assert_true(btf_proc_wait(caller, T, &status, &error));
+        g_assert_no_error(error);
+        btf_assert_signaled(status, SIGKILL);
+
+        /* Let the rule finish: polkitd answers "yes" for the dead caller. */
+        g_assert_cmpint(write(gate_fd, "go\n", 3), ==, 3);
+
+        /* polkitd decides one check after the other and biogated reads its
+         * answers in order, so once this one is through, the late "yes"
+         * has been handled too. Operation paths count up from 1: had that
+         * "yes" started an operation, this one would not be the first. */
+        NOBODY_RUNS(0, "'/org/biogate1/operation/1'", GDBUS_ENROLL_SELF);
+        g_assert_cmpuint(count_in_log(f->daemon, "left the bus during the authorization check"), ==, 1);
+        g_assert_false(btf_daemon_has_exited(f->daemon));
+        close(gate_fd);
+}
+
+/* No polkitd on the bus (containers, this test suite elsewhere): the
+ * built-in rule "self or root" applies, and the daemon says so once. */
+static void test_polkit_absent(Fixture *f, gconstpointer data) {
+        fixture_start_daemon(f, NULL);
+
+        NOBODY_RUNS(0, "'/org/biogate1/operation/1'", GDBUS_ENROLL_SELF);
+        NOBODY_RUNS(3, "PermissionDenied", BIOGATECTL_PATH, "list", "--user", "root");
+        NOBODY_RUNS(1, "PermissionDenied", GDBUS_CALL, "--method", "org.biogate1.Manager.Unlock", "'nobody'");
+        NOBODY_RUNS(5, "NoEnrolledPrints", BIOGATECTL_PATH, "verify");
+        g_assert_cmpuint(count_in_log(f->daemon, FALLBACK_LOG), ==, 1);
+}
+
+/* ---- bus policy ---- */
+
+/* The shipped bus policy, enforced by dbus-daemon for uid 65534: the API and
+ * the read-only standard interfaces are reachable; owning the name, setting
+ * a property and any other interface are refused by the bus itself. */
+static void test_bus_policy(Fixture *f, gconstpointer data) {
+        fixture_start_daemon(f, NULL);
+
+        NOBODY_RUNS(0, NULL, GDBUS_CALL, "--method", "org.biogate1.Manager.ListDevices");
+        NOBODY_RUNS(0, "keys", GDBUS_CALL, "--method", "org.biogate1.StepUp.GetPublicKeys");
+        NOBODY_RUNS(0, "org.biogate1.Manager", "busctl", "--system", "introspect", "org.biogate1", "/org/biogate1");
+        NOBODY_RUNS(0, "u ", "busctl", "--system", "get-property", "org.biogate1", "/org/biogate1",
+                    "org.biogate1.Manager", "Version");
+        NOBODY_RUNS(0, NULL, "busctl", "--system", "call", "org.biogate1", "/org/biogate1", "org.freedesktop.DBus.Peer",
+                    "Ping");
+
+        NOBODY_RUNS(1, "AccessDenied", "gdbus", "call", "--system", "--dest", "org.freedesktop.DBus", "--object-path",
+                    "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.RequestName", "org.biogate1", "4");
+        NOBODY_RUNS(1, "ccess denied", "busctl", "--system", "set-property", "org.biogate1", "/org/biogate1",
+                    "org.biogate1.Manager", "Version", "u", "7");
+        NOBODY_RUNS(1, "ccess denied", "busctl", "--system", "call", "org.biogate1", "/org/biogate1",
+                    "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+        /* Still the daemon's: nobody could take the name. */
+        g_assert_false(btf_daemon_has_exited(f->daemon));
+}
+
+/* ---- suspend and resume ---- */
+
+static void assert_inhibit_args(const char *args) {
+        g_assert_cmpstr(args, ==, "sleep biogated Closing the fingerprint sensor delay");
+}
+
+/* logind appears after the daemon; PrepareForSleep(true) cancels the
+ * running verification, closes the sensor and only then releases the
+ * inhibitor; a request made while asleep waits; PrepareForSleep(false)
+ * takes a new inhibitor and the sensor works again. */
+static void test_sleep(Fixture *f, gconstpointer data) {
+        g_autoptr(FakeLogind) logind = NULL;
+        g_autoptr(BtfOp) running = NULL, queued = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *args = NULL, *result = NULL, *after = NULL;
+
+        fixture_start_daemon(f, NULL);
+        logind = fake_logind_start(f);
+        fake_logind_wait_inhibit(logind, 1, &args);
+        assert_inhibit_args(args);
+
+        enroll(f, "", "right-index-finger", "alice");
+        running = start_verify(f->conn, "");
+        wait_finger_needed(running);
+
+        /* A sensor slow to let go: it ignores the cancellation until the
+         * scan it waits for comes. Until then the system must not sleep. */
+        sensor(f, "SET_CANCELLATION_ENABLED 0");
+        fake_logind_prepare_for_sleep(logind, TRUE);
+        fake_logind_round_trip(logind);
+        g_assert_false(fake_logind_is_released(logind, 0));
+        touch(f, "alice");
+        result = wait_finished(running, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_CANCELLED);
+        fake_logind_wait_released(logind, 0);
+        /* The inhibitor goes last: the sensor is closed by then. */
+        g_assert_false(vdev_is_listening(f->vdev));
+        release(f->conn, running);
+
+        /* Asked for while the system sleeps: served after the resume. */
+        queued = start_verify(f->conn, "");
+        fake_logind_prepare_for_sleep(logind, FALSE);
+        g_clear_pointer(&args, g_free);
+        fake_logind_wait_inhibit(logind, 2, &args);
+        assert_inhibit_args(args);
+        wait_finger_needed(queued);
+        touch(f, "alice");
+        after = wait_finished(queued, NULL);
+        g_assert_cmpstr(after, ==, BIOGATE_RESULT_MATCH);
+        release(f->conn, queued);
+        g_assert_false(fake_logind_is_released(logind, 1));
+}
+
+/* PrepareForSleep from anyone but logind's connection changes nothing,
+ * sent to the daemon alone or to everybody. */
+static void test_sleep_spoofed(Fixture *f, gconstpointer data) {
+        g_autoptr(FakeLogind) logind = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+
+        logind = fake_logind_start(f);
+        fixture_start_daemon(f, NULL);
+        fake_logind_wait_inhibit(logind, 1, NULL);
+        enroll(f, "", "right-index-finger", "alice");
+        op = start_verify(f->conn, "");
+        wait_finger_needed(op);
+
+        g_assert_true(g_dbus_connection_emit_signal(f->conn, btf_daemon_get_unique_name(f->daemon), LOGIN1_PATH,
+                                                    LOGIN1_MANAGER, "PrepareForSleep", g_variant_new("(b)", TRUE),
+                                                    &error));
+        g_assert_no_error(error);
+        g_assert_true(g_dbus_connection_emit_signal(f->conn, NULL, LOGIN1_PATH, LOGIN1_MANAGER, "PrepareForSleep",
+                                                    g_variant_new("(b)", TRUE), &error));
+        g_assert_no_error(error);
+        /* A call behind the signals on the same connection: handled after
+         * them, so had they counted, the operation would be over. */
+        reply = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
+        g_assert_no_error(error);
+
+        touch(f, "alice");
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        release(f->conn, op);
+        g_assert_false(fake_logind_is_released(logind, 0));
+}
+
+static void system_setup(Fixture *f, gconstpointer data) {
+        system_prepare(f);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add("/system/" path, Fixture, NULL, system_setup, fn, fixture_teardown)
+        ADD("polkit-defaults", test_polkit_defaults);
+        ADD("polkit-rules", test_polkit_rules);
+        ADD("polkit-caller-leaves", test_polkit_caller_leaves);
+        ADD("polkit-absent", test_polkit_absent);
+        ADD("bus-policy", test_bus_policy);
+        ADD("sleep", test_sleep);
+        ADD("sleep-spoofed", test_sleep_spoofed);
+        return g_test_run();
+}
