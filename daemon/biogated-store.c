@@ -212,6 +212,18 @@ GBytes *biogated_store_read_print(BiogatedStore *store, uid_t uid, BiogateFinger
         return g_steal_pointer(&plain);
 }
 
+/* The entry's type without following links; file systems that do not
+ * report it in readdir (DT_UNKNOWN) are asked with fstatat. */
+static gboolean entry_is(DIR *dir, const struct dirent *de, mode_t type) {
+        struct stat st;
+
+        if (de->d_type != DT_UNKNOWN)
+                return (type == S_IFREG && de->d_type == DT_REG) || (type == S_IFDIR && de->d_type == DT_DIR);
+        if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return FALSE;
+        return (st.st_mode & S_IFMT) == type;
+}
+
 gboolean biogated_store_list_fingers(BiogatedStore *store, uid_t uid, guint *ret_mask, GError **error) {
         _cleanup_fd_ int dir_fd = open_user_dir(store, uid, FALSE);
         DIR *dir;
@@ -235,7 +247,7 @@ gboolean biogated_store_list_fingers(BiogatedStore *store, uid_t uid, guint *ret
          * finger name (or not a regular file) are not prints. */
         while ((de = readdir(dir))) {
                 BiogateFinger f = biogate_finger_from_name(de->d_name);
-                if (f != BIOGATE_FINGER_INVALID && de->d_type == DT_REG)
+                if (f != BIOGATE_FINGER_INVALID && entry_is(dir, de, S_IFREG))
                         mask |= 1u << f;
         }
         closedir(dir);
@@ -284,7 +296,8 @@ GArray *biogated_store_list_uids(BiogatedStore *store, GError **error) {
         while ((de = readdir(dir))) {
                 guint64 v;
                 guint32 uid;
-                if (de->d_type != DT_DIR || !g_ascii_string_to_unsigned(de->d_name, 10, 0, G_MAXUINT32 - 1, &v, NULL))
+                if (!entry_is(dir, de, S_IFDIR) ||
+                    !g_ascii_string_to_unsigned(de->d_name, 10, 0, G_MAXUINT32 - 1, &v, NULL))
                         continue;
                 uid = (guint32) v;
                 g_array_append_val(uids, uid);
