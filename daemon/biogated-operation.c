@@ -394,6 +394,9 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->owner_uid = owner_uid;
         op->kind = kind;
         op->target = *target;
+        /* An unprivileged caller cannot hold the one sensor for long. */
+        if (owner_uid != 0)
+                op->target.timeout_ms = MIN(op->target.timeout_ms, BIOGATED_OPERATION_USER_TIMEOUT_MS_MAX);
         op->target_user = g_strdup(target->user);
         op->target_service = g_strdup(target->service);
         op->target_text = g_strdup(target->text);
@@ -413,7 +416,11 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
                 live_operations = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
         g_hash_table_insert(live_operations, op->path, g_object_ref(op));
 
-        op->lease = biogated_devices_request(devices, owner_uid, on_lease_ready, g_object_ref(op),
+        /* Fair shares per person: root's callers (gdm, sudo, su) act for
+         * many users, so they queue under the user they act for, and one
+         * user's requests cannot fill the slots every login needs. */
+        op->lease = biogated_devices_request(devices, owner_uid == 0 ? target->uid : owner_uid, on_lease_ready,
+                                             g_object_ref(op),
                                              g_object_unref, error);
         if (!op->lease) {
                 g_object_unref(op); /* the reference the lease would have held */

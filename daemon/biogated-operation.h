@@ -23,6 +23,9 @@ typedef enum {
 #define BIOGATED_TYPE_OPERATION (biogated_operation_get_type())
 G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION, GObject)
 
+/* The longest time-out an unprivileged caller gets, whatever it asks. */
+#define BIOGATED_OPERATION_USER_TIMEOUT_MS_MAX 60000u
+
 typedef struct BiogatedOperationTarget {
         uid_t uid;
         const char *user;           /* user name */

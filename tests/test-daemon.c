@@ -495,6 +495,34 @@ static void test_queue(Fixture *f, gconstpointer data) {
         release(f->conn, third); /* cancels it while queued or running */
 }
 
+/* Root's callers act for many users: their requests queue under the user
+ * they act for, so requests about one user cannot fill the slots the
+ * next login of another user needs. */
+static void test_queue_fair_share(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) running = NULL, n1 = NULL, n2 = NULL, own = NULL;
+        g_autoptr(GVariant) busy = NULL;
+        g_autofree char *state = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        enroll(f, "nobody", "right-index-finger", "nobody-finger");
+        running = start_verify(f->conn, "");
+        wait_finger_needed(running);
+        n1 = start_verify(f->conn, "nobody");
+        n2 = start_verify(f->conn, "nobody");
+        busy = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "nobody", NULL), "(o)", &error);
+        assert_dbus_error(error, "org.biogate1.Error.DeviceBusy");
+        g_clear_error(&error);
+
+        own = start_verify(f->conn, "");
+        state = get_state(f->conn, own);
+        g_assert_cmpstr(state, ==, "queued");
+        release(f->conn, own);
+        release(f->conn, n2);
+        release(f->conn, n1);
+        release(f->conn, running);
+}
+
 static void test_timeout(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(BtfOp) op = NULL;
@@ -681,6 +709,7 @@ int main(int argc, char *argv[]) {
         ADD("signals-unicast", test_signals_unicast);
         ADD("result-in-properties", test_result_in_properties);
         ADD("queue", test_queue);
+        ADD("queue-fair-share", test_queue_fair_share);
         ADD("timeout", test_timeout);
         ADD("biogatectl", test_biogatectl);
         ADD("refuses-to-start", test_refuses_to_start);
