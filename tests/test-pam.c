@@ -270,18 +270,35 @@ static void test_sufficient_falls_through(Fixture *f, gconstpointer data) {
 }
 
 /* A screen locker runs PAM as the user: it may verify itself, not others. */
+/* The build tree may sit where only root can reach it (a clone under
+ * /root): give the unprivileged host its own copies in the test directory. */
+static char *copy_for_everyone(Fixture *f, const char *path) {
+        g_autofree char *base = g_path_get_basename(path);
+        char *copy = g_build_filename(f->tmp, base, NULL);
+        g_autofree char *contents = NULL;
+        gsize size = 0;
+
+        g_assert_true(g_file_get_contents(path, &contents, &size, NULL));
+        g_assert_true(g_file_set_contents(copy, contents, (gssize) size, NULL));
+        g_assert_cmpint(chmod(copy, 0755), ==, 0);
+        return copy;
+}
+
 static void test_unprivileged_host(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autofree char *module = copy_for_everyone(f, PAM_MODULE_PATH);
+        g_autofree char *host = copy_for_everyone(f, PAM_HOST_PATH);
+        g_autofree char *stack = g_strdup_printf("auth required %s debug\n", module);
+        g_autofree char *dir = write_service(f, "biogate-test", stack);
         g_autoptr(BtfProc) self = NULL, other = NULL;
 
         enroll(f, "nobody", "right-index-finger", "nobody-finger");
         enroll(f, "", "right-index-finger", "alice");
-        self = run_pam(f, dir, NOBODY, "nobody", NULL);
+        self = run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "nobody", NULL }, NULL);
         wait_output(self, FINGER_PROMPT);
         touch(f, "nobody-finger");
         assert_pam_code(self, PAM_SUCCESS);
 
-        other = run_pam(f, dir, NOBODY, "root", NULL);
+        other = run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "root", NULL }, NULL);
         assert_pam_code(other, PAM_PERM_DENIED);
 }
 
