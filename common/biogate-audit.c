@@ -22,7 +22,8 @@ void biogate_audit_chain_next(const guint8 key[BIOGATE_AUDIT_KEY_SIZE],
 
         /* Sorted, so that the journal's field order (which export formats
          * do not keep) does not matter. */
-        qsort(sorted, n_fields, sizeof *sorted, compare_fields);
+        if (n_fields > 0) /* sorted is NULL then, and qsort's base must not be */
+                qsort(sorted, n_fields, sizeof *sorted, compare_fields);
         crypto_auth_hmacsha256_init(&state, key, BIOGATE_AUDIT_KEY_SIZE);
         crypto_auth_hmacsha256_update(&state, previous, BIOGATE_AUDIT_CHAIN_SIZE);
         for (gsize i = 0; i < n_fields; i++) {

@@ -7,6 +7,7 @@ BIOGATE_PACKAGES=(
         libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper pamtester polkitd systemd valgrind openssl
         systemd-journal-remote libxml2-utils libglib2.0-bin
+        clang libclang-rt-14-dev
 )
 
 biogate_install_deps() {
