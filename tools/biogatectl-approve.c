@@ -11,6 +11,7 @@
 #include "biogatectl-error.h"
 #include "biogatectl-operation.h"
 #include "biogatectl-output.h"
+#include "biogatectl-tx.h"
 
 typedef struct ApproveView {
         bool json;
@@ -73,18 +74,11 @@ static int report_denied(bool json, GVariant *details) {
 }
 
 int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
-        const char *kind = NULL, *amount = NULL, *currency = NULL, *payee = NULL, *counterparty = NULL,
-                   *account = NULL, *instrument = NULL, *reference = NULL, *challenge_hex = NULL;
+        CtlTxFields f = { 0 };
+        const char *challenge_hex = NULL;
         bool json = ctl->json;
         const CtlOption options[] = {
-                { "kind", 0, CTL_OPTION_STRING, &kind, "KIND", "order, withdrawal, cash_conversion, loan_issuance, transfer, ..." },
-                { "amount", 0, CTL_OPTION_STRING, &amount, "AMOUNT", "Decimal amount, e.g. 250000.00" },
-                { "currency", 0, CTL_OPTION_STRING, &currency, "CODE", "ISO 4217 currency code, e.g. USD" },
-                { "payee", 0, CTL_OPTION_STRING, &payee, "NAME", "Who receives the money" },
-                { "counterparty", 0, CTL_OPTION_STRING, &counterparty, "NAME", "The other side of the trade" },
-                { "account", 0, CTL_OPTION_STRING, &account, "ACCOUNT", "Account the money leaves" },
-                { "instrument", 0, CTL_OPTION_STRING, &instrument, "INSTRUMENT", "What is traded" },
-                { "reference", 0, CTL_OPTION_STRING, &reference, "REF", "The backend's reference" },
+                CTL_TX_OPTIONS(f),
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
                   "The backend's nonce, 16 to 64 bytes in hex (default: a random one, printed)" },
                 CTL_OPTION_JSON(&json),
@@ -112,7 +106,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
-        if (!kind)
+        if (!f.kind)
                 return ctl_usage_error("approve", "--kind is required");
         if (challenge_hex) {
                 if (!parse_hex(challenge_hex, &challenge, &error))
@@ -127,18 +121,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         }
 
         g_variant_builder_init(&tx, G_VARIANT_TYPE_VARDICT);
-        g_variant_builder_add(&tx, "{sv}", "kind", g_variant_new_string(kind));
-#define ADD_IF(key, value) \
-        if (value)         \
-                g_variant_builder_add(&tx, "{sv}", key, g_variant_new_string(value))
-        ADD_IF("amount", amount);
-        ADD_IF("currency", currency);
-        ADD_IF("payee", payee);
-        ADD_IF("counterparty", counterparty);
-        ADD_IF("account", account);
-        ADD_IF("instrument", instrument);
-        ADD_IF("reference", reference);
-#undef ADD_IF
+        ctl_tx_fields_add(&f, &tx);
         g_variant_builder_add(&tx, "{sv}", "challenge",
                               g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, g_bytes_get_data(challenge, NULL),
                                                         g_bytes_get_size(challenge), 1));

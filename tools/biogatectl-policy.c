@@ -15,6 +15,7 @@
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
+#include "biogatectl-tx.h"
 
 #define POLICY_UNAVAILABLE BIOGATE_ERROR_PREFIX "PolicyUnavailable"
 
@@ -166,21 +167,14 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
 
 static int policy_explain(Ctl *ctl, int argc, char **argv) {
         const char *policy_dir = NULL, *vendor = NULL, *time_text = NULL;
-        const char *kind = NULL, *amount = NULL, *currency = NULL, *payee = NULL, *counterparty = NULL,
-                   *account = NULL, *instrument = NULL;
+        CtlTxFields f = { 0 };
         bool json = ctl->json;
         const CtlOption options[] = {
                 { "policy-dir", 0, CTL_OPTION_STRING, &policy_dir, "DIR",
                   "Local policy directory (default " BIOGATE_DEFAULT_POLICY_DIR ")" },
                 { "vendor", 0, CTL_OPTION_STRING, &vendor, "FILE",
                   "Policy used when DIR has no *.conf (default " BIOGATE_DEFAULT_VENDOR_POLICY ")" },
-                { "kind", 0, CTL_OPTION_STRING, &kind, "KIND", "Transaction kind (required)" },
-                { "amount", 0, CTL_OPTION_STRING, &amount, "AMOUNT", "Decimal amount, with --currency" },
-                { "currency", 0, CTL_OPTION_STRING, &currency, "CODE", "ISO 4217 currency code" },
-                { "payee", 0, CTL_OPTION_STRING, &payee, "NAME", "Who receives the money" },
-                { "counterparty", 0, CTL_OPTION_STRING, &counterparty, "NAME", "The other side of the trade" },
-                { "account", 0, CTL_OPTION_STRING, &account, "ACCOUNT", "Account" },
-                { "instrument", 0, CTL_OPTION_STRING, &instrument, "INSTRUMENT", "What is traded" },
+                CTL_TX_OPTIONS(f),
                 { "time", 0, CTL_OPTION_STRING, &time_text, "HH:MM", "Local time to evaluate at (default: now)" },
                 CTL_OPTION_JSON(&json),
                 CTL_OPTION_HELP_ENTRY,
@@ -209,7 +203,7 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
-        if (!kind)
+        if (!f.kind)
                 return ctl_usage_error("policy explain", "--kind is required");
         when = time_text ? parse_time_option(time_text) : g_date_time_new_now_local();
         if (!when)
@@ -217,17 +211,7 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
 
         /* The same parser as the daemon's: what it refuses, explain refuses. */
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-        g_variant_builder_add(&b, "{sv}", "kind", g_variant_new_string(kind));
-#define ADD_IF(key, value) \
-        if (value)         \
-                g_variant_builder_add(&b, "{sv}", key, g_variant_new_string(value))
-        ADD_IF("amount", amount);
-        ADD_IF("currency", currency);
-        ADD_IF("payee", payee);
-        ADD_IF("counterparty", counterparty);
-        ADD_IF("account", account);
-        ADD_IF("instrument", instrument);
-#undef ADD_IF
+        ctl_tx_fields_add(&f, &b);
         dict = g_variant_ref_sink(g_variant_builder_end(&b));
         tx = biogate_tx_from_variant(dict, &error);
         if (!tx)
