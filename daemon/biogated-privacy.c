@@ -315,7 +315,9 @@ static void record_use_thread(GTask *task, gpointer source, gpointer task_data, 
                 g_task_return_boolean(task, TRUE);
 }
 
-static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_data) {
+/* Logs a failed record update (the match itself stands) and returns the
+ * finger it was about. */
+static BiogateFinger check_use_recorded(GObject *source, GAsyncResult *res) {
         BiogatedOperation *op = BIOGATED_OPERATION(source);
         const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
         g_autoptr(GError) error = NULL;
@@ -323,33 +325,33 @@ static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_da
         if (!g_task_propagate_boolean(G_TASK(res), &error))
                 g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
                           (unsigned) biogated_operation_get_target(op)->uid, error->message);
-        biogated_operation_finish(op, BIOGATE_RESULT_MATCH, biogated_scan_result_details(op, *finger));
+        return *finger;
 }
 
-void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {
-        g_autoptr(GTask) task = g_task_new(op, NULL, on_use_recorded, NULL);
-        BiogateFinger *data = g_new(BiogateFinger, 1);
+static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_data) {
+        BiogatedOperation *op = BIOGATED_OPERATION(source);
+        BiogateFinger finger = check_use_recorded(source, res);
 
-        *data = finger;
-        g_task_set_task_data(task, data, g_free);
-        biogated_task_run_in_thread(task, record_use_thread);
+        biogated_operation_finish(op, BIOGATE_RESULT_MATCH, biogated_scan_result_details(op, finger));
 }
 
 static void on_use_noted(GObject *source, GAsyncResult *res, gpointer user_data) {
-        BiogatedOperation *op = BIOGATED_OPERATION(source);
-        const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
-        g_autoptr(GError) error = NULL;
-
-        if (!g_task_propagate_boolean(G_TASK(res), &error))
-                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
-                          (unsigned) biogated_operation_get_target(op)->uid, error->message);
+        (void) check_use_recorded(source, res);
 }
 
-void biogated_privacy_note_use(BiogatedOperation *op, BiogateFinger finger) {
-        g_autoptr(GTask) task = g_task_new(op, NULL, on_use_noted, NULL);
+static void record_use_async(BiogatedOperation *op, BiogateFinger finger, GAsyncReadyCallback done) {
+        g_autoptr(GTask) task = g_task_new(op, NULL, done, NULL);
         BiogateFinger *data = g_new(BiogateFinger, 1);
 
         *data = finger;
         g_task_set_task_data(task, data, g_free);
         biogated_task_run_in_thread(task, record_use_thread);
+}
+
+void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {
+        record_use_async(op, finger, on_use_recorded);
+}
+
+void biogated_privacy_note_use(BiogatedOperation *op, BiogateFinger finger) {
+        record_use_async(op, finger, on_use_noted);
 }
