@@ -4,6 +4,7 @@
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
+#include "biogated-match.h"
 #include "biogated-prints.h"
 #include "biogated-privacy.h"
 #include "biogated-record.h"
@@ -169,18 +170,14 @@ static void start_enroll(EnrollRun *run) {
                          on_enroll_progress, run, NULL, on_enroll_done, run);
 }
 
-static void on_duplicate_check_done(GObject *source, GAsyncResult *res, gpointer user_data) {
+/* The one-touch identification is biogated-match.c's; only the verdict
+ * is enrolment's own. */
+static void on_duplicate_checked(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         g_autoptr(EnrollRun) run = user_data;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(FpPrint) match = NULL;
+        g_autoptr(GError) duplicate = NULL;
 
-        if (!fp_device_identify_finish(FP_DEVICE(source), res, &match, NULL, &error)) {
-                if (error->domain == FP_DEVICE_RETRY) {
-                        biogated_scan_emit_retry(run->op, error);
-                        start_duplicate_check(g_steal_pointer(&run));
-                        return;
-                }
-                biogated_operation_finish_error(run->op, error);
+        if (error) {
+                biogated_operation_finish_error(op, error);
                 return;
         }
         if (match) {
@@ -188,21 +185,18 @@ static void on_duplicate_check_done(GObject *source, GAsyncResult *res, gpointer
                 uid_t other = 0;
                 (void) biogated_print_get_uid(match, &other);
                 g_message("Enrolment refused: the finger matches a print of uid %u", (unsigned) other);
-                error = biogated_error_new(BIOGATE_ERROR_DUPLICATE_PRINT,
-                                           "This finger is already enrolled for another user");
-                biogated_operation_finish_error(run->op, error);
+                duplicate = biogated_error_new(BIOGATE_ERROR_DUPLICATE_PRINT,
+                                               "This finger is already enrolled for another user");
+                biogated_operation_finish_error(op, duplicate);
                 return;
         }
-        biogated_operation_touch_timeout(run->op);
+        biogated_operation_touch_timeout(op);
         start_enroll(g_steal_pointer(&run));
 }
 
 static void start_duplicate_check(EnrollRun *run) {
         biogated_operation_emit_progress(run->op, "checking-duplicates", NULL);
-        biogated_scan_wait_for_finger(run->op);
-        fp_device_identify(biogated_operation_get_device(run->op), run->others,
-                           biogated_operation_get_cancellable(run->op), NULL, NULL, NULL,
-                           on_duplicate_check_done, run);
+        biogated_match_run(run->op, run->others, on_duplicate_checked, run);
 }
 
 void biogated_enroll_run(BiogatedOperation *op) {
