@@ -188,6 +188,77 @@ static void test_daemon_killed_mid_verify(Fixture *f, gconstpointer data) {
         assert_pam_code(proc, PAM_AUTHINFO_UNAVAIL);
         /* The module notices the daemon leaving the bus, not a time-out. */
         g_assert_cmpint(g_get_monotonic_time() - killed, <, G_USEC_PER_SEC);
+
+        /* The next login works against a restarted daemon. */
+        g_clear_pointer(&proc, btf_proc_free);
+        fixture_start_daemon(f, NULL);
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        touch(f, "alice");
+        assert_pam_code(proc, PAM_SUCCESS);
+}
+
+/* Sends a forged "match" for every operation path a guesser would try to
+ * every connection on the bus but the daemon's: malware in the session can
+ * list the bus's names and count. */
+static void forge_finished(Fixture *f, GDBusConnection *forger) {
+        g_autoptr(GVariant) names = NULL;
+        g_autoptr(GVariantIter) iter = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *daemon = btf_daemon_get_unique_name(f->daemon);
+        const char *name;
+        guint sent = 0;
+
+        names = g_dbus_connection_call_sync(forger, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE("(as)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(names, "(as)", &iter);
+        while (g_variant_iter_next(iter, "&s", &name)) {
+                if (name[0] != ':' || g_str_equal(name, daemon))
+                        continue;
+                for (guint id = 0; id < 64; id++) {
+                        g_autofree char *path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%u", id);
+                        GVariantBuilder details;
+
+                        g_variant_builder_init(&details, G_VARIANT_TYPE_VARDICT);
+                        g_variant_builder_add(&details, "{sv}", "user", g_variant_new_string("root"));
+                        g_assert_true(g_dbus_connection_emit_signal(forger, name, path, BIOGATE_OPERATION_INTERFACE,
+                                                                    "Finished",
+                                                                    g_variant_new("(sa{sv})", BIOGATE_RESULT_MATCH,
+                                                                                  &details),
+                                                                    &error));
+                        g_assert_no_error(error);
+                        sent++;
+                }
+        }
+        g_assert_true(g_dbus_connection_flush_sync(forger, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(sent, >, 0);
+}
+
+/* Forged Finished("match") signals from another connection do not log
+ * anyone in: the module listens to the daemon that answered its call. */
+static void test_forged_signals(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", "auth required @MODULE@ max-tries=1\n");
+        g_autoptr(GDBusConnection) forger = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        g_autoptr(GError) error = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        forger = g_dbus_connection_new_for_address_sync(btf_bus_get_address(f->bus),
+                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                        NULL, NULL, &error);
+        g_assert_no_error(error);
+        proc = run_pam(f, dir, 0, "root", NULL);
+        wait_output(proc, FINGER_PROMPT);
+        forge_finished(f, forger);
+        /* Still waiting for the sensor: a wrong finger ends it as no match. */
+        g_usleep(G_USEC_PER_SEC / 5);
+        g_assert_false(btf_proc_has_exited(proc));
+        touch(f, "mallory");
+        assert_pam_code(proc, PAM_AUTH_ERR);
 }
 
 static void test_remote_rhost(Fixture *f, gconstpointer data) {
@@ -406,6 +477,7 @@ int main(int argc, char *argv[]) {
         ADD("no-prints", test_no_prints);
         ADD("daemon-not-running", test_daemon_not_running);
         ADD("daemon-killed-mid-verify", test_daemon_killed_mid_verify);
+        ADD("forged-signals", test_forged_signals);
         ADD("remote-rhost", test_remote_rhost);
         ADD("allow-remote", test_allow_remote);
         ADD("options", test_options);
