@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fprint.h>
+
 #include "privacy-fixture.h"
 
 #define ERR "org.biogate1.Error."
@@ -224,11 +226,28 @@ typedef enum {
         FAULT_RETRY,
 } Fault;
 
+/* What each stage injects: a different libfprint error and retry code at
+ * each, with what the daemon documents for them (biogated-error.c). */
+static const struct {
+        int error;
+        const char *dbus_error;
+        int retry;
+        const char *reason;
+} stage_faults[] = {
+        { FP_DEVICE_ERROR_GENERAL, ERR "DeviceError", FP_DEVICE_RETRY_GENERAL, "general" },
+        { FP_DEVICE_ERROR_PROTO, ERR "DeviceError", FP_DEVICE_RETRY_TOO_SHORT, "too-short" },
+        { FP_DEVICE_ERROR_BUSY, ERR "DeviceBusy", FP_DEVICE_RETRY_CENTER_FINGER, "center-finger" },
+        { FP_DEVICE_ERROR_NOT_SUPPORTED, ERR "DeviceError", FP_DEVICE_RETRY_REMOVE_FINGER, "remove-finger" },
+        { FP_DEVICE_ERROR_DATA_FULL, ERR "DeviceError", FP_DEVICE_RETRY_CENTER_FINGER, "center-finger" },
+};
+
 /* Enrols finger with `stage - 1` good touches, then the fault in place of
  * touch number `stage`. Returns the result and its details. */
 static char *enroll_with_fault(Fixture *f, const char *finger, guint stages, guint stage, Fault fault,
                                GVariant **ret_details) {
         g_autoptr(BtfOp) op = start_enroll(f->conn, "", finger);
+        gsize row = (stage - 1) % G_N_ELEMENTS(stage_faults);
+        g_autofree char *command = NULL;
         char *result;
 
         for (guint i = 1; i < stage; i++) {
@@ -238,20 +257,22 @@ static char *enroll_with_fault(Fixture *f, const char *finger, guint stages, gui
         wait_finger_needed(op);
         switch (fault) {
         case FAULT_ERROR:
-                sensor(f, "ERROR 0"); /* FP_DEVICE_ERROR_GENERAL */
+                command = g_strdup_printf("ERROR %d", stage_faults[row].error);
                 break;
         case FAULT_UNPLUG:
-                sensor(f, "UNPLUG");
+                command = g_strdup("UNPLUG");
                 break;
         case FAULT_RETRY:
-                sensor(f, "RETRY 2"); /* FP_DEVICE_RETRY_CENTER_FINGER */
+                command = g_strdup_printf("RETRY %d", stage_faults[row].retry);
+                break;
+        }
+        sensor(f, command);
+        if (fault == FAULT_RETRY)
                 /* The same stage asks again; then the rest goes as usual. */
                 for (guint i = stage; i <= stages; i++) {
                         wait_finger_needed(op);
                         touch(f, "faulty");
                 }
-                break;
-        }
         result = wait_finished(op, ret_details);
         if (fault == FAULT_RETRY) {
                 g_autoptr(GVariant) retry = NULL;
@@ -259,7 +280,8 @@ static char *enroll_with_fault(Fixture *f, const char *finger, guint stages, gui
 
                 g_assert_cmpuint(btf_op_count_progress(op, "retry-scan"), ==, 1);
                 g_assert_true(btf_op_wait_progress(op, "retry-scan", T, &retry, &error));
-                g_assert_cmpstr(detail_string(retry, "reason"), ==, "center-finger");
+                g_assert_no_error(error);
+                g_assert_cmpstr(detail_string(retry, "reason"), ==, stage_faults[row].reason);
                 g_assert_cmpuint(btf_op_count_progress(op, "stage-passed"), ==, stages);
                 /* One prompt more than stages: the repeated one. */
                 g_assert_cmpuint(btf_op_count_progress(op, "finger-needed"), ==, stages + 1);
@@ -273,12 +295,14 @@ static char *enroll_with_fault(Fixture *f, const char *finger, guint stages, gui
 static void test_sensor_faults_each_stage(Fixture *f, gconstpointer data) {
         guint stages = n_enroll_stages(f);
 
+        /* A finger of another user stays through it all. */
+        enroll(f, OTHER_USER, "right-thumb", "bystander");
         for (guint stage = 1; stage <= stages; stage++) {
                 static const Fault faults[] = { FAULT_ERROR, FAULT_RETRY, FAULT_UNPLUG };
+                gsize row = (stage - 1) % G_N_ELEMENTS(stage_faults);
 
                 for (gsize i = 0; i < G_N_ELEMENTS(faults); i++) {
                         g_autoptr(GVariant) details = NULL;
-                        g_autoptr(GVariant) devices = NULL;
                         g_autoptr(GError) error = NULL;
                         g_autofree char *before = tree_snapshot(f->state), *after = NULL, *result = NULL;
                         g_auto(GStrv) fingers_before = list_fingers(f->conn, ""), fingers_after = NULL;
@@ -304,20 +328,26 @@ static void test_sensor_faults_each_stage(Fixture *f, gconstpointer data) {
                          * nothing half-written, the daemon still answers. */
                         g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
                         g_assert_cmpstr(detail_string(details, "error"), ==,
-                                        faults[i] == FAULT_ERROR ? ERR "DeviceError" : ERR "NoSuchDevice");
+                                        faults[i] == FAULT_ERROR ? stage_faults[row].dbus_error : ERR "NoSuchDevice");
                         g_assert_true(strv_equal(fingers_before, fingers_after));
                         g_assert_cmpstr(before, ==, after);
                         g_assert_false(btf_daemon_has_exited(f->daemon));
 
                         if (faults[i] == FAULT_UNPLUG) {
-                                /* The sensor is gone for this daemon; a new
-                                 * one finds it again and enrols. */
-                                g_autoptr(GVariant) list = NULL;
+                                /* The sensor is gone for this daemon: new
+                                 * operations fail at once. A new daemon finds
+                                 * it again and enrols. */
+                                g_autoptr(GVariant) devices = NULL, list = NULL, r = NULL;
 
                                 devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
                                 g_assert_no_error(error);
                                 list = g_variant_get_child_value(devices, 0);
                                 g_assert_cmpuint(g_variant_n_children(list), ==, 0);
+                                r = manager_call(f->conn, "Enroll",
+                                                 g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()),
+                                                 "(o)", &error);
+                                assert_dbus_error(error, ERR "NoSuchDevice");
+                                g_clear_error(&error);
                                 restart_daemon(f, NULL);
                                 enroll(f, "", "left-thumb", "after-unplug");
                                 delete_fingers(f, "", "left-thumb");
@@ -325,6 +355,10 @@ static void test_sensor_faults_each_stage(Fixture *f, gconstpointer data) {
                 }
         }
         g_assert_false(privacy_has_temp_files(f));
+        {
+                g_autofree char *theirs = verify_with(f, f->conn, OTHER_USER, "bystander", NULL);
+                g_assert_cmpstr(theirs, ==, BIOGATE_RESULT_MATCH);
+        }
 }
 
 /* ---- a full disk ---- */
@@ -360,25 +394,51 @@ static void disk_teardown(DiskFixture *d, gconstpointer data) {
         fixture_teardown(&d->f, data);
 }
 
-/* Fills the file system of path with one file until ENOSPC. */
-static void fill_up(const char *path) {
+/* Grows the file at path until its file system is full (ENOSPC), then
+ * gives back free_pages pages (tmpfs allocates whole pages). */
+static void fill_up(const char *path, guint free_pages) {
         static const char block[4096] = { 0 };
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        gsize total = 0;
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        struct stat st;
 
         g_assert_cmpint(fd, >=, 0);
-        for (gsize chunk = sizeof block; chunk > 0; chunk /= 2)
-                for (;;) {
-                        ssize_t n = write(fd, block, chunk);
-                        if (n < 0) {
-                                g_assert_cmpint(errno, ==, ENOSPC);
-                                break;
-                        }
-                        total += (gsize) n;
+        for (;;) {
+                ssize_t n = write(fd, block, sizeof block);
+                if (n < 0) {
+                        g_assert_cmpint(errno, ==, ENOSPC);
+                        break;
                 }
-        g_assert_cmpint(fsync(fd), ==, 0);
+        }
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        g_assert_cmpint(st.st_size, >=, (off_t) (free_pages * sizeof block));
+        g_assert_cmpint(ftruncate(fd, st.st_size - (off_t) (free_pages * sizeof block)), ==, 0);
         g_assert_cmpint(close(fd), ==, 0);
-        g_test_message("filled %s with %" G_GSIZE_FORMAT " bytes", path, total);
+}
+
+/* An enrolment with five touches of id; its result and details. */
+static char *enroll_result(Fixture *f, const char *user, const char *finger, const char *id, GVariant **ret_details) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, user, finger);
+        char *result;
+
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                touch(f, id);
+        }
+        result = wait_finished(op, ret_details);
+        release(f->conn, op);
+        return result;
+}
+
+/* A storage error that names the cause: not a hang, not a crash. */
+static void assert_disk_full(const char *result, GVariant *details) {
+        const char *message = detail_string(details, "message");
+
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, ERR "Internal");
+        g_assert_nonnull(message);
+        g_test_message("disk full: %s", message);
+        g_assert_nonnull(strstr(message, "Template store: cannot write"));
+        g_assert_nonnull(strstr(message, g_strerror(ENOSPC)));
 }
 
 static void test_disk_full_during_enroll(DiskFixture *d, gconstpointer data) {
@@ -386,31 +446,18 @@ static void test_disk_full_during_enroll(DiskFixture *d, gconstpointer data) {
         g_autofree char *filler = NULL, *before = NULL, *after = NULL, *result = NULL, *again = NULL;
         g_autoptr(GVariant) details = NULL;
         g_auto(GStrv) fingers = NULL;
-        const char *message;
+        guint free_pages;
 
         if (g_test_failed() || !d->mount)
                 return;
         filler = g_build_filename(f->state, "filler", NULL);
         enroll(f, "", "right-index-finger", "first");
-        fill_up(filler);
-        before = tree_snapshot(f->state);
 
-        {
-                g_autoptr(BtfOp) op = start_enroll(f->conn, "", "left-thumb");
-                for (int i = 0; i < 5; i++) {
-                        wait_finger_needed(op);
-                        touch(f, "second");
-                }
-                result = wait_finished(op, &details);
-                release(f->conn, op);
-        }
-        /* A storage error that names the cause, not a hang or a crash. */
-        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
-        g_assert_cmpstr(detail_string(details, "error"), ==, ERR "Internal");
-        message = detail_string(details, "message");
-        g_test_message("disk full: %s", message);
-        g_assert_nonnull(message);
-        g_assert_nonnull(strstr(message, g_strerror(ENOSPC)));
+        /* Not a byte free: the second finger of the same user. */
+        fill_up(filler, 0);
+        before = tree_snapshot(f->state);
+        result = enroll_result(f, "", "left-thumb", "second", &details);
+        assert_disk_full(result, details);
         fingers = list_fingers(f->conn, "");
         g_assert_cmpuint(g_strv_length(fingers), ==, 1);
         g_assert_cmpstr(fingers[0], ==, "right-index-finger");
@@ -418,12 +465,40 @@ static void test_disk_full_during_enroll(DiskFixture *d, gconstpointer data) {
         g_assert_cmpstr(before, ==, after);
         g_assert_false(privacy_has_temp_files(f));
 
-        /* The first template survives a restart on the full disk. */
+        /* A new user needs a key, a record and the template: with one page
+         * more each time, the write fails at each of them in turn, and
+         * nothing but whole files is left behind. */
+        for (free_pages = 0; free_pages < 8; free_pages++) {
+                g_autoptr(GVariant) d2 = NULL;
+                g_autofree char *r2 = NULL;
+                g_auto(GStrv) theirs = NULL;
+
+                fill_up(filler, free_pages);
+                r2 = enroll_result(f, OTHER_USER, "left-thumb", "other", &d2);
+                g_test_message("%u free pages: %s", free_pages, r2);
+                theirs = list_fingers(f->conn, OTHER_USER);
+                g_assert_false(privacy_has_temp_files(f));
+                if (g_str_equal(r2, BIOGATE_RESULT_COMPLETED)) {
+                        g_assert_cmpuint(g_strv_length(theirs), ==, 1);
+                        break;
+                }
+                assert_disk_full(r2, d2);
+                g_assert_cmpuint(g_strv_length(theirs), ==, 0);
+        }
+        g_assert_cmpuint(free_pages, >, 0);
+        g_assert_cmpuint(free_pages, <, 8);
+
+        /* Both templates survive a restart on the full disk. */
+        fill_up(filler, 0);
         restart_daemon(f, NULL);
         again = privacy_verify_finger(f, "right-index-finger", "first");
         g_assert_cmpstr(again, ==, BIOGATE_RESULT_MATCH);
+        g_clear_pointer(&again, g_free);
+        again = verify_with(f, f->conn, OTHER_USER, "other", NULL);
+        g_assert_cmpstr(again, ==, BIOGATE_RESULT_MATCH);
+        g_assert_false(privacy_has_temp_files(f));
 
-        /* With room again, the same enrolment works. */
+        /* With room again, the enrolment that failed works. */
         g_assert_cmpint(unlink(filler), ==, 0);
         enroll(f, "", "left-thumb", "second");
         g_clear_pointer(&fingers, g_strfreev);
@@ -676,10 +751,13 @@ static void test_symlinked_state_files(Fixture *f, gconstpointer data) {
                 thumb = verify_with(f, f->conn, "", "sl-thumb", NULL);
                 g_assert_cmpstr(thumb, ==, BIOGATE_RESULT_MATCH);
                 assert_secret_untouched(f, secret, &secret_st);
-                /* The same from a fresh start (which sweeps the store). */
+                /* The same from a fresh start, which reports the link. */
                 if (round == 0)
                         restart_daemon(f, NULL);
         }
+        g_assert_cmpuint(privacy_log_count(f, "audit store-file-rejected"), ==, 1);
+        g_assert_cmpuint(privacy_log_count(f, "Ignoring prints/0/right-index-finger of the state directory: "
+                                              "a symbolic link; not followed"), ==, 1);
         /* Enrolling the finger again replaces the link, not its target. */
         enroll(f, "", "right-index-finger", "sl-index2");
         g_assert_cmpint(lstat(index, &st), ==, 0);
@@ -700,11 +778,31 @@ static void test_symlinked_state_files(Fixture *f, gconstpointer data) {
         g_assert_cmpint(unlink(index), ==, 0);
         privacy_write_file(index, g_bytes_get_data(index_saved, NULL), g_bytes_get_size(index_saved));
 
+        /* A FIFO in place of a template: nobody writes to it, so an open
+         * that waited would hang the daemon. */
+        g_assert_cmpint(unlink(index), ==, 0);
+        g_assert_cmpint(mkfifo(index, 0600), ==, 0);
+        restart_daemon(f, NULL);
+        g_assert_cmpuint(privacy_log_count(f, "Ignoring prints/0/right-index-finger of the state directory: "
+                                              "a FIFO; not followed"), ==, 1);
+        {
+                g_autofree char *err = privacy_verify_error(f, "right-index-finger");
+                g_autofree char *thumb = verify_with(f, f->conn, "", "sl-thumb", NULL);
+
+                g_assert_cmpstr(err, ==, ERR "NoEnrolledPrints");
+                g_assert_cmpstr(thumb, ==, BIOGATE_RESULT_MATCH);
+        }
+        g_assert_cmpint(unlink(index), ==, 0);
+        privacy_write_file(index, g_bytes_get_data(index_saved, NULL), g_bytes_get_size(index_saved));
+
         /* Another user's directory replaced by a symlink to a copy: refused
          * as damaged, nothing written through it, root unaffected. */
         g_assert_cmpint(rename(other_dir, moved), ==, 0);
         g_assert_cmpint(symlink(moved, other_dir), ==, 0);
         moved_before = tree_snapshot(moved);
+        restart_daemon(f, NULL);
+        g_assert_cmpuint(privacy_log_count(f, "Ignoring prints/1 of the state directory: a symbolic link; "
+                                              "not followed"), ==, 1);
         {
                 g_autoptr(GVariant) r1 = manager_call(f->conn, "ListFingers", g_variant_new("(s)", OTHER_USER), "(as)",
                                                       &error);
@@ -712,7 +810,7 @@ static void test_symlinked_state_files(Fixture *f, gconstpointer data) {
                 g_autofree char *mine = NULL;
 
                 assert_dbus_error(error, ERR "StoreCorrupted");
-                g_test_message("user directory as a symlink: %s", error->message);
+                g_assert_nonnull(strstr(error->message, "a symbolic link; not followed"));
                 g_clear_error(&error);
                 r2 = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", OTHER_USER, NULL), "(o)", &error);
                 assert_dbus_error(error, ERR "StoreCorrupted");
