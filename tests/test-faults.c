@@ -1030,6 +1030,35 @@ static void test_bad_config_and_policy(Fixture *f, gconstpointer data) {
                 remove_bad_file(bad_policy);
                 remove_bad_file(good_copy);
         }
+
+        /* The same files appearing under a running daemon: Reload refuses
+         * them, naming the file, and the policy that was loaded stays. */
+        fixture_start_daemon(f, policy_args);
+        for (BadFile how = 0; how < _BAD_MAX; how++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r1 = NULL, r2 = NULL;
+                g_autofree char *good_copy = g_build_filename(f->tmp, "50-bad-target.conf", NULL);
+                const char *rule = NULL, *requirement = NULL;
+
+                g_test_message("policy file on reload: %s", bad_names[how]);
+                g_assert_true(g_file_set_contents(good_copy, stepup_policy, -1, NULL));
+                g_assert_cmpint(chmod(good_copy, 0644), ==, 0);
+                plant_bad_file(bad_policy, how, good_copy);
+                r1 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, "Reload", NULL, NULL, &error);
+                assert_dbus_error(error, ERR "PolicyUnavailable");
+                g_assert_nonnull(strstr(error->message, bad_policy));
+                g_assert_nonnull(strstr(error->message, policy_says[how]));
+                g_clear_error(&error);
+                r2 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Evaluate",
+                             g_variant_new("(@a{sv})", tx_new("250000.00", "ACME Ltd")), "(ssa{sv})", &error);
+                g_assert_no_error(error);
+                g_variant_get(r2, "(&s&sa{sv})", &rule, &requirement, NULL);
+                g_assert_cmpstr(rule, ==, "withdrawals");
+                g_assert_cmpstr(requirement, ==, "fingerprint");
+                remove_bad_file(bad_policy);
+                remove_bad_file(good_copy);
+        }
+        g_assert_cmpuint(privacy_log_count(f, "Step-up policy rejected, keeping the previous one"), ==, _BAD_MAX);
 }
 
 int main(int argc, char *argv[]) {
