@@ -24,11 +24,19 @@ static gboolean read_config_file(const char *path, char **ret_contents, gboolean
         gsize len = 0;
         int fd;
 
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        /* O_NONBLOCK: opening a FIFO must not hang the start-up; it is
+         * refused below as not a regular file. */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT) {
                         *ret_missing = TRUE;
                         return TRUE;
+                }
+                if (errno == ELOOP) {
+                        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_LOOP,
+                                    "%s: is a symbolic link; refused (the configuration must be a regular file)",
+                                    path);
+                        return FALSE;
                 }
                 g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path, g_strerror(errno));
                 return FALSE;

@@ -230,6 +230,18 @@ static void report_sealed(uid_t uid, BiogateFinger finger, const GError *error, 
         g_message("Sealed the plain template %s of uid %u", biogate_finger_to_name(finger), (unsigned) uid);
 }
 
+static void report_stray(uid_t uid, const char *name, const char *what, gpointer user_data) {
+        g_autofree char *reason = g_strdup_printf("%s; not followed", what);
+
+        if (name)
+                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
+                               "Ignoring prints/%u/%s of the state directory: %s", (unsigned) uid, name, reason);
+        else
+                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
+                               "Ignoring prints/%u of the state directory: %s; the prints of uid %u are unusable "
+                               "until it is removed", (unsigned) uid, reason, (unsigned) uid);
+}
+
 void biogated_privacy_start(BiogatedDaemon *daemon) {
         BiogatedStore *store = daemon->store;
         g_autoptr(GArray) erased = NULL;
@@ -268,6 +280,10 @@ void biogated_privacy_start(BiogatedDaemon *daemon) {
                         g_clear_error(&error);
                 }
         }
+
+        /* A symlink planted where a template belongs is never followed and
+         * never listed: without this it would go unnoticed. */
+        biogated_store_find_strays(store, report_stray, NULL);
 
         erased = biogated_store_finish_erasures(store, &error);
         if (!erased)

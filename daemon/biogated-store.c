@@ -476,6 +476,67 @@ gboolean biogated_store_erase_user(BiogatedStore *store, uid_t uid, BiogatedEras
 
 /* ---- start-up ---- */
 
+static const char *type_name(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFLNK:
+                return "a symbolic link";
+        case S_IFDIR:
+                return "a directory";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFSOCK:
+                return "a socket";
+        case S_IFCHR:
+        case S_IFBLK:
+                return "a device node";
+        default:
+                return "not a regular file";
+        }
+}
+
+static void find_user_strays(int dir_fd, uid_t uid, BiogatedStoreStrayFunc func, gpointer user_data) {
+        DIR *dir = opendir_copy(dir_fd);
+        struct dirent *de;
+
+        if (!dir)
+                return;
+        while ((de = readdir(dir))) {
+                struct stat st;
+
+                if (biogate_finger_from_name(de->d_name) == BIOGATE_FINGER_INVALID &&
+                    !g_str_equal(de->d_name, RECORD_FILE))
+                        continue;
+                if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+                        func(uid, de->d_name, type_name(st.st_mode), user_data);
+        }
+        closedir(dir);
+}
+
+void biogated_store_find_strays(BiogatedStore *store, BiogatedStoreStrayFunc func, gpointer user_data) {
+        DIR *dir = opendir_copy(store->prints_fd);
+        struct dirent *de;
+
+        if (!dir)
+                return;
+        while ((de = readdir(dir))) {
+                _cleanup_fd_ int user_fd = -1;
+                struct stat st;
+                guint64 v;
+
+                if (!g_ascii_string_to_unsigned(de->d_name, 10, 0, G_MAXUINT32 - 1, &v, NULL) ||
+                    fstatat(store->prints_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (!S_ISDIR(st.st_mode)) {
+                        func((uid_t) v, NULL, type_name(st.st_mode), user_data);
+                        continue;
+                }
+                user_fd = open_user_dir(store, (uid_t) v, FALSE);
+                if (user_fd >= 0)
+                        find_user_strays(user_fd, (uid_t) v, func, user_data);
+        }
+        closedir(dir);
+}
+
 int biogated_store_check_master_key(BiogatedStore *store, GError **error) {
         return biogated_keys_check_master(store->keys, error);
 }

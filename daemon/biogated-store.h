@@ -101,6 +101,15 @@ gboolean biogated_store_mark_sealed(BiogatedStore *store, GError **error);
  * sealing existed), for migration; NULL without an error when it is sealed. */
 GBytes *biogated_store_read_unsealed_print(BiogatedStore *store, uid_t uid, BiogateFinger finger, GError **error);
 
+/* Calls func for every entry of prints/ that stands where a user's
+ * directory, a template or a record belongs but is not what belongs there
+ * (a symbolic link, a FIFO, a directory...). The store never opens such an
+ * entry (O_NOFOLLOW, type checks) and does not list it as enrolled; this is
+ * for reporting it. name is NULL for prints/<uid> itself; what says what
+ * the entry is. */
+typedef void (*BiogatedStoreStrayFunc)(uid_t uid, const char *name, const char *what, gpointer user_data);
+void biogated_store_find_strays(BiogatedStore *store, BiogatedStoreStrayFunc func, gpointer user_data);
+
 /* Finishes erasures a crash interrupted: removes the files of every user
  * whose key is gone (they can never be opened again). Returns those uids. */
 GArray *biogated_store_finish_erasures(BiogatedStore *store, GError **error);
