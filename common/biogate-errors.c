@@ -32,6 +32,7 @@ static const BiogateErrorInfo error_table[_BIOGATE_ERROR_MAX] = {
         E(BIOGATE_ERROR_CANCELLED,           "Cancelled",          ECANCELED,  PAM_AUTHINFO_UNAVAIL, "Cancelled"),
         E(BIOGATE_ERROR_TIMED_OUT,           "TimedOut",           ETIMEDOUT,  PAM_AUTHINFO_UNAVAIL, "Timed out waiting for a finger"),
         E(BIOGATE_ERROR_STORE_CORRUPTED,     "StoreCorrupted",     EUCLEAN,    PAM_AUTHINFO_UNAVAIL, "A stored fingerprint could not be read"),
+        E(BIOGATE_ERROR_STORE_FULL,          "StoreFull",          ENOSPC,     PAM_AUTHINFO_UNAVAIL, "No space left to store fingerprint data"),
         E(BIOGATE_ERROR_INTERNAL,            "Internal",           EPROTO,     PAM_SERVICE_ERR,      "Internal error"),
 };
 

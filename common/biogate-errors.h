@@ -25,6 +25,7 @@ typedef enum BiogateError {
         BIOGATE_ERROR_CANCELLED,
         BIOGATE_ERROR_TIMED_OUT,
         BIOGATE_ERROR_STORE_CORRUPTED,
+        BIOGATE_ERROR_STORE_FULL,
         BIOGATE_ERROR_INTERNAL,
         _BIOGATE_ERROR_MAX,
 } BiogateError;

@@ -215,6 +215,11 @@ GError *biogated_storeio_error(int r, const char *what, const char *name) {
                                           : -r == EMSGSIZE ? "empty or too big"
                                           : -r == EBADMSG ? "changed while it was read"
                                           : "not a private file or directory of the daemon");
+        case ENOSPC:
+        case EDQUOT:
+                /* The administrator can act on this one: say so by name. */
+                return biogated_error_new(BIOGATE_ERROR_STORE_FULL, "Template store: %s %s: %s", what, name,
+                                          g_strerror(-r));
         default:
                 return biogated_error_new(BIOGATE_ERROR_INTERNAL, "Template store: %s %s: %s", what, name,
                                           g_strerror(-r));

@@ -434,7 +434,7 @@ static void assert_disk_full(const char *result, GVariant *details) {
         const char *message = detail_string(details, "message");
 
         g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
-        g_assert_cmpstr(detail_string(details, "error"), ==, ERR "Internal");
+        g_assert_cmpstr(detail_string(details, "error"), ==, ERR "StoreFull");
         g_assert_nonnull(message);
         g_test_message("disk full: %s", message);
         g_assert_nonnull(strstr(message, "Template store: cannot write"));
