@@ -4,6 +4,7 @@
 #include "biogate-bus.h"
 #include "biogated-dbus.h"
 #include "biogated-audit.h"
+#include "biogated-daemon.h"
 #include "biogated-error.h"
 
 /* A finished operation waits this long for its owner to read the result. */
@@ -444,8 +445,11 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->store = store;
         op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, next_operation_id++);
 
+        /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */
+        g_main_context_push_thread_default(biogated_calls_context());
         op->registration_id = g_dbus_connection_register_object(connection, op->path, info, &operation_vtable,
                                                                 op, NULL, error);
+        g_main_context_pop_thread_default(biogated_calls_context());
         if (op->registration_id == 0)
                 return NULL;
         if (!live_operations)
