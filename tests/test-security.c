@@ -531,7 +531,10 @@ static void test_no_template_bytes(Fixture *f, gconstpointer data) {
                 wait_finger_needed(op);
                 show_finger(f, ROOT_FINGER_SEED);
         }
-        g_assert_cmpstr(wait_finished(op, NULL), ==, BIOGATE_RESULT_COMPLETED);
+        {
+                g_autofree char *enrolled = wait_finished(op, NULL);
+                g_assert_cmpstr(enrolled, ==, BIOGATE_RESULT_COMPLETED);
+        }
         release(f->conn, op);
 
         /* What is stored, read behind the daemon's back. */
