@@ -14,6 +14,65 @@ static gboolean on_idle_timeout(gpointer user_data) {
         return G_SOURCE_REMOVE;
 }
 
+GMainContext *biogated_calls_context(void) {
+        static GMainContext *calls;
+
+        if (!calls)
+                calls = g_main_context_new();
+        return calls;
+}
+
+/* One context would do, but GLib dispatches only the most urgent ready
+ * sources each round, and libfprint completes its work in idle sources,
+ * below the priority of bus calls: a steady stream of calls (one user's
+ * flood of Evaluate or Verify) would hold every sensor operation, and so
+ * every login, forever. With the calls in a context of their own, each
+ * round serves both. */
+void biogated_daemon_run(BiogatedDaemon *daemon) {
+        GMainContext *contexts[2] = { g_main_context_default(), biogated_calls_context() };
+        g_autofree GPollFD *fds = NULL;
+        gint allocated = 0;
+
+        for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++)
+                if (!g_main_context_acquire(contexts[i]))
+                        g_error("Cannot acquire the main context");
+
+        while (g_main_loop_is_running(daemon->loop)) {
+                gint priority[2], n[2], used = 0, timeout = -1;
+
+                for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++) {
+                        gint t = -1;
+
+                        (void) g_main_context_prepare(contexts[i], &priority[i]);
+                        while ((n[i] = g_main_context_query(contexts[i], priority[i], &t, fds + used,
+                                                            allocated - used)) > allocated - used) {
+                                allocated = used + n[i] + 8;
+                                fds = g_renew(GPollFD, fds, allocated);
+                        }
+                        used += n[i];
+                        if (t >= 0 && (timeout < 0 || t < timeout))
+                                timeout = t;
+                }
+                (void) g_poll(fds, (guint) used, timeout);
+                used = 0;
+                for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++) {
+                        if (g_main_context_check(contexts[i], priority[i], fds + used, n[i])) {
+                                /* What a call starts on the bus (the caller's
+                                 * credentials, polkit, name watches) answers
+                                 * in the calls' context too; libfprint and
+                                 * timers use the global default context. */
+                                g_main_context_push_thread_default(contexts[i]);
+                                g_main_context_dispatch(contexts[i]);
+                                g_main_context_pop_thread_default(contexts[i]);
+                        }
+                        used += n[i];
+                }
+        }
+
+        for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++)
+                g_main_context_release(contexts[i]);
+}
+
 void biogated_daemon_touch(BiogatedDaemon *daemon) {
         g_clear_handle_id(&daemon->idle_id, g_source_remove);
         if (daemon->no_idle_exit || daemon->config.idle_exit_seconds == 0)

@@ -33,6 +33,18 @@ typedef struct BiogatedDaemon {
 /* Exports org.biogate1.Manager on the daemon's connection. */
 gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error);
 
+/* The context that bus calls to the daemon's objects are dispatched in:
+ * register objects with it as the thread-default context. It is the
+ * thread-default context while they run, so what they start on the bus
+ * (the caller's credentials, polkit, name watches) answers there too.
+ * libfprint, timers and idle callbacks stay in the global default context. */
+GMainContext *biogated_calls_context(void);
+
+/* Runs both contexts until daemon->loop (made with is_running TRUE) is
+ * quit: each round dispatches the ready sources of the default context,
+ * then the bus calls that are ready. */
+void biogated_daemon_run(BiogatedDaemon *daemon);
+
 /* Something happened: push the idle exit back. */
 void biogated_daemon_touch(BiogatedDaemon *daemon);
 

@@ -311,8 +311,11 @@ static gboolean devices_dispatch(gpointer user_data) {
 }
 
 static void devices_advance(BiogatedDevices *devices) {
+        /* At the priority of the bus traffic, not below it: an idle
+         * source only runs when nothing else is ready, so a steady stream
+         * of calls from one user would keep the queue from ever moving. */
         if (devices->dispatch_id == 0)
-                devices->dispatch_id = g_idle_add(devices_dispatch, devices);
+                devices->dispatch_id = g_idle_add_full(G_PRIORITY_DEFAULT, devices_dispatch, devices, NULL);
 }
 
 BiogatedLease *biogated_devices_request(BiogatedDevices *devices, uid_t uid,

@@ -62,6 +62,7 @@ int main(int argc, char *argv[]) {
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- biogate fingerprint daemon");
         g_autoptr(GError) error = NULL;
+        gboolean exported;
         BiogatedDaemon daemon = { .exit_code = EXIT_SUCCESS };
         g_autoptr(BiogatedAudit) audit = NULL;
         BiogatedSleep *sleep_watch;
@@ -142,7 +143,8 @@ int main(int argc, char *argv[]) {
         if (!biogated_stepup_reload_policy(&daemon, &error))
                 g_clear_error(&error);
         daemon.devices = biogated_devices_new(daemon.config.device, &error);
-        daemon.loop = g_main_loop_new(NULL, FALSE);
+        /* Running from the start: biogated_daemon_run() stops when it is quit. */
+        daemon.loop = g_main_loop_new(NULL, TRUE);
 
         daemon.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         if (!daemon.connection) {
@@ -150,12 +152,13 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         g_dbus_connection_set_exit_on_close(daemon.connection, FALSE);
-        if (!biogated_manager_export(&daemon, &error)) {
+        /* Calls to the API are dispatched in a context of their own (see
+         * biogated_daemon_run()). */
+        g_main_context_push_thread_default(biogated_calls_context());
+        exported = biogated_manager_export(&daemon, &error) && biogated_stepup_export(&daemon, &error);
+        g_main_context_pop_thread_default(biogated_calls_context());
+        if (!exported) {
                 g_printerr("biogated: cannot export the API: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        if (!biogated_stepup_export(&daemon, &error)) {
-                g_printerr("biogated: cannot export the step-up API: %s\n", error->message);
                 return EXIT_FAILURE;
         }
 
@@ -172,7 +175,7 @@ int main(int argc, char *argv[]) {
         name_id = g_bus_own_name_on_connection(daemon.connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                                on_name_acquired, on_name_lost, &daemon, NULL);
         biogated_daemon_touch(&daemon);
-        g_main_loop_run(daemon.loop);
+        biogated_daemon_run(&daemon);
         biogated_tasks_drain();
 
         g_bus_unown_name(name_id);

@@ -4,6 +4,7 @@
 #include "biogate-bus.h"
 #include "biogated-dbus.h"
 #include "biogated-audit.h"
+#include "biogated-daemon.h"
 #include "biogated-error.h"
 
 /* A finished operation waits this long for its owner to read the result. */
@@ -298,15 +299,12 @@ static void on_owner_vanished(GDBusConnection *connection, const char *name, gpo
         unexport(op);
 }
 
-static GVariant *get_property(GDBusConnection *connection, const char *sender, const char *path,
-                              const char *interface, const char *property, GError **error, gpointer user_data) {
-        BiogatedOperation *op = user_data;
+static const char *const property_names[] = {
+        "Kind", "State", "Stage", "Stages", "Text", "Result", "ResultDetails",
+};
 
-        if (g_strcmp0(sender, op->owner) != 0) {
-                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED,
-                            "This operation belongs to another client");
-                return NULL;
-        }
+/* A property's value (floating), or NULL for a name that is not one. */
+static GVariant *property_value(BiogatedOperation *op, const char *property) {
         if (g_str_equal(property, "Kind"))
                 return g_variant_new_string(kind_name(op->kind));
         if (g_str_equal(property, "State"))
@@ -321,8 +319,43 @@ static GVariant *get_property(GDBusConnection *connection, const char *sender, c
                 return g_variant_new_string(op->result);
         if (g_str_equal(property, "ResultDetails"))
                 return g_variant_ref(op->result_details);
-        g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "No property %s", property);
         return NULL;
+}
+
+/* org.freedesktop.DBus.Properties on an operation, for its owner only (the
+ * caller checked). Handled here rather than through get_property: GDBus
+ * answers GetAll itself and drops the properties whose getter failed, so
+ * another client would get an empty dictionary instead of PermissionDenied
+ * and learn that the operation exists. */
+static void properties_call(BiogatedOperation *op, const char *method, GVariant *parameters,
+                            GDBusMethodInvocation *invocation) {
+        if (g_str_equal(method, "Get")) {
+                const char *interface, *property;
+                GVariant *value;
+
+                g_variant_get(parameters, "(&s&s)", &interface, &property);
+                value = g_str_equal(interface, BIOGATE_OPERATION_INTERFACE) ? property_value(op, property) : NULL;
+                if (!value) {
+                        g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+                                                              "No property %s.%s", interface, property);
+                        return;
+                }
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(v)", value));
+        } else if (g_str_equal(method, "GetAll")) {
+                const char *interface;
+                GVariantBuilder b;
+
+                g_variant_get(parameters, "(&s)", &interface);
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                if (g_str_equal(interface, BIOGATE_OPERATION_INTERFACE))
+                        for (gsize i = 0; i < G_N_ELEMENTS(property_names); i++)
+                                g_variant_builder_add(&b, "{sv}", property_names[i],
+                                                      property_value(op, property_names[i]));
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{sv})", &b));
+        } else {
+                g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
+                                                      "The properties of an operation are read-only");
+        }
 }
 
 static void method_call(GDBusConnection *connection, const char *sender, const char *path,
@@ -334,6 +367,10 @@ static void method_call(GDBusConnection *connection, const char *sender, const c
                 g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
                                                               BIOGATE_ERROR_PERMISSION_DENIED,
                                                               "This operation belongs to another client");
+                return;
+        }
+        if (g_str_equal(interface, "org.freedesktop.DBus.Properties")) {
+                properties_call(op, method, parameters, invocation);
                 return;
         }
         if (g_str_equal(method, "Cancel")) {
@@ -349,9 +386,9 @@ static void method_call(GDBusConnection *connection, const char *sender, const c
         g_dbus_method_invocation_return_value(invocation, NULL);
 }
 
+/* No get_property: GDBus then hands the Properties calls to method_call. */
 static const GDBusInterfaceVTable operation_vtable = {
         .method_call = method_call,
-        .get_property = get_property,
 };
 
 static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, gpointer user_data) {
@@ -408,8 +445,11 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->store = store;
         op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, next_operation_id++);
 
+        /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */
+        g_main_context_push_thread_default(biogated_calls_context());
         op->registration_id = g_dbus_connection_register_object(connection, op->path, info, &operation_vtable,
                                                                 op, NULL, error);
+        g_main_context_pop_thread_default(biogated_calls_context());
         if (op->registration_id == 0)
                 return NULL;
         if (!live_operations)

@@ -26,14 +26,15 @@ int biogated_storeio_open_dir(int parent_fd, const char *name, gboolean create) 
         if (create && mkdirat(parent_fd, name, 0700) < 0 && errno != EEXIST)
                 return -errno;
         fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                int r = errno == ENOTDIR ? -EPERM : -errno;
-
-                /* With O_DIRECTORY a symlink fails as ENOTDIR: say what it is. */
-                if (r == -EPERM && fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-                        r = -ELOOP;
-                return r;
+        if (fd < 0 && errno == ENOTDIR) {
+                /* O_DIRECTORY wins over O_NOFOLLOW: a symbolic link fails
+                 * with ENOTDIR. Say what it is, as for files (ELOOP). */
+                if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                        return -ELOOP;
+                return -EPERM;
         }
+        if (fd < 0)
+                return -errno;
         if (fstat(fd, &st) < 0) {
                 int r = -errno;
                 (void) close(fd);

@@ -382,7 +382,7 @@ PamBiogateResult pam_biogate_verify(sd_bus *bus, const PamBiogateVerify *args) {
         }
 
         /* Give the sensor back now rather than when the connection closes:
-         * the connection may be cached for the next attempt. No reply is
+         * the next try of this call uses the same connection. No reply is
          * awaited, so a hung daemon cannot hold us. */
         if (v.path && v.daemon && v.result.outcome != PAM_BIOGATE_DAEMON_VANISHED) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;

@@ -37,54 +37,6 @@ typedef struct Attempt {
         unsigned touches;          /* finger-needed prompts in this try */
 } Attempt;
 
-/* The cached connection remembers who opened it: a forked child must never
- * use (or close) its parent's sd-bus connection. */
-typedef struct CachedBus {
-        pid_t pid;
-        sd_bus *bus;
-} CachedBus;
-
-static void cached_bus_free(pam_handle_t *pamh, void *data, int error_status) {
-        CachedBus *c = data;
-
-        if (c->pid == getpid())
-                sd_bus_flush_close_unref(c->bus);
-        free(c);
-}
-
-static int get_bus(pam_handle_t *pamh, sd_bus **ret_bus) {
-        char key[64];
-        const void *data = NULL;
-        CachedBus *c;
-        int r;
-
-        snprintf(key, sizeof key, "pam_biogate:bus:%ld", (long) getpid());
-        if (pam_get_data(pamh, key, &data) == PAM_SUCCESS && data) {
-                c = (CachedBus *) data;
-                if (sd_bus_is_open(c->bus) > 0) {
-                        *ret_bus = c->bus;
-                        return 0;
-                }
-        }
-        c = calloc(1, sizeof *c);
-        if (!c)
-                return -ENOMEM;
-        c->pid = getpid();
-        r = pam_biogate_bus_open(&c->bus);
-        if (r < 0) {
-                free(c);
-                return r;
-        }
-        /* Replacing an entry runs the old one's cleanup. */
-        if (pam_set_data(pamh, key, c, cached_bus_free) != PAM_SUCCESS) {
-                sd_bus_flush_close_unref(c->bus);
-                free(c);
-                return -ENOMEM;
-        }
-        *ret_bus = c->bus;
-        return 0;
-}
-
 static void warn_option(void *userdata, const char *argument, const char *reason) {
         pam_syslog(userdata, LOG_WARNING, "ignoring option '%s': %s", argument, reason);
 }
@@ -145,7 +97,11 @@ static bool service_is_sane(const char *s) {
 
 static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions *options, const char *user) {
         const void *rhost = NULL, *service = NULL;
-        sd_bus *bus = NULL;
+        /* One connection per call, closed before returning: the host may
+         * keep its PAM handle for a whole session (a display manager, a
+         * screen locker), and must not hold a socket to the system bus, or
+         * hand it to what it forks, all that time. */
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         uint64_t deadline = pam_biogate_now_usec() + (uint64_t) options->timeout_s * UINT64_C(1000000);
         PamBiogateInterrupt interrupt;
         PamBiogateResult result;
@@ -159,7 +115,7 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
         if (!options->allow_remote && (pam_biogate_rhost_is_remote(rhost) || pam_biogate_session_is_remote()))
                 return (PamBiogateResult) { PAM_BIOGATE_REMOTE_SESSION, 0 };
 
-        if (get_bus(pamh, &bus) < 0)
+        if (pam_biogate_bus_open(&bus) < 0)
                 return (PamBiogateResult) { PAM_BIOGATE_DAEMON_UNAVAILABLE, 0 };
 
         result = pam_biogate_list_fingers(bus, user, deadline, &mask);

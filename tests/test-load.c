@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The real daemon under load from many clients of several uids: every call
+ * is answered, a probe from another client stays fast throughout, memory
+ * and descriptors stay bounded; and one user flooding the daemon cannot
+ * keep another from the sensor. The numbers measured go to the test log
+ * (docs/design.md, "Load and fairness", quotes them). */
+#include <string.h>
+#include <unistd.h>
+
+#include "security-fixture.h"
+
+#define DEVICE_BUSY "org.biogate1.Error.DeviceBusy"
+
+/* The users the clients run as: root and three unprivileged uids, each
+ * with a finger enrolled, so that their verifications queue. */
+static const struct {
+        uid_t uid;
+        const char *name;
+        const char *finger_id;
+} users[] = {
+        { 0, "root", "load-root" },
+        { NOBODY, "nobody", "load-nobody" },
+        { 1, "daemon", "load-daemon" },
+        { 2, "bin", "load-bin" },
+};
+
+static gboolean sanitized(void) {
+        return g_getenv("BIOGATE_TEST_SANITIZED") != NULL;
+}
+
+/* A bound for a latency, with room for the sanitizers (about 3x slower)
+ * and a loaded machine. */
+static gint64 latency_bound_us(void) {
+        return (sanitized() ? 6 : 2) * G_USEC_PER_SEC;
+}
+
+/* The daemon's environment: under AddressSanitizer, freed memory waits in a
+ * quarantine of up to 256 MiB, which looks like growth; keep it small so
+ * that RSS means what it says. Without ASan the variable is unused. */
+static void load_setup(Fixture *f, gconstpointer data) {
+        const char *asan = g_getenv("ASAN_OPTIONS");
+        g_autofree char *env = g_strdup_printf("ASAN_OPTIONS=%s%squarantine_size_mb=1:thread_local_quarantine_size_kb=64",
+                                               asan ? asan : "", asan && *asan ? ":" : "");
+        const char *extra[] = { env, NULL };
+
+        fixture_prepare(f, data);
+        security_start_daemon(f, extra);
+        for (gsize i = 0; i < G_N_ELEMENTS(users); i++)
+                enroll(f, users[i].name, "right-index-finger", users[i].finger_id);
+}
+
+static GVariant *tx(guint n) {
+        /* none, fingerprint and deny in turn. */
+        static const char *const texts[] = {
+                "{'kind': <'order'>, 'amount': <'12.50'>, 'currency': <'USD'>, 'instrument': <'ACME'>}",
+                "{'kind': <'withdrawal'>, 'amount': <'25000.00'>, 'currency': <'USD'>, 'payee': <'ACME Ltd'>}",
+                "{'kind': <'transfer'>, 'amount': <'5.00'>, 'currency': <'USD'>, 'payee': <'Sanctioned Co'>}",
+        };
+        g_autoptr(GError) error = NULL;
+        GVariant *t = g_variant_parse(G_VARIANT_TYPE_VARDICT, texts[n % G_N_ELEMENTS(texts)], NULL, NULL, &error);
+
+        g_assert_no_error(error);
+        return g_variant_new_tuple(&t, 1);
+}
+
+/* ---- a probe: one client in its own thread, timing its calls ---- */
+
+typedef struct {
+        GDBusConnection *conn;
+        const char *method;     /* "ListFingers" or "Evaluate" */
+        GThread *thread;
+        GMutex lock;
+        GCond cond;
+        gboolean stop;
+        guint calls;
+        gint64 max_us;
+        gint64 total_us;
+        char *failure;
+} Probe;
+
+static gpointer probe_thread(gpointer data) {
+        Probe *p = data;
+
+        g_mutex_lock(&p->lock);
+        while (!p->stop) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = NULL;
+                gint64 start, took;
+
+                g_mutex_unlock(&p->lock);
+                start = g_get_monotonic_time();
+                if (g_str_equal(p->method, "Evaluate"))
+                        reply = g_dbus_connection_call_sync(p->conn, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
+                                                            BIOGATE_STEPUP_INTERFACE, "Evaluate", tx(1), NULL,
+                                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL, &error);
+                else
+                        reply = g_dbus_connection_call_sync(p->conn, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
+                                                            BIOGATE_MANAGER_INTERFACE, "ListFingers",
+                                                            g_variant_new("(s)", ""), NULL,
+                                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, 60000, NULL, &error);
+                took = g_get_monotonic_time() - start;
+                g_mutex_lock(&p->lock);
+                if (!reply && !p->failure)
+                        p->failure = g_strdup(error->message);
+                p->calls++;
+                p->total_us += took;
+                p->max_us = MAX(p->max_us, took);
+                /* One call every 50 ms: a person's pace, not a flood. */
+                g_cond_wait_until(&p->cond, &p->lock, g_get_monotonic_time() + 50 * G_TIME_SPAN_MILLISECOND);
+        }
+        g_mutex_unlock(&p->lock);
+        return NULL;
+}
+
+static Probe *probe_start(GDBusConnection *conn, const char *method) {
+        Probe *p = g_new0(Probe, 1);
+
+        p->conn = g_object_ref(conn);
+        p->method = method;
+        g_mutex_init(&p->lock);
+        g_cond_init(&p->cond);
+        p->thread = g_thread_new("probe", probe_thread, p);
+        return p;
+}
+
+static void probe_stop(Probe *p) {
+        g_mutex_lock(&p->lock);
+        p->stop = TRUE;
+        g_cond_signal(&p->cond);
+        g_mutex_unlock(&p->lock);
+        g_thread_join(p->thread);
+}
+
+static void probe_free(Probe *p) {
+        g_object_unref(p->conn);
+        g_mutex_clear(&p->lock);
+        g_cond_clear(&p->cond);
+        g_free(p->failure);
+        g_free(p);
+}
+
+static void probe_assert(Probe *p, const char *what) {
+        g_test_message("%s: %u calls, max %.1f ms, mean %.1f ms", what, p->calls, p->max_us / 1000.0,
+                       p->calls ? p->total_us / 1000.0 / p->calls : 0.0);
+        if (p->failure)
+                g_error("%s failed: %s", what, p->failure);
+        g_assert_cmpuint(p->calls, >, 0);
+        if (p->max_us > latency_bound_us())
+                g_error("%s took %.1f ms at worst (bound %.0f ms)", what, p->max_us / 1000.0,
+                        latency_bound_us() / 1000.0);
+}
+
+/* ---- clients and their calls ---- */
+
+typedef struct Load Load;
+
+typedef struct {
+        Load *load;
+        GDBusConnection *conn;
+        uid_t uid;
+        GPtrArray *ops;         /* paths of operations this client started */
+        guint subscription;
+        guint remaining;        /* Evaluate and ListFingers calls still to make, one at a time */
+} Client;
+
+struct Load {
+        GPtrArray *clients;
+        guint pending;
+        guint calls;
+        guint busy;
+        guint operations;
+        guint finished;         /* flood: operations that ended on their own */
+        GPtrArray *unexpected;  /* descriptions of wrong answers */
+        gboolean flooding;
+};
+
+typedef enum {
+        CALL_EVALUATE,
+        CALL_LIST,
+        CALL_VERIFY,
+        CALL_RELEASE,
+} CallKind;
+
+typedef struct {
+        Client *client;
+        CallKind kind;
+} Call;
+
+static void issue(Client *c, CallKind kind);
+
+static void call_done(GObject *source, GAsyncResult *res, gpointer user_data) {
+        Call *call = user_data;
+        Client *c = call->client;
+        Load *load = c->load;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        g_autofree char *remote = error ? g_dbus_error_get_remote_error(error) : NULL;
+        CallKind kind = call->kind;
+
+        g_free(call);
+        load->pending--;
+        load->calls++;
+        if (kind == CALL_VERIFY && reply) {
+                const char *path;
+
+                g_variant_get(reply, "(&o)", &path);
+                g_ptr_array_add(c->ops, g_strdup(path));
+                load->operations++;
+        } else if (kind == CALL_VERIFY && g_strcmp0(remote, DEVICE_BUSY) == 0) {
+                load->busy++;
+        } else if (!reply && !(kind == CALL_RELEASE && load->flooding)) {
+                /* (A flooder may release an operation that already went.) */
+                g_ptr_array_add(load->unexpected, g_strdup_printf("call %d of uid %u: %s", kind, (unsigned) c->uid,
+                                                                  error->message));
+        }
+        /* A flood keeps every client's requests coming; otherwise each
+         * client makes its calls one after the other, as a program would. */
+        if (load->flooding && kind != CALL_RELEASE && (kind != CALL_VERIFY || !reply))
+                issue(c, kind);
+        else if (!load->flooding && (kind == CALL_EVALUATE || kind == CALL_LIST) && c->remaining > 0) {
+                c->remaining--;
+                issue(c, c->remaining % 2 ? CALL_EVALUATE : CALL_LIST);
+        }
+}
+
+static void issue(Client *c, CallKind kind) {
+        Call *call = g_new0(Call, 1);
+        const char *interface = BIOGATE_MANAGER_INTERFACE, *method;
+        GVariant *args;
+
+        call->client = c;
+        call->kind = kind;
+        switch (kind) {
+        case CALL_EVALUATE:
+                interface = BIOGATE_STEPUP_INTERFACE;
+                method = "Evaluate";
+                args = tx(c->load->calls);
+                break;
+        case CALL_LIST:
+                method = "ListFingers";
+                args = g_variant_new("(s)", "");
+                break;
+        case CALL_VERIFY:
+                method = "Verify";
+                /* A short scan time-out: a flooder's operations end on
+                 * their own; those of the other test are released. */
+                args = g_variant_new_parsed("('', {'timeout-ms': <uint32 500>})");
+                break;
+        default:
+                g_assert_not_reached();
+        }
+        c->load->pending++;
+        g_dbus_connection_call(c->conn, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH, interface, method, args, NULL,
+                               G_DBUS_CALL_FLAGS_NO_AUTO_START, 120000, NULL, call_done, call);
+}
+
+static void release_op(Client *c, const char *path) {
+        Call *call = g_new0(Call, 1);
+
+        call->client = c;
+        call->kind = CALL_RELEASE;
+        c->load->pending++;
+        g_dbus_connection_call(c->conn, BIOGATE_BUS_NAME, path, BIOGATE_OPERATION_INTERFACE, "Release", NULL, NULL,
+                               G_DBUS_CALL_FLAGS_NO_AUTO_START, 120000, NULL, call_done, call);
+}
+
+static void release_all(Load *load) {
+        for (guint i = 0; i < load->clients->len; i++) {
+                Client *c = load->clients->pdata[i];
+
+                for (guint j = 0; j < c->ops->len; j++)
+                        release_op(c, c->ops->pdata[j]);
+                g_ptr_array_set_size(c->ops, 0);
+        }
+}
+
+static gboolean on_deadline(gpointer user_data) {
+        *(gboolean *) user_data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+/* Every call sent has its answer. */
+static void wait_answers(Load *load, const char *what) {
+        gboolean late = FALSE;
+        guint id = g_timeout_add((guint) btf_timeout_default_ms() * (sanitized() ? 3 : 1), on_deadline, &late);
+
+        while (load->pending > 0 && !late)
+                g_main_context_iteration(NULL, TRUE);
+        if (late)
+                g_error("%s: %u calls still without an answer", what, load->pending);
+        g_source_remove(id);
+        if (load->unexpected->len > 0)
+                g_error("%s: %u wrong answers, the first: %s", what, load->unexpected->len,
+                        (const char *) load->unexpected->pdata[0]);
+}
+
+static Client *client_new(Fixture *f, Load *load, uid_t uid) {
+        Client *c = g_new0(Client, 1);
+
+        c->load = load;
+        c->uid = uid;
+        c->conn = security_connect_as(f, uid, uid);
+        c->ops = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(load->clients, c);
+        return c;
+}
+
+static void client_free(gpointer data) {
+        Client *c = data;
+
+        if (c->subscription)
+                g_dbus_connection_signal_unsubscribe(c->conn, c->subscription);
+        (void) g_dbus_connection_close_sync(c->conn, NULL, NULL);
+        g_object_unref(c->conn);
+        g_ptr_array_unref(c->ops);
+        g_free(c);
+}
+
+static void load_init(Load *load) {
+        load->clients = g_ptr_array_new_with_free_func(client_free);
+        load->unexpected = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void load_clear(Load *load) {
+        g_ptr_array_unref(load->clients);
+        g_ptr_array_unref(load->unexpected);
+}
+
+/* Waits until the daemon holds n descriptors (it closes the sensor a
+ * moment after the last operation); returns the last count. */
+static guint wait_daemon_fds(Fixture *f, guint n, guint timeout_ms) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+        ProcStats st;
+
+        for (;;) {
+                proc_stats(btf_daemon_get_pid(f->daemon), &st);
+                if (st.n_fds == n || g_get_monotonic_time() > deadline)
+                        return st.n_fds;
+                iterate_for(20);
+        }
+}
+
+/* The daemon's descriptors once nothing happens: the same count twice,
+ * half a second apart. */
+static guint settled_daemon_fds(Fixture *f) {
+        ProcStats a, b;
+
+        proc_stats(btf_daemon_get_pid(f->daemon), &a);
+        for (guint i = 0; i < 40; i++) {
+                iterate_for(500);
+                proc_stats(btf_daemon_get_pid(f->daemon), &b);
+                if (a.n_fds == b.n_fds)
+                        return b.n_fds;
+                a = b;
+        }
+        g_error("the daemon's descriptors never settled: %u", b.n_fds);
+}
+
+/* ---- 200-clients ---- */
+
+#define N_CLIENTS 200
+#define ROUNDS 3
+#define CALLS_PER_CLIENT 10 /* of each of Evaluate and ListFingers, per round */
+
+static void test_200_clients(Fixture *f, gconstpointer data) {
+        pid_t pid = btf_daemon_get_pid(f->daemon);
+        g_autoptr(GDBusConnection) probe_conn = NULL;
+        g_autoptr(GError) error = NULL;
+        ProcStats start, rounds[ROUNDS], end;
+        Load load = { 0 };
+        Probe *probe;
+        gint64 t0, busy_time = 0;
+        guint fds_before, fds_after, calls = 0;
+
+        load_init(&load);
+        fds_before = settled_daemon_fds(f);
+        proc_stats(pid, &start);
+        g_test_message("daemon before: %u fds, %u threads, RSS %" G_GUINT64_FORMAT " KiB", start.n_fds,
+                       start.n_threads, start.rss_kib);
+
+        for (guint i = 0; i < N_CLIENTS; i++)
+                client_new(f, &load, users[i % G_N_ELEMENTS(users)].uid);
+        probe_conn = security_connect_as(f, NOBODY, NOBODY);
+        probe = probe_start(probe_conn, "ListFingers");
+
+        for (guint r = 0; r < ROUNDS; r++) {
+                guint calls_before = load.calls;
+
+                t0 = g_get_monotonic_time();
+                for (guint i = 0; i < load.clients->len; i++) {
+                        Client *c = load.clients->pdata[i];
+
+                        c->remaining = 2 * CALLS_PER_CLIENT - 1;
+                        issue(c, CALL_EVALUATE);
+                        /* One in five also wants the sensor: 40 at once for
+                         * 8 places in the queue. */
+                        if (i % 5 == 0)
+                                issue(c, CALL_VERIFY);
+                }
+                wait_answers(&load, "the calls");
+                release_all(&load);
+                wait_answers(&load, "the releases");
+                busy_time += g_get_monotonic_time() - t0;
+                calls += load.calls - calls_before;
+                (void) wait_daemon_fds(f, fds_before, 5000);
+                proc_stats(pid, &rounds[r]);
+                g_test_message("round %u: %u calls in %.2f s, %u verifications queued, %u DeviceBusy; daemon %u fds, "
+                               "%u threads, RSS %" G_GUINT64_FORMAT " KiB",
+                               r + 1, load.calls - calls_before, (g_get_monotonic_time() - t0) / 1e6, load.operations,
+                               load.busy, rounds[r].n_fds, rounds[r].n_threads, rounds[r].rss_kib);
+                /* The queue's limits held: 8 waiting and the one running. */
+                g_assert_cmpuint(load.operations, <=, 9 * (r + 1));
+                g_assert_cmpuint(load.busy, >, 0);
+        }
+        probe_stop(probe);
+        probe_assert(probe, "ListFingers from another client during the load");
+        probe_free(probe);
+
+        g_test_message("throughput: %u calls in %.2f s: %.0f calls/s", calls, busy_time / 1e6,
+                       calls / (busy_time / 1e6));
+        /* Memory: what the first round needed is reused, not added to. */
+        g_test_message("RSS after round 1: %" G_GUINT64_FORMAT " KiB, after round %u: %" G_GUINT64_FORMAT " KiB",
+                       rounds[0].rss_kib, ROUNDS, rounds[ROUNDS - 1].rss_kib);
+        g_assert_cmpuint(rounds[ROUNDS - 1].rss_kib, <=, rounds[0].rss_kib + 2048 + rounds[0].rss_kib / 10);
+
+        /* Every client leaves: the daemon is back to its descriptors. */
+        g_ptr_array_set_size(load.clients, 0);
+        g_clear_object(&probe_conn);
+        fds_after = wait_daemon_fds(f, fds_before, 10000);
+        proc_stats(pid, &end);
+        g_test_message("daemon after: %u fds (before: %u), %u threads, RSS %" G_GUINT64_FORMAT " KiB", end.n_fds,
+                       fds_before, end.n_threads, end.rss_kib);
+        if (fds_after != fds_before) {
+                g_autofree char *fds = proc_describe_fds(pid);
+                g_error("the daemon holds %u descriptors, %u before the load: %s", fds_after, fds_before, fds);
+        }
+        /* GLib keeps a few idle worker threads for a while. */
+        g_assert_cmpuint(end.n_threads, <=, start.n_threads + 4);
+        load_clear(&load);
+}
+
+/* ---- flood-cannot-starve ---- */
+
+#define N_FLOODERS 40
+#define EVALUATES_IN_FLIGHT 4
+
+static void on_flooder_signal(GDBusConnection *connection, const char *sender, const char *path,
+                              const char *interface, const char *signal, GVariant *parameters, gpointer user_data) {
+        Client *c = user_data;
+
+        if (!g_str_equal(signal, "Finished") || !c->load->flooding)
+                return;
+        /* The flooder's operation timed out: release it, ask again. */
+        c->load->finished++;
+        release_op(c, path);
+        for (guint i = 0; i < c->ops->len; i++)
+                if (g_str_equal(c->ops->pdata[i], path)) {
+                        g_ptr_array_remove_index_fast(c->ops, i);
+                        break;
+                }
+        issue(c, CALL_VERIFY);
+}
+
+/* uid 65534 floods from 40 connections: each keeps a verification asked
+ * for (again as soon as one ends or is refused) and 4 Evaluate calls in
+ * flight. uid 1 still gets a place in the queue, its verification runs
+ * and matches, and its Evaluate calls stay fast. */
+static void test_flood_cannot_starve(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) victim = NULL, victim_probe = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+        Load load = { 0 };
+        Probe *probe;
+        gint64 asked, served, flood_start, flood_end;
+        guint flood_calls;
+
+        load_init(&load);
+        for (guint i = 0; i < N_FLOODERS; i++) {
+                Client *c = client_new(f, &load, NOBODY);
+
+                c->subscription = g_dbus_connection_signal_subscribe(c->conn, BIOGATE_BUS_NAME,
+                                                                     BIOGATE_OPERATION_INTERFACE, "Finished", NULL, NULL,
+                                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_flooder_signal, c,
+                                                                     NULL);
+        }
+        victim = security_connect_as(f, 1, 1);
+        victim_probe = security_connect_as(f, 1, 1);
+
+        load.flooding = TRUE;
+        flood_start = g_get_monotonic_time();
+        for (guint i = 0; i < load.clients->len; i++) {
+                Client *c = load.clients->pdata[i];
+
+                issue(c, CALL_VERIFY);
+                for (guint k = 0; k < EVALUATES_IN_FLIGHT; k++)
+                        issue(c, CALL_EVALUATE);
+        }
+        /* Until the flooder fills its share of the queue and is refused. */
+        while (load.busy < 10)
+                g_main_context_iteration(NULL, TRUE);
+        probe = probe_start(victim_probe, "Evaluate");
+
+        asked = g_get_monotonic_time();
+        op = start_op(victim, "Verify", g_variant_new("(sa{sv})", "", NULL), &error);
+        g_assert_no_error(error); /* a place in the queue, not DeviceBusy */
+        if (!btf_op_wait_progress(op, "finger-needed", 60000, NULL, &error))
+                g_error("uid 1 never got the sensor: %s (flood: %u calls, %u DeviceBusy, %u operations, %u ended, %u "
+                        "wrong answers, the first: %s)",
+                        error->message, load.calls, load.busy, load.operations, load.finished, load.unexpected->len,
+                        load.unexpected->len ? (const char *) load.unexpected->pdata[0] : "-");
+        served = g_get_monotonic_time();
+        touch(f, "load-daemon");
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        release(victim, op);
+
+        probe_stop(probe);
+        load.flooding = FALSE;
+        flood_end = g_get_monotonic_time();
+        flood_calls = load.calls;
+        wait_answers(&load, "the flood");
+        release_all(&load);
+        wait_answers(&load, "the releases");
+
+        g_test_message("flood: %u calls from %u connections of uid %u in %.2f s (%.0f calls/s), %u DeviceBusy, "
+                       "%u of its verifications timed out in turn",
+                       flood_calls, N_FLOODERS, (unsigned) NOBODY, (flood_end - flood_start) / 1e6,
+                       flood_calls / ((flood_end - flood_start) / 1e6), load.busy, load.finished);
+        g_test_message("uid 1 waited %.2f s for the sensor", (served - asked) / 1e6);
+        probe_assert(probe, "Evaluate of uid 1 during the flood");
+        probe_free(probe);
+        /* Behind at most the running operation and the flooder's two
+         * queued ones, 500 ms of waiting for a finger each, and the
+         * sensor's work between them, slowed by the flood (about 5 s in
+         * the plain build on two cores). */
+        g_assert_cmpint(served - asked, <, (sanitized() ? 50 : 30) * G_USEC_PER_SEC);
+        g_assert_cmpuint(load.busy, >, 0);
+        load_clear(&load);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add("/load/200-clients", Fixture, NULL, load_setup, test_200_clients, fixture_teardown);
+        g_test_add("/load/flood-cannot-starve", Fixture, NULL, load_setup, test_flood_cannot_starve,
+                   fixture_teardown);
+        return g_test_run();
+}
