@@ -3,11 +3,16 @@
 
 #include "biogated-operation.h"
 
+/* Work handed to GIO's thread pool (writes that end in fsync) still uses
+ * the store after the main loop stops: count it, and wait for it before
+ * the store goes away. */
+static guint pending_tasks;
+
 static gboolean on_idle_timeout(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         daemon->idle_id = 0;
-        if (biogated_operation_count() == 0 && biogated_devices_is_idle(daemon->devices)) {
+        if (biogated_operation_count() == 0 && biogated_devices_is_idle(daemon->devices) && pending_tasks == 0) {
                 g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
                 g_main_loop_quit(daemon->loop);
         }
@@ -22,6 +27,40 @@ GMainContext *biogated_calls_context(void) {
         return calls;
 }
 
+/* One round over both contexts: prepare, poll once, dispatch what is ready
+ * in each. */
+static void serve_round(GMainContext *const contexts[static 2], GPollFD **fds, gint *allocated) {
+        gint priority[2], n[2], used = 0, timeout = -1;
+
+        for (gsize i = 0; i < 2; i++) {
+                gint t = -1;
+
+                (void) g_main_context_prepare(contexts[i], &priority[i]);
+                while ((n[i] = g_main_context_query(contexts[i], priority[i], &t, *fds + used, *allocated - used)) >
+                       *allocated - used) {
+                        *allocated = used + n[i] + 8;
+                        *fds = g_renew(GPollFD, *fds, *allocated);
+                }
+                used += n[i];
+                if (t >= 0 && (timeout < 0 || t < timeout))
+                        timeout = t;
+        }
+        (void) g_poll(*fds, (guint) used, timeout);
+        used = 0;
+        for (gsize i = 0; i < 2; i++) {
+                if (g_main_context_check(contexts[i], priority[i], *fds + used, n[i])) {
+                        /* What a call starts on the bus (the caller's
+                         * credentials, polkit, name watches) answers in the
+                         * calls' context too; libfprint and timers use the
+                         * global default context. */
+                        g_main_context_push_thread_default(contexts[i]);
+                        g_main_context_dispatch(contexts[i]);
+                        g_main_context_pop_thread_default(contexts[i]);
+                }
+                used += n[i];
+        }
+}
+
 /* One context would do, but GLib dispatches only the most urgent ready
  * sources each round, and libfprint completes its work in idle sources,
  * below the priority of bus calls: a steady stream of calls (one user's
@@ -29,7 +68,7 @@ GMainContext *biogated_calls_context(void) {
  * every login, forever. With the calls in a context of their own, each
  * round serves both. */
 void biogated_daemon_run(BiogatedDaemon *daemon) {
-        GMainContext *contexts[2] = { g_main_context_default(), biogated_calls_context() };
+        GMainContext *const contexts[2] = { g_main_context_default(), biogated_calls_context() };
         g_autofree GPollFD *fds = NULL;
         gint allocated = 0;
 
@@ -37,37 +76,13 @@ void biogated_daemon_run(BiogatedDaemon *daemon) {
                 if (!g_main_context_acquire(contexts[i]))
                         g_error("Cannot acquire the main context");
 
-        while (g_main_loop_is_running(daemon->loop)) {
-                gint priority[2], n[2], used = 0, timeout = -1;
-
-                for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++) {
-                        gint t = -1;
-
-                        (void) g_main_context_prepare(contexts[i], &priority[i]);
-                        while ((n[i] = g_main_context_query(contexts[i], priority[i], &t, fds + used,
-                                                            allocated - used)) > allocated - used) {
-                                allocated = used + n[i] + 8;
-                                fds = g_renew(GPollFD, fds, allocated);
-                        }
-                        used += n[i];
-                        if (t >= 0 && (timeout < 0 || t < timeout))
-                                timeout = t;
-                }
-                (void) g_poll(fds, (guint) used, timeout);
-                used = 0;
-                for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++) {
-                        if (g_main_context_check(contexts[i], priority[i], fds + used, n[i])) {
-                                /* What a call starts on the bus (the caller's
-                                 * credentials, polkit, name watches) answers
-                                 * in the calls' context too; libfprint and
-                                 * timers use the global default context. */
-                                g_main_context_push_thread_default(contexts[i]);
-                                g_main_context_dispatch(contexts[i]);
-                                g_main_context_pop_thread_default(contexts[i]);
-                        }
-                        used += n[i];
-                }
-        }
+        while (g_main_loop_is_running(daemon->loop))
+                serve_round(contexts, &fds, &allocated);
+        /* Threaded work (an erasure's fsyncs) completes in the context of
+         * the call that started it, often the calls' one: serve both until
+         * the last task is done, so its audit event and reply go out. */
+        while (pending_tasks > 0)
+                serve_round(contexts, &fds, &allocated);
 
         for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++)
                 g_main_context_release(contexts[i]);
@@ -82,11 +97,6 @@ void biogated_daemon_touch(BiogatedDaemon *daemon) {
         daemon->idle_id = g_timeout_add_seconds(daemon->config.idle_exit_seconds, on_idle_timeout, daemon);
 }
 
-/* Work handed to GIO's thread pool (writes that end in fsync) still uses
- * the store after the main loop stops: count it, and wait for it before
- * the store goes away. */
-static guint pending_tasks;
-
 static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_data) {
         pending_tasks--;
 }
@@ -97,7 +107,3 @@ void biogated_task_run_in_thread(GTask *task, GTaskThreadFunc func) {
         g_task_run_in_thread(task, func);
 }
 
-void biogated_tasks_drain(void) {
-        while (pending_tasks > 0)
-                g_main_context_iteration(NULL, TRUE);
-}

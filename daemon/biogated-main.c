@@ -176,7 +176,6 @@ int main(int argc, char *argv[]) {
                                                on_name_acquired, on_name_lost, &daemon, NULL);
         biogated_daemon_touch(&daemon);
         biogated_daemon_run(&daemon);
-        biogated_tasks_drain();
 
         g_bus_unown_name(name_id);
         biogated_sleep_free(sleep_watch);

@@ -8,7 +8,10 @@
  *   BIOGATE_TEST_CRASH_DIR   count steps on files under this directory
  *   BIOGATE_TEST_CRASH_ARM   ...while this file exists (so start-up is left out)
  *   BIOGATE_TEST_CRASH_AT    kill before step N (0: never, just count)
- *   BIOGATE_TEST_CRASH_LOG   append "N call path" per step to this file */
+ *   BIOGATE_TEST_CRASH_LOG   append "N call path" per step to this file
+ *   BIOGATE_TEST_CRASH_TERM  if set: at step N send SIGTERM instead, and hold
+ *                            that thread for 300 ms, so the daemon begins to
+ *                            shut down while the step's work is unfinished */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -21,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[PATH_MAX];
 static size_t dir_len;
 static const char *arm_path, *log_path;
 static long crash_at;
+static int term_instead;
 static atomic_long steps;
 
 __attribute__((constructor)) static void shim_init(void) {
@@ -38,6 +43,7 @@ __attribute__((constructor)) static void shim_init(void) {
         arm_path = getenv("BIOGATE_TEST_CRASH_ARM");
         log_path = getenv("BIOGATE_TEST_CRASH_LOG");
         crash_at = at ? strtol(at, NULL, 10) : 0;
+        term_instead = getenv("BIOGATE_TEST_CRASH_TERM") != NULL;
 }
 
 /* The path behind fd, if it is under dir. */
@@ -70,7 +76,12 @@ static void step(const char *call, int fd, const char *name) {
                         (void) syscall(SYS_close, log_fd);
                 }
         }
-        if (n == crash_at)
+        if (n == crash_at && term_instead) {
+                const struct timespec hold = { .tv_nsec = 300 * 1000 * 1000 };
+
+                kill(getpid(), SIGTERM);
+                (void) nanosleep(&hold, NULL);
+        } else if (n == crash_at)
                 kill(getpid(), SIGKILL);
 }
 

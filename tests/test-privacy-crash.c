@@ -16,6 +16,7 @@ typedef struct {
         char *snapshot;
         char *arm;
         char *log;
+        gboolean term; /* SIGTERM at the step, not SIGKILL */
 } Crash;
 
 static void crash_clear(Crash *c) {
@@ -35,7 +36,8 @@ static void restart_at(Fixture *f, Crash *c, int at) {
         g_autofree char *e4 = g_strdup_printf("BIOGATE_TEST_CRASH_AT=%d", at);
         g_autofree char *e5 = g_strdup_printf("BIOGATE_TEST_CRASH_LOG=%s", c->log);
         /* The shim is not first in line: fine for a test, not for ASan. */
-        const char *env[] = { e1, e2, e3, e4, e5, "ASAN_OPTIONS=verify_asan_link_order=0", NULL };
+        const char *env[] = { e1, e2, e3, e4, e5, "ASAN_OPTIONS=verify_asan_link_order=0",
+                              c->term ? "BIOGATE_TEST_CRASH_TERM=1" : NULL, NULL };
 
         (void) g_unlink(c->arm);
         (void) g_unlink(c->log);
@@ -267,6 +269,42 @@ static void test_crash_erase(Fixture *f, gconstpointer data) {
         g_assert_true(saw_new);
 }
 
+/* SIGTERM (systemctl stop) while an erasure's writes run in a worker
+ * thread: the daemon finishes the erasure, answers the caller, logs the
+ * audit event, and only then exits, cleanly. */
+static void test_term_during_erase(Fixture *f, gconstpointer data) {
+        g_auto(Crash) c = { 0 };
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        gint64 start;
+        int status = 0;
+
+        if (!g_getenv("BIOGATE_TEST_CRASH_PRELOAD")) {
+                g_test_skip("BIOGATE_TEST_CRASH_PRELOAD is not set (run through meson test)");
+                return;
+        }
+        crash_init(f, &c);
+        enroll(f, "", "left-thumb", "cx-thumb");
+        snapshot(f, &c);
+        c.term = TRUE;
+        /* Step 2: the erasure has begun on disk, in the worker thread. */
+        restart_at(f, &c, 2);
+        arm(&c);
+        start = g_get_monotonic_time();
+        reply = manager_call(f->conn, "EraseUser", g_variant_new("(s)", ""), "(a{sv})", &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_daemon_wait_exit(f->daemon, T, &status, &error));
+        g_assert_no_error(error);
+        btf_assert_exit_code(status, 0);
+        g_test_message("SIGTERM during an erasure: reply and exit after %" G_GINT64_FORMAT " ms",
+                       (g_get_monotonic_time() - start) / 1000);
+        g_assert_cmpuint(privacy_log_count(f, "audit erase"), ==, 1);
+
+        c.term = FALSE;
+        restart_at(f, &c, -1);
+        g_assert_true(check_after_erase(f));
+}
+
 /* ---- nothing biometric on the bus or in the output ---- */
 
 typedef struct {
@@ -418,6 +456,7 @@ int main(int argc, char *argv[]) {
 
         g_test_add("/privacy/crash-enroll", Fixture, NULL, fixture_setup, test_crash_enroll, fixture_teardown);
         g_test_add("/privacy/crash-erase", Fixture, NULL, fixture_setup, test_crash_erase, fixture_teardown);
+        g_test_add("/privacy/term-during-erase", Fixture, NULL, fixture_setup, test_term_during_erase, fixture_teardown);
         g_test_add("/privacy/no-template-leak", Fixture, NULL, fixture_setup, test_no_template_leak, fixture_teardown);
         return g_test_run();
 }
