@@ -100,8 +100,10 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
         /* One connection per call, closed before returning: the host may
          * keep its PAM handle for a whole session (a display manager, a
          * screen locker), and must not hold a socket to the system bus, or
-         * hand it to what it forks, all that time. */
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+         * hand it to what it forks, all that time. Closed without a flush:
+         * nothing left to send matters (the daemon also releases the sensor
+         * when we leave), and a flush has no time limit. */
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         uint64_t deadline = pam_biogate_now_usec() + (uint64_t) options->timeout_s * UINT64_C(1000000);
         PamBiogateInterrupt interrupt;
         PamBiogateResult result;
