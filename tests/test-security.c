@@ -97,8 +97,9 @@ static const ApiRow api_rows[] = {
           "('@USER@', 'left-little-finger', {'consent': <true>, 'notice-version': <'" BIOGATE_TEST_NOTICE_VERSION
           "'>})" },
         { "org.biogate1.Manager", "Verify", "('@USER@', @a{sv} {})" },
-        /* A finger nobody enrolled: as the owner it deletes nothing. */
-        { "org.biogate1.Manager", "DeleteFingers", "('@USER@', ['left-little-finger'])" },
+        /* Root's enrolled finger: were the call let through, root's list
+         * at the end of nobody-names-other-user would show it. */
+        { "org.biogate1.Manager", "DeleteFingers", "('@USER@', ['right-index-finger'])" },
         { "org.biogate1.Manager", "GetMyData", "()", TRUE, check_own_data,
           "the caller's own data, identified by the bus: it names nobody else" },
         { "org.biogate1.Manager", "GetUserData", "('@USER@',)" },
@@ -134,20 +135,26 @@ static char *in_signature(const GDBusMethodInfo *method) {
         return g_string_free(s, FALSE);
 }
 
-/* The row's arguments for user, checked against the method's signature in
- * the API file (a row that drifts from the XML fails here). */
-static GVariant *api_args(const GDBusMethodInfo *method, const ApiRow *row, const char *user) {
-        g_autoptr(GString) text = g_string_new(row->args);
+/* text as the parameter tuple of interface.method, checked against the
+ * method's signature in the API file (a row that drifts from the XML fails
+ * here). */
+static GVariant *method_args(const GDBusMethodInfo *method, const char *interface, const char *text) {
         g_autofree char *signature = in_signature(method);
         g_autoptr(GError) error = NULL;
         GVariant *args;
 
-        g_string_replace(text, "@USER@", user, 0);
-        args = g_variant_parse(G_VARIANT_TYPE(signature), text->str, NULL, NULL, &error);
+        args = g_variant_parse(G_VARIANT_TYPE(signature), text, NULL, NULL, &error);
         if (!args)
-                g_error("arguments of %s.%s do not fit %s: %s", row->interface, row->method, signature,
-                        error->message);
+                g_error("arguments of %s.%s do not fit %s: %s", interface, method->name, signature, error->message);
         return g_variant_ref_sink(args);
+}
+
+/* The row's arguments for user. */
+static GVariant *api_args(const GDBusMethodInfo *method, const ApiRow *row, const char *user) {
+        g_autoptr(GString) text = g_string_new(row->args);
+
+        g_string_replace(text, "@USER@", user, 0);
+        return method_args(method, row->interface, text->str);
 }
 
 static const char *api_path(const char *interface, const char *op_path) {
@@ -375,6 +382,8 @@ static const char *secrets_find(Secrets *s, GBytes *haystack, gsize *ret_offset)
 typedef struct {
         GMutex lock;
         GPtrArray *messages;    /* GBytes: every message this connection received */
+        guint n_errors;         /* of them error replies: they are searched as well */
+        guint n_unrecorded;     /* that could not be serialized: none may escape the search */
 } Recorder;
 
 static GDBusMessage *record_filter(GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
@@ -386,11 +395,14 @@ static GDBusMessage *record_filter(GDBusConnection *connection, GDBusMessage *me
         if (!incoming)
                 return message;
         blob = g_dbus_message_to_blob(message, &size, G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING, NULL);
-        if (blob) {
-                g_mutex_lock(&r->lock);
+        g_mutex_lock(&r->lock);
+        if (blob)
                 g_ptr_array_add(r->messages, g_bytes_new_take(blob, size));
-                g_mutex_unlock(&r->lock);
-        }
+        else
+                r->n_unrecorded++;
+        if (g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_ERROR)
+                r->n_errors++;
+        g_mutex_unlock(&r->lock);
         return message;
 }
 
@@ -420,31 +432,151 @@ static void read_properties(GDBusConnection *conn, GDBusInterfaceInfo *iface, co
         }
 }
 
-/* The caller's own call of method with the row's arguments (for root on
- * itself: ""); an operation it starts is driven to its end (one touch of
- * the enrolled finger, or cancelled for an enrolment), its properties read
- * and every Operation method called on it. */
-static void call_as_owner(Fixture *f, GDBusConnection *conn, GDBusNodeInfo *api, GDBusInterfaceInfo *iface,
-                          GDBusMethodInfo *m, guint *ret_operations) {
-        const ApiRow *row = api_row(iface->name, m->name);
-        g_autoptr(GVariant) args = api_args(m, row, g_str_equal(m->name, "Unlock") ? "root" : "");
+/* ---- what the owner of the data gets ---- */
+
+#define ERR "org.biogate1.Error."
+/* A finger of root's besides the one every operation matches: the
+ * successful DeleteFingers deletes it, with its template in the store. */
+#define EXTRA_FINGER "left-ring-finger"
+#define EXTRA_FINGER_SEED 12
+#define CONSENT "{'consent': <true>, 'notice-version': <'" BIOGATE_TEST_NOTICE_VERSION "'>}"
+
+/* The calls root makes on itself, in order, each with the one outcome it
+ * must have: NULL for a reply, else the name of the error. Every method of
+ * the API (but those of operations, made on each operation started) has a
+ * row that succeeds, so that its reply is searched; the rows with an error
+ * are refusals (some after a look at the caller's stored prints), so that
+ * error names and messages are searched too. Anything else fails the test. */
+typedef struct {
+        const char *interface;
+        const char *method;
+        const char *args;       /* the parameter tuple as GVariant text */
+        const char *error;
+} OwnerCall;
+
+static const OwnerCall owner_calls[] = {
+        { BIOGATE_MANAGER_INTERFACE, "ListDevices", "()" },
+        { BIOGATE_MANAGER_INTERFACE, "ListFingers", "('',)" },
+        /* An enrolment started and cancelled: nothing is stored. */
+        { BIOGATE_MANAGER_INTERFACE, "Enroll", "('', 'left-little-finger', " CONSENT ")" },
+        { BIOGATE_MANAGER_INTERFACE, "Enroll", "('', 'right-index-finger', " CONSENT ")",
+          ERR "AlreadyEnrolled" },
+        { BIOGATE_MANAGER_INTERFACE, "Enroll", "('', 'left-little-finger', @a{sv} {})",
+          ERR "ConsentRequired" },
+        { BIOGATE_MANAGER_INTERFACE, "Verify", "('', @a{sv} {})" },
+        { BIOGATE_MANAGER_INTERFACE, "Verify", "('', {'fingers': <['left-little-finger']>})",
+          ERR "NoEnrolledPrints" },
+        /* All or nothing: the enrolled finger stays. */
+        { BIOGATE_MANAGER_INTERFACE, "DeleteFingers", "('', ['left-little-finger', '" EXTRA_FINGER "'])",
+          ERR "NoEnrolledPrints" },
+        { BIOGATE_MANAGER_INTERFACE, "DeleteFingers", "('', ['" EXTRA_FINGER "'])" },
+        { BIOGATE_MANAGER_INTERFACE, "GetMyData", "()" },
+        { BIOGATE_MANAGER_INTERFACE, "GetUserData", "('',)" },
+        { BIOGATE_MANAGER_INTERFACE, "GetUserData", "('biogate-no-such-user',)", ERR "NoSuchUser" },
+        /* Unlock names its user: "" is refused, root is root. */
+        { BIOGATE_MANAGER_INTERFACE, "Unlock", "('',)", ERR "InvalidArgument" },
+        { BIOGATE_MANAGER_INTERFACE, "Unlock", "('root',)" },
+        { BIOGATE_MANAGER_INTERFACE, "Reload", "()" },
+        { BIOGATE_STEPUP_INTERFACE, "Evaluate", "({" TX_FIELDS "},)" },
+        { BIOGATE_STEPUP_INTERFACE, "Authorize", "({" TX_FIELDS ", " TX_CHALLENGE "}, @a{sv} {})" },
+        { BIOGATE_STEPUP_INTERFACE, "Authorize", "({'kind': <'withdrawal'>}, @a{sv} {})",
+          ERR "InvalidTransaction" },
+        { BIOGATE_STEPUP_INTERFACE, "GetPublicKeys", "()" },
+        /* Last: it takes the templates away. */
+        { BIOGATE_MANAGER_INTERFACE, "EraseUser", "('',)" },
+};
+
+static GDBusMethodInfo *owner_call_method(GDBusNodeInfo *api, const OwnerCall *call) {
+        GDBusInterfaceInfo *iface = g_dbus_node_info_lookup_interface(api, call->interface);
+        GDBusMethodInfo *m = iface ? g_dbus_interface_info_lookup_method(iface, call->method) : NULL;
+
+        if (!m)
+                g_error("owner_calls names %s.%s, which is not in %s", call->interface, call->method,
+                        BIOGATE_API_XML);
+        return m;
+}
+
+/* Every method has a row that succeeds: a method added to the API file
+ * without one fails here, not silently unsearched. */
+static void assert_owner_calls_cover(GDBusNodeInfo *api) {
+        for (guint i = 0; api->interfaces[i]; i++) {
+                GDBusInterfaceInfo *iface = api->interfaces[i];
+
+                if (g_str_equal(iface->name, BIOGATE_OPERATION_INTERFACE))
+                        continue;
+                for (guint j = 0; iface->methods && iface->methods[j]; j++) {
+                        gboolean found = FALSE;
+
+                        for (gsize k = 0; k < G_N_ELEMENTS(owner_calls) && !found; k++)
+                                found = !owner_calls[k].error && g_str_equal(owner_calls[k].interface, iface->name) &&
+                                        g_str_equal(owner_calls[k].method, iface->methods[j]->name);
+                        if (!found)
+                                g_error("%s.%s has no row in owner_calls that succeeds: its reply would never be "
+                                        "searched", iface->name, iface->methods[j]->name);
+                }
+        }
+}
+
+static char *out_signature(const GDBusMethodInfo *method) {
+        GString *s = g_string_new("(");
+
+        for (guint i = 0; method->out_args && method->out_args[i]; i++)
+                g_string_append(s, method->out_args[i]->signature);
+        g_string_append_c(s, ')');
+        return g_string_free(s, FALSE);
+}
+
+/* The error's name and message as the caller sees them, searched on their
+ * own (the recorder has the whole message as well). */
+static void assert_error_clean(Secrets *s, const char *what, const char *name, const char *message) {
+        g_autofree char *text = g_strdup_printf("%s\n%s", name, message);
+        g_autoptr(GBytes) bytes = g_bytes_new_static(text, strlen(text));
+        gsize offset = 0;
+        const char *source = secrets_find(s, bytes, &offset);
+
+        if (source)
+                g_error("%s: the error %s carries 16 bytes of %s at offset %" G_GSIZE_FORMAT, what, name, source,
+                        offset);
+}
+
+/* Root's call of the row on itself; an operation it starts is driven to
+ * its end (one touch of the enrolled finger, or cancelled for an
+ * enrolment), its properties read and every Operation method called on
+ * it. Returns whether it was an error (the one expected). */
+static gboolean call_as_owner(Fixture *f, GDBusConnection *conn, GDBusNodeInfo *api, const OwnerCall *call,
+                              Secrets *secrets, guint *ret_operations) {
+        GDBusMethodInfo *m = owner_call_method(api, call);
+        g_autoptr(GVariant) args = method_args(m, call->interface, call->args);
+        g_autofree char *what = g_strdup_printf("%s.%s%s", call->interface, call->method, call->args);
         g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_on(conn, BIOGATE_OBJECT_PATH, iface->name, m->name, args,
-                                            NULL, &error);
+        g_autoptr(GVariant) reply = call_on(conn, BIOGATE_OBJECT_PATH, call->interface, call->method, args, NULL,
+                                            &error);
         GDBusInterfaceInfo *op_iface = g_dbus_node_info_lookup_interface(api, BIOGATE_OPERATION_INTERFACE);
-        g_autofree char *kind = NULL, *result = NULL;
+        g_autofree char *kind = NULL, *result = NULL, *signature = out_signature(m);
         g_autoptr(GVariant) kind_reply = NULL, kind_v = NULL;
         const char *path;
 
         if (!reply) {
                 g_autofree char *name = g_dbus_error_get_remote_error(error);
-                g_test_message("root: %s.%s -> %s", iface->name, m->name, name);
-                return;
+
+                g_dbus_error_strip_remote_error(error);
+                g_test_message("root: %s -> %s: %s", what, name, error->message);
+                if (!name || g_strcmp0(name, call->error) != 0)
+                        g_error("root: %s: expected %s, got the error %s: %s", what,
+                                call->error ? call->error : "a reply", name ? name : "(local)", error->message);
+                assert_error_clean(secrets, what, name, error->message);
+                return TRUE;
         }
-        g_test_message("root: %s.%s -> %s", iface->name, m->name, g_variant_get_type_string(reply));
+        g_test_message("root: %s -> %s", what, g_variant_get_type_string(reply));
+        if (call->error)
+                g_error("root: %s: expected the error %s, got a reply %s", what, call->error,
+                        g_variant_get_type_string(reply));
+        if (!g_variant_is_of_type(reply, G_VARIANT_TYPE(signature)))
+                g_error("root: %s: the reply is %s, the API says %s", what, g_variant_get_type_string(reply),
+                        signature);
         if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(o)")))
-                return;
+                return FALSE;
 
         g_variant_get(reply, "(&o)", &path);
         btf_op_bind(op, path);
@@ -480,6 +612,7 @@ static void call_as_owner(Fixture *f, GDBusConnection *conn, GDBusNodeInfo *api,
                         g_assert_no_error(error);
                 }
         (*ret_operations)++;
+        return FALSE;
 }
 
 static void read_state_files(Secrets *s, const char *dir, const char *rel) {
@@ -503,39 +636,52 @@ static void read_state_files(Secrets *s, const char *dir, const char *rel) {
         }
 }
 
-/* Enrol with the synthetic virtual_image finger, then call everything a
- * caller can reach (every method, every property, GetAll, from the API
- * file) as the owner of the data, and search every byte received for the
- * template as libfprint serializes it and for every file of the state
- * directory (sealed templates, keys, records). */
+/* Every property of the daemon's object (those of operations are read on
+ * each operation the calls start). */
+static void read_daemon_properties(GDBusConnection *conn, GDBusNodeInfo *api) {
+        for (guint i = 0; api->interfaces[i]; i++)
+                if (!g_str_equal(api->interfaces[i]->name, BIOGATE_OPERATION_INTERFACE))
+                        read_properties(conn, api->interfaces[i], BIOGATE_OBJECT_PATH);
+}
+
+/* Root's finger, enrolled with five touches of the synthetic finger seed. */
+static void enroll_synthetic(Fixture *f, const char *finger, uint64_t seed) {
+        g_autoptr(BtfOp) op = start_enroll(f->conn, "", finger);
+        g_autofree char *enrolled = NULL;
+
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                show_finger(f, seed);
+        }
+        enrolled = wait_finished(op, NULL);
+        g_assert_cmpstr(enrolled, ==, BIOGATE_RESULT_COMPLETED);
+        release(f->conn, op);
+}
+
+/* Enrol two synthetic virtual_image fingers, then call everything a caller
+ * can reach (every method, every property, GetAll, from the API file) as
+ * the owner of the data, with the outcomes owner_calls gives, and search
+ * every byte received (replies and errors) for the templates as libfprint
+ * serializes them and for every file of the state directory (sealed
+ * templates, keys, records). */
 static void test_no_template_bytes(Fixture *f, gconstpointer data) {
         g_autoptr(GDBusNodeInfo) api = security_api_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(GDBusConnection) conn = NULL;
-        g_autoptr(GBytes) plain = NULL;
+        g_autoptr(GBytes) plain = NULL, extra_plain = NULL;
         g_autoptr(GHashTable) windows = g_hash_table_new(window_hash16, window_equal);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) secret_bytes = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
         Secrets secrets = { windows, names, secret_bytes };
         Recorder *rec = g_new0(Recorder, 1);
         g_autoptr(GPtrArray) received = NULL;
-        GDBusMethodInfo *erase = NULL;
-        GDBusInterfaceInfo *manager = NULL;
         gsize total = 0;
-        guint filter, n_calls = 0, n_operations = 0;
+        guint filter, n_errors = 0, n_error_replies, n_unrecorded, n_operations = 0;
         int status = 0;
 
-        g_autoptr(BtfOp) op = start_enroll(f->conn, "", "right-index-finger");
-
-        for (int i = 0; i < 5; i++) {
-                wait_finger_needed(op);
-                show_finger(f, ROOT_FINGER_SEED);
-        }
-        {
-                g_autofree char *enrolled = wait_finished(op, NULL);
-                g_assert_cmpstr(enrolled, ==, BIOGATE_RESULT_COMPLETED);
-        }
-        release(f->conn, op);
+        assert_owner_calls_cover(api);
+        enroll_synthetic(f, "right-index-finger", ROOT_FINGER_SEED);
+        enroll_synthetic(f, EXTRA_FINGER, EXTRA_FINGER_SEED);
 
         /* What is stored, read behind the daemon's back. */
         g_assert_true(btf_daemon_stop(f->daemon, &status, &error));
@@ -543,8 +689,12 @@ static void test_no_template_bytes(Fixture *f, gconstpointer data) {
                 g_autoptr(BiogatedStore) store = privacy_open_store(f);
                 plain = biogated_store_read_print(store, 0, BIOGATE_FINGER_RIGHT_INDEX, NULL, NULL, &error);
                 g_assert_no_error(error);
+                extra_plain = biogated_store_read_print(store, 0, biogate_finger_from_name(EXTRA_FINGER), NULL, NULL,
+                                                        &error);
+                g_assert_no_error(error);
         }
         secrets_add(&secrets, "the serialized template", plain);
+        secrets_add(&secrets, "the serialized template of " EXTRA_FINGER, extra_plain);
         read_state_files(&secrets, f->state, NULL);
         g_test_message("secrets: %u byte windows of %u sources (template: %" G_GSIZE_FORMAT " bytes)",
                        g_hash_table_size(windows), names->len, g_bytes_get_size(plain));
@@ -565,26 +715,12 @@ static void test_no_template_bytes(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         filter = g_dbus_connection_add_filter(conn, record_filter, rec, NULL);
 
-        for (guint i = 0; api->interfaces[i]; i++) {
-                GDBusInterfaceInfo *iface = api->interfaces[i];
-
-                if (g_str_equal(iface->name, BIOGATE_OPERATION_INTERFACE))
-                        continue; /* on each operation the others start */
-                for (guint j = 0; iface->methods && iface->methods[j]; j++) {
-                        /* Erasing goes last: it takes the template away. */
-                        if (g_str_equal(iface->methods[j]->name, "EraseUser")) {
-                                erase = iface->methods[j];
-                                manager = iface;
-                                continue;
-                        }
-                        call_as_owner(f, conn, api, iface, iface->methods[j], &n_operations);
-                        n_calls++;
-                }
-                read_properties(conn, iface, BIOGATE_OBJECT_PATH);
-        }
-        g_assert_nonnull(erase);
-        call_as_owner(f, conn, api, manager, erase, &n_operations);
-        n_calls++;
+        /* The daemon's properties with both fingers enrolled, the calls,
+         * and the properties again once everything is erased. */
+        read_daemon_properties(conn, api);
+        for (gsize k = 0; k < G_N_ELEMENTS(owner_calls); k++)
+                n_errors += call_as_owner(f, conn, api, &owner_calls[k], &secrets, &n_operations) ? 1 : 0;
+        read_daemon_properties(conn, api);
         /* Enroll, Verify and Authorize each started one. */
         g_assert_cmpuint(n_operations, ==, 3);
 
@@ -593,7 +729,13 @@ static void test_no_template_bytes(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_mutex_lock(&rec->lock);
         received = g_steal_pointer(&rec->messages);
+        n_error_replies = rec->n_errors;
+        n_unrecorded = rec->n_unrecorded;
         g_mutex_unlock(&rec->lock);
+        /* Every message is searched, the error replies among them: the
+         * recorder saw each refusal of owner_calls, and no others. */
+        g_assert_cmpuint(n_unrecorded, ==, 0);
+        g_assert_cmpuint(n_error_replies, ==, n_errors);
 
         for (guint i = 0; i < received->len; i++) {
                 GBytes *msg = received->pdata[i];
@@ -611,8 +753,9 @@ static void test_no_template_bytes(Fixture *f, gconstpointer data) {
                                 received->len, source, offset, dump->str);
                 }
         }
-        g_test_message("%u calls, %u operations; %u messages of %" G_GSIZE_FORMAT " bytes received, none with template "
-                       "or state bytes", n_calls, n_operations, received->len, total);
+        g_test_message("%" G_GSIZE_FORMAT " calls (%u refused as expected), %u operations; %u messages of %" G_GSIZE_FORMAT
+                       " bytes received, none with template or state bytes",
+                       G_N_ELEMENTS(owner_calls), n_errors, n_operations, received->len, total);
         g_mutex_clear(&rec->lock);
         g_free(rec);
 }
@@ -652,6 +795,18 @@ static void victim_assert_untouched(const Victim *v) {
 static void victim_clear(Victim *v) {
         g_free(v->path);
         g_clear_pointer(&v->content, g_bytes_unref);
+}
+
+/* The directory outside is as it was: nothing created, removed or renamed
+ * in it (its modification time, to the second and the nanosecond), and not
+ * replaced (its inode). */
+static void assert_outside_untouched(const char *outside, const struct stat *before) {
+        struct stat now;
+
+        g_assert_cmpint(stat(outside, &now), ==, 0);
+        g_assert_cmpint(now.st_mtim.tv_sec, ==, before->st_mtim.tv_sec);
+        g_assert_cmpint(now.st_mtim.tv_nsec, ==, before->st_mtim.tv_nsec);
+        g_assert_cmpuint(now.st_ino, ==, before->st_ino);
 }
 
 static void plant(const char *target, const char *link) {
@@ -732,7 +887,7 @@ static void test_planted_symlink(Fixture *f, gconstpointer data) {
         g_autoptr(GVariant) my = NULL, fingers = NULL, reply = NULL;
         g_autofree char *result = NULL, *log = NULL;
         Victim print_v = { 0 }, key_v = { 0 }, limits_v = { 0 };
-        struct stat outside_st, after_st;
+        struct stat outside_st;
         int status = 0;
 
         g_assert_cmpint(g_mkdir(outside, 0700), ==, 0);
@@ -775,9 +930,7 @@ static void test_planted_symlink(Fixture *f, gconstpointer data) {
         expect_failure(f, f->conn, op, error, STORE_CORRUPTED, NOT_FOLLOWED, 5, "daemon-thumb");
         g_clear_pointer(&op, btf_op_free);
         g_clear_error(&error);
-        g_assert_cmpint(stat(outside, &after_st), ==, 0);
-        g_assert_cmpint(after_st.st_mtim.tv_sec, ==, outside_st.st_mtim.tv_sec);
-        g_assert_cmpint(after_st.st_mtim.tv_nsec, ==, outside_st.st_mtim.tv_nsec);
+        assert_outside_untouched(outside, &outside_st);
         g_assert_false(g_file_test(outside_thumb, G_FILE_TEST_EXISTS));
         victim_assert_untouched(&print_v);
 
@@ -829,8 +982,7 @@ static void test_planted_symlink(Fixture *f, gconstpointer data) {
         plant(outside, public_dir);
         security_start_daemon(f, NULL);
         g_assert_false(g_file_test(outside_jwks, G_FILE_TEST_EXISTS));
-        g_assert_cmpint(stat(outside, &after_st), ==, 0);
-        g_assert_cmpint(after_st.st_mtim.tv_nsec, ==, outside_st.st_mtim.tv_nsec);
+        assert_outside_untouched(outside, &outside_st);
         log = btf_daemon_read_log(f->daemon);
         g_assert_nonnull(strstr(log, "Cannot open public/"));
         assert_daemon_fds_cloexec(f, "after a start with planted links");
@@ -852,9 +1004,7 @@ static void test_planted_symlink(Fixture *f, gconstpointer data) {
                 g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
                 g_assert_true(WIFEXITED(status));
         }
-        g_assert_cmpint(stat(outside, &after_st), ==, 0);
-        g_assert_cmpint(after_st.st_mtim.tv_sec, ==, outside_st.st_mtim.tv_sec);
-        g_assert_cmpint(after_st.st_mtim.tv_nsec, ==, outside_st.st_mtim.tv_nsec);
+        assert_outside_untouched(outside, &outside_st);
         victim_assert_untouched(&print_v);
         victim_assert_untouched(&key_v);
         victim_assert_untouched(&limits_v);
