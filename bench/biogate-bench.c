@@ -18,10 +18,10 @@
  *       name is owned), then to the reply of a first METHOD call (no args).
  *   biogate-bench calls COUNT NAME PATH INTERFACE METHOD [STRING-ARG]
  *       COUNT calls of METHOD, one after the other: a load for RSS figures.
- *   biogate-bench touch SOCKET DELAY-MS COMMAND
- *       Sends COMMAND to the virtual sensor DELAY-MS after it opens (for
- *       pam_fprintd, which loses a result that comes before its VerifyStart
- *       reply: see docs/performance.md).
+ *   biogate-bench touch SOCKET DELAY-MS COMMAND...
+ *       Sends each COMMAND to the virtual sensor, the first DELAY-MS after
+ *       it opens (for fprintd's clients, which lose a result that comes
+ *       before their VerifyStart reply: see docs/performance.md).
  *
  * The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS: bench/run's private
  * one). */
@@ -188,7 +188,7 @@ static int cmd_evaluate(int argc, char **argv) {
 typedef struct Toucher {
         GThread *thread;
         char *socket_path;
-        char *command;
+        char **commands;
         int inotify_fd;
         guint delay_ms;
 } Toucher;
@@ -215,49 +215,53 @@ static int vdev_try_connect(const char *path) {
 static gpointer toucher_run(gpointer data) {
         Toucher *t = data;
         gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-        size_t len = strlen(t->command), off = 0;
-        char buf[256];
-        int fd;
 
-        for (;;) {
-                fd = vdev_try_connect(t->socket_path);
-                if (fd >= 0)
-                        break;
-                if (g_get_monotonic_time() > deadline)
-                        die("the virtual sensor never opened", NULL);
-                if (fd == -ECONNREFUSED) {
-                        g_thread_yield();
-                        continue;
+        for (char **command = t->commands; *command; command++) {
+                size_t len = strlen(*command), off = 0;
+                char buf[256];
+                int fd;
+
+                for (;;) {
+                        fd = vdev_try_connect(t->socket_path);
+                        if (fd >= 0)
+                                break;
+                        if (g_get_monotonic_time() > deadline)
+                                die("the virtual sensor never opened", NULL);
+                        if (fd == -ECONNREFUSED) {
+                                g_thread_yield();
+                                continue;
+                        }
+                        if (fd != -ENOENT)
+                                die("cannot connect to the virtual sensor", NULL);
+                        (void) read(t->inotify_fd, buf, sizeof buf);
                 }
-                if (fd != -ENOENT)
-                        die("cannot connect to the virtual sensor", NULL);
-                (void) read(t->inotify_fd, buf, sizeof buf);
-        }
-        if (t->delay_ms)
-                g_usleep((gulong) t->delay_ms * 1000);
-        while (off < len) {
-                ssize_t n = send(fd, t->command + off, len - off, MSG_NOSIGNAL);
+                if (command == t->commands && t->delay_ms)
+                        g_usleep((gulong) t->delay_ms * 1000);
+                while (off < len) {
+                        ssize_t n = send(fd, *command + off, len - off, MSG_NOSIGNAL);
 
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        die("cannot write to the virtual sensor", NULL);
-                off += (size_t) n;
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                die("cannot write to the virtual sensor", NULL);
+                        off += (size_t) n;
+                }
+                /* The driver reads until EOF; it closes once it took the
+                 * command, and only then may the next one connect. */
+                (void) shutdown(fd, SHUT_WR);
+                while (read(fd, buf, sizeof buf) > 0)
+                        ;
+                close(fd);
         }
-        /* The driver reads until EOF; it closes once it took the command. */
-        (void) shutdown(fd, SHUT_WR);
-        while (read(fd, buf, sizeof buf) > 0)
-                ;
-        close(fd);
         return NULL;
 }
 
-static Toucher *toucher_start(const char *socket_path, const char *command, guint delay_ms) {
+static Toucher *toucher_start(const char *socket_path, const char *const *commands, guint delay_ms) {
         Toucher *t = g_new0(Toucher, 1);
         g_autofree char *dir = g_path_get_dirname(socket_path);
 
         t->socket_path = g_strdup(socket_path);
-        t->command = g_strdup(command);
+        t->commands = g_strdupv((char **) commands);
         t->delay_ms = delay_ms;
         /* Blocking reads: each event (or the timeout of none) re-checks. */
         t->inotify_fd = inotify_init1(IN_CLOEXEC);
@@ -274,7 +278,7 @@ static void toucher_join(Toucher *t) {
         g_thread_join(t->thread);
         close(t->inotify_fd);
         g_free(t->socket_path);
-        g_free(t->command);
+        g_strfreev(t->commands);
         g_free(t);
 }
 
@@ -316,7 +320,7 @@ static double run_operation(GDBusConnection *bus, const char *interface, const c
         /* Subscribed before the call, as org.biogate1.xml asks. */
         sub = g_dbus_connection_signal_subscribe(bus, NULL, OPERATION_INTERFACE, "Finished", NULL, NULL,
                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_finished, &w, NULL);
-        toucher = toucher_start(socket_path, scan, 0);
+        toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
         start = g_get_monotonic_time();
         reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH, interface, method, params,
                                             G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
@@ -533,9 +537,10 @@ static int cmd_calls(int argc, char **argv) {
 }
 
 static int cmd_touch(int argc, char **argv) {
-        if (argc != 3)
-                die("usage: touch SOCKET DELAY-MS COMMAND", NULL);
-        toucher_join(toucher_start(argv[0], argv[2], (guint) strtoul(argv[1], NULL, 10)));
+        if (argc < 3)
+                die("usage: touch SOCKET DELAY-MS COMMAND...", NULL);
+        /* argv[argc] is NULL: the list ends there. */
+        toucher_join(toucher_start(argv[0], (const char *const *) &argv[2], (guint) strtoul(argv[1], NULL, 10)));
         return EXIT_SUCCESS;
 }
 
