@@ -20,7 +20,7 @@
  *       COUNT calls of METHOD, one after the other: a load for RSS figures.
  *   biogate-bench touch SOCKET DELAY-MS COMMAND...
  *       Sends each COMMAND to the virtual sensor, the first DELAY-MS after
- *       it opens (for fprintd's clients, which lose a result that comes
+ *       it opens (remove SOCKET before starting the operation) (for fprintd's clients, which lose a result that comes
  *       before their VerifyStart reply: see docs/performance.md).
  *
  * The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS: bench/run's private
@@ -260,6 +260,9 @@ static gpointer toucher_run(gpointer data) {
         return NULL;
 }
 
+/* The caller removes the socket of the last operation before the daemon
+ * may open the sensor again: a stale one would take the touch, and
+ * removing it here could race with the daemon creating the new one. */
 static Toucher *toucher_start(const char *socket_path, const char *const *commands, guint delay_ms) {
         Toucher *t = g_new0(Toucher, 1);
         g_autofree char *dir = g_path_get_dirname(socket_path);
@@ -271,9 +274,6 @@ static Toucher *toucher_start(const char *socket_path, const char *const *comman
         t->inotify_fd = inotify_init1(IN_CLOEXEC);
         if (t->inotify_fd < 0 || inotify_add_watch(t->inotify_fd, dir, IN_CREATE | IN_MOVED_TO) < 0)
                 die("inotify failed", NULL);
-        /* A socket left from the last operation would take the touch now. */
-        if (unlink(socket_path) < 0 && errno != ENOENT)
-                die("cannot remove the old sensor socket", NULL);
         t->thread = g_thread_new("touch", toucher_run, t);
         return t;
 }
@@ -324,6 +324,8 @@ static double run_operation(GDBusConnection *bus, const char *interface, const c
         /* Subscribed before the call, as org.biogate1.xml asks. */
         sub = g_dbus_connection_signal_subscribe(bus, NULL, OPERATION_INTERFACE, "Finished", NULL, NULL,
                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_finished, &w, NULL);
+        if (unlink(socket_path) < 0 && errno != ENOENT)
+                die("cannot remove the old sensor socket", NULL);
         toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
         start = g_get_monotonic_time();
         reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH, interface, method, params,
