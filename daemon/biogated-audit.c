@@ -51,7 +51,7 @@ static const struct {
 struct BiogatedAudit {
         guint8 *key;                            /* sodium_malloc'd */
         guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
-        guint64 seq;                            /* of the last event sent */
+        guint64 seq;                            /* of the last event chained */
         int dir_fd;                             /* <state>/audit */
 };
 
@@ -71,10 +71,21 @@ int biogated_audit_event_priority(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].priority : -1;
 }
 
+static void pending_flush_locked(BiogatedAudit *audit, GPtrArray *ret_done);
+static void inflight_finish_locked(GPtrArray *ret_done);
+static void run_done(GPtrArray *done);
+static void entry_free(gpointer e);
+
 void biogated_audit_set_default(BiogatedAudit *audit) {
+        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
+
         g_mutex_lock(&audit_lock);
+        /* Events chained with the old instance are saved and sent with it. */
+        inflight_finish_locked(done);
+        pending_flush_locked(default_audit, done);
         default_audit = audit;
         g_mutex_unlock(&audit_lock);
+        run_done(done);
 }
 
 void biogated_audit_free(BiogatedAudit *audit) {
@@ -219,21 +230,49 @@ static char *field_value(const char *value) {
         return copy;
 }
 
-void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&audit_lock);
-        BiogatedAudit *audit = default_audit;
+/* One chained event, built but not yet sent. */
+typedef struct Entry {
+        GPtrArray *lines;               /* "FIELD=value" for the journal */
+        char *stderr_line;              /* NULL under systemd */
+        BiogatedAuditDone done;
+        gpointer done_data;
+} Entry;
+
+static void entry_free(gpointer data) {
+        Entry *e = data;
+
+        g_ptr_array_unref(e->lines);
+        g_free(e->stderr_line);
+        g_free(e);
+}
+
+/* Events chained by biogated_audit_then() whose state is not saved yet, in
+ * chain order, and the idle source that will save and send them. */
+static GPtrArray *pending;
+static guint pending_flush_id;
+/* The batch whose state a worker thread is saving, sent once it is saved
+ * (NULL: none); one save runs at a time, so while it waits for the disk
+ * the main loop goes on answering and the next batch grows. */
+static GPtrArray *inflight;
+static gboolean inflight_saved;
+static gboolean save_running;
+static GCond inflight_cond;
+
+typedef struct SaveJob {
+        BiogatedAudit *audit;
+        guint64 seq;
+        guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
+} SaveJob;
+
+/* Chains the event (audit->seq and ->chain move on in memory only) and
+ * returns it ready to send. Called with audit_lock held. */
+static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                          const char *message) {
         g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GArray) fields = g_array_new(FALSE, FALSE, sizeof(BiogateAuditField));
-        g_autofree char *message = NULL, *uid = NULL, *seq = NULL, *time = NULL, *chain_hex = NULL;
-        g_autofree struct iovec *iov = NULL;
+        g_autofree char *uid = NULL, *seq = NULL, *time = NULL, *chain_hex = NULL;
+        Entry *e = g_new0(Entry, 1);
         guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
-        va_list ap;
-        gsize n = 0;
-
-        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
-        va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
-        va_end(ap);
 
 #define ADD(name_, value_)                                                                  \
         do {                                                                                \
@@ -264,9 +303,6 @@ void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, con
                 ADD("BIOGATE_TIME", time);
                 biogate_audit_chain_next(audit->key, audit->chain, (BiogateAuditField *) fields->data, fields->len,
                                          chain);
-                /* Saved before sending: after a crash the journal may miss
-                 * an event (a visible gap), never show a sequence twice. */
-                (void) save_chain(audit, audit->seq + 1, chain);
                 audit->seq++;
                 memcpy(audit->chain, chain, sizeof chain);
                 chain_hex = biogate_audit_chain_to_hex(chain);
@@ -274,22 +310,180 @@ void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, con
         }
 #undef ADD
 
-        iov = g_new0(struct iovec, fields->len + 4);
-        g_ptr_array_add(strings, g_strdup_printf("MESSAGE_ID=%s", events[event].message_id));
-        g_ptr_array_add(strings, g_strdup_printf("PRIORITY=%d", events[event].priority));
-        g_ptr_array_add(strings, g_strdup_printf("MESSAGE=%s", message));
-        g_ptr_array_add(strings, g_strdup("SYSLOG_IDENTIFIER=biogated"));
-        for (guint i = strings->len - 4; i < strings->len; i++)
-                iov[n++] = (struct iovec) { g_ptr_array_index(strings, i), strlen(g_ptr_array_index(strings, i)) };
+        e->lines = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(e->lines, g_strdup_printf("MESSAGE_ID=%s", events[event].message_id));
+        g_ptr_array_add(e->lines, g_strdup_printf("PRIORITY=%d", events[event].priority));
+        g_ptr_array_add(e->lines, g_strdup_printf("MESSAGE=%s", message));
+        g_ptr_array_add(e->lines, g_strdup("SYSLOG_IDENTIFIER=biogated"));
         for (guint i = 0; i < fields->len; i++) {
                 BiogateAuditField *f = &g_array_index(fields, BiogateAuditField, i);
-                char *line = g_strdup_printf("%s=%s", f->name, f->value);
-                g_ptr_array_add(strings, line);
-                iov[n++] = (struct iovec) { line, strlen(line) };
-        }
-        (void) sd_journal_sendv(iov, (int) n);
 
+                g_ptr_array_add(e->lines, g_strdup_printf("%s=%s", f->name, f->value));
+        }
         /* Under systemd, stderr is the journal already (JOURNAL_STREAM). */
         if (!g_getenv("JOURNAL_STREAM"))
-                g_message("audit %s%s%s: %s", events[event].name, seq ? " #" : "", seq ? seq : "", message);
+                e->stderr_line = g_strdup_printf("audit %s%s%s: %s", events[event].name, seq ? " #" : "",
+                                                 seq ? seq : "", message);
+        return e;
+}
+
+static void entry_send(Entry *e) {
+        g_autofree struct iovec *iov = g_new0(struct iovec, e->lines->len);
+
+        for (guint i = 0; i < e->lines->len; i++)
+                iov[i] = (struct iovec) { e->lines->pdata[i], strlen(e->lines->pdata[i]) };
+        (void) sd_journal_sendv(iov, (int) e->lines->len);
+        if (e->stderr_line)
+                g_message("%s", e->stderr_line);
+}
+
+/* Saves the state of the newest chained event, then sends the pending
+ * events in order: one write and fsync for all of them. Their "done"
+ * callbacks go to ret_done, to be run without the lock. Called with
+ * audit_lock held. */
+static void pending_flush_locked(BiogatedAudit *audit, GPtrArray *ret_done) {
+        if (!pending || pending->len == 0)
+                return;
+        if (audit)
+                (void) save_chain(audit, audit->seq, audit->chain);
+        for (guint i = 0; i < pending->len; i++) {
+                Entry *e = pending->pdata[i];
+
+                entry_send(e);
+        }
+        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(&pending));
+}
+
+/* Waits until the in-flight batch's state is saved, then sends the batch.
+ * Called with audit_lock held. */
+static void inflight_finish_locked(GPtrArray *ret_done) {
+        if (!inflight)
+                return;
+        while (!inflight_saved)
+                g_cond_wait(&inflight_cond, &audit_lock);
+        for (guint i = 0; i < inflight->len; i++)
+                entry_send(inflight->pdata[i]);
+        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(&inflight));
+}
+
+static void save_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
+        SaveJob *job = data;
+
+        (void) save_chain(job->audit, job->seq, job->chain);
+        g_mutex_lock(&audit_lock);
+        inflight_saved = TRUE;
+        g_cond_broadcast(&inflight_cond);
+        g_mutex_unlock(&audit_lock);
+        g_task_return_boolean(task, TRUE);
+}
+
+static void schedule_flush_locked(void);
+
+static void on_saved(GObject *source, GAsyncResult *result, gpointer user_data) {
+        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
+
+        g_mutex_lock(&audit_lock);
+        /* A synchronous biogated_audit() may have sent the batch already. */
+        inflight_finish_locked(done);
+        save_running = FALSE;
+        if (pending && pending->len > 0)
+                schedule_flush_locked();
+        g_mutex_unlock(&audit_lock);
+        run_done(done);
+}
+
+static void run_done(GPtrArray *done) {
+        for (guint i = 0; i < done->len; i++) {
+                Entry *e = done->pdata[i];
+
+                if (e->done)
+                        e->done(e->done_data);
+        }
+}
+
+static gboolean on_pending_flush(gpointer user_data) {
+        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
+        BiogatedAudit *audit;
+
+        g_mutex_lock(&audit_lock);
+        audit = default_audit;
+        pending_flush_id = 0;
+        if (save_running || !pending || pending->len == 0) {
+                /* on_saved() schedules the next batch. */
+        } else if (!audit) {
+                pending_flush_locked(NULL, done);
+        } else {
+                g_autoptr(GTask) task = g_task_new(NULL, NULL, on_saved, NULL);
+                SaveJob *job = g_new0(SaveJob, 1);
+
+                /* Every chained event is in pending: the newest is its last. */
+                job->audit = audit;
+                job->seq = audit->seq;
+                memcpy(job->chain, audit->chain, sizeof job->chain);
+                inflight = g_steal_pointer(&pending);
+                inflight_saved = FALSE;
+                save_running = TRUE;
+                g_task_set_task_data(task, job, g_free);
+                g_task_run_in_thread(task, save_thread);
+        }
+        g_mutex_unlock(&audit_lock);
+        run_done(done);
+        return G_SOURCE_REMOVE;
+}
+
+static void schedule_flush_locked(void) {
+        /* Low priority: the calls already waiting in this main-loop
+         * iteration are handled first, and their events share one state
+         * write (a group commit), instead of an fsync each. */
+        if (!pending_flush_id)
+                pending_flush_id = g_idle_add_full(G_PRIORITY_LOW, on_pending_flush, NULL, NULL);
+}
+
+void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
+        g_autofree char *message = NULL;
+        va_list ap;
+        Entry *e;
+
+        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
+        va_start(ap, format);
+        message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+
+        g_mutex_lock(&audit_lock);
+        e = entry_build(default_audit, event, info, message);
+        inflight_finish_locked(done);
+        /* Events chained before this one go first: pending_flush_locked()
+         * saves the state of this newest one for all of them. Saved before
+         * sending: after a crash the journal may miss an event (a visible
+         * gap), never show a sequence twice. */
+        if (!pending)
+                pending = g_ptr_array_new_with_free_func(entry_free);
+        g_ptr_array_add(pending, e);
+        pending_flush_locked(default_audit, done);
+        g_mutex_unlock(&audit_lock);
+        run_done(done);
+}
+
+void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
+                         gpointer done_data, const char *format, ...) {
+        g_autofree char *message = NULL;
+        va_list ap;
+        Entry *e;
+
+        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
+        va_start(ap, format);
+        message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+
+        g_mutex_lock(&audit_lock);
+        e = entry_build(default_audit, event, info, message);
+        e->done = done;
+        e->done_data = done_data;
+        if (!pending)
+                pending = g_ptr_array_new_with_free_func(entry_free);
+        g_ptr_array_add(pending, e);
+        if (!save_running)
+                schedule_flush_locked();
+        g_mutex_unlock(&audit_lock);
 }

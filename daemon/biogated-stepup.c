@@ -81,6 +81,20 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
 
 /* ---- Evaluate ---- */
 
+typedef struct EvaluateReply {
+        GDBusMethodInvocation *invocation;      /* the handler's reference */
+        GVariant *reply;
+} EvaluateReply;
+
+/* The answer goes out once its audit event is sent (biogated_audit_then). */
+static void evaluate_reply_send(gpointer data) {
+        EvaluateReply *r = data;
+
+        g_dbus_method_invocation_return_value(r->invocation, r->reply);
+        g_variant_unref(r->reply);
+        g_free(r);
+}
+
 static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
                                 BiogatedDaemon *daemon) {
         g_autoptr(GError) error = NULL;
@@ -88,6 +102,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         g_autofree char *text = NULL, *digest = NULL;
         const BiogatePolicyRule *rule;
         GVariantBuilder details;
+        EvaluateReply *reply;
 
         biogated_daemon_touch(daemon);
         tx = parse_tx(daemon, dict, &error);
@@ -98,14 +113,6 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         }
         text = biogate_tx_render_text(tx);
         digest = biogate_tx_digest_string(tx);
-        /* Who asks is not known here (Evaluate needs no identity): the
-         * event records the question and the policy's answer. */
-        biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE,
-                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .tx_digest = digest, .tx_kind = tx->kind,
-                                              .amount = tx->amount, .currency = tx->currency, .rule = rule->name,
-                                              .reason = biogate_requirement_to_string(rule->requirement) },
-                       "Step-up evaluated: rule %s requires %s", rule->name,
-                       biogate_requirement_to_string(rule->requirement));
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "text", g_variant_new_string(text));
         g_variant_builder_add(&details, "{sv}", "tx-digest", g_variant_new_string(digest));
@@ -114,9 +121,22 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         g_variant_builder_add(&details, "{sv}", "require-local-session",
                               g_variant_new_boolean(rule->require_local_session));
         g_variant_builder_add(&details, "{sv}", "token-lifetime", g_variant_new_uint32(rule->token_lifetime_s));
-        biogate_step_up_complete_evaluate(iface, invocation, rule->name,
-                                          biogate_requirement_to_string(rule->requirement),
-                                          g_variant_builder_end(&details));
+        reply = g_new0(EvaluateReply, 1);
+        reply->invocation = invocation;
+        reply->reply = g_variant_ref_sink(g_variant_new("(ss@a{sv})", rule->name,
+                                                        biogate_requirement_to_string(rule->requirement),
+                                                        g_variant_builder_end(&details)));
+        /* Who asks is not known here (Evaluate needs no identity): the
+         * event records the question and the policy's answer. Evaluate is
+         * the call a backend makes for every transaction: its events share
+         * one state write per main-loop iteration (docs/performance.md). */
+        biogated_audit_then(BIOGATED_AUDIT_STEPUP_EVALUATE,
+                            &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .tx_digest = digest,
+                                                   .tx_kind = tx->kind, .amount = tx->amount,
+                                                   .currency = tx->currency, .rule = rule->name,
+                                                   .reason = biogate_requirement_to_string(rule->requirement) },
+                            evaluate_reply_send, reply, "Step-up evaluated: rule %s requires %s", rule->name,
+                            biogate_requirement_to_string(rule->requirement));
         return TRUE;
 }
 

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* biogate-bench: the measuring half of bench/run. Each command prints
+ * "key=value" numbers on one line; bench/run collects them into the table.
+ * It is a program, not a test: nothing here asserts a time.
+ *
+ *   biogate-bench evaluate CLIENTS SECONDS
+ *       StepUp.Evaluate decisions/s, CLIENTS threads each on its own bus
+ *       connection, each with one call in flight (what a desk's backend
+ *       connections do).
+ *   biogate-bench stepup SOCKET SCAN-ID ITERATIONS
+ *       Manager.Verify and StepUp.Authorize, interleaved, each with the
+ *       virtual sensor touched the moment the daemon opens it: call → result
+ *       in ms. Authorize minus Verify is what step-up adds to a match.
+ *   biogate-bench tokens SECONDS
+ *       In-process token sign and verify per second (libbiogate-stepup).
+ *   biogate-bench activate NAME PATH INTERFACE METHOD
+ *       With NAME not running: ms from StartServiceByName to its reply (the
+ *       name is owned), then to the reply of a first METHOD call (no args).
+ *   biogate-bench calls COUNT NAME PATH INTERFACE METHOD [STRING-ARG]
+ *       COUNT calls of METHOD, one after the other: a load for RSS figures.
+ *   biogate-bench touch SOCKET DELAY-MS COMMAND...
+ *       Sends each COMMAND to the virtual sensor, the first DELAY-MS after
+ *       it opens (remove SOCKET before starting the operation) (for fprintd's clients, which lose a result that comes
+ *       before their VerifyStart reply: see docs/performance.md).
+ *
+ * The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS: bench/run's private
+ * one). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <sodium.h>
+
+#include "biogate-token.h"
+#include "biogate-tx.h"
+
+#define BIOGATE_NAME "org.biogate1"
+#define BIOGATE_PATH "/org/biogate1"
+#define MANAGER_INTERFACE "org.biogate1.Manager"
+#define STEPUP_INTERFACE "org.biogate1.StepUp"
+#define OPERATION_INTERFACE "org.biogate1.Operation"
+#define CALL_TIMEOUT_MS 30000
+
+static G_NORETURN void die(const char *what, const GError *error) {
+        fprintf(stderr, "biogate-bench: %s%s%s\n", what, error ? ": " : "", error ? error->message : "");
+        exit(EXIT_FAILURE);
+}
+
+static double ms_since(gint64 start) {
+        return (double) (g_get_monotonic_time() - start) / 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted array. */
+static double percentile(const double *sorted, size_t n, double p) {
+        size_t rank = (size_t) (p / 100.0 * (double) n + 0.999999);
+
+        if (rank < 1)
+                rank = 1;
+        return sorted[MIN(rank, n) - 1];
+}
+
+/* A private connection per caller: shared connections would serialise the
+ * clients in one GDBus worker and measure that instead of the daemon. */
+static GDBusConnection *bus_connect(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        GDBusConnection *bus;
+
+        if (!address)
+                die("no system bus address", error);
+        bus = g_dbus_connection_new_for_address_sync(address,
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+        if (!bus)
+                die("cannot connect to the system bus", error);
+        return bus;
+}
+
+/* The demo's transaction: the vendor policy asks a fingerprint for it. */
+static GVariant *transaction_new(gboolean with_challenge) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "kind", g_variant_new_string("withdrawal"));
+        g_variant_builder_add(&b, "{sv}", "amount", g_variant_new_string("250000.00"));
+        g_variant_builder_add(&b, "{sv}", "currency", g_variant_new_string("USD"));
+        g_variant_builder_add(&b, "{sv}", "payee", g_variant_new_string("ACME Ltd"));
+        g_variant_builder_add(&b, "{sv}", "reference", g_variant_new_string("T-1001"));
+        if (with_challenge) {
+                guint8 challenge[32];
+
+                /* A fresh one each time, as a backend would send. */
+                randombytes_buf(challenge, sizeof challenge);
+                g_variant_builder_add(&b, "{sv}", "challenge",
+                                      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, challenge, sizeof challenge, 1));
+        }
+        return g_variant_builder_end(&b);
+}
+
+/* ---- evaluate ---- */
+
+typedef struct EvalClient {
+        GThread *thread;
+        gint64 deadline;
+        guint64 calls;
+        gint *start_gate;
+} EvalClient;
+
+static gpointer eval_client_run(gpointer data) {
+        EvalClient *c = data;
+        g_autoptr(GDBusConnection) bus = bus_connect();
+
+        /* Connected: wait for the others, so all of them run the whole time. */
+        g_atomic_int_dec_and_test(c->start_gate);
+        while (g_atomic_int_get(c->start_gate) > 0)
+                g_usleep(100);
+        while (g_get_monotonic_time() < c->deadline) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH,
+                                                                        STEPUP_INTERFACE, "Evaluate",
+                                                                        g_variant_new("(@a{sv})", transaction_new(FALSE)),
+                                                                        G_VARIANT_TYPE("(ssa{sv})"),
+                                                                        G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                                                        CALL_TIMEOUT_MS, NULL, &error);
+
+                if (!reply)
+                        die("Evaluate failed", error);
+                c->calls++;
+        }
+        return NULL;
+}
+
+static double evaluate_rate(guint clients, double seconds) {
+        g_autofree EvalClient *c = g_new0(EvalClient, clients);
+        gint gate = (gint) clients;
+        gint64 start, deadline;
+        guint64 calls = 0;
+
+        /* The deadline is set once all are connected: see eval_client_run(). */
+        for (guint i = 0; i < clients; i++)
+                c[i].start_gate = &gate;
+        deadline = g_get_monotonic_time() + (gint64) (seconds * G_USEC_PER_SEC) + G_USEC_PER_SEC;
+        for (guint i = 0; i < clients; i++) {
+                c[i].deadline = deadline;
+                c[i].thread = g_thread_new("evaluate", eval_client_run, &c[i]);
+        }
+        while (g_atomic_int_get(&gate) > 0)
+                g_usleep(100);
+        start = g_get_monotonic_time();
+        for (guint i = 0; i < clients; i++) {
+                g_thread_join(c[i].thread);
+                calls += c[i].calls;
+        }
+        return (double) calls / ((double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+}
+
+static int cmd_evaluate(int argc, char **argv) {
+        guint clients;
+        double seconds, rate;
+
+        if (argc != 2)
+                die("usage: evaluate CLIENTS SECONDS", NULL);
+        clients = (guint) strtoul(argv[0], NULL, 10);
+        seconds = g_ascii_strtod(argv[1], NULL);
+        if (clients < 1 || clients > 64 || seconds <= 0)
+                die("evaluate: CLIENTS is 1..64, SECONDS > 0", NULL);
+        (void) evaluate_rate(clients, 0.2);     /* warm up: page in, caches */
+        rate = evaluate_rate(clients, seconds);
+        printf("evaluate clients=%u per_second=%.0f\n", clients, rate);
+        return EXIT_SUCCESS;
+}
+
+/* ---- the virtual sensor ---- */
+
+typedef struct Toucher {
+        GThread *thread;
+        char *socket_path;
+        char **commands;
+        int inotify_fd;
+        guint delay_ms;
+} Toucher;
+
+static int vdev_try_connect(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        g_strlcpy(sa.sun_path, path, sizeof sa.sun_path);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                int e = errno;
+
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
+/* The finger lands the moment the driver listens: wait for its socket with
+ * inotify (no polling delay in the figures), then connect; between bind()
+ * and listen() a connect is refused for a few instructions, so retry that. */
+static gpointer toucher_run(gpointer data) {
+        Toucher *t = data;
+        gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+        for (char **command = t->commands; *command; command++) {
+                size_t len = strlen(*command), off = 0;
+                char buf[256];
+                int fd;
+
+                for (;;) {
+                        fd = vdev_try_connect(t->socket_path);
+                        if (fd >= 0)
+                                break;
+                        if (g_get_monotonic_time() > deadline)
+                                die("the virtual sensor never opened", NULL);
+                        if (fd == -ECONNREFUSED) {
+                                g_thread_yield();
+                                continue;
+                        }
+                        if (fd != -ENOENT)
+                                die("cannot connect to the virtual sensor", NULL);
+                        /* Bounded, so the deadline above is seen even when
+                         * nothing happens in the directory. */
+                        if (poll(&(struct pollfd) { .fd = t->inotify_fd, .events = POLLIN }, 1, 100) > 0)
+                                (void) read(t->inotify_fd, buf, sizeof buf);
+                }
+                if (command == t->commands && t->delay_ms)
+                        g_usleep((gulong) t->delay_ms * 1000);
+                while (off < len) {
+                        ssize_t n = send(fd, *command + off, len - off, MSG_NOSIGNAL);
+
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                die("cannot write to the virtual sensor", NULL);
+                        off += (size_t) n;
+                }
+                /* The driver reads until EOF; it closes once it took the
+                 * command, and only then may the next one connect. */
+                (void) shutdown(fd, SHUT_WR);
+                while (read(fd, buf, sizeof buf) > 0)
+                        ;
+                close(fd);
+        }
+        return NULL;
+}
+
+/* The caller removes the socket of the last operation before the daemon
+ * may open the sensor again: a stale one would take the touch, and
+ * removing it here could race with the daemon creating the new one. */
+static Toucher *toucher_start(const char *socket_path, const char *const *commands, guint delay_ms) {
+        Toucher *t = g_new0(Toucher, 1);
+        g_autofree char *dir = g_path_get_dirname(socket_path);
+
+        t->socket_path = g_strdup(socket_path);
+        t->commands = g_strdupv((char **) commands);
+        t->delay_ms = delay_ms;
+        /* Blocking reads: each event (or the timeout of none) re-checks. */
+        t->inotify_fd = inotify_init1(IN_CLOEXEC);
+        if (t->inotify_fd < 0 || inotify_add_watch(t->inotify_fd, dir, IN_CREATE | IN_MOVED_TO) < 0)
+                die("inotify failed", NULL);
+        t->thread = g_thread_new("touch", toucher_run, t);
+        return t;
+}
+
+static void toucher_join(Toucher *t) {
+        g_thread_join(t->thread);
+        close(t->inotify_fd);
+        g_free(t->socket_path);
+        g_strfreev(t->commands);
+        g_free(t);
+}
+
+/* ---- operations: Verify, Authorize ---- */
+
+typedef struct OpWait {
+        GMainLoop *loop;
+        char *path;             /* NULL until the method replied */
+        char *result;
+        GVariant *details;
+} OpWait;
+
+static void on_finished(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
+                        const char *signal, GVariant *params, gpointer data) {
+        OpWait *w = data;
+
+        /* Signals are dispatched only by the loop below, which runs once
+         * the reply gave the path: one that came first waits in the queue. */
+        if (w->result || !w->path || !g_str_equal(path, w->path))
+                return;
+        g_variant_get(params, "(s@a{sv})", &w->result, &w->details);
+        g_main_loop_quit(w->loop);
+}
+
+/* One operation, its touch sent at once: ms from the call to Finished. */
+static double run_operation(GDBusConnection *bus, const char *interface, const char *method, GVariant *params,
+                            const char *socket_path, const char *scan, const char *want_result, char **ret_token) {
+        g_autoptr(GMainContext) context = g_main_context_new();
+        OpWait w = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        Toucher *toucher;
+        gint64 start;
+        double ms;
+        guint sub;
+
+        g_main_context_push_thread_default(context);
+        w.loop = g_main_loop_new(context, FALSE);
+        /* Subscribed before the call, as org.biogate1.xml asks. */
+        sub = g_dbus_connection_signal_subscribe(bus, NULL, OPERATION_INTERFACE, "Finished", NULL, NULL,
+                                                 G_DBUS_SIGNAL_FLAGS_NONE, on_finished, &w, NULL);
+        if (unlink(socket_path) < 0 && errno != ENOENT)
+                die("cannot remove the old sensor socket", NULL);
+        toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
+        start = g_get_monotonic_time();
+        reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH, interface, method, params,
+                                            G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                            CALL_TIMEOUT_MS, NULL, &error);
+        if (!reply)
+                die(method, error);
+        g_variant_get(reply, "(o)", &w.path);
+        g_main_loop_run(w.loop);
+        ms = ms_since(start);
+        toucher_join(toucher);
+
+        if (!g_str_equal(w.result, want_result)) {
+                g_autofree char *d = g_variant_print(w.details, FALSE);
+
+                fprintf(stderr, "biogate-bench: %s finished with %s %s\n", method, w.result, d);
+                exit(EXIT_FAILURE);
+        }
+        if (ret_token && !g_variant_lookup(w.details, "token", "s", ret_token))
+                die("Authorize approved without a token", NULL);
+        g_clear_pointer(&reply, g_variant_unref);
+        reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, w.path, OPERATION_INTERFACE, "Release", NULL,
+                                            NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, &error);
+        if (!reply)
+                die("Release failed", error);
+
+        g_dbus_connection_signal_unsubscribe(bus, sub);
+        g_main_loop_unref(w.loop);
+        g_main_context_pop_thread_default(context);
+        g_free(w.path);
+        g_free(w.result);
+        g_variant_unref(w.details);
+        return ms;
+}
+
+static void print_stats(const char *what, double *v, size_t n) {
+        qsort(v, n, sizeof *v, cmp_double);
+        printf("%s n=%zu median_ms=%.2f p95_ms=%.2f min_ms=%.2f\n", what, n, percentile(v, n, 50),
+               percentile(v, n, 95), v[0]);
+}
+
+static int cmd_stepup(int argc, char **argv) {
+        g_autoptr(GDBusConnection) bus = NULL;
+        g_autofree double *verify = NULL, *authorize = NULL;
+        g_autofree char *scan = NULL;
+        guint n;
+
+        if (argc != 3)
+                die("usage: stepup SOCKET SCAN-ID ITERATIONS", NULL);
+        n = (guint) strtoul(argv[2], NULL, 10);
+        if (n < 1)
+                die("stepup: ITERATIONS >= 1", NULL);
+        scan = g_strdup_printf("SCAN %s", argv[1]);
+        bus = bus_connect();
+        verify = g_new(double, n);
+        authorize = g_new(double, n);
+        for (guint i = 0; i <= n; i++) {
+                g_autofree char *token = NULL;
+                double v, a;
+
+                /* Interleaved, so drift in the machine's load hits both. */
+                v = run_operation(bus, MANAGER_INTERFACE, "Verify", g_variant_new("(s@a{sv})", "",
+                                  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                                  argv[0], scan, "match", NULL);
+                a = run_operation(bus, STEPUP_INTERFACE, "Authorize", g_variant_new("(@a{sv}@a{sv})",
+                                  transaction_new(TRUE), g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                                  argv[0], scan, "approved", &token);
+                /* Round 0 warms up (first open of the sensor, key loading). */
+                if (i > 0) {
+                        verify[i - 1] = v;
+                        authorize[i - 1] = a;
+                }
+        }
+        print_stats("verify", verify, n);
+        print_stats("authorize", authorize, n);
+        /* Medians of the sorted arrays (print_stats sorted them). */
+        printf("authorize_overhead median_ms=%.2f\n", percentile(authorize, n, 50) - percentile(verify, n, 50));
+        return EXIT_SUCCESS;
+}
+
+/* ---- tokens ---- */
+
+static JsonObject *claims_new(const BiogateTx *tx, GBytes *challenge, gint64 now) {
+        JsonObject *claims = json_object_new();
+        g_autofree char *nonce = biogate_base64url_encode(g_bytes_get_data(challenge, NULL),
+                                                          g_bytes_get_size(challenge));
+        g_autofree char *digest = biogate_tx_digest_string(tx);
+        JsonArray *amr = json_array_new();
+
+        /* The claims biogated's Authorize signs (daemon/biogated-authorize.c). */
+        json_array_add_string_element(amr, "fpt");
+        json_object_set_string_member(claims, "iss", "5f1e8a3c2b7d4e609a8b7c6d5e4f3a21");
+        json_object_set_string_member(claims, "sub", "alice");
+        json_object_set_int_member(claims, "uid", 1000);
+        json_object_set_int_member(claims, "iat", now);
+        json_object_set_int_member(claims, "exp", now + 120);
+        json_object_set_string_member(claims, "jti", "q1w2e3r4t5y6u7i8o9p0");
+        json_object_set_string_member(claims, "nonce", nonce);
+        json_object_set_member(claims, "tx", biogate_tx_to_json(tx));
+        json_object_set_string_member(claims, "tx_digest", digest);
+        json_object_set_string_member(claims, "display_digest", "6Q0Xb0i0mkY6M7Y2kY6M7Y2kY6M7Y2kY6M7Y2kY6M4");
+        json_object_set_array_member(claims, "amr", amr);
+        json_object_set_string_member(claims, "rule", "large-cash-movements");
+        json_object_set_array_member(claims, "approvers", json_array_new());
+        return claims;
+}
+
+static int cmd_tokens(int argc, char **argv) {
+        guint8 pk[BIOGATE_ED25519_PUBLIC_SIZE], sk[BIOGATE_ED25519_SECRET_SIZE];
+        g_autoptr(GVariant) dict = g_variant_ref_sink(transaction_new(TRUE));
+        g_autoptr(GVariant) challenge_value = NULL;
+        g_autoptr(GBytes) challenge = NULL;
+        g_autofree char *jwks = NULL, *token = NULL;
+        g_autoptr(GError) error = NULL;
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC, start;
+        BiogateTx *tx;
+        double seconds, sign_rate, verify_rate;
+        guint64 count;
+
+        if (argc != 1)
+                die("usage: tokens SECONDS", NULL);
+        seconds = g_ascii_strtod(argv[0], NULL);
+        if (seconds <= 0)
+                die("tokens: SECONDS > 0", NULL);
+        crypto_sign_keypair(pk, sk);
+        jwks = biogate_jwks_new(pk);
+        challenge_value = g_variant_lookup_value(dict, "challenge", G_VARIANT_TYPE_BYTESTRING);
+        challenge = g_variant_get_data_as_bytes(challenge_value);
+        tx = biogate_tx_from_variant(dict, &error);
+        if (!tx)
+                die("transaction", error);
+
+        /* Sign: claims built and serialised each time, as the daemon does. */
+        start = g_get_monotonic_time();
+        for (count = 0; g_get_monotonic_time() - start < (gint64) (seconds * G_USEC_PER_SEC); count++) {
+                g_autoptr(JsonObject) claims = claims_new(tx, challenge, now);
+
+                g_free(token);
+                token = biogate_token_sign(sk, pk, claims, &error);
+                if (!token)
+                        die("sign", error);
+        }
+        sign_rate = (double) count / ((double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+
+        start = g_get_monotonic_time();
+        for (count = 0; g_get_monotonic_time() - start < (gint64) (seconds * G_USEC_PER_SEC); count++)
+                if (!biogate_token_verify(token, jwks, challenge, now, NULL, &error))
+                        die("verify", error);
+        verify_rate = (double) count / ((double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+
+        printf("tokens sign_per_second=%.0f verify_per_second=%.0f token_bytes=%zu\n", sign_rate, verify_rate,
+               strlen(token));
+        sodium_memzero(sk, sizeof sk);
+        biogate_tx_free(tx);
+        return EXIT_SUCCESS;
+}
+
+/* ---- activation, load ---- */
+
+static int cmd_activate(int argc, char **argv) {
+        g_autoptr(GDBusConnection) bus = NULL;
+        g_autoptr(GVariant) reply = NULL, first = NULL;
+        g_autoptr(GError) error = NULL;
+        double owned_ms, first_ms;
+        gint64 start;
+        guint32 result;
+
+        if (argc != 4)
+                die("usage: activate NAME PATH INTERFACE METHOD", NULL);
+        bus = bus_connect();
+        start = g_get_monotonic_time();
+        /* The bus replies once the started service owns NAME. */
+        reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "StartServiceByName",
+                                            g_variant_new("(su)", argv[0], 0u), G_VARIANT_TYPE("(u)"),
+                                            G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
+        if (!reply)
+                die("StartServiceByName", error);
+        owned_ms = ms_since(start);
+        g_variant_get(reply, "(u)", &result);
+        if (result != 1)        /* DBUS_START_REPLY_SUCCESS: it was not running */
+                die("the service was already running", NULL);
+        first = g_dbus_connection_call_sync(bus, argv[0], argv[1], argv[2], argv[3], NULL, NULL,
+                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, &error);
+        if (!first)
+                die(argv[3], error);
+        first_ms = ms_since(start);
+        printf("activate name=%s owned_ms=%.2f first_reply_ms=%.2f\n", argv[0], owned_ms, first_ms);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_calls(int argc, char **argv) {
+        g_autoptr(GDBusConnection) bus = NULL;
+        gint64 start;
+        guint n;
+
+        if (argc != 5 && argc != 6)
+                die("usage: calls COUNT NAME PATH INTERFACE METHOD [STRING-ARG]", NULL);
+        n = (guint) strtoul(argv[0], NULL, 10);
+        bus = bus_connect();
+        start = g_get_monotonic_time();
+        for (guint i = 0; i < n; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = NULL;
+
+                reply = g_dbus_connection_call_sync(bus, argv[1], argv[2], argv[3], argv[4],
+                                                    argc == 6 ? g_variant_new("(s)", argv[5]) : NULL, NULL,
+                                                    G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
+                                                    &error);
+                if (!reply)
+                        die(argv[4], error);
+        }
+        printf("calls name=%s method=%s n=%u mean_ms=%.3f\n", argv[1], argv[4], n, ms_since(start) / n);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_touch(int argc, char **argv) {
+        if (argc < 3)
+                die("usage: touch SOCKET DELAY-MS COMMAND...", NULL);
+        /* argv[argc] is NULL: the list ends there. */
+        toucher_join(toucher_start(argv[0], (const char *const *) &argv[2], (guint) strtoul(argv[1], NULL, 10)));
+        return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } commands[] = {
+                { "evaluate", cmd_evaluate },
+                { "stepup",   cmd_stepup },
+                { "tokens",   cmd_tokens },
+                { "activate", cmd_activate },
+                { "calls",    cmd_calls },
+                { "touch",    cmd_touch },
+        };
+
+        if (sodium_init() < 0)
+                die("libsodium failed to initialise", NULL);
+        if (argc >= 2)
+                for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+                        if (g_str_equal(argv[1], commands[i].name))
+                                return commands[i].run(argc - 2, argv + 2);
+        fprintf(stderr, "usage: biogate-bench evaluate|stepup|tokens|activate|calls|touch ARGS... (see bench/run)\n");
+        return 2;
+}
