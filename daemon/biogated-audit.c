@@ -366,20 +366,9 @@ static void inflight_finish_locked(GPtrArray *ret_done) {
         g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(&inflight));
 }
 
-static void save_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable) {
-        SaveJob *job = data;
-
-        (void) save_chain(job->audit, job->seq, job->chain);
-        g_mutex_lock(&audit_lock);
-        inflight_saved = TRUE;
-        g_cond_broadcast(&inflight_cond);
-        g_mutex_unlock(&audit_lock);
-        g_task_return_boolean(task, TRUE);
-}
-
 static void schedule_flush_locked(void);
 
-static void on_saved(GObject *source, GAsyncResult *result, gpointer user_data) {
+static gboolean on_saved(gpointer user_data) {
         g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
 
         g_mutex_lock(&audit_lock);
@@ -390,6 +379,30 @@ static void on_saved(GObject *source, GAsyncResult *result, gpointer user_data) 
                 schedule_flush_locked();
         g_mutex_unlock(&audit_lock);
         run_done(done);
+        return G_SOURCE_REMOVE;
+}
+
+static void save_worker(gpointer data, gpointer user_data) {
+        g_autofree SaveJob *job = data;
+
+        (void) save_chain(job->audit, job->seq, job->chain);
+        g_mutex_lock(&audit_lock);
+        inflight_saved = TRUE;
+        g_cond_broadcast(&inflight_cond);
+        g_mutex_unlock(&audit_lock);
+        /* The batch's replies go out from the main loop. */
+        g_main_context_invoke(NULL, on_saved, NULL);
+}
+
+/* A thread of its own for the saves, not GIO's shared pool: work in that
+ * pool (an erasure) may wait in biogated_audit() for the save in flight,
+ * and a save queued behind such waiters would wait for the pool to grow. */
+static GThreadPool *save_pool(void) {
+        static GThreadPool *pool;
+
+        if (!pool)
+                pool = g_thread_pool_new(save_worker, NULL, 1, FALSE, NULL);
+        return pool;
 }
 
 static void run_done(GPtrArray *done) {
@@ -413,7 +426,6 @@ static gboolean on_pending_flush(gpointer user_data) {
         } else if (!audit) {
                 pending_flush_locked(NULL, done);
         } else {
-                g_autoptr(GTask) task = g_task_new(NULL, NULL, on_saved, NULL);
                 SaveJob *job = g_new0(SaveJob, 1);
 
                 /* Every chained event is in pending: the newest is its last. */
@@ -423,8 +435,7 @@ static gboolean on_pending_flush(gpointer user_data) {
                 inflight = g_steal_pointer(&pending);
                 inflight_saved = FALSE;
                 save_running = TRUE;
-                g_task_set_task_data(task, job, g_free);
-                g_task_run_in_thread(task, save_thread);
+                g_thread_pool_push(save_pool(), job, NULL);
         }
         g_mutex_unlock(&audit_lock);
         run_done(done);
