@@ -146,6 +146,8 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
         if (success) {
                 if (r.locked)
                         return; /* cannot happen: locked users are refused before scanning */
+                if (r.consecutive == 0 && r.not_before == 0)
+                        return; /* nothing to reset: no write, no fsync on every login */
                 r = (Record) { 0 };
         } else {
                 r.consecutive++;

@@ -314,7 +314,10 @@ static gboolean set_last_used(GVariantDict *record, gpointer user_data) {
 
 gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 now,
                                      GError **error) {
-        UseArgs args = { .finger = finger, .now = now };
+        /* The day (UTC) is all retention needs. The time of day would make
+         * the record a log of when someone logs in, and a write (two
+         * fsyncs) on every match; this way, at most one a day. */
+        UseArgs args = { .finger = finger, .now = now - now % 86400 };
 
         return biogated_store_edit_record(store, uid, FALSE, set_last_used, &args, error);
 }

@@ -74,9 +74,12 @@ gboolean biogated_record_set_last_used(GVariantDict *record, BiogateFinger finge
         const char *name = biogate_finger_to_name(finger);
         g_autoptr(GVariantDict) entry = NULL;
         g_autoptr(GVariant) old = fingers ? g_variant_lookup_value(fingers, name, G_VARIANT_TYPE_VARDICT) : NULL;
+        gint64 stored;
 
         if (!old)
                 return FALSE;
+        if (g_variant_lookup(old, "last-used", "x", &stored) && stored == now)
+                return FALSE; /* unchanged: nothing to write */
         entry = finger_entry(fingers, name);
         g_variant_dict_insert_value(entry, "last-used", g_variant_new_int64(now));
         put_finger_entry(record, name, entry);

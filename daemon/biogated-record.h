@@ -35,7 +35,7 @@ void biogated_record_add_consent(GVariantDict *record, gint64 now, const char *n
 /* finger (re)enrolled at now; it has not been used since. */
 void biogated_record_set_enrolled(GVariantDict *record, BiogateFinger finger, gint64 now);
 /* A successful match of finger at now. FALSE (and no change) when the
- * record has no entry for it. */
+ * record has no entry for it, or already says now. */
 gboolean biogated_record_set_last_used(GVariantDict *record, BiogateFinger finger, gint64 now);
 /* Whether the record has an entry for finger. */
 gboolean biogated_record_has_finger(GVariantDict *record, BiogateFinger finger);

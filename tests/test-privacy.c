@@ -191,9 +191,26 @@ static void test_my_data(Fixture *f, gconstpointer data) {
         my = privacy_user_data(f->conn, NULL);
         used = g_variant_lookup_value(my, "last-used", G_VARIANT_TYPE("a{sx}"));
         g_assert_true(g_variant_lookup(used, "right-index-finger", "x", &when));
-        g_assert_cmpint(when, >=, t1);
+        /* Only the day is kept: its UTC midnight. */
+        g_assert_cmpint(when % 86400, ==, 0);
+        g_assert_cmpint(when, >=, t1 - t1 % 86400);
         g_assert_cmpint(when, <=, t2);
         g_assert_false(g_variant_lookup(used, "left-thumb", "x", &when));
+
+        /* Another match the same day writes nothing: the record is the
+         * same file (an atomic rewrite would be a new inode). */
+        {
+                g_autofree char *record = g_build_filename(f->state, "prints", "0", "record", NULL);
+                g_autofree char *again = NULL;
+                struct stat before, after;
+
+                g_assert_cmpint(stat(record, &before), ==, 0);
+                again = privacy_verify_finger(f, "right-index-finger", "md-index");
+                g_assert_cmpstr(again, ==, BIOGATE_RESULT_MATCH);
+                g_assert_cmpint(stat(record, &after), ==, 0);
+                if (now_s() / 86400 == t2 / 86400)
+                        g_assert_cmpuint(after.st_ino, ==, before.st_ino);
+        }
 
         /* GetUserData("root") is the same for root; others get their own
          * (empty) data and are refused anyone else's. */

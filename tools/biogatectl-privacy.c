@@ -16,6 +16,13 @@ static char *format_time(gint64 t) {
         return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S %Z") : g_strdup("?");
 }
 
+/* The daemon keeps only the day of a last use, as its UTC midnight. */
+static char *format_day(gint64 t) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+
+        return dt ? g_date_time_format(dt, "%Y-%m-%d") : g_strdup("?");
+}
+
 static char *finger_texts(GVariant *fingers) {
         g_autoptr(GString) s = g_string_new(NULL);
         GVariantIter iter;
@@ -53,7 +60,7 @@ static void print_fingers(GVariant *data) {
                 gint64 t;
 
                 when = enrolled && g_variant_lookup(enrolled, finger, "x", &t) ? format_time(t) : g_strdup("unknown");
-                used = last_used && g_variant_lookup(last_used, finger, "x", &t) ? format_time(t) : g_strdup("never");
+                used = last_used && g_variant_lookup(last_used, finger, "x", &t) ? format_day(t) : g_strdup("never");
                 printf("  %-20s enrolled %s, last used %s%s\n", name, when, used,
                        strv_contains(unusable, finger) ? "; UNUSABLE (damaged): delete and enrol it again" : "");
         }
