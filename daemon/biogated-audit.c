@@ -450,19 +450,27 @@ static void schedule_flush_locked(void) {
                 pending_flush_id = g_idle_add_full(G_PRIORITY_LOW, on_pending_flush, NULL, NULL);
 }
 
+/* Formats the message, takes audit_lock and chains the event; the caller
+ * releases the lock. */
+static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
+                                va_list ap) G_GNUC_PRINTF(3, 0);
+static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
+                                va_list ap) {
+        g_autofree char *message = g_strdup_vprintf(format, ap);
+
+        g_mutex_lock(&audit_lock);
+        return entry_build(default_audit, event, info, message);
+}
+
 void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
         g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-        g_autofree char *message = NULL;
         va_list ap;
         Entry *e;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
+        e = entry_chain_lockv(event, info, format, ap);
         va_end(ap);
-
-        g_mutex_lock(&audit_lock);
-        e = entry_build(default_audit, event, info, message);
         inflight_finish_locked(done);
         /* Events chained before this one go first: pending_flush_locked()
          * saves the state of this newest one for all of them. Saved before
@@ -478,17 +486,13 @@ void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, con
 
 void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
                          gpointer done_data, const char *format, ...) {
-        g_autofree char *message = NULL;
         va_list ap;
         Entry *e;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
+        e = entry_chain_lockv(event, info, format, ap);
         va_end(ap);
-
-        g_mutex_lock(&audit_lock);
-        e = entry_build(default_audit, event, info, message);
         e->done = done;
         e->done_data = done_data;
         if (!pending)

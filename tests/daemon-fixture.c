@@ -2,6 +2,7 @@
 #include "daemon-fixture.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -50,6 +51,16 @@ void fixture_start_daemon(Fixture *f, const char *const *extra_args) {
 void fixture_setup(Fixture *f, gconstpointer data) {
         fixture_prepare(f, data);
         fixture_start_daemon(f, NULL);
+}
+
+char *fixture_write_policy(Fixture *f, const char *name, const char *text) {
+        g_autofree char *dir = g_build_filename(f->tmp, "policy.d", NULL);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        g_assert_cmpint(chmod(path, 0644), ==, 0);
+        return g_steal_pointer(&dir);
 }
 
 void fixture_teardown(Fixture *f, gconstpointer data) {

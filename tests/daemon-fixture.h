@@ -31,6 +31,9 @@ void fixture_start_daemon(Fixture *f, const char *const *extra_args);
 /* The same with more environment ("KEY=VALUE"; "KEY" unsets). */
 void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args);
 void fixture_teardown(Fixture *f, gconstpointer data);
+/* Writes text as NAME (0644) in the test's policy directory, for
+ * --policy-dir; returns the directory. */
+char *fixture_write_policy(Fixture *f, const char *name, const char *text);
 GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
                  GVariant *params, const char *reply_type, GError **error);
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,

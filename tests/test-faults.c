@@ -128,16 +128,6 @@ static const char stepup_policy[] =
         "[default]\n"
         "require=deny\n";
 
-static char *write_policy_dir(Fixture *f, const char *name, const char *text) {
-        g_autofree char *dir = g_build_filename(f->tmp, "policy.d", NULL);
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        g_assert_true(g_file_set_contents(path, text, -1, NULL));
-        g_assert_cmpint(chmod(path, 0644), ==, 0);
-        return g_steal_pointer(&dir);
-}
-
 static GVariant *tx_new(const char *amount, const char *payee) {
         static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
         GVariantBuilder b;
@@ -217,7 +207,7 @@ static void test_ctl_killed_mid_verify(Fixture *f, gconstpointer data) {
 }
 
 static void test_ctl_killed_mid_authorize(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = write_policy_dir(f, "50-test.conf", stepup_policy);
+        g_autofree char *dir = fixture_write_policy(f, "50-test.conf", stepup_policy);
         g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
         const char *args[] = { dir_arg, vendor_arg, NULL };
@@ -987,7 +977,7 @@ static void test_bad_config_and_policy(Fixture *f, gconstpointer data) {
         g_autofree char *conf = g_build_filename(f->tmp, "biogate.conf", NULL);
         g_autofree char *good_conf = g_build_filename(f->tmp, "good.conf", NULL);
         g_autofree char *conf_arg = g_strdup_printf("--config=%s", conf);
-        g_autofree char *dir = write_policy_dir(f, "10-good.conf", stepup_policy);
+        g_autofree char *dir = fixture_write_policy(f, "10-good.conf", stepup_policy);
         g_autofree char *bad_policy = g_build_filename(dir, "05-bad.conf", NULL);
         g_autofree char *good_policy = g_build_filename(f->tmp, "good-policy.conf", NULL);
         g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);

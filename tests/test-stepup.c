@@ -46,18 +46,8 @@ static const char test_policy[] =
         "[default]\n"
         "require=fingerprint\n";
 
-static char *write_policy(Fixture *f, const char *name, const char *text) {
-        g_autofree char *dir = g_build_filename(f->tmp, "policy.d", NULL);
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-        g_assert_true(g_file_set_contents(path, text, -1, NULL));
-        g_assert_cmpint(chmod(path, 0644), ==, 0);
-        return g_steal_pointer(&dir);
-}
-
 static void start_with_policy(Fixture *f, const char *text) {
-        g_autofree char *dir = write_policy(f, "50-test.conf", text);
+        g_autofree char *dir = fixture_write_policy(f, "50-test.conf", text);
         g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
         const char *args[] = { dir_arg, vendor_arg, NULL };
@@ -417,7 +407,7 @@ static void test_policy_reload(Fixture *f, gconstpointer data) {
         g_autoptr(GVariant) r1 = NULL, r2 = NULL;
         g_autofree char *dir = NULL, *req = NULL, *rule = NULL, *log = NULL;
 
-        dir = write_policy(f, "50-test.conf", "[rule x]\nrequire=fingerprint\nbogus_key=1\n[default]\nrequire=deny\n");
+        dir = fixture_write_policy(f, "50-test.conf", "[rule x]\nrequire=fingerprint\nbogus_key=1\n[default]\nrequire=deny\n");
         r1 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, "Reload", NULL, NULL, &error);
         assert_dbus_error(error, "org.biogate1.Error.PolicyUnavailable");
         g_assert_nonnull(strstr(error->message, "50-test.conf:3"));
