@@ -453,19 +453,6 @@ guint64 audit_event_realtime(GPtrArray *events, const char *name) {
         return usec;
 }
 
-static BtfOp *audit_start_authorize(Fixture *f, GVariant *tx, GError **error) {
-        g_autoptr(BtfOp) op = btf_op_watch_begin(f->conn);
-        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Authorize",
-                                            g_variant_new("(@a{sv}a{sv})", tx, NULL), "(o)", error);
-        const char *path;
-
-        if (!reply)
-                return NULL;
-        g_variant_get(reply, "(&o)", &path);
-        btf_op_bind(op, path);
-        return g_steal_pointer(&op);
-}
-
 static GVariant *audit_tx_new(const char *kind, const char *amount, const char *payee) {
         static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
         GVariantBuilder b;
@@ -482,7 +469,7 @@ static GVariant *audit_tx_new(const char *kind, const char *amount, const char *
 
 void audit_approve_withdrawal(AuditFixture *a) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(BtfOp) op = audit_start_authorize(&a->f, audit_tx_new("withdrawal", "250000.00", "ACME Ltd"), &error);
+        g_autoptr(BtfOp) op = start_authorize(a->f.conn, audit_tx_new("withdrawal", "250000.00", "ACME Ltd"), &error);
         g_autofree char *result = NULL;
 
         g_assert_no_error(error);
@@ -494,7 +481,7 @@ void audit_approve_withdrawal(AuditFixture *a) {
 
 void audit_denied_by_policy(AuditFixture *a) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(BtfOp) op = audit_start_authorize(&a->f, audit_tx_new("order", "5000.00", "Sanctioned Corp"), &error);
+        g_autoptr(BtfOp) op = start_authorize(a->f.conn, audit_tx_new("order", "5000.00", "Sanctioned Corp"), &error);
 
         assert_dbus_error(error, "org.biogate1.Error.PolicyDenied");
 }

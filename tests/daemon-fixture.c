@@ -106,9 +106,10 @@ void assert_dbus_error(const GError *error, const char *name) {
 }
 
 /* Starts Enroll or Verify with a watcher subscribed before the call. */
-BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error) {
+static BtfOp *start_op_on(GDBusConnection *conn, const char *iface, const char *method, GVariant *params,
+                          GError **error) {
         g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
-        g_autoptr(GVariant) reply = manager_call(conn, method, params, "(o)", error);
+        g_autoptr(GVariant) reply = call_on(conn, BIOGATE_OBJECT_PATH, iface, method, params, "(o)", error);
         const char *path;
 
         if (!reply)
@@ -116,6 +117,15 @@ BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GEr
         g_variant_get(reply, "(&o)", &path);
         btf_op_bind(op, path);
         return g_steal_pointer(&op);
+}
+
+BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error) {
+        return start_op_on(conn, BIOGATE_MANAGER_INTERFACE, method, params, error);
+}
+
+BtfOp *start_authorize(GDBusConnection *conn, GVariant *tx, GError **error) {
+        return start_op_on(conn, BIOGATE_STEPUP_INTERFACE, "Authorize", g_variant_new("(@a{sv}a{sv})", tx, NULL),
+                           error);
 }
 
 BtfOp *start_verify(GDBusConnection *conn, const char *user) {

@@ -40,6 +40,8 @@ GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *para
                        GError **error);
 void assert_dbus_error(const GError *error, const char *name);
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);
+/* StepUp.Authorize of tx (floating), no options. */
+BtfOp *start_authorize(GDBusConnection *conn, GVariant *tx, GError **error);
 BtfOp *start_verify(GDBusConnection *conn, const char *user);
 /* Enroll options with consent to the notice this build ships (floating). */
 GVariant *consent_options(void);

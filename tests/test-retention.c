@@ -9,32 +9,10 @@
 #include "biogated-record.h"
 #include "biogated-retention.h"
 #include "biogated-store.h"
+#include "store-fixture.h"
 
 #define DAY 86400
 #define T0 1700000000 /* an arbitrary enrolment time */
-
-typedef struct {
-        char *dir;
-        BiogatedStore *store;
-} Fixture;
-
-static void fixture_setup(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) error = NULL;
-
-        g_unsetenv("CREDENTIALS_DIRECTORY");
-        f->dir = g_dir_make_tmp("biogate-retention-XXXXXX", &error);
-        g_assert_no_error(error);
-        f->store = biogated_store_open(f->dir, &error);
-        g_assert_no_error(error);
-}
-
-static void fixture_teardown(Fixture *f, gconstpointer data) {
-        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-
-        biogated_store_free(f->store);
-        g_assert_cmpint(system(cmd), ==, 0);
-        g_free(f->dir);
-}
 
 typedef struct {
         BiogateFinger finger;
@@ -52,7 +30,7 @@ static gboolean set_times(GVariantDict *record, gpointer user_data) {
 }
 
 /* Enrolled at t.enrolled, last matched at t.used: as the daemon records it. */
-static void enrol(Fixture *f, uid_t uid, Times t) {
+static void enrol(StoreFixture *f, uid_t uid, Times t) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) data = g_bytes_new_static("template", 8);
 
@@ -61,7 +39,7 @@ static void enrol(Fixture *f, uid_t uid, Times t) {
         g_assert_no_error(error);
 }
 
-static guint fingers_of(Fixture *f, uid_t uid) {
+static guint fingers_of(StoreFixture *f, uid_t uid) {
         g_autoptr(GError) error = NULL;
         guint mask = 0;
 
@@ -70,7 +48,7 @@ static guint fingers_of(Fixture *f, uid_t uid) {
         return mask;
 }
 
-static GArray *sweep(Fixture *f, guint days, gint64 now) {
+static GArray *sweep(StoreFixture *f, guint days, gint64 now) {
         GArray *expiries = biogated_retention_sweep(f->store, days, now);
 
         for (guint i = 0; i < expiries->len; i++)
@@ -82,7 +60,7 @@ static GArray *sweep(Fixture *f, guint days, gint64 now) {
 
 /* The last successful match counts, else the enrolment; the boundary is
  * "more than N days"; a user left with nothing is erased entirely. */
-static void test_sweep(Fixture *f, gconstpointer data) {
+static void test_sweep(StoreFixture *f, gconstpointer data) {
         g_autofree char *key = g_strdup_printf("%s/keys/1000", f->dir);
         g_autoptr(GVariant) record = NULL;
         g_autoptr(GError) error = NULL;
@@ -118,7 +96,7 @@ static void test_sweep(Fixture *f, gconstpointer data) {
         g_assert_false(g_file_test(key, G_FILE_TEST_EXISTS));
 }
 
-static void test_disabled(Fixture *f, gconstpointer data) {
+static void test_disabled(StoreFixture *f, gconstpointer data) {
         GArray *e;
 
         enrol(f, 1000, (Times) { BIOGATE_FINGER_LEFT_THUMB, T0, 0 });
@@ -130,7 +108,7 @@ static void test_disabled(Fixture *f, gconstpointer data) {
 
 /* A template without a record entry (none is ever written that way) is
  * kept rather than guessed about; a damaged record is reported. */
-static void test_unknown_and_damaged(Fixture *f, gconstpointer data) {
+static void test_unknown_and_damaged(StoreFixture *f, gconstpointer data) {
         g_autoptr(GBytes) tdata = g_bytes_new_static("template", 8);
         g_autoptr(GError) error = NULL;
         g_autofree char *record = g_strdup_printf("%s/prints/1001/record", f->dir);
@@ -153,9 +131,9 @@ static void test_unknown_and_damaged(Fixture *f, gconstpointer data) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         (void) biogated_error_quark();
-        g_test_add("/retention/sweep", Fixture, NULL, fixture_setup, test_sweep, fixture_teardown);
-        g_test_add("/retention/disabled", Fixture, NULL, fixture_setup, test_disabled, fixture_teardown);
-        g_test_add("/retention/unknown-and-damaged", Fixture, NULL, fixture_setup, test_unknown_and_damaged,
-                   fixture_teardown);
+        g_test_add("/retention/sweep", StoreFixture, NULL, store_fixture_setup, test_sweep, store_fixture_teardown);
+        g_test_add("/retention/disabled", StoreFixture, NULL, store_fixture_setup, test_disabled, store_fixture_teardown);
+        g_test_add("/retention/unknown-and-damaged", StoreFixture, NULL, store_fixture_setup, test_unknown_and_damaged,
+                   store_fixture_teardown);
         return g_test_run();
 }

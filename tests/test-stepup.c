@@ -157,19 +157,6 @@ static void test_invalid_transactions(Fixture *f, gconstpointer data) {
         }
 }
 
-static BtfOp *start_authorize(Fixture *f, GVariant *tx, GError **error) {
-        g_autoptr(BtfOp) op = btf_op_watch_begin(f->conn);
-        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Authorize",
-                                            g_variant_new("(@a{sv}a{sv})", tx, NULL), "(o)", error);
-        const char *path;
-
-        if (!reply)
-                return NULL;
-        g_variant_get(reply, "(&o)", &path);
-        btf_op_bind(op, path);
-        return g_steal_pointer(&op);
-}
-
 static char *jwks(Fixture *f) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys",
@@ -204,7 +191,7 @@ static void test_authorize_fingerprint(Fixture *f, gconstpointer data) {
         JsonArray *amr;
 
         enroll(f, "", "right-index-finger", "alice");
-        op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        op = start_authorize(f->conn, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
         g_assert_no_error(error);
         wait_finger_needed(op);
         touch(f, "alice");
@@ -229,7 +216,7 @@ static void test_authorize_no_match(Fixture *f, gconstpointer data) {
         g_autofree char *result = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        op = start_authorize(f->conn, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
         g_assert_no_error(error);
         wait_finger_needed(op);
         touch(f, "mallory");
@@ -247,12 +234,12 @@ static void test_authorize_deny_and_none(Fixture *f, gconstpointer data) {
         g_autofree char *result = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        denied = start_authorize(f, tx_new("order", "5000000.00", "USD", "Sanctioned Corp"), &error);
+        denied = start_authorize(f->conn, tx_new("order", "5000000.00", "USD", "Sanctioned Corp"), &error);
         assert_dbus_error(error, "org.biogate1.Error.PolicyDenied");
         g_clear_error(&error);
 
         /* "none": approved without a touch, and the token says so (no amr). */
-        none = start_authorize(f, tx_new("transfer", "10.00", "USD", "ACME Ltd"), &error);
+        none = start_authorize(f->conn, tx_new("transfer", "10.00", "USD", "ACME Ltd"), &error);
         g_assert_no_error(error);
         result = wait_finished(none, &details);
         g_assert_cmpstr(result, ==, "approved");
@@ -268,7 +255,7 @@ static void test_require_local_session(Fixture *f, gconstpointer data) {
         enroll(f, "", "right-index-finger", "alice");
         /* No logind here: the session is unknown, and a rule that needs a
          * local one fails closed. */
-        op = start_authorize(f, tx_new("loan_issuance", NULL, NULL, "ACME Ltd"), &error);
+        op = start_authorize(f->conn, tx_new("loan_issuance", NULL, NULL, "ACME Ltd"), &error);
         assert_dbus_error(error, "org.biogate1.Error.NotLocalSession");
         g_assert_nonnull(strstr(error->message, "unknown"));
 }
@@ -286,7 +273,7 @@ static void test_four_eyes(Fixture *f, gconstpointer data) {
         enroll(f, OTHER_USER, "right-index-finger", "checker");
 
         /* The maker touching twice is no second person. */
-        same = start_authorize(f, tx_new("order", "2000000.00", "USD", NULL), &error);
+        same = start_authorize(f->conn, tx_new("order", "2000000.00", "USD", NULL), &error);
         g_assert_no_error(error);
         wait_finger_needed(same);
         touch(f, "maker");
@@ -298,7 +285,7 @@ static void test_four_eyes(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(detail_string(d1, "reason"), ==, "approver-not-eligible");
         release(f->conn, same);
 
-        other = start_authorize(f, tx_new("order", "2000000.00", "USD", NULL), &error);
+        other = start_authorize(f->conn, tx_new("order", "2000000.00", "USD", NULL), &error);
         g_assert_no_error(error);
         wait_finger_needed(other);
         touch(f, "maker");
@@ -325,7 +312,7 @@ static void fail_verifies(Fixture *f, int n) {
  * operation then asks for a finger and is released untouched). */
 static guint64 locked_out_retry_after(Fixture *f) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(BtfOp) op = start_authorize(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+        g_autoptr(BtfOp) op = start_authorize(f->conn, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
         g_autoptr(GVariant) details = NULL;
         g_autofree char *result = NULL;
         guint64 retry_after = 0;

@@ -11,28 +11,7 @@
 #include "biogated-error.h"
 #include "biogated-record.h"
 #include "biogated-store.h"
-
-typedef struct {
-        char *dir;
-        BiogatedStore *store;
-} Fixture;
-
-static void fixture_setup(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) error = NULL;
-
-        g_unsetenv("CREDENTIALS_DIRECTORY");
-        f->dir = g_dir_make_tmp("biogate-store-XXXXXX", &error);
-        g_assert_no_error(error);
-        f->store = biogated_store_open(f->dir, &error);
-        g_assert_no_error(error);
-}
-
-static void fixture_teardown(Fixture *f, gconstpointer data) {
-        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-        biogated_store_free(f->store);
-        g_assert_cmpint(system(cmd), ==, 0);
-        g_free(f->dir);
-}
+#include "store-fixture.h"
 
 static GBytes *bytes_of(char c, gsize n) {
         guint8 *buf = g_malloc(n);
@@ -40,7 +19,7 @@ static GBytes *bytes_of(char c, gsize n) {
         return g_bytes_new_take(buf, n);
 }
 
-static char *print_path(Fixture *f, uid_t uid, const char *finger) {
+static char *print_path(StoreFixture *f, uid_t uid, const char *finger) {
         return g_strdup_printf("%s/prints/%u/%s", f->dir, (unsigned) uid, finger);
 }
 
@@ -52,7 +31,7 @@ static guint count_entries(const char *dir) {
         return n;
 }
 
-static void test_write_read_modes(Fixture *f, gconstpointer data) {
+static void test_write_read_modes(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = bytes_of('a', 1000), out = NULL;
         g_autofree char *path = print_path(f, 1000, "right-index-finger");
@@ -80,7 +59,7 @@ static void test_write_read_modes(Fixture *f, gconstpointer data) {
 
 /* A write that fails half-way (here: the file size limit) must leave the
  * previous print untouched and no temp file behind. */
-static void test_write_is_atomic(Fixture *f, gconstpointer data) {
+static void test_write_is_atomic(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) old = bytes_of('o', 100), big = bytes_of('n', 64 * 1024), out = NULL;
         g_autofree char *udir = g_strdup_printf("%s/prints/42", f->dir);
@@ -114,7 +93,7 @@ static void test_write_is_atomic(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(count_entries(udir), ==, 1);
 }
 
-static void test_symlink_not_followed(Fixture *f, gconstpointer data) {
+static void test_symlink_not_followed(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = bytes_of('s', 10), out = NULL;
         g_autofree char *path = print_path(f, 7, "left-thumb");
@@ -134,7 +113,7 @@ static void test_symlink_not_followed(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(mask, ==, 1u << BIOGATE_FINGER_RIGHT_THUMB);
 }
 
-static void test_bad_mode_refused(Fixture *f, gconstpointer data) {
+static void test_bad_mode_refused(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = bytes_of('m', 10), out = NULL;
         g_autofree char *path = print_path(f, 8, "left-thumb");
@@ -146,7 +125,7 @@ static void test_bad_mode_refused(Fixture *f, gconstpointer data) {
         g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED);
 }
 
-static void test_delete_and_temp_leftovers(Fixture *f, gconstpointer data) {
+static void test_delete_and_temp_leftovers(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = bytes_of('d', 10);
         g_autoptr(GArray) uids = NULL;
@@ -192,7 +171,7 @@ static GBytes *template_bytes(void) {
         return g_bytes_new_static(template_text, sizeof template_text);
 }
 
-static void write_template(Fixture *f, uid_t uid, BiogateFinger finger) {
+static void write_template(StoreFixture *f, uid_t uid, BiogateFinger finger) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = template_bytes();
 
@@ -200,7 +179,7 @@ static void write_template(Fixture *f, uid_t uid, BiogateFinger finger) {
         g_assert_no_error(error);
 }
 
-static void assert_template_opens(Fixture *f, uid_t uid, BiogateFinger finger) {
+static void assert_template_opens(StoreFixture *f, uid_t uid, BiogateFinger finger) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) in = template_bytes();
         g_autofree char *driver = NULL, *device_id = NULL;
@@ -212,7 +191,7 @@ static void assert_template_opens(Fixture *f, uid_t uid, BiogateFinger finger) {
         g_assert_cmpstr(device_id, ==, "dev-1");
 }
 
-static void assert_template_corrupted(Fixture *f, uid_t uid, BiogateFinger finger) {
+static void assert_template_corrupted(StoreFixture *f, uid_t uid, BiogateFinger finger) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) out = biogated_store_read_print(f->store, uid, finger, NULL, NULL, &error);
 
@@ -231,7 +210,7 @@ static void copy_file(const char *from, const char *to) {
 }
 
 /* On disk: magic, no plaintext, 0600; the user key lives elsewhere. */
-static void test_sealed_on_disk(Fixture *f, gconstpointer data) {
+static void test_sealed_on_disk(StoreFixture *f, gconstpointer data) {
         g_autofree char *path = print_path(f, 1000, "left-index-finger");
         g_autofree char *key = g_strdup_printf("%s/keys/1000", f->dir);
         g_autofree char *contents = NULL;
@@ -251,7 +230,7 @@ static void test_sealed_on_disk(Fixture *f, gconstpointer data) {
 
 /* A file moved to another finger's or user's slot, edited or truncated
  * fails with StoreCorrupted; the other prints keep working. */
-static void test_moved_edited_truncated(Fixture *f, gconstpointer data) {
+static void test_moved_edited_truncated(StoreFixture *f, gconstpointer data) {
         g_autofree char *thumb = print_path(f, 10, "left-thumb"), *index = print_path(f, 10, "left-index-finger");
         g_autofree char *other = print_path(f, 11, "left-thumb"), *saved = g_strdup_printf("%s/saved", f->dir);
         g_autofree char *contents = NULL;
@@ -287,7 +266,7 @@ static void test_moved_edited_truncated(Fixture *f, gconstpointer data) {
 }
 
 /* A file written before sealing (plain bytes) is never used as a template. */
-static void test_plain_file_refused(Fixture *f, gconstpointer data) {
+static void test_plain_file_refused(StoreFixture *f, gconstpointer data) {
         g_autofree char *path = print_path(f, 12, "right-thumb");
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) raw = NULL;
@@ -314,7 +293,7 @@ static gboolean mark_used(GVariantDict *record, gpointer user_data) {
 }
 
 /* The record is sealed too, and a late update never creates one. */
-static void test_record(Fixture *f, gconstpointer data) {
+static void test_record(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) record = NULL, consents = NULL;
         g_autofree char *path = g_strdup_printf("%s/prints/20/record", f->dir), *contents = NULL;
@@ -351,7 +330,7 @@ static int run(const char *command) {
 /* Erasure destroys the key first: a copy of the user's directory taken
  * before, put back afterwards, opens no more, not even once the user has
  * a new key. */
-static void test_erase_is_crypto_erasure(Fixture *f, gconstpointer data) {
+static void test_erase_is_crypto_erasure(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autofree char *udir = g_strdup_printf("%s/prints/30", f->dir), *backup = g_strdup_printf("%s/backup", f->dir);
         g_autofree char *key = g_strdup_printf("%s/keys/30", f->dir);
@@ -396,7 +375,7 @@ static void test_erase_is_crypto_erasure(Fixture *f, gconstpointer data) {
 
 /* A crash after the key was destroyed leaves files nobody can open; the
  * next start removes them. Users with a key are left alone. */
-static void test_finish_interrupted_erasure(Fixture *f, gconstpointer data) {
+static void test_finish_interrupted_erasure(StoreFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GArray) erased = NULL;
         g_autofree char *key = g_strdup_printf("%s/keys/40", f->dir), *udir = g_strdup_printf("%s/prints/40", f->dir);
@@ -482,21 +461,21 @@ static void test_config(void) {
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         (void) biogated_error_quark();
-        g_test_add("/store/write-read-modes", Fixture, NULL, fixture_setup, test_write_read_modes, fixture_teardown);
-        g_test_add("/store/write-is-atomic", Fixture, NULL, fixture_setup, test_write_is_atomic, fixture_teardown);
-        g_test_add("/store/symlink-not-followed", Fixture, NULL, fixture_setup, test_symlink_not_followed, fixture_teardown);
-        g_test_add("/store/bad-mode-refused", Fixture, NULL, fixture_setup, test_bad_mode_refused, fixture_teardown);
-        g_test_add("/store/delete-and-temp-leftovers", Fixture, NULL, fixture_setup, test_delete_and_temp_leftovers, fixture_teardown);
+        g_test_add("/store/write-read-modes", StoreFixture, NULL, store_fixture_setup, test_write_read_modes, store_fixture_teardown);
+        g_test_add("/store/write-is-atomic", StoreFixture, NULL, store_fixture_setup, test_write_is_atomic, store_fixture_teardown);
+        g_test_add("/store/symlink-not-followed", StoreFixture, NULL, store_fixture_setup, test_symlink_not_followed, store_fixture_teardown);
+        g_test_add("/store/bad-mode-refused", StoreFixture, NULL, store_fixture_setup, test_bad_mode_refused, store_fixture_teardown);
+        g_test_add("/store/delete-and-temp-leftovers", StoreFixture, NULL, store_fixture_setup, test_delete_and_temp_leftovers, store_fixture_teardown);
         g_test_add_func("/store/open-refuses-shared-dir", test_open_refuses_shared_dir);
-        g_test_add("/store/sealed-on-disk", Fixture, NULL, fixture_setup, test_sealed_on_disk, fixture_teardown);
-        g_test_add("/store/moved-edited-truncated", Fixture, NULL, fixture_setup, test_moved_edited_truncated,
-                   fixture_teardown);
-        g_test_add("/store/plain-file-refused", Fixture, NULL, fixture_setup, test_plain_file_refused, fixture_teardown);
-        g_test_add("/store/record", Fixture, NULL, fixture_setup, test_record, fixture_teardown);
-        g_test_add("/store/erase-is-crypto-erasure", Fixture, NULL, fixture_setup, test_erase_is_crypto_erasure,
-                   fixture_teardown);
-        g_test_add("/store/finish-interrupted-erasure", Fixture, NULL, fixture_setup, test_finish_interrupted_erasure,
-                   fixture_teardown);
+        g_test_add("/store/sealed-on-disk", StoreFixture, NULL, store_fixture_setup, test_sealed_on_disk, store_fixture_teardown);
+        g_test_add("/store/moved-edited-truncated", StoreFixture, NULL, store_fixture_setup, test_moved_edited_truncated,
+                   store_fixture_teardown);
+        g_test_add("/store/plain-file-refused", StoreFixture, NULL, store_fixture_setup, test_plain_file_refused, store_fixture_teardown);
+        g_test_add("/store/record", StoreFixture, NULL, store_fixture_setup, test_record, store_fixture_teardown);
+        g_test_add("/store/erase-is-crypto-erasure", StoreFixture, NULL, store_fixture_setup, test_erase_is_crypto_erasure,
+                   store_fixture_teardown);
+        g_test_add("/store/finish-interrupted-erasure", StoreFixture, NULL, store_fixture_setup, test_finish_interrupted_erasure,
+                   store_fixture_teardown);
         g_test_add_func("/config/parse", test_config);
         return g_test_run();
 }
