@@ -337,21 +337,23 @@ static void entry_send(Entry *e) {
                 g_message("%s", e->stderr_line);
 }
 
+/* Sends a batch whose state is saved, in chain order, and moves it to
+ * ret_done, whose "done" callbacks run without the lock. */
+static void batch_send(GPtrArray **batch, GPtrArray *ret_done) {
+        for (guint i = 0; i < (*batch)->len; i++)
+                entry_send((*batch)->pdata[i]);
+        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(batch));
+}
+
 /* Saves the state of the newest chained event, then sends the pending
- * events in order: one write and fsync for all of them. Their "done"
- * callbacks go to ret_done, to be run without the lock. Called with
- * audit_lock held. */
+ * events: one write and fsync for all of them. Called with audit_lock
+ * held. */
 static void pending_flush_locked(BiogatedAudit *audit, GPtrArray *ret_done) {
         if (!pending || pending->len == 0)
                 return;
         if (audit)
                 (void) save_chain(audit, audit->seq, audit->chain);
-        for (guint i = 0; i < pending->len; i++) {
-                Entry *e = pending->pdata[i];
-
-                entry_send(e);
-        }
-        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(&pending));
+        batch_send(&pending, ret_done);
 }
 
 /* Waits until the in-flight batch's state is saved, then sends the batch.
@@ -361,9 +363,7 @@ static void inflight_finish_locked(GPtrArray *ret_done) {
                 return;
         while (!inflight_saved)
                 g_cond_wait(&inflight_cond, &audit_lock);
-        for (guint i = 0; i < inflight->len; i++)
-                entry_send(inflight->pdata[i]);
-        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(&inflight));
+        batch_send(&inflight, ret_done);
 }
 
 static void schedule_flush_locked(void);
