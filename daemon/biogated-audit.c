@@ -450,35 +450,36 @@ static void schedule_flush_locked(void) {
                 pending_flush_id = g_idle_add_full(G_PRIORITY_LOW, on_pending_flush, NULL, NULL);
 }
 
-/* Formats the message, takes audit_lock and chains the event; the caller
- * releases the lock. */
+/* Formats the message, takes audit_lock, chains the event and appends it
+ * to the pending ones; the caller releases the lock. */
 static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
                                 va_list ap) G_GNUC_PRINTF(3, 0);
 static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
                                 va_list ap) {
         g_autofree char *message = g_strdup_vprintf(format, ap);
+        Entry *e;
 
         g_mutex_lock(&audit_lock);
-        return entry_build(default_audit, event, info, message);
+        e = entry_build(default_audit, event, info, message);
+        if (!pending)
+                pending = g_ptr_array_new_with_free_func(entry_free);
+        g_ptr_array_add(pending, e);
+        return e;
 }
 
 void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
         g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
         va_list ap;
-        Entry *e;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        e = entry_chain_lockv(event, info, format, ap);
+        (void) entry_chain_lockv(event, info, format, ap);
         va_end(ap);
         inflight_finish_locked(done);
         /* Events chained before this one go first: pending_flush_locked()
          * saves the state of this newest one for all of them. Saved before
          * sending: after a crash the journal may miss an event (a visible
          * gap), never show a sequence twice. */
-        if (!pending)
-                pending = g_ptr_array_new_with_free_func(entry_free);
-        g_ptr_array_add(pending, e);
         pending_flush_locked(default_audit, done);
         g_mutex_unlock(&audit_lock);
         run_done(done);
@@ -495,9 +496,6 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
         va_end(ap);
         e->done = done;
         e->done_data = done_data;
-        if (!pending)
-                pending = g_ptr_array_new_with_free_func(entry_free);
-        g_ptr_array_add(pending, e);
         if (!save_running)
                 schedule_flush_locked();
         g_mutex_unlock(&audit_lock);
