@@ -40,6 +40,9 @@ GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *para
                        GError **error);
 void assert_dbus_error(const GError *error, const char *name);
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);
+/* A transaction (floating a{sv}) with reference T-1001 and a fixed 32-byte
+ * challenge; NULL leaves a field out. */
+GVariant *tx_new(const char *kind, const char *amount, const char *currency, const char *payee);
 /* StepUp.Authorize of tx (floating), no options. */
 BtfOp *start_authorize(GDBusConnection *conn, GVariant *tx, GError **error);
 BtfOp *start_verify(GDBusConnection *conn, const char *user);

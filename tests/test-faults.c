@@ -128,22 +128,6 @@ static const char stepup_policy[] =
         "[default]\n"
         "require=deny\n";
 
-static GVariant *tx_new(const char *amount, const char *payee) {
-        static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
-        GVariantBuilder b;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-        g_variant_builder_add(&b, "{sv}", "kind", g_variant_new_string("withdrawal"));
-        g_variant_builder_add(&b, "{sv}", "amount", g_variant_new_string(amount));
-        g_variant_builder_add(&b, "{sv}", "currency", g_variant_new_string("USD"));
-        if (payee)
-                g_variant_builder_add(&b, "{sv}", "payee", g_variant_new_string(payee));
-        g_variant_builder_add(&b, "{sv}", "reference", g_variant_new_string("T-1001"));
-        g_variant_builder_add(&b, "{sv}", "challenge",
-                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, challenge, sizeof challenge, 1));
-        return g_variant_builder_end(&b);
-}
-
 static const char *const approve_argv[] = {
         BIOGATECTL_PATH, "approve", "--kind", "withdrawal", "--amount", "250000.00", "--currency", "USD",
         "--payee", "ACME Ltd", "--reference", "T-1001", "--challenge", "000102030405060708090a0b0c0d0e0f", NULL,
@@ -1048,11 +1032,11 @@ static void test_bad_config_and_policy(Fixture *f, gconstpointer data) {
                 fixture_start_daemon(f, policy_args);
 
                 r1 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Evaluate",
-                             g_variant_new("(@a{sv})", tx_new("250000.00", "ACME Ltd")), "(ssa{sv})", &error);
+                             g_variant_new("(@a{sv})", tx_new("withdrawal", "250000.00", "USD", "ACME Ltd")), "(ssa{sv})", &error);
                 assert_dbus_error(error, ERR "PolicyUnavailable");
                 g_clear_error(&error);
                 r2 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Authorize",
-                             g_variant_new("(@a{sv}a{sv})", tx_new("1.00", NULL), NULL), "(o)", &error);
+                             g_variant_new("(@a{sv}a{sv})", tx_new("withdrawal", "1.00", "USD", NULL), NULL), "(o)", &error);
                 assert_dbus_error(error, ERR "PolicyUnavailable");
                 g_clear_error(&error);
                 /* Said in the log (audit event policy-rejected), naming the file. */
@@ -1095,7 +1079,7 @@ static void test_bad_config_and_policy(Fixture *f, gconstpointer data) {
                 g_assert_nonnull(strstr(error->message, policy_says[how]));
                 g_clear_error(&error);
                 r2 = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "Evaluate",
-                             g_variant_new("(@a{sv})", tx_new("250000.00", "ACME Ltd")), "(ssa{sv})", &error);
+                             g_variant_new("(@a{sv})", tx_new("withdrawal", "250000.00", "USD", "ACME Ltd")), "(ssa{sv})", &error);
                 g_assert_no_error(error);
                 g_variant_get(r2, "(&s&sa{sv})", &rule, &requirement, NULL);
                 g_assert_cmpstr(rule, ==, "withdrawals");

@@ -60,24 +60,6 @@ static void setup(Fixture *f, gconstpointer data) {
         start_with_policy(f, test_policy);
 }
 
-static GVariant *tx_new(const char *kind, const char *amount, const char *currency, const char *payee) {
-        static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
-        GVariantBuilder b;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-        g_variant_builder_add(&b, "{sv}", "kind", g_variant_new_string(kind));
-        if (amount)
-                g_variant_builder_add(&b, "{sv}", "amount", g_variant_new_string(amount));
-        if (currency)
-                g_variant_builder_add(&b, "{sv}", "currency", g_variant_new_string(currency));
-        if (payee)
-                g_variant_builder_add(&b, "{sv}", "payee", g_variant_new_string(payee));
-        g_variant_builder_add(&b, "{sv}", "reference", g_variant_new_string("T-1001"));
-        g_variant_builder_add(&b, "{sv}", "challenge",
-                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, challenge, sizeof challenge, 1));
-        return g_variant_builder_end(&b);
-}
-
 static GBytes *tx_challenge(void) {
         return g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
 }
