@@ -22,6 +22,7 @@ typedef enum BiogateTokenError {
         BIOGATE_TOKEN_ERROR_NOT_YET_VALID, /* iat in the future beyond leeway */
         BIOGATE_TOKEN_ERROR_NONCE,         /* nonce != expected challenge */
         BIOGATE_TOKEN_ERROR_DIGEST,        /* tx_digest does not match tx */
+        BIOGATE_TOKEN_ERROR_REPLAYED,      /* the ledger has accepted this jti before */
 } BiogateTokenError;
 
 #define BIOGATE_ED25519_PUBLIC_SIZE 32

@@ -6,8 +6,12 @@
 #include <sodium.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "biogate-jcs.h"
+#include "biogate-token-ledger.h"
 #include "biogate-token.h"
 
 #define NOW G_GINT64_CONSTANT(1750000000)
@@ -569,6 +573,99 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         remove_tree(dir);
 }
 
+
+/* The attack: a backend that checks only the signature takes one approval
+ * twice (the token is valid until exp). With the ledger the second use is
+ * refused, by this process or any other, and expired entries go away. */
+static void test_ledger_once(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = g_dir_make_tmp("biogate-ledger-XXXXXX", NULL);
+        g_autofree char *ledger = g_build_filename(dir, "used-tokens", NULL);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) error = NULL;
+        int accepted = 0;
+
+        g_assert_true(biogate_token_ledger_use(ledger, "jti-one", NOW + 120, NOW, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-one", NOW + 120, NOW + 1, &error));
+        g_assert_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_REPLAYED);
+        g_clear_error(&error);
+        g_assert_true(biogate_token_ledger_use(ledger, "jti-two", NOW + 10, NOW + 1, &error));
+        g_assert_no_error(error);
+
+        /* Past jti-two's exp it is dropped; jti-one is still remembered. */
+        g_assert_true(biogate_token_ledger_use(ledger, "jti-three", NOW + 200, NOW + 11, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_file_get_contents(ledger, &text, NULL, NULL));
+        g_assert_null(strstr(text, "jti-two"));
+        g_assert_nonnull(strstr(text, "jti-one"));
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-one", NOW + 120, NOW + 11, &error));
+        g_assert_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_REPLAYED);
+        g_clear_error(&error);
+
+        /* Eight processes present the same token at once: exactly one wins. */
+        for (int i = 0; i < 8; i++) {
+                pid_t pid = fork();
+
+                g_assert_cmpint(pid, >=, 0);
+                if (pid == 0)
+                        _exit(biogate_token_ledger_use(ledger, "jti-race", NOW + 120, NOW, NULL) ? 0 : 1);
+        }
+        for (int i = 0; i < 8; i++) {
+                int status;
+
+                g_assert_cmpint(wait(&status), >, 0);
+                g_assert_true(WIFEXITED(status));
+                accepted += WEXITSTATUS(status) == 0;
+        }
+        g_assert_cmpint(accepted, ==, 1);
+
+        /* A ledger that others may write, or that is not a ledger, accepts nothing. */
+        g_assert_cmpint(chmod(ledger, 0666), ==, 0);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 120, NOW, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+        g_clear_error(&error);
+        g_assert_cmpint(chmod(ledger, 0600), ==, 0);
+        g_assert_true(g_file_set_contents(ledger, "123 ok\nnot a line\n", -1, NULL));
+        g_assert_cmpint(chmod(ledger, 0600), ==, 0);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 120, NOW, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        g_assert_nonnull(strstr(error->message, ":2:"));
+        g_clear_error(&error);
+        g_assert_cmpint(unlink(ledger), ==, 0);
+        g_assert_cmpint(symlink("/etc/passwd", ledger), ==, 0);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 120, NOW, &error));
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        g_assert_false(biogate_token_ledger_use(ledger, "no spaces allowed", NOW + 120, NOW, &error));
+        g_assert_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_MALFORMED);
+
+        remove_tree(dir);
+}
+
+/* The backend's command: the same token twice through `token verify --once`. */
+static void test_biogatectl_once(Fixture *f, gconstpointer data) {
+        g_autofree char *token = sign_default(f, NOW, NOW + 120);
+        g_autofree char *dir = g_dir_make_tmp("biogate-ctl-XXXXXX", NULL);
+        g_autofree char *jwks = write_file(dir, "jwks.json", f->jwks, strlen(f->jwks));
+        g_autofree char *ledger = g_build_filename(dir, "ledger", NULL);
+        g_autofree char *now = g_strdup_printf("%" G_GINT64_FORMAT, NOW);
+        g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+        const char *first[] = { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now, "--once", ledger,
+                                token, NULL };
+        const char *again[] = { BIOGATECTL_PATH, "--json", "token", "verify", "--jwks", jwks, "--now", now,
+                                "--once", ledger, token, NULL };
+        const char *plain[] = { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now, token, NULL };
+
+        g_assert_cmpint(run(first, NULL, &out, &err), ==, 0);
+        g_assert_nonnull(strstr(out, "first use"));
+        g_assert_cmpint(run(again, NULL, &out2, &err2), ==, 1);
+        g_assert_nonnull(strstr(out2, "{\"valid\":false,\"check\":\"replay\","));
+        /* Without --once nothing is remembered: the check is the backend's choice. */
+        g_assert_cmpint(run(plain, NULL, &out3, &err3), ==, 0);
+
+        remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -584,6 +681,8 @@ int main(int argc, char **argv) {
         ADD("/token/sign-key-mismatch", test_sign_key_mismatch);
         ADD("/token/openssl-verifies", test_openssl);
         ADD("/token/biogatectl-token-verify", test_biogatectl);
+        ADD("/token/once/ledger", test_ledger_once);
+        ADD("/token/once/biogatectl", test_biogatectl_once);
 #undef ADD
 
         return g_test_run();

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "biogate-jcs.h"
+#include "biogate-token-ledger.h"
 #include "biogate-token.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
@@ -31,6 +32,7 @@ static const struct {
         { BIOGATE_TOKEN_ERROR_NOT_YET_VALID, "issued-at", "issued in the future" },
         { BIOGATE_TOKEN_ERROR_NONCE,         "nonce",     "wrong nonce" },
         { BIOGATE_TOKEN_ERROR_DIGEST,        "digest",    "transaction digest mismatch" },
+        { BIOGATE_TOKEN_ERROR_REPLAYED,      "replay",    "already used" },
 };
 
 static void describe_failure(const GError *error, const char **ret_check, const char **ret_summary) {
@@ -165,22 +167,25 @@ static int report_invalid(bool json, const GError *error) {
 }
 
 static int token_verify(Ctl *ctl, int argc, char **argv) {
-        const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL;
+        const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL, *ledger_path = NULL;
         const CtlOption options[] = {
                 { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s) (required)" },
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
                   "The challenge the backend sent; the token's nonce must equal it" },
                 { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
+                { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER",
+                  "Accept each token once: refuse a token whose jti the ledger file holds, else record it" },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
         };
         const CtlCommandLine cl = {
                 .command = "token verify",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--json] TOKEN",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--json] TOKEN",
                 .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
-                           "transaction in the token. TOKEN '-' reads it from standard input.",
+                           "transaction in the token; with --once, that the token was not accepted\n"
+                           "before. TOKEN '-' reads it from standard input.",
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -234,11 +239,25 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
 
         if (!biogate_token_verify(token, jwks, challenge, now, &claims, &error))
                 return report_invalid(ctl->json, error);
+        /* Only a token that passed every other check is recorded: a forged
+         * one must not fill the ledger or burn a genuine jti. */
+        if (ledger_path && !biogate_token_ledger_use(ledger_path, claim_string(claims, "jti"),
+                                                     claim_int(claims, "exp", now), now, &error)) {
+                if (g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_REPLAYED) ||
+                    g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_MALFORMED))
+                        return report_invalid(ctl->json, error);
+                return ctl_report_error_name(ctl->json, "org.biogate1.Error.Internal", error->message);
+        }
 
         if (ctl->json)
                 print_valid_json(claims, challenge != NULL);
-        else
+        else {
                 print_valid_plain(claims, challenge != NULL, now);
+                if (ledger_path) {
+                        g_autofree char *safe = ctl_printable(ledger_path);
+                        printf("Ledger:      first use, recorded in %s\n", safe);
+                }
+        }
         return CTL_EXIT_SUCCESS;
 }
 
@@ -250,7 +269,7 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--json] TOKEN",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--json] TOKEN",
                 .summary = "Work with step-up tokens. Commands:\n"
                            "  verify  Check a token's signature, expiry, nonce and transaction digest",
                 .options = options,
