@@ -19,6 +19,7 @@ const PolicyKeyInfo biogate_policy_keys[_KEY_MAX] = {
         [KEY_AMOUNT_MIN]     = { "amount_min",            FALSE },
         [KEY_AMOUNT_MAX]     = { "amount_max",            FALSE },
         [KEY_PAYEE]          = { "payee",                 FALSE },
+        [KEY_COUNTERPARTY]   = { "counterparty",          FALSE },
         [KEY_ACCOUNT]        = { "account",               FALSE },
         [KEY_INSTRUMENT]     = { "instrument",            FALSE },
         [KEY_TIME]           = { "time",                  FALSE },

@@ -18,6 +18,7 @@ typedef enum PolicyKey {
         KEY_AMOUNT_MIN,
         KEY_AMOUNT_MAX,
         KEY_PAYEE,
+        KEY_COUNTERPARTY,
         KEY_ACCOUNT,
         KEY_INSTRUMENT,
         KEY_TIME,

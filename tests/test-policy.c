@@ -222,9 +222,9 @@ static void test_globs(Fixture *f, gconstpointer data) {
 
         g_assert_no_error(error);
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "ACME Ltd", NULL)), ==, "acme");
-        /* payee= also matches the counterparty. */
-        g_assert_cmpstr(match_name(p, tx_new("order", "counterparty", "ACME Securities", NULL)), ==, "acme");
-        g_assert_cmpstr(match_name(p, tx_new("order", "payee", "Other", "counterparty", "ACME", NULL)), ==, "acme");
+        /* payee= looks at the payee only, never at the counterparty. */
+        g_assert_cmpstr(match_name(p, tx_new("order", "counterparty", "ACME Securities", NULL)), ==, "default");
+        g_assert_cmpstr(match_name(p, tx_new("order", "payee", "Other", "counterparty", "ACME", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "acme ltd", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "The ACME", NULL)), ==, "default");
         /* Every selector of a rule must match; a missing field matches no pattern. */
@@ -232,6 +232,68 @@ static void test_globs(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-0001", "instrument", "VOD.L", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-001", "instrument", "VOD.O", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-001", NULL)), ==, "default");
+}
+
+/* Review finding 1: a "require=none" rule for the house's payees approved a
+ * payment to anyone who named a house account as the counterparty. Every
+ * glob selector is checked here against a transaction that carries the
+ * matching value in each OTHER text field, and in its own. */
+static void test_selector_own_field_only(Fixture *f, gconstpointer data) {
+        static const char *const fields[] = { "payee", "counterparty", "account", "instrument", "reference" };
+        static const char *const selectors[] = { "payee", "counterparty", "account", "instrument" };
+
+        for (gsize s = 0; s < G_N_ELEMENTS(selectors); s++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf("[rule house]\n%s=HOUSE-*\nrequire=none\n"
+                                                        "[default]\nrequire=fingerprint\n", selectors[s]);
+                g_autoptr(BiogatePolicy) p = load_text(f, text, &error);
+
+                g_assert_no_error(error);
+                for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+                        const char *expected = g_str_equal(fields[i], selectors[s]) ? "house" : "default";
+                        const char *got = match_name(p, tx_new("transfer", fields[i], "HOUSE-1", NULL));
+
+                        if (!g_str_equal(got, expected))
+                                g_error("%s=HOUSE-* with %s=HOUSE-1: rule %s, expected %s", selectors[s], fields[i],
+                                        got, expected);
+                }
+                /* The selector's own field decides, whatever the others say. */
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "Mallory Offshore", "counterparty",
+                                                     "Mallory Offshore", "account", "Mallory Offshore",
+                                                     "instrument", "Mallory Offshore", NULL)), ==, "default");
+        }
+}
+
+/* A selector on a field the transaction lacks never matches, not even "*":
+ * a rule that relaxes the requirement for some payees must not relax it for
+ * a transaction that names no payee. Same for kind, currency and amounts. */
+static void test_selector_absent_field(Fixture *f, gconstpointer data) {
+        static const char *const selectors[] = {
+                "payee=*", "counterparty=*", "account=*", "instrument=*", "currency=USD",
+                "currency=USD\namount_min=0.00", "currency=USD\namount_max=1000000.00",
+        };
+
+        for (gsize s = 0; s < G_N_ELEMENTS(selectors); s++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf("[rule relaxed]\n%s\nrequire=none\n"
+                                                        "[default]\nrequire=fingerprint\n", selectors[s]);
+                g_autoptr(BiogatePolicy) p = load_text(f, text, &error);
+
+                g_assert_no_error(error);
+                /* Every text field but the one selected, and no amount. */
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "reference", "R-1", NULL)), ==, "default");
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(BiogatePolicy) p = load_text(f, "[rule c]\ncounterparty=HOUSE-*\nrequire=none\n"
+                                                          "[default]\nrequire=fingerprint\n", &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "counterparty", "HOUSE-1", NULL)), ==, "c");
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "X", "counterparty", "HOUSE-9", NULL)), ==,
+                                "c");
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "counterparty", "house-1", NULL)), ==, "default");
+        }
 }
 
 static const char *match_at(const BiogatePolicy *p, int hour, int minute) {
@@ -603,6 +665,8 @@ int main(int argc, char **argv) {
         ADD("/policy/currency-mismatch", test_currency_mismatch);
         ADD("/policy/kind-lists", test_kind_lists);
         ADD("/policy/globs", test_globs);
+        ADD("/policy/selector-own-field-only", test_selector_own_field_only);
+        ADD("/policy/selector-absent-field", test_selector_absent_field);
         ADD("/policy/time-windows", test_time_windows);
         ADD("/policy/errors", test_errors);
         ADD("/policy/binary-content", test_binary_content);
