@@ -154,7 +154,7 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64
         else
                 printf("Fingerprint: NONE\n"
                        "WARNING:     " NO_TOUCH_WARNING ": no fingerprint was taken for this transaction\n"
-                       "             (amr is empty); accept it only where the rule allows that\n");
+                       "             (amr holds no fpt); accept it only where the rule allows that\n");
 }
 
 static void print_valid_json(JsonObject *claims, gboolean nonce_checked) {
