@@ -19,6 +19,7 @@ const PolicyKeyInfo biogate_policy_keys[_KEY_MAX] = {
         [KEY_AMOUNT_MIN]     = { "amount_min",            FALSE },
         [KEY_AMOUNT_MAX]     = { "amount_max",            FALSE },
         [KEY_PAYEE]          = { "payee",                 FALSE },
+        [KEY_COUNTERPARTY]   = { "counterparty",          FALSE },
         [KEY_ACCOUNT]        = { "account",               FALSE },
         [KEY_INSTRUMENT]     = { "instrument",            FALSE },
         [KEY_TIME]           = { "time",                  FALSE },
@@ -129,6 +130,136 @@ gboolean biogate_policy_read_file(int dir_fd, const char *name, const char *file
 
         (void) close(fd);
         return ok;
+}
+
+/* Deep enough for any real path; a loop of ".." (which cannot happen) must
+ * not spin. */
+#define DIR_DEPTH_MAX 256
+
+static gboolean owner_is_trusted(const struct stat *st) {
+        return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* The path of an open directory, for a message only. */
+static char *fd_path(int fd) {
+        g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+        char *path = g_file_read_link(link, NULL);
+
+        return path ? path : g_strdup("(unknown)");
+}
+
+/* Refuses a directory above the policy directory that someone other than
+ * root could change: whoever may rename entries in it may swap the policy
+ * directory for one of their own, or for an empty one (and so the vendor
+ * policy). The sticky bit stops that for entries they do not own. */
+static gboolean check_ancestor(int fd, const struct stat *st, const char *dir, GError **error) {
+        g_autofree char *path = NULL;
+
+        if (owner_is_trusted(st) && ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st->st_mode & S_ISVTX) != 0))
+                return TRUE;
+        path = fd_path(fd);
+        if (!owner_is_trusted(st))
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                           "the directory %s above it is not owned by root (owner uid %u); refused",
+                                           path, (unsigned) st->st_uid);
+        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                   "the directory %s above it is writable by group or others (mode %04o) "
+                                   "without the sticky bit; refused", path, (unsigned) (st->st_mode & 07777));
+}
+
+/* Walks ".." from @fd (borrowed, already checked, @st its stat) up to the
+ * root directory, checking each parent. Descriptors rather than the path,
+ * so a symbolic link or a rename on the way cannot make us check other
+ * directories than the ones above what was opened. */
+static gboolean check_ancestors(int fd, const struct stat *st, const char *dir, GError **error) {
+        struct stat cur_st = *st;
+        int cur = fd;
+        gboolean ok = TRUE;
+
+        for (int depth = 0;; depth++) {
+                struct stat parent_st;
+                int parent;
+
+                if (depth >= DIR_DEPTH_MAX) {
+                        ok = biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                                 "more than %d directories deep; refused", DIR_DEPTH_MAX);
+                        break;
+                }
+                parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (parent < 0 || fstat(parent, &parent_st) < 0) {
+                        int saved = errno;
+
+                        if (parent >= 0)
+                                (void) close(parent);
+                        ok = biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                                 "cannot check the directories above it: %s", g_strerror(saved));
+                        break;
+                }
+                /* ".." of the root directory is itself. */
+                if (parent_st.st_dev == cur_st.st_dev && parent_st.st_ino == cur_st.st_ino) {
+                        (void) close(parent);
+                        break;
+                }
+                if (cur != fd)
+                        (void) close(cur);
+                cur = parent;
+                cur_st = parent_st;
+                ok = check_ancestor(cur, &cur_st, dir, error);
+                if (!ok)
+                        break;
+        }
+        if (cur != fd)
+                (void) close(cur);
+        return ok;
+}
+
+gboolean biogate_policy_check_dir(int dir_fd, const char *dir, GError **error) {
+        struct stat st;
+
+        if (fstat(dir_fd, &st) < 0)
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "not a directory; refused");
+        /* Whoever may write the directory may remove or rename a site file
+         * (and so loosen the policy, or fall back to the vendor's) without
+         * being able to write the file itself. */
+        if (!owner_is_trusted(&st))
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                           "policy directory not owned by root (owner uid %u); refused",
+                                           (unsigned) st.st_uid);
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                           "policy directory writable by group or others (mode %04o); refused",
+                                           (unsigned) (st.st_mode & 07777));
+        return check_ancestors(dir_fd, &st, dir, error);
+}
+
+gboolean biogate_policy_check_missing_dir(const char *dir, GError **error) {
+        g_autofree char *above = g_path_get_dirname(dir);
+
+        for (int depth = 0; depth < DIR_DEPTH_MAX; depth++) {
+                g_autofree char *next = NULL;
+                struct stat st;
+                gboolean ok;
+                int fd = open(above, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                if (fd >= 0) {
+                        ok = fstat(fd, &st) == 0 ?
+                                check_ancestor(fd, &st, dir, error) && check_ancestors(fd, &st, dir, error) :
+                                biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(errno));
+                        (void) close(fd);
+                        return ok;
+                }
+                if (errno != ENOENT)
+                        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s: %s", above,
+                                                   g_strerror(errno));
+                next = g_path_get_dirname(above);
+                if (g_str_equal(next, above))
+                        break;
+                g_free(above);
+                above = g_steal_pointer(&next);
+        }
+        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "no directory above it exists");
 }
 
 static int line_of(const char *text, const char *at) {

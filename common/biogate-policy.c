@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define KIND_MAX 32
@@ -35,7 +36,9 @@ typedef struct PolicyRule {
         gboolean has_min, has_max;
         gint64 amount_min;         /* minor units, inclusive */
         gint64 amount_max;         /* minor units, exclusive */
-        char *payee, *account, *instrument; /* g_pattern_match_simple() globs, or NULL */
+        /* g_pattern_match_simple() globs, or NULL; each one is matched
+         * against the transaction field of its own name and nothing else. */
+        char *payee, *counterparty, *account, *instrument;
         gboolean has_time;
         int time_start, time_end;  /* minutes after midnight; the end is exclusive */
 } PolicyRule;
@@ -54,6 +57,7 @@ static void policy_rule_free(PolicyRule *r) {
         g_strfreev(r->kinds);
         g_free(r->currency);
         g_free(r->payee);
+        g_free(r->counterparty);
         g_free(r->account);
         g_free(r->instrument);
         g_free(r);
@@ -156,6 +160,23 @@ const char *biogate_requirement_to_string(BiogateRequirement requirement) {
         return requirement_names[requirement];
 }
 
+/* Where the pattern of a glob selector lives: one member per key, so a
+ * selector can only ever be compared with the field it names. */
+static char **rule_pattern(PolicyRule *r, PolicyKey key) {
+        switch (key) {
+        case KEY_PAYEE:
+                return &r->payee;
+        case KEY_COUNTERPARTY:
+                return &r->counterparty;
+        case KEY_ACCOUNT:
+                return &r->account;
+        case KEY_INSTRUMENT:
+                return &r->instrument;
+        default:
+                g_assert_not_reached();
+        }
+}
+
 /* One key of @r; amounts are only remembered, as they need the currency. */
 static gboolean parse_value(const char *file, const ScanKey *sk, const char *value, PolicyRule *r,
                             char **amounts, GError **error) {
@@ -178,13 +199,13 @@ static gboolean parse_value(const char *file, const ScanKey *sk, const char *val
                 amounts[sk->key == KEY_AMOUNT_MAX] = g_strdup(value);
                 return TRUE;
         case KEY_PAYEE:
+        case KEY_COUNTERPARTY:
         case KEY_ACCOUNT:
         case KEY_INSTRUMENT:
                 if (strlen(value) > PATTERN_MAX)
                         return invalid(error, file, sk->line,
                                        "%s= pattern longer than %d bytes", key, PATTERN_MAX);
-                *(sk->key == KEY_PAYEE ? &r->payee : sk->key == KEY_ACCOUNT ? &r->account : &r->instrument) =
-                        g_strdup(value);
+                *rule_pattern(r, sk->key) = g_strdup(value);
                 return TRUE;
         case KEY_TIME:
                 if (!parse_time_window(value, &r->time_start, &r->time_end))
@@ -468,15 +489,32 @@ BiogatePolicy *biogate_policy_load(const char *local_dir, const char *vendor_fil
         int dir_fd = -1;
 
         if (local_dir) {
-                dir_fd = open(local_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dir_fd < 0 && errno != ENOENT) {
-                        biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, local_dir, 0, "%s",
-                                            g_strerror(errno));
+                struct stat st;
+                int saved;
+
+                /* O_NOFOLLOW, as for the files: a link would make the
+                 * directory holding it decide the policy too. */
+                dir_fd = open(local_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                saved = errno;
+                /* Linux says ENOTDIR for a link with O_DIRECTORY | O_NOFOLLOW. */
+                if (dir_fd < 0 && (saved == ELOOP || saved == ENOTDIR) && lstat(local_dir, &st) == 0 &&
+                    S_ISLNK(st.st_mode)) {
+                        biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, local_dir, 0,
+                                            "is a symbolic link; refused (the policy directory must be a directory)");
                         return NULL;
                 }
+                if (dir_fd < 0 && saved != ENOENT) {
+                        biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, local_dir, 0, "%s", g_strerror(saved));
+                        return NULL;
+                }
+                /* A missing directory means the vendor policy, so who could
+                 * have removed it, or could create it, matters as much. */
+                if (dir_fd < 0 && !biogate_policy_check_missing_dir(local_dir, error))
+                        return NULL;
         }
         if (dir_fd >= 0) {
-                gboolean ok = list_conf_files(dir_fd, local_dir, names, error);
+                gboolean ok = biogate_policy_check_dir(dir_fd, local_dir, error) &&
+                              list_conf_files(dir_fd, local_dir, names, error);
 
                 policy = ok && names->len > 0 ?
                         load_list(dir_fd, local_dir, (const char *const *) names->pdata, names->len, error) : NULL;
@@ -507,6 +545,9 @@ static gboolean tx_amount_matches(const PolicyRule *r, const BiogateTx *tx) {
         return TRUE;
 }
 
+/* No pattern: the rule does not look at the field. A pattern and no field:
+ * no match, even for "*", because a rule that relaxes the requirement for
+ * some payees must not also relax it for a transaction that names none. */
 static gboolean glob_matches(const char *pattern, const char *value) {
         return !pattern || (value && g_pattern_match_simple(pattern, value));
 }
@@ -518,9 +559,12 @@ static gboolean rule_matches(const PolicyRule *r, const BiogateTx *tx, int minut
                 return FALSE;
         if (!tx_amount_matches(r, tx))
                 return FALSE;
-        if (r->payee && !glob_matches(r->payee, tx->payee) && !glob_matches(r->payee, tx->counterparty))
-                return FALSE;
-        if (!glob_matches(r->account, tx->account) || !glob_matches(r->instrument, tx->instrument))
+        /* Each selector looks at its own field only: a payee= rule that also
+         * accepted a matching counterparty let a "require=none" rule for the
+         * house's payees approve money sent to anyone, by naming a house
+         * account as the counterparty. */
+        if (!glob_matches(r->payee, tx->payee) || !glob_matches(r->counterparty, tx->counterparty) ||
+            !glob_matches(r->account, tx->account) || !glob_matches(r->instrument, tx->instrument))
                 return FALSE;
         if (r->has_time) {
                 gboolean inside = r->time_start < r->time_end ?

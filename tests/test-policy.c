@@ -222,9 +222,9 @@ static void test_globs(Fixture *f, gconstpointer data) {
 
         g_assert_no_error(error);
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "ACME Ltd", NULL)), ==, "acme");
-        /* payee= also matches the counterparty. */
-        g_assert_cmpstr(match_name(p, tx_new("order", "counterparty", "ACME Securities", NULL)), ==, "acme");
-        g_assert_cmpstr(match_name(p, tx_new("order", "payee", "Other", "counterparty", "ACME", NULL)), ==, "acme");
+        /* payee= looks at the payee only, never at the counterparty. */
+        g_assert_cmpstr(match_name(p, tx_new("order", "counterparty", "ACME Securities", NULL)), ==, "default");
+        g_assert_cmpstr(match_name(p, tx_new("order", "payee", "Other", "counterparty", "ACME", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "acme ltd", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "The ACME", NULL)), ==, "default");
         /* Every selector of a rule must match; a missing field matches no pattern. */
@@ -232,6 +232,68 @@ static void test_globs(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-0001", "instrument", "VOD.L", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-001", "instrument", "VOD.O", NULL)), ==, "default");
         g_assert_cmpstr(match_name(p, tx_new("order", "account", "HOUSE-001", NULL)), ==, "default");
+}
+
+/* Review finding 1: a "require=none" rule for the house's payees approved a
+ * payment to anyone who named a house account as the counterparty. Every
+ * glob selector is checked here against a transaction that carries the
+ * matching value in each OTHER text field, and in its own. */
+static void test_selector_own_field_only(Fixture *f, gconstpointer data) {
+        static const char *const fields[] = { "payee", "counterparty", "account", "instrument", "reference" };
+        static const char *const selectors[] = { "payee", "counterparty", "account", "instrument" };
+
+        for (gsize s = 0; s < G_N_ELEMENTS(selectors); s++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf("[rule house]\n%s=HOUSE-*\nrequire=none\n"
+                                                        "[default]\nrequire=fingerprint\n", selectors[s]);
+                g_autoptr(BiogatePolicy) p = load_text(f, text, &error);
+
+                g_assert_no_error(error);
+                for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+                        const char *expected = g_str_equal(fields[i], selectors[s]) ? "house" : "default";
+                        const char *got = match_name(p, tx_new("transfer", fields[i], "HOUSE-1", NULL));
+
+                        if (!g_str_equal(got, expected))
+                                g_error("%s=HOUSE-* with %s=HOUSE-1: rule %s, expected %s", selectors[s], fields[i],
+                                        got, expected);
+                }
+                /* The selector's own field decides, whatever the others say. */
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "Mallory Offshore", "counterparty",
+                                                     "Mallory Offshore", "account", "Mallory Offshore",
+                                                     "instrument", "Mallory Offshore", NULL)), ==, "default");
+        }
+}
+
+/* A selector on a field the transaction lacks never matches, not even "*":
+ * a rule that relaxes the requirement for some payees must not relax it for
+ * a transaction that names no payee. Same for kind, currency and amounts. */
+static void test_selector_absent_field(Fixture *f, gconstpointer data) {
+        static const char *const selectors[] = {
+                "payee=*", "counterparty=*", "account=*", "instrument=*", "currency=USD",
+                "currency=USD\namount_min=0.00", "currency=USD\namount_max=1000000.00",
+        };
+
+        for (gsize s = 0; s < G_N_ELEMENTS(selectors); s++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf("[rule relaxed]\n%s\nrequire=none\n"
+                                                        "[default]\nrequire=fingerprint\n", selectors[s]);
+                g_autoptr(BiogatePolicy) p = load_text(f, text, &error);
+
+                g_assert_no_error(error);
+                /* Every text field but the one selected, and no amount. */
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "reference", "R-1", NULL)), ==, "default");
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(BiogatePolicy) p = load_text(f, "[rule c]\ncounterparty=HOUSE-*\nrequire=none\n"
+                                                          "[default]\nrequire=fingerprint\n", &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "counterparty", "HOUSE-1", NULL)), ==, "c");
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "payee", "X", "counterparty", "HOUSE-9", NULL)), ==,
+                                "c");
+                g_assert_cmpstr(match_name(p, tx_new("transfer", "counterparty", "house-1", NULL)), ==, "default");
+        }
 }
 
 static const char *match_at(const BiogatePolicy *p, int hour, int minute) {
@@ -437,6 +499,87 @@ static void test_file_checks(Fixture *f, gconstpointer data) {
         assert_refused(big_path, "larger than 1 MiB");
 }
 
+/* Loads @dir with @vendor (a policy that requires nothing) and expects a
+ * refusal whose message names @dir and says @reason: never the vendor's. */
+static void assert_dir_refused(const char *dir, const char *vendor, const char *reason) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BiogatePolicy) p = biogate_policy_load(dir, vendor, &error);
+
+        if (p)
+                g_error("%s loaded (%s), expected a refusal: %s", dir, biogate_policy_describe_sources(p), reason);
+        g_assert_error(error, BIOGATE_POLICY_ERROR, BIOGATE_POLICY_ERROR_IO);
+        if (!g_str_has_prefix(error->message, dir) || !strstr(error->message, reason))
+                g_error("expected \"%s: ...%s...\", got \"%s\"", dir, reason, error->message);
+}
+
+static const char *load_dir_rule(const char *dir, const char *vendor) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BiogatePolicy) p = biogate_policy_load(dir, vendor, &error);
+        g_autoptr(BiogateTx) tx = tx_new("withdrawal", NULL);
+
+        g_assert_no_error(error);
+        return g_intern_string(biogate_policy_match(p, tx, NULL)->name);
+}
+
+/* Review finding 8: the policy directory, and every directory above it, is
+ * checked like the files; one that others could change is refused, never
+ * replaced by the vendor policy. */
+static void test_dir_checks(Fixture *f, gconstpointer data) {
+        g_autofree char *parent = g_build_filename(f->dir, "etc-biogate", NULL);
+        g_autofree char *dir = g_build_filename(parent, "policy.d", NULL);
+        g_autofree char *link = g_build_filename(parent, "policy-link.d", NULL);
+        g_autofree char *missing = g_build_filename(parent, "missing.d", NULL);
+        g_autofree char *vendor = write_file(f->dir, "vendor.conf", "[rule vendor]\nrequire=none\n" DEFAULT_NONE, -1);
+        g_autofree char *site = NULL;
+
+        g_assert_cmpint(g_mkdir(parent, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+        site = write_file(dir, "50-site.conf", "[rule site]\nrequire=deny\n" DEFAULT_NONE, -1);
+        g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "site");
+
+        for (mode_t m = 0; m < 2; m++) {
+                g_assert_cmpint(chmod(dir, m ? 0757 : 0775), ==, 0);
+                assert_dir_refused(dir, vendor, "policy directory writable by group or others");
+        }
+        /* Sticky or not: others could still add files that break the load. */
+        g_assert_cmpint(chmod(dir, 01777), ==, 0);
+        assert_dir_refused(dir, vendor, "policy directory writable by group or others (mode 1777)");
+        /* Empty and writable: still refused, not the vendor policy. */
+        g_assert_cmpint(unlink(site), ==, 0);
+        assert_dir_refused(dir, vendor, "writable by group or others");
+        g_assert_cmpint(chmod(dir, 0755), ==, 0);
+        g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "vendor");
+        g_free(site);
+        site = write_file(dir, "50-site.conf", "[rule site]\nrequire=deny\n" DEFAULT_NONE, -1);
+
+        /* The directory above: writable by others lets them rename policy.d
+         * away; with the sticky bit (as /tmp) they cannot. */
+        g_assert_cmpint(chmod(parent, 0777), ==, 0);
+        assert_dir_refused(dir, vendor, "above it is writable by group or others (mode 0777)");
+        assert_dir_refused(missing, vendor, "above it is writable by group or others (mode 0777)");
+        g_assert_cmpint(chmod(parent, 01777), ==, 0);
+        g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "site");
+        g_assert_cmpstr(load_dir_rule(missing, vendor), ==, "vendor");
+        g_assert_cmpint(chmod(parent, 0755), ==, 0);
+
+        /* A directory someone else owns, when the test may hand one over. */
+        if (geteuid() == 0) {
+                g_assert_cmpint(chown(dir, 65534, 65534), ==, 0);
+                assert_dir_refused(dir, vendor, "policy directory not owned by root (owner uid 65534)");
+                g_assert_cmpint(chown(dir, 0, 0), ==, 0);
+                g_assert_cmpint(chown(parent, 65534, 65534), ==, 0);
+                assert_dir_refused(dir, vendor, "above it is not owned by root (owner uid 65534)");
+                assert_dir_refused(missing, vendor, "above it is not owned by root (owner uid 65534)");
+                g_assert_cmpint(chown(parent, 0, 0), ==, 0);
+        }
+
+        /* A symbolic link as the directory, like a linked file. */
+        g_assert_cmpint(symlink(dir, link), ==, 0);
+        assert_dir_refused(link, vendor, "is a symbolic link; refused");
+        g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "site");
+        g_assert_cmpstr(load_dir_rule(missing, vendor), ==, "vendor");
+}
+
 static void test_load_precedence(Fixture *f, gconstpointer data) {
         g_autofree char *local = g_build_filename(f->dir, "policy.d", NULL);
         g_autofree char *vendor = write_file(f->dir, "vendor.conf", "[default]\nrequire=deny\n", -1);
@@ -603,11 +746,14 @@ int main(int argc, char **argv) {
         ADD("/policy/currency-mismatch", test_currency_mismatch);
         ADD("/policy/kind-lists", test_kind_lists);
         ADD("/policy/globs", test_globs);
+        ADD("/policy/selector-own-field-only", test_selector_own_field_only);
+        ADD("/policy/selector-absent-field", test_selector_absent_field);
         ADD("/policy/time-windows", test_time_windows);
         ADD("/policy/errors", test_errors);
         ADD("/policy/binary-content", test_binary_content);
         ADD("/policy/file-checks", test_file_checks);
         ADD("/policy/load-precedence", test_load_precedence);
+        ADD("/policy/dir-checks", test_dir_checks);
         ADD("/policy/load-sorted", test_load_sorted);
         ADD("/policy/shipped", test_shipped_policy);
 #undef ADD

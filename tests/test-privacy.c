@@ -589,6 +589,40 @@ static void test_master_key_credential(Fixture *f, gconstpointer data) {
         }
 }
 
+/* Review finding 7: root erasing another user's data was asked about, and
+ * told the result for, root. The real biogatectl on a terminal, against
+ * the real daemon: the question and the result name the target. */
+static void test_erase_prompt_names_target(Fixture *f, gconstpointer data) {
+        g_autofree char *out = NULL, *question = NULL;
+        g_auto(GStrv) target = NULL, mine = NULL;
+        int status = 0;
+
+        enroll(f, OTHER_USER, "right-index-finger", "target-index");
+        enroll(f, "", "left-thumb", "root-thumb");
+
+        /* "n": the question is about the target, and nothing is erased. */
+        question = g_strdup_printf("Erase every fingerprint of %s,", OTHER_USER);
+        out = ctl_on_terminal("n", "erase --user " OTHER_USER, &status);
+        btf_assert_exit_code(status, 6);
+        if (!strstr(out, question) || strstr(out, "of root"))
+                g_error("erase --user %s asked: %s", OTHER_USER, out);
+        target = list_fingers(f->conn, OTHER_USER);
+        g_assert_cmpuint(g_strv_length(target), ==, 1);
+        g_clear_pointer(&target, g_strfreev);
+
+        /* "y": the target's data goes, the result says whose, root's stays. */
+        g_clear_pointer(&out, g_free);
+        out = ctl_on_terminal("y", "erase --user " OTHER_USER, &status);
+        btf_assert_exit_code(status, 0);
+        if (!strstr(out, question) || !strstr(out, "Erased for " OTHER_USER ": fingerprints: right index finger") ||
+            strstr(out, "root"))
+                g_error("erase --user %s said: %s", OTHER_USER, out);
+        target = list_fingers(f->conn, OTHER_USER);
+        g_assert_cmpuint(g_strv_length(target), ==, 0);
+        mine = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(mine), ==, 1);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -598,6 +632,7 @@ int main(int argc, char *argv[]) {
         ADD("sealed-files", test_sealed_files);
         ADD("tampered-files", test_tampered_files);
         ADD("erase", test_erase);
+        ADD("erase-prompt-names-target", test_erase_prompt_names_target);
         ADD("retention", test_retention);
         ADD("migration", test_migration);
         g_test_add("/privacy/master-key-credential", Fixture, NULL, privacy_setup_no_daemon,

@@ -536,8 +536,10 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         } cases[] = {
                 { { ctl, "token", "verify", "--jwks", jwks, "--challenge", hex, "--now", now, token }, NULL, 0,
                   "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?", NULL },
+                { { ctl, "token", "verify", "--jwks", jwks, "--now", now, token }, NULL, 0,
+                  "Fingerprint: taken for this transaction (amr fpt)", NULL },
                 { { ctl, "--json", "token", "verify", "--jwks", jwks, "--challenge", hex, "--now", now, token }, NULL, 0,
-                  "{\"valid\":true,\"nonce-checked\":true,\"claims\":{", NULL },
+                  "{\"valid\":true,\"nonce-checked\":true,\"touch\":true,\"claims\":{", NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, token, "--json" }, NULL, 0, digest_claim, NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, "-" }, piped, 0, "not checked", NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--challenge", "00112233445566778899aabbccddeeff",

@@ -172,14 +172,18 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL, data = NULL, fingers = NULL;
-        g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user)), *names = NULL;
+        g_autofree char *safe_user = NULL, *names = NULL;
         gboolean key = FALSE, record = FALSE;
+        const char *erased_user = NULL;
         guint32 files = 0;
         int r;
 
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
+        /* Only now is --user known: asked before parsing, the question named
+         * the caller while the data of USER was about to be erased. */
+        safe_user = ctl_printable(ctl_user_display_name(user));
         if (!yes) {
                 g_autofree char *question = NULL;
 
@@ -201,6 +205,11 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         if (ctl->json) {
                 ctl_json_print(stdout, data);
                 return CTL_EXIT_SUCCESS;
+        }
+        /* The daemon says whose data it erased; that is what the result names. */
+        if (g_variant_lookup(data, "user", "&s", &erased_user)) {
+                g_free(safe_user);
+                safe_user = ctl_printable(erased_user);
         }
         fingers = g_variant_lookup_value(data, "fingers", G_VARIANT_TYPE("as"));
         (void) g_variant_lookup(data, "key", "b", &key);

@@ -109,6 +109,28 @@ static gint64 claim_int(JsonObject *claims, const char *name, gint64 fallback) {
         return json_node_get_int(node);
 }
 
+/* Whether the token says a fingerprint was taken: "fpt" in amr (RFC 8176).
+ * A rule with require=none gets a validly signed token with an empty amr; a
+ * backend that only checks the signature would take it for a touch. */
+static gboolean claims_have_touch(JsonObject *claims) {
+        JsonNode *node = json_object_get_member(claims, "amr");
+        JsonArray *amr;
+
+        if (!node || !JSON_NODE_HOLDS_ARRAY(node))
+                return FALSE;
+        amr = json_node_get_array(node);
+        for (guint i = 0; i < json_array_get_length(amr); i++) {
+                JsonNode *e = json_array_get_element(amr, i);
+
+                if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING &&
+                    g_str_equal(json_node_get_string(e), "fpt"))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+#define NO_TOUCH_WARNING "approved by policy without a touch"
+
 static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64 now) {
         g_autoptr(BiogateTx) tx = NULL;
         g_autofree char *text = NULL, *safe_text = NULL, *safe_sub = NULL, *safe_rule = NULL;
@@ -129,6 +151,12 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64
                claim_int(claims, "exp", now) - now);
         if (!nonce_checked)
                 printf("Nonce:       not checked (no --challenge given)\n");
+        if (claims_have_touch(claims))
+                printf("Fingerprint: taken for this transaction (amr fpt)\n");
+        else
+                printf("Fingerprint: NONE\n"
+                       "WARNING:     " NO_TOUCH_WARNING ": no fingerprint was taken for this transaction\n"
+                       "             (amr holds no fpt); accept it only where the rule allows that\n");
 }
 
 static void print_valid_json(JsonObject *claims, gboolean nonce_checked) {
@@ -138,8 +166,11 @@ static void print_valid_json(JsonObject *claims, gboolean nonce_checked) {
 
         /* The claims were parsed from JSON text: JCS cannot fail on them
          * unless they hold integers beyond 2^53, which ours never do. */
-        g_string_append_printf(line, "{\"valid\":true,\"nonce-checked\":%s,\"claims\":%s}\n",
-                               nonce_checked ? "true" : "false", claims_text ? claims_text : "null");
+        g_string_append_printf(line, "{\"valid\":true,\"nonce-checked\":%s,\"touch\":%s,",
+                               nonce_checked ? "true" : "false", claims_have_touch(claims) ? "true" : "false");
+        if (!claims_have_touch(claims))
+                g_string_append(line, "\"warning\":\"" NO_TOUCH_WARNING "\",");
+        g_string_append_printf(line, "\"claims\":%s}\n", claims_text ? claims_text : "null");
         fputs(line->str, stdout);
         fflush(stdout);
 }
