@@ -539,7 +539,7 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, token }, NULL, 0,
                   "Fingerprint: taken for this transaction (amr fpt)", NULL },
                 { { ctl, "--json", "token", "verify", "--jwks", jwks, "--challenge", hex, "--now", now, token }, NULL, 0,
-                  "{\"valid\":true,\"nonce-checked\":true,\"touch\":true,\"claims\":{", NULL },
+                  "{\"valid\":true,\"nonce-checked\":true,\"once-checked\":false,\"touch\":true,\"claims\":{", NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, token, "--json" }, NULL, 0, digest_claim, NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, "-" }, piped, 0, "not checked", NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--challenge", "00112233445566778899aabbccddeeff",

@@ -159,15 +159,16 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64
                        "             (amr holds no fpt); accept it only where the rule allows that\n");
 }
 
-static void print_valid_json(JsonObject *claims, gboolean nonce_checked) {
+static void print_valid_json(JsonObject *claims, gboolean nonce_checked, gboolean once_checked) {
         g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), claims);
         g_autofree char *claims_text = biogate_jcs_serialize(node, NULL);
         g_autoptr(GString) line = g_string_new(NULL);
 
         /* The claims were parsed from JSON text: JCS cannot fail on them
          * unless they hold integers beyond 2^53, which ours never do. */
-        g_string_append_printf(line, "{\"valid\":true,\"nonce-checked\":%s,\"touch\":%s,",
-                               nonce_checked ? "true" : "false", claims_have_touch(claims) ? "true" : "false");
+        g_string_append_printf(line, "{\"valid\":true,\"nonce-checked\":%s,\"once-checked\":%s,\"touch\":%s,",
+                               nonce_checked ? "true" : "false", once_checked ? "true" : "false",
+                               claims_have_touch(claims) ? "true" : "false");
         if (!claims_have_touch(claims))
                 g_string_append(line, "\"warning\":\"" NO_TOUCH_WARNING "\",");
         g_string_append_printf(line, "\"claims\":%s}\n", claims_text ? claims_text : "null");
@@ -281,7 +282,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         }
 
         if (ctl->json)
-                print_valid_json(claims, challenge != NULL);
+                print_valid_json(claims, challenge != NULL, ledger_path != NULL);
         else {
                 print_valid_plain(claims, challenge != NULL, now);
                 if (ledger_path) {
