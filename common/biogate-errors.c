@@ -18,6 +18,7 @@ static const BiogateErrorInfo error_table[_BIOGATE_ERROR_MAX] = {
         E(BIOGATE_ERROR_NO_SUCH_DEVICE,      "NoSuchDevice",       ENODEV,     PAM_AUTHINFO_UNAVAIL, "No fingerprint sensor available"),
         E(BIOGATE_ERROR_DEVICE_BUSY,         "DeviceBusy",         EBUSY,      PAM_AUTHINFO_UNAVAIL, "The fingerprint sensor is busy"),
         E(BIOGATE_ERROR_DEVICE_ERROR,        "DeviceError",        EIO,        PAM_AUTHINFO_UNAVAIL, "The fingerprint sensor reported an error"),
+        E(BIOGATE_ERROR_DEVICE_CANNOT_IDENTIFY, "DeviceCannotIdentify", EOPNOTSUPP, PAM_AUTHINFO_UNAVAIL, "The fingerprint sensor cannot tell users apart, so it cannot do four-eyes approval"),
         E(BIOGATE_ERROR_NO_ENROLLED_PRINTS,  "NoEnrolledPrints",   ENOENT,     PAM_AUTHINFO_UNAVAIL, "No fingerprints are enrolled"),
         E(BIOGATE_ERROR_INVALID_FINGER,      "InvalidFinger",      EINVAL,     PAM_SERVICE_ERR,      "Invalid finger name"),
         E(BIOGATE_ERROR_INVALID_ARGUMENT,    "InvalidArgument",    EINVAL,     PAM_SERVICE_ERR,      "Invalid argument"),

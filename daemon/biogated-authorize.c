@@ -165,25 +165,81 @@ static char *user_name_of(uid_t uid) {
         return g_strdup(result->pw_name);
 }
 
+static void start_approver_try(BiogatedOperation *op);
+
+/* FALSE (and the operation finished with LockedOut and "retry-after-ms")
+ * when the requester's four-eyes approvals are delayed or locked. */
+static gboolean check_approval_limits(BiogatedOperation *op) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedLimits *limits = biogated_limits_get_default();
+        g_autoptr(GError) error = NULL;
+        guint64 retry_after_ms = 0;
+
+        if (!limits || biogated_limits_check_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, g_get_real_time(),
+                                                     &retry_after_ms, &error))
+                return TRUE;
+        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+                                 data_of(op)->rule, "denied", biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name,
+                                 error->message);
+        biogated_operation_finish_error_details(op, error, "retry-after-ms", g_variant_new_uint64(retry_after_ms));
+        return FALSE;
+}
+
+/* A touch that found no eligible approver: nobody was identified, so it
+ * is charged to the requester (biogated-limits.h), and audited, every one. */
+static void count_approver_failure(BiogatedOperation *op, const char *reason) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedAuthorizeData *data = data_of(op);
+        BiogatedLimits *limits = biogated_limits_get_default();
+        g_autofree char *message = NULL;
+
+        data->approver_failures++;
+        message = g_strdup_printf("approver touch %u of %u found no eligible approver", data->approver_failures,
+                                  BIOGATED_AUTHORIZE_APPROVER_TRIES);
+        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data->tx, data->rule,
+                                 "failure", reason, message);
+        if (limits)
+                biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, FALSE,
+                                               g_get_real_time());
+}
+
 static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedAuthorizeData *data = data_of(op);
+        BiogatedLimits *limits = biogated_limits_get_default();
         g_autofree char *approver = NULL;
+        const char *reason;
+        GVariantBuilder details;
         uid_t uid;
 
         if (error) {
                 fail(op, error);
                 return;
         }
-        if (!match) {
-                deny(op, "approver-no-match", "The second finger did not match any eligible approver");
+        if (match && biogated_print_get_uid(match, &uid) && uid != target->uid) {
+                if (limits)
+                        biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, TRUE,
+                                                       g_get_real_time());
+                approver = user_name_of(uid);
+                approve(op, TRUE, approver);
                 return;
         }
-        if (!biogated_print_get_uid(match, &uid) || uid == target->uid) {
-                deny(op, "approver-not-eligible", "The approver must be a different person than the requester");
+        /* The maker's own finger again is no second person either. */
+        reason = match ? "approver-not-eligible" : "approver-no-match";
+        count_approver_failure(op, reason);
+        if (data->approver_failures >= BIOGATED_AUTHORIZE_APPROVER_TRIES) {
+                g_autofree char *message = g_strdup_printf(
+                        "No eligible approver matched in %u touches%s", data->approver_failures,
+                        match ? "; the approver must be a different person than the requester" : "");
+                deny(op, reason, message);
                 return;
         }
-        approver = user_name_of(uid);
-        approve(op, TRUE, approver);
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
+        g_variant_builder_add(&details, "{sv}", "tries-left",
+                              g_variant_new_uint32(BIOGATED_AUTHORIZE_APPROVER_TRIES - data->approver_failures));
+        biogated_operation_emit_progress(op, "approver-retry", g_variant_builder_end(&details));
+        start_approver_try(op);
 }
 
 static gboolean has_other_user(GPtrArray *prints, uid_t maker) {
@@ -195,11 +251,54 @@ static gboolean has_other_user(GPtrArray *prints, uid_t maker) {
         return FALSE;
 }
 
+/* The gallery for this touch: compatible prints of approvers whose own
+ * biometrics are not delayed or locked (a locked user's finger must not be
+ * guessable through someone else's step-up either), plus the maker's. */
+static GPtrArray *eligible_approvers(BiogatedOperation *op) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        BiogatedLimits *limits = biogated_limits_get_default();
+        g_autoptr(GPtrArray) compatible = biogated_prints_filter_compatible(data_of(op)->approver_gallery,
+                                                                            biogated_operation_get_device(op));
+        GPtrArray *eligible = g_ptr_array_new_with_free_func(g_object_unref);
+        gint64 now = g_get_real_time();
+
+        for (guint i = 0; i < compatible->len; i++) {
+                FpPrint *print = g_ptr_array_index(compatible, i);
+                guint64 retry_after_ms;
+                uid_t uid;
+
+                if (!biogated_print_get_uid(print, &uid))
+                        continue;
+                if (uid != target->uid && limits && !biogated_limits_check(limits, uid, now, &retry_after_ms, NULL))
+                        continue;
+                g_ptr_array_add(eligible, g_object_ref(print));
+        }
+        return eligible;
+}
+
+static void start_approver_try(BiogatedOperation *op) {
+        const BiogatedOperationTarget *target = biogated_operation_get_target(op);
+        g_autoptr(GPtrArray) approvers = NULL;
+
+        /* The failure just counted may have reached the delay: then this
+         * Authorize ends, as a login would. */
+        if (!check_approval_limits(op))
+                return;
+        approvers = eligible_approvers(op);
+        /* The gallery also holds the maker's own prints (to recognise and
+         * refuse them); with nobody else in it there is no one to approve. */
+        if (!has_other_user(approvers, target->uid)) {
+                deny(op, "approver-not-eligible", "No eligible approver has enrolled a fingerprint");
+                return;
+        }
+        biogated_operation_touch_timeout(op);
+        biogated_match_run(op, approvers, on_approver_matched, NULL);
+}
+
 static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         BiogatedAuthorizeData *data = data_of(op);
         BiogatedLimits *limits = biogated_limits_get_default();
-        g_autoptr(GPtrArray) approvers = NULL;
 
         if (error) {
                 fail(op, error);
@@ -218,17 +317,23 @@ static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError
                 approve(op, TRUE, NULL);
                 return;
         }
-        approvers = biogated_prints_filter_compatible(data->approver_gallery, biogated_operation_get_device(op));
         biogated_operation_set_state(op, "waiting-for-approver");
         biogated_operation_emit_progress(op, "approver-needed", NULL);
-        biogated_operation_touch_timeout(op);
-        /* The gallery also holds the maker's own prints (to recognise and
-         * refuse them); with nobody else in it there is no one to approve. */
-        if (!has_other_user(approvers, target->uid)) {
-                deny(op, "approver-not-eligible", "No eligible approver has enrolled a fingerprint");
-                return;
-        }
-        biogated_match_run(op, approvers, on_approver_matched, NULL);
+        start_approver_try(op);
+}
+
+/* NULL when the operation's sensor can do four eyes. Only a sensor that
+ * identifies (one touch against the whole gallery) can check at enrolment
+ * that a finger is not already someone else's; on a verify-only sensor one
+ * person can enrol one finger under two accounts and would then be maker
+ * and checker at once (biogate-policy(5)). */
+GError *biogated_authorize_check_four_eyes_device(FpDevice *device, const char *rule) {
+        if (!device || fp_device_has_feature(device, FP_DEVICE_FEATURE_IDENTIFY))
+                return NULL;
+        return biogated_error_new(BIOGATE_ERROR_DEVICE_CANNOT_IDENTIFY,
+                                  "Rule '%s' needs a second person (fingerprint+approver), but the sensor (%s) "
+                                  "can only verify: it cannot tell that the approver is not the requester "
+                                  "enrolled twice", rule, fp_device_get_driver(device));
 }
 
 void biogated_authorize_run(BiogatedOperation *op) {
@@ -240,6 +345,16 @@ void biogated_authorize_run(BiogatedOperation *op) {
         if (data->requirement == BIOGATE_REQUIRE_NONE) {
                 approve(op, FALSE, NULL);
                 return;
+        }
+        if (data->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
+                error = biogated_authorize_check_four_eyes_device(biogated_operation_get_device(op), data->rule);
+                if (error) {
+                        fail(op, error);
+                        return;
+                }
+                /* No touch for a request nobody can approve now. */
+                if (!check_approval_limits(op))
+                        return;
         }
         prints = biogated_prints_filter_compatible(target->prints, biogated_operation_get_device(op));
         if (prints->len == 0) {

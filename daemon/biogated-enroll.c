@@ -10,20 +10,29 @@
 #include "biogated-record.h"
 #include "biogated-scan.h"
 
-/* Enrolment: where the sensor can identify and other users have prints,
- * one touch first proves this finger is not someone else's; then the
- * sensor's enrolment stages; then the consent and the print go to the store
- * (in a worker thread: each write ends in fsync). */
+/* Enrolment: the sensor's enrolment stages; then, where the sensor can
+ * identify and other users have prints, one more touch proves this finger
+ * is not someone else's; then the consent and the print go to the store
+ * (in a worker thread: each write ends in fsync).
+ *
+ * The check comes after the stages, against the other users' prints and the
+ * one just enrolled: the touch must match the new print and no one else's.
+ * A check before the stages could be passed with one finger and the stages
+ * done with another (one already enrolled for someone else): then one
+ * person holds one finger under two users and can approve their own
+ * four-eyes step-ups. */
 
 typedef struct EnrollRun {
         BiogatedOperation *op;  /* ref */
         GPtrArray *others;      /* compatible prints of other users */
+        FpPrint *enrolled;      /* the new print, while it is being checked */
         guint stages;
 } EnrollRun;
 
 static void enroll_run_free(EnrollRun *run) {
         g_object_unref(run->op);
         g_ptr_array_unref(run->others);
+        g_clear_object(&run->enrolled);
         g_free(run);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EnrollRun, enroll_run_free)
@@ -97,21 +106,24 @@ static void on_print_written(GObject *source, GAsyncResult *res, gpointer user_d
         biogated_operation_finish(op, BIOGATE_RESULT_COMPLETED, biogated_scan_result_details(op, target->finger));
 }
 
-static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_data) {
-        g_autoptr(EnrollRun) run = user_data;
+static gboolean needs_duplicate_check(EnrollRun *run) {
+        FpDevice *device = biogated_operation_get_device(run->op);
+
+        /* Sensors that check duplicates themselves fail the enrolment with
+         * FP_DEVICE_ERROR_DATA_DUPLICATE; do not make the user touch again.
+         * A verify-only sensor cannot check with one touch: four-eyes rules
+         * are refused on it instead (biogated-authorize.c). */
+        return run->others->len > 0 && fp_device_has_feature(device, FP_DEVICE_FEATURE_IDENTIFY) &&
+               !fp_device_has_feature(device, FP_DEVICE_FEATURE_DUPLICATES_CHECK);
+}
+
+static void store_print(EnrollRun *run, FpPrint *print) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(run->op);
         g_autoptr(GError) error = NULL;
-        g_autoptr(FpPrint) print = NULL;
         g_autoptr(GTask) task = NULL;
         StoreWrite *w;
         GBytes *data;
 
-        print = fp_device_enroll_finish(FP_DEVICE(source), res, &error);
-        if (!print) {
-                biogated_operation_finish_error(run->op, error);
-                return;
-        }
-        biogated_print_set_owner(print, target->uid, target->finger);
         data = biogated_print_serialize(print, &error);
         if (!data) {
                 biogated_operation_finish_error(run->op, error);
@@ -131,6 +143,26 @@ static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_dat
         task = g_task_new(run->op, NULL, on_print_written, NULL);
         g_task_set_task_data(task, w, (GDestroyNotify) store_write_free);
         biogated_task_run_in_thread(task, write_print_thread);
+}
+
+static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autoptr(EnrollRun) run = user_data;
+        const BiogatedOperationTarget *target = biogated_operation_get_target(run->op);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(FpPrint) print = NULL;
+
+        print = fp_device_enroll_finish(FP_DEVICE(source), res, &error);
+        if (!print) {
+                biogated_operation_finish_error(run->op, error);
+                return;
+        }
+        biogated_print_set_owner(print, target->uid, target->finger);
+        if (needs_duplicate_check(run)) {
+                run->enrolled = g_steal_pointer(&print);
+                start_duplicate_check(g_steal_pointer(&run));
+                return;
+        }
+        store_print(run, print);
 }
 
 static void on_enroll_progress(FpDevice *device, gint completed, FpPrint *print, gpointer user_data, GError *error) {
@@ -171,13 +203,20 @@ static void start_enroll(EnrollRun *run) {
 }
 
 /* The one-touch identification is biogated-match.c's; only the verdict
- * is enrolment's own. */
+ * is enrolment's own. The gallery is the other users' prints, then the new
+ * one: identify reports the first print that matches, so a finger that is
+ * someone else's is found even though it matches the new print too. */
 static void on_duplicate_checked(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         g_autoptr(EnrollRun) run = user_data;
         g_autoptr(GError) duplicate = NULL;
 
         if (error) {
                 biogated_operation_finish_error(op, error);
+                return;
+        }
+        if (match == run->enrolled) {
+                g_autoptr(FpPrint) print = g_steal_pointer(&run->enrolled);
+                store_print(run, print);
                 return;
         }
         if (match) {
@@ -190,13 +229,22 @@ static void on_duplicate_checked(BiogatedOperation *op, FpPrint *match, const GE
                 biogated_operation_finish_error(op, duplicate);
                 return;
         }
-        biogated_operation_touch_timeout(op);
-        start_enroll(g_steal_pointer(&run));
+        /* Neither the finger just enrolled nor anyone's: a poor scan, or
+         * another finger. Ask again; the operation's time-out is not
+         * renewed, so this ends (TimedOut) unless the enrolled finger comes. */
+        biogated_operation_emit_progress(op, "retry-scan",
+                                         g_variant_new_parsed("{'reason': <'general'>}"));
+        start_duplicate_check(g_steal_pointer(&run));
 }
 
 static void start_duplicate_check(EnrollRun *run) {
+        g_autoptr(GPtrArray) gallery = g_ptr_array_new_with_free_func(g_object_unref);
+
+        for (guint i = 0; i < run->others->len; i++)
+                g_ptr_array_add(gallery, g_object_ref(g_ptr_array_index(run->others, i)));
+        g_ptr_array_add(gallery, g_object_ref(run->enrolled));
         biogated_operation_emit_progress(run->op, "checking-duplicates", NULL);
-        biogated_match_run(run->op, run->others, on_duplicate_checked, run);
+        biogated_match_run(run->op, gallery, on_duplicate_checked, run);
 }
 
 void biogated_enroll_run(BiogatedOperation *op) {
@@ -206,11 +254,5 @@ void biogated_enroll_run(BiogatedOperation *op) {
 
         run->op = g_object_ref(op);
         run->others = biogated_prints_filter_compatible(target->prints, device);
-        /* Sensors that check duplicates themselves fail the enrolment with
-         * FP_DEVICE_ERROR_DATA_DUPLICATE; do not make the user touch twice. */
-        if (run->others->len > 0 && fp_device_has_feature(device, FP_DEVICE_FEATURE_IDENTIFY) &&
-            !fp_device_has_feature(device, FP_DEVICE_FEATURE_DUPLICATES_CHECK))
-                start_duplicate_check(g_steal_pointer(&run));
-        else
-                start_enroll(g_steal_pointer(&run));
+        start_enroll(g_steal_pointer(&run));
 }

@@ -58,27 +58,33 @@ void biogated_limits_free(BiogatedLimits *limits) {
         g_free(limits);
 }
 
-static void record_name(uid_t uid, char name[static 16]) {
-        g_snprintf(name, 16, "%u", (unsigned) uid);
+#define RECORD_NAME_MAX 32
+
+/* The user's own matches under the uid; the approver touches of the
+ * user's four-eyes requests beside it, so an old state directory reads the
+ * same and Unlock can clear both. */
+static void record_name(BiogatedLimitsCounter counter, uid_t uid, char name[static RECORD_NAME_MAX]) {
+        g_snprintf(name, RECORD_NAME_MAX, "%s%u", counter == BIOGATED_LIMITS_APPROVALS ? "approvals-" : "",
+                   (unsigned) uid);
 }
 
 /* A missing record is a clean slate; a damaged one fails closed (locked),
  * since someone may have tampered with it to reset the counter. */
-static Record read_record(BiogatedLimits *limits, uid_t uid) {
+static Record read_record(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) data = NULL;
-        char name[16], text[RECORD_MAX + 1];
+        char name[RECORD_NAME_MAX], text[RECORD_MAX + 1];
         Record r = { 0 };
         unsigned consecutive, locked;
         long long not_before;
         gsize size;
 
-        record_name(uid, name);
+        record_name(counter, uid, name);
         data = biogated_read_private_file(limits->dir_fd, name, RECORD_MAX, &error);
         if (!data) {
                 if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-                        g_warning("Failure counter of uid %u unreadable (%s): treating biometrics as locked",
-                                  (unsigned) uid, error->message);
+                        g_warning("Failure counter %s unreadable (%s): treating it as locked", name,
+                                  error->message);
                         r.locked = TRUE;
                 }
                 return r;
@@ -88,7 +94,7 @@ static Record read_record(BiogatedLimits *limits, uid_t uid) {
         text[size] = '\0';
         if (sscanf(text, "consecutive=%u\nnot_before=%lld\nlocked=%u\n", &consecutive, &not_before, &locked) != 3 ||
             locked > 1 || not_before < 0) {
-                g_warning("Failure counter of uid %u is malformed: treating biometrics as locked", (unsigned) uid);
+                g_warning("Failure counter %s is malformed: treating it as locked", name);
                 r.locked = TRUE;
                 return r;
         }
@@ -98,24 +104,27 @@ static Record read_record(BiogatedLimits *limits, uid_t uid) {
         return r;
 }
 
-static gboolean write_record(BiogatedLimits *limits, uid_t uid, const Record *r, GError **error) {
+static gboolean write_record(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, const Record *r,
+                             GError **error) {
         g_autofree char *text = g_strdup_printf("consecutive=%u\nnot_before=%" G_GINT64_FORMAT "\nlocked=%u\n",
                                                 r->consecutive, r->not_before, r->locked ? 1u : 0u);
-        char name[16];
+        char name[RECORD_NAME_MAX];
 
-        record_name(uid, name);
+        record_name(counter, uid, name);
         return biogated_write_file_atomic(limits->dir_fd, name, text, strlen(text), 0600, error);
 }
 
-gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,
-                               GError **error) {
-        Record r = read_record(limits, uid);
+gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,
+                                       guint64 *ret_retry_after_ms, GError **error) {
+        Record r = read_record(limits, counter, uid);
+        const char *what = counter == BIOGATED_LIMITS_APPROVALS ?
+                "Four-eyes approvals of your transactions are" : "Biometrics are";
         guint64 wait_ms;
 
         if (r.locked) {
                 *ret_retry_after_ms = 0;
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_LOCKED_OUT,
-                            "Biometrics are locked after too many failed attempts; an administrator must unlock them");
+                            "%s locked after too many failed attempts; an administrator must unlock them", what);
                 return FALSE;
         }
         if (r.not_before <= now) {
@@ -124,10 +133,20 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
         }
         wait_ms = (guint64) (r.not_before - now + 999) / 1000;
         *ret_retry_after_ms = wait_ms;
-        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_LOCKED_OUT,
-                    "Too many failed attempts; try again in %" G_GUINT64_FORMAT " s (retry-after-ms=%" G_GUINT64_FORMAT
-                    ")", (wait_ms + 999) / 1000, wait_ms);
+        if (counter == BIOGATED_LIMITS_APPROVALS)
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_LOCKED_OUT,
+                            "Too many failed approver touches; try again in %" G_GUINT64_FORMAT
+                            " s (retry-after-ms=%" G_GUINT64_FORMAT ")", (wait_ms + 999) / 1000, wait_ms);
+        else
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_LOCKED_OUT,
+                            "Too many failed attempts; try again in %" G_GUINT64_FORMAT " s (retry-after-ms=%"
+                            G_GUINT64_FORMAT ")", (wait_ms + 999) / 1000, wait_ms);
         return FALSE;
+}
+
+gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,
+                               GError **error) {
+        return biogated_limits_check_counter(limits, BIOGATED_LIMITS_MATCHES, uid, now, ret_retry_after_ms, error);
 }
 
 static char *user_name(uid_t uid) {
@@ -139,9 +158,12 @@ static char *user_name(uid_t uid) {
         return g_strdup(result->pw_name);
 }
 
-void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now) {
+void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
+                                    gboolean success, gint64 now) {
         g_autoptr(GError) error = NULL;
-        Record r = read_record(limits, uid);
+        Record r = read_record(limits, counter, uid);
+        const char *what = counter == BIOGATED_LIMITS_APPROVALS ? "failed approver touches" : "failed matches";
+        const char *locks = counter == BIOGATED_LIMITS_APPROVALS ? "four-eyes approvals" : "biometrics";
 
         if (success) {
                 if (r.locked)
@@ -153,12 +175,15 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                 r.consecutive++;
                 if (r.consecutive >= BIOGATED_LIMIT_LOCK_AFTER) {
                         g_autofree char *name = user_name(uid);
+                        const char *reason = counter == BIOGATED_LIMITS_APPROVALS ?
+                                "four-eyes approvals locked until an administrator unlocks" :
+                                "locked until an administrator unlocks";
                         r.locked = TRUE;
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "locked",
-                                                              .reason = "locked until an administrator unlocks" },
-                                       "uid %u: %u failed matches without a success; biometrics locked",
-                                       (unsigned) uid, r.consecutive);
+                                                              .reason = reason },
+                                       "uid %u: %u %s without a success; %s locked", (unsigned) uid, r.consecutive,
+                                       what, locks);
                 } else if (r.consecutive >= BIOGATED_LIMIT_DELAY_AFTER) {
                         guint doublings = MIN(r.consecutive - BIOGATED_LIMIT_DELAY_AFTER, 16u);
                         guint64 delay_s = MIN((guint64) BIOGATED_LIMIT_FIRST_DELAY_S << doublings,
@@ -169,22 +194,31 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "delayed",
                                                               .reason = reason },
-                                       "uid %u: %u consecutive failed matches; next attempt in %" G_GUINT64_FORMAT " s",
-                                       (unsigned) uid, r.consecutive, delay_s);
+                                       "uid %u: %u consecutive %s; next %s in %" G_GUINT64_FORMAT " s",
+                                       (unsigned) uid, r.consecutive, what,
+                                       counter == BIOGATED_LIMITS_APPROVALS ? "four-eyes approval" : "attempt",
+                                       delay_s);
                 }
         }
-        if (!write_record(limits, uid, &r, &error))
+        if (!write_record(limits, counter, uid, &r, &error))
                 g_warning("Cannot store the failure counter of uid %u: %s", (unsigned) uid, error->message);
 }
 
-gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error) {
-        char name[16];
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now) {
+        biogated_limits_record_counter(limits, BIOGATED_LIMITS_MATCHES, uid, success, now);
+}
 
-        record_name(uid, name);
-        if (unlinkat(limits->dir_fd, name, 0) < 0 && errno != ENOENT) {
-                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot reset the counter: %s",
-                            g_strerror(errno));
-                return FALSE;
+gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error) {
+        static const BiogatedLimitsCounter counters[] = { BIOGATED_LIMITS_MATCHES, BIOGATED_LIMITS_APPROVALS };
+        char name[RECORD_NAME_MAX];
+
+        for (gsize i = 0; i < G_N_ELEMENTS(counters); i++) {
+                record_name(counters[i], uid, name);
+                if (unlinkat(limits->dir_fd, name, 0) < 0 && errno != ENOENT) {
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot reset the counter: %s",
+                                    g_strerror(errno));
+                        return FALSE;
+                }
         }
         if (fsync(limits->dir_fd) < 0)
                 g_warning("Cannot sync the failure counters: %s", g_strerror(errno));

@@ -9,7 +9,15 @@
  * BIOGATED_LIMIT_DELAY_AFTER consecutive failed matches each further attempt
  * waits 30 s, doubling with every failure; after BIOGATED_LIMIT_LOCK_AFTER
  * failures without a success, biometrics are locked until an administrator
- * unlocks them. Login verification and step-up count alike. */
+ * unlocks them. Login verification and step-up count alike.
+ *
+ * A second counter per user, with the same thresholds, counts the approver
+ * touches of the user's own four-eyes step-ups that matched no eligible
+ * approver. Nobody was identified by such a touch, so it is charged to the
+ * requester, whose request made it possible; the requester's own successful
+ * touch does not reset it (else the maker could guess at the approvers
+ * forever, a few touches per request), only an approved four-eyes step-up
+ * or Unlock does. It gates four-eyes approvals only, not login. */
 
 #define BIOGATED_LIMIT_DELAY_AFTER 5u
 #define BIOGATED_LIMIT_FIRST_DELAY_S 30u
@@ -17,6 +25,11 @@
 #define BIOGATED_LIMIT_LOCK_AFTER 50u
 
 typedef struct BiogatedLimits BiogatedLimits;
+
+typedef enum BiogatedLimitsCounter {
+        BIOGATED_LIMITS_MATCHES,        /* the user's own touches: login, verify, the maker's touch */
+        BIOGATED_LIMITS_APPROVALS,      /* approver touches in the user's four-eyes step-ups */
+} BiogatedLimitsCounter;
 
 BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error);
 void biogated_limits_free(BiogatedLimits *limits);
@@ -30,9 +43,15 @@ void biogated_limits_set_default(BiogatedLimits *limits);
  * 0 when locked until unlocked) when uid may not try now. now: Unix µs. */
 gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,
                                GError **error);
+/* The same for either counter (biogated_limits_check() is MATCHES). */
+gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,
+                                       guint64 *ret_retry_after_ms, GError **error);
 
 /* Count a failed or successful match. Write errors are logged: a full disk
  * must not turn a failure into a success. */
 void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now);
+void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
+                                    gboolean success, gint64 now);
 
+/* Resets both counters of uid. */
 gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error);

@@ -96,6 +96,13 @@ static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char
                 g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
                 if (locked && retry_ms > 0)
                         g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
+                /* Failed approver touches of the user's four-eyes requests
+                 * have their own counter (biogated-limits.h). */
+                locked = !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, uid,
+                                                        g_get_real_time(), &retry_ms, NULL);
+                g_variant_builder_add(&b, "{sv}", "approvals-locked-out", g_variant_new_boolean(locked));
+                if (locked && retry_ms > 0)
+                        g_variant_builder_add(&b, "{sv}", "approvals-retry-after-ms", g_variant_new_uint64(retry_ms));
         }
         return g_variant_builder_end(&b);
 }

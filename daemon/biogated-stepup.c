@@ -221,6 +221,18 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         if (daemon->limits &&
             !biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
                 goto fail;
+        if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
+                /* Both refused before anyone touches; the operation checks
+                 * again on the sensor it gets. */
+                error = biogated_authorize_check_four_eyes_device(biogated_devices_get_default(daemon->devices),
+                                                                  rule->name);
+                if (error)
+                        goto fail;
+                if (daemon->limits &&
+                    !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, caller->uid,
+                                                   g_get_real_time(), &retry_after_ms, &error))
+                        goto fail;
+        }
         if (rule->requirement != BIOGATE_REQUIRE_NONE) {
                 if (!biogated_store_list_fingers(daemon->store, caller->uid, &mask, &error))
                         goto fail;

@@ -597,8 +597,9 @@ static void enroll_image(Fixture *f, const char *user, const char *finger, uint6
         release(f->conn, op);
 }
 
-/* On a sensor that identifies but does not check duplicates itself, the
- * first touch of an enrolment is compared with everyone else's prints. */
+/* On a sensor that identifies but does not check duplicates itself, one
+ * more touch after the enrolment stages is compared with everyone else's
+ * prints and the new one. */
 static void test_image_duplicate_check(Fixture *f, gconstpointer data) {
         g_autoptr(BtfOp) op = NULL, other = NULL, verify = NULL;
         g_autoptr(GVariant) details = NULL;
@@ -607,6 +608,10 @@ static void test_image_duplicate_check(Fixture *f, gconstpointer data) {
         enroll_image(f, "", "right-index-finger", 7);
 
         op = start_enroll(f->conn, OTHER_USER, "left-thumb");
+        for (int i = 0; i < 5; i++) {
+                wait_finger_needed(op);
+                show_finger(f, 7);
+        }
         g_assert_true(btf_op_wait_progress(op, "checking-duplicates", T, NULL, NULL));
         wait_finger_needed(op);
         show_finger(f, 7);
@@ -615,7 +620,7 @@ static void test_image_duplicate_check(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.DuplicatePrint");
         release(f->conn, op);
 
-        /* A different finger passes the check, then enrols. */
+        /* A different finger passes the check, then is stored. */
         other = start_enroll(f->conn, OTHER_USER, "left-thumb");
         for (int i = 0; i < 6; i++) {
                 wait_finger_needed(other);
@@ -631,6 +636,41 @@ static void test_image_duplicate_check(Fixture *f, gconstpointer data) {
         show_finger(f, 8);
         verified = wait_finished(verify, NULL);
         g_assert_cmpstr(verified, ==, BIOGATE_RESULT_MATCH);
+}
+
+/* Review finding 6, on a sensor that identifies: the duplicate check used
+ * to come first, so one finger passed it and another (root's) did the
+ * enrolment stages; then one person held one finger as two users. The
+ * check touch must now match the finger just enrolled and no one else's. */
+static void test_finger_swap_at_enrolment(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autofree char *result = NULL;
+        g_auto(GStrv) fingers = NULL;
+        guint touches = 0, checks_seen = 0;
+
+        enroll_image(f, "", "right-index-finger", 7);
+
+        /* Root's finger for the stages, a fresh one for the first check
+         * touch, root's again after that. */
+        op = start_enroll(f->conn, OTHER_USER, "left-thumb");
+        while (touches < 10 && btf_op_wait_progress(op, "finger-needed", T, NULL, NULL)) {
+                guint checks = btf_op_count_progress(op, "checking-duplicates");
+                gboolean check_touch = checks > checks_seen;
+
+                checks_seen = checks;
+                show_finger(f, check_touch && checks == 1 ? 9 : 7);
+                touches++;
+        }
+        result = wait_finished(op, &details);
+        g_test_message("%u touches, result %s %s", touches, result,
+                       detail_string(details, "error") ? detail_string(details, "error") : "");
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.DuplicatePrint");
+        g_assert_cmpuint(btf_op_count_progress(op, "retry-scan"), >=, 1);
+        release(f->conn, op);
+        fingers = list_fingers(f->conn, OTHER_USER);
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
 }
 
 /* No sensor at all: the daemon still starts and answers, operations fail
@@ -715,5 +755,7 @@ int main(int argc, char *argv[]) {
         ADD("refuses-to-start", test_refuses_to_start);
         ADD_DRIVER("no-sensor", "no_such_driver", test_no_sensor);
         ADD_DRIVER("image-duplicate-check", "virtual_image", test_image_duplicate_check);
+        g_test_add("/review/finger-swap-at-enrolment", Fixture, "virtual_image", fixture_setup,
+                   test_finger_swap_at_enrolment, fixture_teardown);
         return g_test_run();
 }

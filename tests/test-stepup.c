@@ -282,6 +282,197 @@ static void test_four_eyes(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(json_array_get_string_element(approvers, 0), ==, OTHER_USER);
 }
 
+static GVariant *my_data(Fixture *f) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(f->conn, "GetMyData", NULL, "(a{sv})", &error);
+
+        g_assert_no_error(error);
+        return g_variant_get_child_value(reply, 0);
+}
+
+static guint log_count(Fixture *f, const char *needle) {
+        g_autofree char *log = btf_daemon_read_log(f->daemon);
+        guint n = 0;
+
+        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+/* One four-eyes Authorize where the maker touches and then "impostor"
+ * answers every approver prompt. Returns the result; the wrong touches go
+ * to *ret_wrong, NULL when the Authorize was refused at once (then
+ * *ret_error says why). */
+static char *impostor_round(Fixture *f, guint *ret_wrong, GVariant **ret_details, GError **ret_error) {
+        g_autoptr(BtfOp) op = start_authorize(f->conn, tx_new("order", "2000000.00", "USD", NULL), ret_error);
+        g_autoptr(GError) error = NULL;
+        char *result;
+
+        *ret_wrong = 0;
+        if (!op)
+                return NULL;
+        wait_finger_needed(op);
+        touch(f, "maker");
+        g_assert_true(btf_op_wait_progress(op, "approver-needed", T, NULL, &error));
+        g_assert_no_error(error);
+        while (btf_op_wait_progress(op, "finger-needed", T, NULL, NULL)) {
+                touch(f, "impostor");
+                (*ret_wrong)++;
+        }
+        result = wait_finished(op, ret_details);
+        release(f->conn, op);
+        return result;
+}
+
+/* Review finding 2: a failed approver touch was never counted, so an
+ * impostor could guess at the approvers forever (the old code took 14
+ * wrong touches in 7 Authorizes, no delay, no lock). Now each Authorize
+ * allows 3 approver touches, and each failed one counts against the
+ * requester's approvals limit: the 5th brings the 30 s delay, like a
+ * failed login. */
+static void test_approver_failures_counted(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) mine = NULL, after_login = NULL, d = NULL;
+        g_autofree char *path = g_build_filename(f->state, "limits", "approvals-0", NULL);
+        g_autofree char *other_path = g_build_filename(f->state, "limits", "1", NULL);
+        g_autofree char *record = NULL, *login = NULL, *result = NULL;
+        guint rounds[16] = { 0 }, n_rounds = 0, wrong = 0;
+        guint64 retry_after = 0;
+        gboolean locked_out = FALSE, approvals_locked = FALSE;
+
+        enroll(f, "", "right-index-finger", "maker");
+        enroll(f, OTHER_USER, "right-index-finger", "checker");
+
+        /* The attack, bounded at the 14 wrong touches the old code let in. */
+        while (wrong < 14 && n_rounds < G_N_ELEMENTS(rounds) && !locked_out) {
+                g_autoptr(GVariant) details = NULL;
+                g_autoptr(GError) refused = NULL;
+                g_autofree char *r = impostor_round(f, &rounds[n_rounds], &details, &refused);
+
+                wrong += rounds[n_rounds++];
+                if (!r) {
+                        assert_dbus_error(refused, "org.biogate1.Error.LockedOut");
+                        locked_out = TRUE;
+                } else if (g_str_equal(r, "denied")) {
+                        g_assert_cmpstr(detail_string(details, "reason"), ==, "approver-no-match");
+                } else {
+                        g_assert_cmpstr(r, ==, "failed");
+                        g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.LockedOut");
+                        g_assert_true(g_variant_lookup(details, "retry-after-ms", "t", &retry_after));
+                        locked_out = TRUE;
+                }
+                g_test_message("Authorize %u: %u wrong approver touches, %s", n_rounds, rounds[n_rounds - 1],
+                               r ? r : "refused");
+        }
+        g_assert_true(locked_out);
+        g_assert_cmpuint(wrong, ==, 5);
+        g_assert_cmpuint(n_rounds, ==, 2);
+        g_assert_cmpuint(rounds[0], ==, 3); /* the bound per Authorize */
+        g_assert_cmpuint(rounds[1], ==, 2); /* the 5th failure ends it */
+        g_assert_cmpuint(retry_after, >, 25000);
+        g_assert_cmpuint(retry_after, <=, 30000);
+        /* One audit event per wrong touch, and the delay. */
+        g_assert_cmpuint(log_count(f, "found no eligible approver"), ==, 5);
+        g_assert_cmpuint(log_count(f, "5 consecutive failed approver touches"), ==, 1);
+
+        /* The next request is refused before anyone touches. */
+        g_assert_null(impostor_round(f, &wrong, NULL, &error));
+        assert_dbus_error(error, "org.biogate1.Error.LockedOut");
+        g_assert_nonnull(strstr(error->message, "retry-after-ms="));
+        g_clear_error(&error);
+
+        /* The requester sees it; their own login is not held, and their
+         * own success does not reset it. */
+        mine = my_data(f);
+        g_assert_true(g_variant_lookup(mine, "approvals-locked-out", "b", &approvals_locked));
+        g_assert_true(approvals_locked);
+        g_assert_true(g_variant_lookup(mine, "approvals-retry-after-ms", "t", &retry_after));
+        g_assert_cmpuint(retry_after, <=, 30000);
+        login = verify_with(f, f->conn, "", "maker", NULL);
+        g_assert_cmpstr(login, ==, BIOGATE_RESULT_MATCH);
+        after_login = my_data(f);
+        g_assert_true(g_variant_lookup(after_login, "approvals-locked-out", "b", &approvals_locked));
+        g_assert_true(approvals_locked);
+
+        /* Age the record (the count stays): a locked approver cannot be
+         * guessed at through someone else's request either. */
+        g_assert_true(g_file_set_contents(path, "consecutive=5\nnot_before=0\nlocked=0\n", -1, NULL));
+        g_assert_cmpint(chmod(path, 0600), ==, 0);
+        g_assert_true(g_file_set_contents(other_path, "consecutive=50\nnot_before=0\nlocked=1\n", -1, NULL));
+        g_assert_cmpint(chmod(other_path, 0600), ==, 0);
+        result = impostor_round(f, &wrong, &d, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(result, ==, "denied");
+        g_assert_cmpstr(detail_string(d, "reason"), ==, "approver-not-eligible");
+        g_assert_cmpuint(wrong, ==, 0);
+        g_assert_cmpint(unlink(other_path), ==, 0);
+
+        /* A real second person approves, and that resets the count. */
+        {
+                g_autoptr(BtfOp) op = start_authorize(f->conn, tx_new("order", "2000000.00", "USD", NULL), &error);
+                g_autoptr(GVariant) details = NULL;
+                g_autofree char *r = NULL;
+
+                g_assert_no_error(error);
+                wait_finger_needed(op);
+                touch(f, "maker");
+                g_assert_true(btf_op_wait_progress(op, "approver-needed", T, NULL, &error));
+                wait_finger_needed(op);
+                touch(f, "checker");
+                r = wait_finished(op, &details);
+                g_assert_cmpstr(r, ==, "approved");
+        }
+        g_assert_true(g_file_get_contents(path, &record, NULL, NULL));
+        g_assert_cmpstr(record, ==, "consecutive=0\nnot_before=0\nlocked=0\n");
+}
+
+static const char two_uids_policy[] =
+        "[rule four-eyes]\n"
+        "kind=order\n"
+        "require=fingerprint+approver\n"
+        "approver_group=nogroup\n" /* nobody's group */
+        "\n"
+        "[default]\n"
+        "require=fingerprint\n";
+
+static void setup_two_uids(Fixture *f, gconstpointer data) {
+        fixture_prepare(f, data);
+        start_with_policy(f, two_uids_policy);
+}
+
+/* Review finding 6: on a sensor that can only verify (virtual_device) no
+ * duplicate check is possible with one touch, so one person enrolled the
+ * same finger as root and as nobody and then was maker and checker at
+ * once. Four-eyes rules are refused on such a sensor. */
+static void test_finger_under_two_uids(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        enroll(f, "nobody", "right-index-finger", "alice");
+
+        op = start_authorize(f->conn, tx_new("order", "5.00", "USD", NULL), &error);
+        if (op) {
+                g_autoptr(GVariant) details = NULL;
+                g_autofree char *result = NULL;
+                g_autofree const char **approvers = NULL;
+
+                /* The old code: root touches, then "nobody" (the same finger). */
+                wait_finger_needed(op);
+                touch(f, "alice");
+                while (btf_op_wait_progress(op, "finger-needed", T, NULL, NULL))
+                        touch(f, "alice");
+                result = wait_finished(op, &details);
+                if (!g_variant_lookup(details, "approvers", "^a&s", &approvers))
+                        approvers = g_new0(const char *, 1);
+                g_test_message("one person's four-eyes Authorize ended %s (approvers: %s)", result,
+                               approvers[0] ? approvers[0] : "none");
+                g_assert_cmpstr(result, !=, "approved");
+        }
+        assert_dbus_error(error, "org.biogate1.Error.DeviceCannotIdentify");
+        g_assert_nonnull(strstr(error->message, "can only verify"));
+}
+
 static void fail_verifies(Fixture *f, int n) {
         for (int i = 0; i < n; i++) {
                 g_autofree char *result = verify_with(f, f->conn, "", "mallory", NULL);
@@ -446,9 +637,14 @@ int main(int argc, char *argv[]) {
         ADD("authorize-no-match", test_authorize_no_match);
         ADD("authorize-deny-and-none", test_authorize_deny_and_none);
         ADD("require-local-session", test_require_local_session);
-        ADD("four-eyes", test_four_eyes);
+        /* Four eyes needs a sensor that can identify (review finding 6). */
+        g_test_add("/stepup/four-eyes", Fixture, "virtual_device_storage", setup, test_four_eyes, fixture_teardown);
         ADD("failure-limits", test_failure_limits);
         ADD("policy-reload", test_policy_reload);
         ADD("biogatectl-approve", test_biogatectl_approve);
+        g_test_add("/review/approver-failures-counted", Fixture, "virtual_device_storage", setup,
+                   test_approver_failures_counted, fixture_teardown);
+        g_test_add("/review/finger-under-two-uids", Fixture, NULL, setup_two_uids, test_finger_under_two_uids,
+                   fixture_teardown);
         return g_test_run();
 }

@@ -52,6 +52,12 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
                         v->approver_group ? v->approver_group : "of approvers");
         else if (strcmp(status, "retry-scan") == 0)
                 fprintf(stderr, "Scan failed, try again\n");
+        else if (strcmp(status, "approver-retry") == 0) {
+                guint32 left = 0;
+                (void) g_variant_lookup(details, "tries-left", "u", &left);
+                fprintf(stderr, "That finger is not an eligible approver; %" G_GUINT32_FORMAT " %s left\n", left,
+                        left == 1 ? "try" : "tries");
+        }
 }
 
 static int report_denied(bool json, GVariant *details) {

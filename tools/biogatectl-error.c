@@ -22,6 +22,7 @@ static const struct {
         { BIOGATE_ERROR_PREFIX "NoSuchDevice",                          CTL_EXIT_DEVICE },
         { BIOGATE_ERROR_PREFIX "DeviceError",                           CTL_EXIT_DEVICE },
         { BIOGATE_ERROR_PREFIX "DeviceBusy",                            CTL_EXIT_DEVICE },
+        { BIOGATE_ERROR_PREFIX "DeviceCannotIdentify",                  CTL_EXIT_DEVICE },
 
         { BIOGATE_ERROR_PREFIX "NoEnrolledPrints",                      CTL_EXIT_PRINTS },
         { BIOGATE_ERROR_PREFIX "NoSuchUser",                            CTL_EXIT_PRINTS },

@@ -149,6 +149,8 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
                 printf("Retention: kept until deleted or erased\n");
         if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
                 printf("Biometrics: locked after too many failed attempts\n");
+        if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
+                printf("Four-eyes approvals: held after too many failed approver touches\n");
         printf("Erase all of it with: biogatectl erase\n");
         return CTL_EXIT_SUCCESS;
 }

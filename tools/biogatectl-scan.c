@@ -78,9 +78,10 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
         }
 
         if (strcmp(status, "finger-needed") == 0) {
-                if (v->enroll && v->stages > 0)
+                /* After the last stage comes the duplicate check's touch. */
+                if (v->enroll && v->stages > 0 && v->stage < v->stages)
                         fprintf(stderr, "Touch the sensor with %s (%" G_GUINT32_FORMAT " of %" G_GUINT32_FORMAT ")\n",
-                                v->finger_phrase, MIN(v->stage + 1, v->stages), v->stages);
+                                v->finger_phrase, v->stage + 1, v->stages);
                 else
                         fprintf(stderr, "Touch the sensor with %s\n", v->finger_phrase);
         } else if (strcmp(status, "stage-passed") == 0) {
@@ -98,7 +99,8 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
         } else if (strcmp(status, "retry-scan") == 0)
                 print_retry(details);
         else if (strcmp(status, "checking-duplicates") == 0)
-                fprintf(stderr, "Touch the sensor once to check this finger is not enrolled for someone else\n");
+                fprintf(stderr, "Touch the sensor once more with the same finger, to check it is not enrolled for "
+                                "someone else\n");
         /* device-acquired and statuses newer than us need no words. */
 }
 
