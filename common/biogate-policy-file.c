@@ -213,53 +213,122 @@ static gboolean check_ancestors(int fd, const struct stat *st, const char *dir, 
         return ok;
 }
 
-gboolean biogate_policy_check_dir(int dir_fd, const char *dir, GError **error) {
-        struct stat st;
-
-        if (fstat(dir_fd, &st) < 0)
-                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(errno));
-        if (!S_ISDIR(st.st_mode))
+/* The policy directory itself, stricter than the directories above it: the
+ * sticky bit would not stop others adding files that break the load. */
+static gboolean check_policy_dir(const struct stat *st, const char *dir, GError **error) {
+        if (!S_ISDIR(st->st_mode))
                 return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "not a directory; refused");
         /* Whoever may write the directory may remove or rename a site file
          * (and so loosen the policy, or fall back to the vendor's) without
          * being able to write the file itself. */
-        if (!owner_is_trusted(&st))
+        if (!owner_is_trusted(st))
                 return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
                                            "policy directory not owned by root (owner uid %u); refused",
-                                           (unsigned) st.st_uid);
-        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+                                           (unsigned) st->st_uid);
+        if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
                 return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
                                            "policy directory writable by group or others (mode %04o); refused",
-                                           (unsigned) (st.st_mode & 07777));
-        return check_ancestors(dir_fd, &st, dir, error);
+                                           (unsigned) (st->st_mode & 07777));
+        return TRUE;
 }
 
-gboolean biogate_policy_check_missing_dir(const char *dir, GError **error) {
-        g_autofree char *above = g_path_get_dirname(dir);
+/* Why a component could not be opened as a directory without following it. */
+static gboolean fail_component(int parent, const char *name, int err, const char *dir, GError **error) {
+        struct stat st;
 
-        for (int depth = 0; depth < DIR_DEPTH_MAX; depth++) {
-                g_autofree char *next = NULL;
-                struct stat st;
-                gboolean ok;
-                int fd = open(above, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* Linux says ENOTDIR (or ELOOP) for a link with O_DIRECTORY | O_NOFOLLOW. */
+        if ((err == ELOOP || err == ENOTDIR) && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                           "'%s' on its path is a symbolic link; refused (the policy directory "
+                                           "and the directories above it are not reached through links)", name);
+        if (err == ENOTDIR)
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                           "'%s' on its path is not a directory; refused", name);
+        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "'%s': %s", name, g_strerror(err));
+}
 
-                if (fd >= 0) {
-                        ok = fstat(fd, &st) == 0 ?
-                                check_ancestor(fd, &st, dir, error) && check_ancestors(fd, &st, dir, error) :
-                                biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(errno));
-                        (void) close(fd);
-                        return ok;
-                }
-                if (errno != ENOENT)
-                        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s: %s", above,
-                                                   g_strerror(errno));
-                next = g_path_get_dirname(above);
-                if (g_str_equal(next, above))
-                        break;
-                g_free(above);
-                above = g_steal_pointer(&next);
+gboolean biogate_policy_open_dir(const char *dir, int *ret_fd, GError **error) {
+        g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+        struct stat st;
+        int cur, last = -1;
+
+        for (int i = 0; parts[i]; i++) {
+                if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0)
+                        continue;
+                /* ".." would leave a directory that was checked for one
+                 * that was not (or only the other way round). */
+                if (strcmp(parts[i], "..") == 0)
+                        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                                   "'..' in the path; refused");
+                last = i;
         }
-        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "no directory above it exists");
+        if (last < 0)
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "not a directory path; refused");
+
+        cur = open(dir[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cur < 0 || fstat(cur, &st) < 0) {
+                int saved = errno;
+                if (cur >= 0)
+                        (void) close(cur);
+                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(saved));
+        }
+        /* A relative path starts from a directory reached some other way:
+         * check everything above it too. */
+        if (!check_ancestor(cur, &st, dir, error) || (dir[0] != '/' && !check_ancestors(cur, &st, dir, error))) {
+                (void) close(cur);
+                return FALSE;
+        }
+
+        /* One component at a time, never through a link: a link on the way,
+         * planted where a component did not exist yet, would leave the
+         * directory that holds it (say a sticky /tmp) unchecked. */
+        for (int i = 0; i <= last; i++) {
+                gboolean is_last = i == last;
+                int next;
+
+                if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0)
+                        continue;
+                next = openat(cur, parts[i], (is_last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        int saved = errno;
+                        gboolean ok;
+
+                        if (saved != ENOENT) {
+                                ok = fail_component(cur, parts[i], saved, dir, error);
+                                (void) close(cur);
+                                return ok;
+                        }
+                        /* Nothing there, so the vendor policy applies: unless
+                         * someone else could create the name and choose the
+                         * policy. The sticky bit does not stop creating. */
+                        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+                                g_autofree char *path = fd_path(cur);
+
+                                (void) close(cur);
+                                return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0,
+                                                           "does not exist, and others may create it in %s "
+                                                           "(mode %04o); refused", path,
+                                                           (unsigned) (st.st_mode & 07777));
+                        }
+                        (void) close(cur);
+                        *ret_fd = -1;
+                        return TRUE;
+                }
+                (void) close(cur);
+                cur = next;
+                if (fstat(cur, &st) < 0) {
+                        int saved = errno;
+                        (void) close(cur);
+                        return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, dir, 0, "%s", g_strerror(saved));
+                }
+                if (!(is_last ? check_policy_dir(&st, dir, error) : check_ancestor(cur, &st, dir, error))) {
+                        (void) close(cur);
+                        return FALSE;
+                }
+        }
+        *ret_fd = cur;
+        return TRUE;
 }
 
 static int line_of(const char *text, const char *at) {

@@ -66,18 +66,17 @@ char *biogate_policy_shown(const char *value);
 gboolean biogate_policy_read_file(int dir_fd, const char *name, const char *file, char **ret_text,
                                   gsize *ret_len, GError **error);
 
-/* Checks the policy directory, open as @dir_fd (@dir names it in errors),
- * the way read_file() checks a file: owned by root or the running uid and
- * writable by nobody else; then every directory above it up to "/": owned
- * by root or the running uid, and writable by group or others only with
- * the sticky bit (as /tmp), so that nobody else can rename, remove or
- * replace what lies below. */
-gboolean biogate_policy_check_dir(int dir_fd, const char *dir, GError **error);
-
-/* For a policy directory that does not exist: the same checks on the
- * nearest existing directory above @dir, which decides who could create
- * it (and so choose the policy). */
-gboolean biogate_policy_check_missing_dir(const char *dir, GError **error);
+/* Opens the policy directory @dir one component at a time from "/" (or,
+ * for a relative path, from the working directory, whose own ancestors are
+ * checked too), never through a symbolic link and never through "..".
+ * Every directory on the way must be owned by root or the running uid and
+ * writable by group or others only with the sticky bit (as /tmp), so that
+ * nobody else can rename, remove or replace what lies below; @dir itself
+ * must be owned by root or the running uid and writable by nobody else,
+ * the way read_file() checks a file. When @dir does not exist, *ret_fd is
+ * -1 and the call succeeds only if nobody else could create it (the
+ * directory where it would be made is writable by its owner alone). */
+gboolean biogate_policy_open_dir(const char *dir, int *ret_fd, GError **error);
 
 /* Checks that @text is UTF-8 text whose every line is blank, a comment, a
  * [group] header or key=value with a known key, and appends a ScanGroup

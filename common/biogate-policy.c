@@ -489,32 +489,14 @@ BiogatePolicy *biogate_policy_load(const char *local_dir, const char *vendor_fil
         int dir_fd = -1;
 
         if (local_dir) {
-                struct stat st;
-                int saved;
-
-                /* O_NOFOLLOW, as for the files: a link would make the
-                 * directory holding it decide the policy too. */
-                dir_fd = open(local_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                saved = errno;
-                /* Linux says ENOTDIR for a link with O_DIRECTORY | O_NOFOLLOW. */
-                if (dir_fd < 0 && (saved == ELOOP || saved == ENOTDIR) && lstat(local_dir, &st) == 0 &&
-                    S_ISLNK(st.st_mode)) {
-                        biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, local_dir, 0,
-                                            "is a symbolic link; refused (the policy directory must be a directory)");
-                        return NULL;
-                }
-                if (dir_fd < 0 && saved != ENOENT) {
-                        biogate_policy_fail(error, BIOGATE_POLICY_ERROR_IO, local_dir, 0, "%s", g_strerror(saved));
-                        return NULL;
-                }
                 /* A missing directory means the vendor policy, so who could
-                 * have removed it, or could create it, matters as much. */
-                if (dir_fd < 0 && !biogate_policy_check_missing_dir(local_dir, error))
+                 * have removed it, or could create it, matters as much as
+                 * who may write it. */
+                if (!biogate_policy_open_dir(local_dir, &dir_fd, error))
                         return NULL;
         }
         if (dir_fd >= 0) {
-                gboolean ok = biogate_policy_check_dir(dir_fd, local_dir, error) &&
-                              list_conf_files(dir_fd, local_dir, names, error);
+                gboolean ok = list_conf_files(dir_fd, local_dir, names, error);
 
                 policy = ok && names->len > 0 ?
                         load_list(dir_fd, local_dir, (const char *const *) names->pdata, names->len, error) : NULL;

@@ -559,8 +559,11 @@ static void test_dir_checks(Fixture *f, gconstpointer data) {
         assert_dir_refused(missing, vendor, "above it is writable by group or others (mode 0777)");
         g_assert_cmpint(chmod(parent, 01777), ==, 0);
         g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "site");
-        g_assert_cmpstr(load_dir_rule(missing, vendor), ==, "vendor");
+        /* But anyone may create a name there: a missing policy.d in a
+         * sticky directory would be theirs to make. */
+        assert_dir_refused(missing, vendor, "does not exist, and others may create it");
         g_assert_cmpint(chmod(parent, 0755), ==, 0);
+        g_assert_cmpstr(load_dir_rule(missing, vendor), ==, "vendor");
 
         /* A directory someone else owns, when the test may hand one over. */
         if (geteuid() == 0) {
@@ -575,9 +578,25 @@ static void test_dir_checks(Fixture *f, gconstpointer data) {
 
         /* A symbolic link as the directory, like a linked file. */
         g_assert_cmpint(symlink(dir, link), ==, 0);
-        assert_dir_refused(link, vendor, "is a symbolic link; refused");
+        assert_dir_refused(link, vendor, "'policy-link.d' on its path is a symbolic link; refused");
         g_assert_cmpstr(load_dir_rule(dir, vendor), ==, "site");
         g_assert_cmpstr(load_dir_rule(missing, vendor), ==, "vendor");
+        {
+                /* A link further up, as a user plants it in a sticky
+                 * directory where the path's next name did not exist: the
+                 * directory it leads to is root's, but the link is not. */
+                g_autofree char *sticky = g_build_filename(f->dir, "sticky", NULL);
+                g_autofree char *planted = g_build_filename(sticky, "biogate", NULL);
+                g_autofree char *via = g_build_filename(planted, "policy.d", NULL);
+                g_autofree char *dotdot = g_build_filename(parent, "..", "etc-biogate", "policy.d", NULL);
+
+                g_assert_cmpint(g_mkdir(sticky, 01777), ==, 0);
+                g_assert_cmpint(chmod(sticky, 01777), ==, 0);
+                assert_dir_refused(via, vendor, "does not exist, and others may create it");
+                g_assert_cmpint(symlink(parent, planted), ==, 0);
+                assert_dir_refused(via, vendor, "'biogate' on its path is a symbolic link; refused");
+                assert_dir_refused(dotdot, vendor, "'..' in the path; refused");
+        }
 }
 
 static void test_load_precedence(Fixture *f, gconstpointer data) {

@@ -621,17 +621,49 @@ static void test_ledger_once(Fixture *f, gconstpointer data) {
         }
         g_assert_cmpint(accepted, ==, 1);
 
+        /* An entry dropped at a later time cannot be replayed by a caller
+         * whose clock is behind: the ledger's clock never goes back. */
+        g_assert_true(biogate_token_ledger_use(ledger, "jti-short", NOW + 30, NOW, &error));
+        g_assert_no_error(error);
+        g_assert_true(biogate_token_ledger_use(ledger, "jti-later", NOW + 300, NOW + 100, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-short", NOW + 30, NOW + 1, &error));
+        g_assert_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_EXPIRED);
+        g_clear_error(&error);
+
+        /* A directory that others may write: they could delete the ledger. */
+        g_assert_cmpint(chmod(dir, 0777), ==, 0);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 220, NOW + 100, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+        g_clear_error(&error);
+        g_assert_cmpint(chmod(dir, 01777), ==, 0);
+        g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 220, NOW + 100, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+        g_clear_error(&error);
+        g_assert_cmpint(chmod(dir, 0700), ==, 0);
+
+        /* A FIFO planted under the name is refused at once, not waited on. */
+        {
+                g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+
+                g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+                g_assert_false(biogate_token_ledger_use(fifo, "jti-four", NOW + 220, NOW + 100, &error));
+                g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+                g_clear_error(&error);
+                g_assert_cmpint(unlink(fifo), ==, 0);
+        }
+
         /* A ledger that others may write, or that is not a ledger, accepts nothing. */
         g_assert_cmpint(chmod(ledger, 0666), ==, 0);
         g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 120, NOW, &error));
         g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
         g_clear_error(&error);
         g_assert_cmpint(chmod(ledger, 0600), ==, 0);
-        g_assert_true(g_file_set_contents(ledger, "123 ok\nnot a line\n", -1, NULL));
+        g_assert_true(g_file_set_contents(ledger, "now 1\n123 ok\nnot a line\n", -1, NULL));
         g_assert_cmpint(chmod(ledger, 0600), ==, 0);
         g_assert_false(biogate_token_ledger_use(ledger, "jti-four", NOW + 120, NOW, &error));
         g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-        g_assert_nonnull(strstr(error->message, ":2:"));
+        g_assert_nonnull(strstr(error->message, ":3:"));
         g_clear_error(&error);
         g_assert_cmpint(unlink(ledger), ==, 0);
         g_assert_cmpint(symlink("/etc/passwd", ledger), ==, 0);
