@@ -71,6 +71,7 @@ void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t 
                 .outcome = outcome,
                 .user = user,
                 .uid = uid,
+                .caller_uid = uid, /* nobody approves for someone else */
                 .tx_digest = digest,
                 .tx_kind = tx ? tx->kind : NULL,
                 .amount = tx ? tx->amount : NULL,
@@ -206,7 +207,8 @@ static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError
                 return;
         }
         if (limits)
-                biogated_limits_record(limits, target->uid, match != NULL, g_get_real_time());
+                biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
+                                       g_get_real_time());
         if (!match) {
                 deny(op, "no-match", "The finger did not match");
                 return;

@@ -139,7 +139,7 @@ static char *user_name(uid_t uid) {
         return g_strdup(result->pw_name);
 }
 
-void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now) {
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now) {
         g_autoptr(GError) error = NULL;
         Record r = read_record(limits, uid);
 
@@ -155,7 +155,8 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                         g_autofree char *name = user_name(uid);
                         r.locked = TRUE;
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "locked",
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
+                                                              .outcome = "locked",
                                                               .reason = "locked until an administrator unlocks" },
                                        "uid %u: %u failed matches without a success; biometrics locked",
                                        (unsigned) uid, r.consecutive);
@@ -167,7 +168,8 @@ void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success,
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
                         g_autofree char *name = user_name(uid);
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "delayed",
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
+                                                              .outcome = "delayed",
                                                               .reason = reason },
                                        "uid %u: %u consecutive failed matches; next attempt in %" G_GUINT64_FORMAT " s",
                                        (unsigned) uid, r.consecutive, delay_s);

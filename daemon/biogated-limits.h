@@ -31,8 +31,9 @@ void biogated_limits_set_default(BiogatedLimits *limits);
 gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,
                                GError **error);
 
-/* Count a failed or successful match. Write errors are logged: a full disk
- * must not turn a failure into a success. */
-void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now);
+/* Count a failed or successful match of uid, in a call of caller_uid (for
+ * the lockout event). Write errors are logged: a full disk must not turn a
+ * failure into a success. */
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now);
 
 gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error);
