@@ -330,11 +330,88 @@ static void test_flood(AuditFixture *a, gconstpointer data) {
         g_mutex_clear(&flood.lock);
 }
 
+/* The window as biogate.conf sets it: a window that ends while biogated
+ * runs sends its summary then, the next call opens a new one, each uid has
+ * its own, and out-of-range figures keep biogated from starting. */
+static void test_evaluate_window(AuditFixture *a, gconstpointer data) {
+        g_autoptr(GDBusConnection) nobody = NULL;
+        g_autoptr(GPtrArray) events = NULL;
+        g_autoptr(JsonObject) verified = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *summary[] = { "SYSLOG_IDENTIFIER=biogated", "BIOGATE_EVENT=stepup-evaluate-suppressed", NULL };
+        guint summaries = 0;
+
+        audit_stop_daemon(a);
+        a->config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
+        g_assert_true(g_file_set_contents(a->config, "[daemon]\nevaluate_audit_burst=2\nevaluate_audit_window_seconds=2\n",
+                                          -1, NULL));
+        audit_start_daemon(a);
+        nobody = security_connect_as(&a->f, NOBODY, NOBODY);
+
+        /* 2 logged, 3 counted; the window ends while biogated runs. */
+        for (int i = 0; i < 5; i++) {
+                g_autoptr(GVariant) reply = evaluate(nobody, tx_new("order", "100.00", "USD", "ACME Ltd"), &error);
+                g_assert_no_error(error);
+        }
+        g_assert_true(btf_journald_wait_entries(a->journald, summary, 1, T, &error));
+        g_assert_no_error(error);
+        /* A new window: 2 logged, 1 counted (sent at exit, or when it
+         * ends first); root's calls have a window of their own. */
+        for (int i = 0; i < 3; i++) {
+                g_autoptr(GVariant) reply = evaluate(nobody, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &error);
+                g_assert_no_error(error);
+        }
+        {
+                g_autoptr(GVariant) reply = evaluate(a->f.conn, tx_new("order", "100.00", "USD", "ACME Ltd"), &error);
+                g_assert_no_error(error);
+        }
+        audit_stop_daemon(a);
+        audit_sync_journal(a);
+        events = audit_fixture_events(a);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "stepup-evaluate"), ==, 5);
+        for (guint i = 0; i < events->len; i++) {
+                GHashTable *e = events->pdata[i];
+
+                if (g_strcmp0(audit_field(e, "BIOGATE_EVENT"), "stepup-evaluate-suppressed") != 0)
+                        continue;
+                g_assert_cmpstr(audit_field(e, "BIOGATE_CALLER_UID"), ==, "65534");
+                /* In order: the first window's, then the second's. */
+                g_assert_cmpstr(audit_field(e, "BIOGATE_COUNT"), ==, summaries == 0 ? "3" : "1");
+                g_assert_cmpstr(audit_field(e, "BIOGATE_REASON"), ==, summaries == 0 ? "default=3" : "withdrawals=1");
+                summaries++;
+        }
+        g_assert_cmpuint(summaries, ==, 2);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_CALLER_UID", "0") +
+                                 audit_count_events(events, "BIOGATE_CALLER_UID", "65534"),
+                         ==, events->len);
+        verified = audit_verify_directory(a, 0, NULL);
+        g_assert_true(json_object_get_boolean_member(verified, "valid"));
+
+        /* Out of range: biogated refuses to start, naming the key. */
+        for (guint i = 0; i < 2; i++) {
+                const char *text = i == 0 ? "[daemon]\nevaluate_audit_window_seconds=0\n"
+                                          : "[daemon]\nevaluate_audit_burst=10001\n";
+                g_autofree char *config_arg = g_strdup_printf("--config=%s", a->config);
+                g_autofree char *state = g_build_filename(a->f.tmp, "state2", NULL);
+                const char *args[] = { config_arg, NULL };
+                BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state, .extra_args = args };
+                g_autofree char *log = NULL;
+                int status = 0;
+
+                g_assert_true(g_file_set_contents(a->config, text, -1, NULL));
+                g_assert_true(btf_daemon_run_expect_exit(a->f.bus, &options, &status, &log, &error));
+                g_assert_no_error(error);
+                btf_assert_exit_code(status, 1);
+                g_assert_nonnull(strstr(log, i == 0 ? "evaluate_audit_window_seconds" : "evaluate_audit_burst"));
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add("/audit/" path, AuditFixture, NULL, audit_setup, fn, audit_teardown)
         ADD("events-name-caller", test_events_name_caller);
         ADD("flood", test_flood);
+        ADD("evaluate-window", test_evaluate_window);
 #undef ADD
         return g_test_run();
 }
