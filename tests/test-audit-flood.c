@@ -343,7 +343,7 @@ static void test_evaluate_window(AuditFixture *a, gconstpointer data) {
 
         audit_stop_daemon(a);
         a->config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
-        g_assert_true(g_file_set_contents(a->config, "[daemon]\nevaluate_audit_burst=2\nevaluate_audit_window_seconds=2\n",
+        g_assert_true(g_file_set_contents(a->config, "[daemon]\nevaluate_audit_burst=2\nevaluate_audit_window_seconds=5\n",
                                           -1, NULL));
         audit_start_daemon(a);
         nobody = security_connect_as(&a->f, NOBODY, NOBODY);
