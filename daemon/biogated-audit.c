@@ -477,8 +477,10 @@ static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInf
 static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
                                 va_list ap) {
         g_autofree char *message = g_strdup_vprintf(format, ap);
-        /* Outside the lock: the user database may be slow (NSS). */
-        g_autofree char *caller_user = user_name(info->caller_uid);
+        /* Outside the lock: the user database may be slow (NSS). Most
+         * callers act on themselves, whose name the event has already. */
+        g_autofree char *caller_user = info->user && info->uid == info->caller_uid ? g_strdup(info->user)
+                                                                                    : user_name(info->caller_uid);
         Entry *e;
 
         g_mutex_lock(&audit_lock);
@@ -639,9 +641,16 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
                 g_hash_table_insert(evaluate_windows, key, w);
         }
         if (w->sent < evaluate_burst) {
+                /* The subject of an evaluation is the caller: named here,
+                 * for the events that are sent only. */
+                g_autofree char *name = info->user ? NULL : user_name(info->caller_uid);
+                BiogatedAuditInfo named = *info;
+
+                if (name)
+                        named.user = name;
                 w->sent++;
                 va_start(ap, format);
-                audit_thenv(BIOGATED_AUDIT_STEPUP_EVALUATE, info, done, done_data, format, ap);
+                audit_thenv(BIOGATED_AUDIT_STEPUP_EVALUATE, &named, done, done_data, format, ap);
                 va_end(ap);
                 return;
         }

@@ -97,7 +97,8 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
  * runs at once, and one stepup-evaluate-suppressed event per uid sums them
  * up (count, first and last time, calls per rule) when the window ends or
  * biogated exits. So K flooding uids cause at most K * (burst + 1) events per
- * window, whatever their call rate. info->rule must be set. */
+ * window, whatever their call rate. info->rule must be set; without
+ * info->user the caller's name is looked up for the events sent. */
 #define BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT 20u
 #define BIOGATED_AUDIT_EVALUATE_BURST_MAX 10000u
 #define BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT 60u

@@ -122,15 +122,10 @@ static void evaluate_reply_send(gpointer data) {
 }
 
 static void evaluate_audit(EvaluateCall *c, uid_t uid) {
-        g_autofree char *user = NULL;
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result)
-                user = g_strdup(result->pw_name);
         /* Limited per caller: a flood of these by one uid must not push the
-         * login and approval events out of the journal (biogated-audit.h). */
-        biogated_audit_evaluate(&(BiogatedAuditInfo) { .user = user, .uid = uid, .caller_uid = uid,
+         * login and approval events out of the journal (biogated-audit.h).
+         * The user's name is looked up only for an event that is sent. */
+        biogated_audit_evaluate(&(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
                                                        .tx_digest = c->digest, .tx_kind = c->kind,
                                                        .amount = c->amount, .currency = c->currency,
                                                        .rule = c->rule, .reason = c->requirement },
