@@ -118,7 +118,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EvaluateCall, evaluate_call_free)
 static void evaluate_reply_send(gpointer data) {
         g_autoptr(EvaluateCall) c = data;
 
-        g_dbus_method_invocation_return_value(c->invocation, g_steal_pointer(&c->reply));
+        /* Not floating: the invocation takes a reference of its own. */
+        g_dbus_method_invocation_return_value(c->invocation, c->reply);
 }
 
 static void evaluate_audit(EvaluateCall *c, uid_t uid) {
