@@ -31,6 +31,7 @@ typedef enum BiogatedAuditEvent {
         BIOGATED_AUDIT_RETENTION_PURGE,
         BIOGATED_AUDIT_CHAIN_STARTED,
         BIOGATED_AUDIT_CHAIN_RESUMED,
+        BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED,
         _BIOGATED_AUDIT_EVENT_MAX,
 } BiogatedAuditEvent;
 
@@ -39,6 +40,12 @@ typedef struct BiogatedAuditInfo {
         const char *outcome;     /* "success", "failure", "error", "denied", ... (default from the event) */
         const char *user;
         uid_t uid;               /* (uid_t) -1: none */
+        /* Who asked: the uid of the D-Bus peer whose call led to the event
+         * (BIOGATE_CALLER_UID, with its name as BIOGATE_CALLER_USER). 0 for
+         * what biogated does on its own (start, timers, SIGHUP): it runs as
+         * root, so the zero of an unset member is literally true there, and
+         * every event that a call causes must set it. */
+        uid_t caller_uid;
         const char *service;     /* PAM service */
         const char *tx_digest;
         const char *tx_kind;
@@ -46,6 +53,11 @@ typedef struct BiogatedAuditInfo {
         const char *currency;
         const char *rule;
         const char *reason;      /* one line, no secrets */
+        /* stepup-evaluate-suppressed only: how many calls, the first and
+         * the last one's time (µs since the epoch) */
+        const char *count;
+        const char *first_time;
+        const char *last_time;
 } BiogatedAuditInfo;
 
 #define BIOGATED_AUDIT_NO_UID ((uid_t) -1)
@@ -77,6 +89,25 @@ void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, con
 typedef void (*BiogatedAuditDone)(gpointer user_data);
 void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
                          gpointer done_data, const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+/* StepUp.Evaluate's event, limited per caller: within a window of
+ * window_s seconds that starts with a caller's first Evaluate, the first
+ * burst events of that caller_uid are sent one by one, as
+ * biogated_audit_then() does; the rest are only counted, done(done_data)
+ * runs at once, and one stepup-evaluate-suppressed event per uid sums them
+ * up (count, first and last time, calls per rule) when the window ends or
+ * biogated exits. So K flooding uids cause at most K * (burst + 1) events per
+ * window, whatever their call rate. info->rule must be set; without
+ * info->user the caller's name is looked up for the events sent. */
+#define BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT 20u
+#define BIOGATED_AUDIT_EVALUATE_BURST_MAX 10000u
+#define BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT 60u
+#define BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX 3600u
+void biogated_audit_set_evaluate_limit(guint burst, guint window_s);
+void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
+                             const char *format, ...) G_GNUC_PRINTF(4, 5);
+/* Sends the summary of every window now (before biogated exits). */
+void biogated_audit_evaluate_flush(void);
 
 /* "verify-match" etc., its MESSAGE_ID (32 hex digits) and priority. */
 const char *biogated_audit_event_name(BiogatedAuditEvent event);

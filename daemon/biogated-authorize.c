@@ -71,6 +71,7 @@ void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t 
                 .outcome = outcome,
                 .user = user,
                 .uid = uid,
+                .caller_uid = uid, /* nobody approves for someone else */
                 .tx_digest = digest,
                 .tx_kind = tx ? tx->kind : NULL,
                 .amount = tx ? tx->amount : NULL,
@@ -200,7 +201,7 @@ static void count_approver_failure(BiogatedOperation *op, const char *reason) {
                                  "failure", reason, message);
         if (limits)
                 biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, FALSE,
-                                               g_get_real_time());
+                                               biogated_operation_get_owner_uid(op), g_get_real_time());
 }
 
 static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
@@ -219,7 +220,7 @@ static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GEr
         if (match && biogated_print_get_uid(match, &uid) && uid != target->uid) {
                 if (limits)
                         biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, TRUE,
-                                                       g_get_real_time());
+                                                       biogated_operation_get_owner_uid(op), g_get_real_time());
                 approver = user_name_of(uid);
                 approve(op, TRUE, approver);
                 return;
@@ -305,7 +306,8 @@ static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError
                 return;
         }
         if (limits)
-                biogated_limits_record(limits, target->uid, match != NULL, g_get_real_time());
+                biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
+                                       g_get_real_time());
         if (!match) {
                 deny(op, "no-match", "The finger did not match");
                 return;

@@ -10,7 +10,11 @@
 #define CONFIG_MAX_SIZE (64 * 1024)
 
 void biogated_config_init(BiogatedConfig *config) {
-        *config = (BiogatedConfig) { .idle_exit_seconds = BIOGATED_DEFAULT_IDLE_EXIT_SECONDS };
+        *config = (BiogatedConfig) {
+                .idle_exit_seconds = BIOGATED_DEFAULT_IDLE_EXIT_SECONDS,
+                .evaluate_audit_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT,
+                .evaluate_audit_window_seconds = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT,
+        };
 }
 
 void biogated_config_clear(BiogatedConfig *config) {
@@ -123,6 +127,24 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                                 return FALSE;
                         }
                         config->retention_days = (guint) v;
+                } else if (g_str_equal(*k, "evaluate_audit_burst")) {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(value, 10, 0, BIOGATED_AUDIT_EVALUATE_BURST_MAX, &v, NULL)) {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: evaluate_audit_burst=%s is not a number from 0 to %u",
+                                            path, value, BIOGATED_AUDIT_EVALUATE_BURST_MAX);
+                                return FALSE;
+                        }
+                        config->evaluate_audit_burst = (guint) v;
+                } else if (g_str_equal(*k, "evaluate_audit_window_seconds")) {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(value, 10, 1, BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX, &v, NULL)) {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: evaluate_audit_window_seconds=%s is not a number from 1 to %u",
+                                            path, value, BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
+                                return FALSE;
+                        }
+                        config->evaluate_audit_window_seconds = (guint) v;
                 } else {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                                     "%s: unknown key '%s' in [%s]", path, *k, CONFIG_GROUP);

@@ -3,12 +3,16 @@
 
 #include <gio/gio.h>
 
+#include "biogated-audit.h"
+
 /* biogate.conf(5). A missing file means defaults; anything we do not
  * understand is an error, so a typo never silently weakens the setup. */
 typedef struct BiogatedConfig {
         char *device;             /* libfprint device id or driver; NULL = first sensor */
         guint idle_exit_seconds;  /* 0 = never */
         guint retention_days;     /* templates unused this long are erased; 0 = never */
+        guint evaluate_audit_burst;          /* Evaluate events per caller uid per window */
+        guint evaluate_audit_window_seconds; /* then one summary per uid per window */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u

@@ -99,6 +99,7 @@ static void on_print_written(GObject *source, GAsyncResult *res, gpointer user_d
         }
         biogated_audit(BIOGATED_AUDIT_CONSENT,
                        &(BiogatedAuditInfo) { .user = target->user, .uid = target->uid,
+                                              .caller_uid = consent->recorded_by,
                                               .reason = consent->notice_version },
                        "Consent of %s (uid %u) to notice version %s recorded with the enrolment of %s, asked by uid %u",
                        target->user, (unsigned) target->uid, consent->notice_version,

@@ -159,7 +159,7 @@ static char *user_name(uid_t uid) {
 }
 
 void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
-                                    gboolean success, gint64 now) {
+                                    gboolean success, uid_t caller_uid, gint64 now) {
         g_autoptr(GError) error = NULL;
         Record r = read_record(limits, counter, uid);
         const char *what = counter == BIOGATED_LIMITS_APPROVALS ? "failed approver touches" : "failed matches";
@@ -180,8 +180,8 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                                 "locked until an administrator unlocks";
                         r.locked = TRUE;
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "locked",
-                                                              .reason = reason },
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
+                                                              .outcome = "locked", .reason = reason },
                                        "uid %u: %u %s without a success; %s locked", (unsigned) uid, r.consecutive,
                                        what, locks);
                 } else if (r.consecutive >= BIOGATED_LIMIT_DELAY_AFTER) {
@@ -192,7 +192,8 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
                         g_autofree char *name = user_name(uid);
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
-                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .outcome = "delayed",
+                                       &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
+                                                              .outcome = "delayed",
                                                               .reason = reason },
                                        "uid %u: %u consecutive %s; next %s in %" G_GUINT64_FORMAT " s",
                                        (unsigned) uid, r.consecutive, what,
@@ -204,8 +205,8 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                 g_warning("Cannot store the failure counter of uid %u: %s", (unsigned) uid, error->message);
 }
 
-void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now) {
-        biogated_limits_record_counter(limits, BIOGATED_LIMITS_MATCHES, uid, success, now);
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now) {
+        biogated_limits_record_counter(limits, BIOGATED_LIMITS_MATCHES, uid, success, caller_uid, now);
 }
 
 gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error) {

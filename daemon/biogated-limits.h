@@ -47,11 +47,12 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
 gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,
                                        guint64 *ret_retry_after_ms, GError **error);
 
-/* Count a failed or successful match. Write errors are logged: a full disk
- * must not turn a failure into a success. */
-void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, gint64 now);
+/* Count a failed or successful match of uid, in a call of caller_uid (for
+ * the lockout event). Write errors are logged: a full disk must not turn a
+ * failure into a success. */
+void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now);
 void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
-                                    gboolean success, gint64 now);
+                                    gboolean success, uid_t caller_uid, gint64 now);
 
 /* Resets both counters of uid. */
 gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error);

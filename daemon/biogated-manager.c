@@ -264,7 +264,7 @@ static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                              "This finger is already enrolled; delete it first to enrol it again");
                 return;
         }
-        others = biogated_prints_load_others(args->daemon->store, caller->target_uid);
+        others = biogated_prints_load_others(args->daemon->store, caller->target_uid, caller->uid);
         start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL, others);
 }
 
@@ -303,7 +303,7 @@ static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, co
                            const GError *error) {
         biogated_audit(BIOGATED_AUDIT_VERIFY_ERROR,
                        &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                              .service = args->service,
+                                              .caller_uid = caller->uid, .service = args->service,
                                               .reason = biogate_error_info((BiogateError) error->code)->dbus_name },
                        "verify for %s (uid %u) refused: %s", caller->target_user, (unsigned) caller->target_uid,
                        error->message);
@@ -327,7 +327,7 @@ static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 verify_refused(invocation, args, caller, error);
                 return;
         }
-        prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, &error);
+        prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, caller->uid, &error);
         if (!prints) {
                 verify_refused(invocation, args, caller, error);
                 return;
@@ -380,6 +380,7 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 }
                 biogated_audit(BIOGATED_AUDIT_DELETE,
                                &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
+                                                      .caller_uid = caller->uid,
                                                       .reason = biogate_finger_to_name((BiogateFinger) f) },
                                "Deleted %s of %s (uid %u) at the request of uid %u",
                                biogate_finger_to_name((BiogateFinger) f), caller->target_user,

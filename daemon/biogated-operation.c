@@ -155,7 +155,8 @@ static gboolean on_expire(gpointer user_data) {
  * transaction and are audited by biogated-authorize.c. Cancellation is no
  * decision. */
 static void audit_result(BiogatedOperation *op) {
-        BiogatedAuditInfo info = { .user = op->target_user, .uid = op->target.uid, .service = op->target_service };
+        BiogatedAuditInfo info = { .user = op->target_user, .uid = op->target.uid, .caller_uid = op->owner_uid,
+                                   .service = op->target_service };
         const char *error = NULL, *finger = NULL;
         BiogatedAuditEvent event;
 
@@ -484,6 +485,10 @@ FpDevice *biogated_operation_get_device(BiogatedOperation *op) {
 
 GCancellable *biogated_operation_get_cancellable(BiogatedOperation *op) {
         return op->cancellable;
+}
+
+uid_t biogated_operation_get_owner_uid(BiogatedOperation *op) {
+        return op->owner_uid;
 }
 
 const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *op) {

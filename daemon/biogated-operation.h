@@ -64,6 +64,8 @@ void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user
 FpDevice *biogated_operation_get_device(BiogatedOperation *op);
 GCancellable *biogated_operation_get_cancellable(BiogatedOperation *op);
 const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *op);
+/* The uid of the caller that started it (for audit events). */
+uid_t biogated_operation_get_owner_uid(BiogatedOperation *op);
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op);
 
 void biogated_operation_set_state(BiogatedOperation *op, const char *state);

@@ -53,7 +53,7 @@ static FpPrint *load_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, 
         return g_steal_pointer(&print);
 }
 
-GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GError **error) {
+GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid_t caller_uid, GError **error) {
         g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func(g_object_unref);
         g_autoptr(GError) last_error = NULL;
 
@@ -66,7 +66,8 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GEr
                 print = load_one(store, uid, (BiogateFinger) f, &local_error);
                 if (!print) {
                         biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
-                                       &(BiogatedAuditInfo) { .uid = uid, .reason = local_error->message },
+                                       &(BiogatedAuditInfo) { .uid = uid, .caller_uid = caller_uid,
+                                                              .reason = local_error->message },
                                        "Skipping the unusable print %s of uid %u: %s",
                                        biogate_finger_to_name((BiogateFinger) f), (unsigned) uid, local_error->message);
                         g_clear_error(&last_error);
@@ -82,7 +83,7 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GEr
         return g_steal_pointer(&prints);
 }
 
-GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid) {
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid, uid_t caller_uid) {
         g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_object_unref);
         g_autoptr(GArray) uids = NULL;
         g_autoptr(GError) error = NULL;
@@ -99,7 +100,7 @@ GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid) {
 
                 if (uid == except_uid || !biogated_store_list_fingers(store, uid, &mask, NULL) || mask == 0)
                         continue;
-                prints = biogated_prints_load(store, uid, mask, NULL);
+                prints = biogated_prints_load(store, uid, mask, caller_uid, NULL);
                 for (guint j = 0; prints && j < prints->len; j++)
                         g_ptr_array_add(all, g_object_ref(g_ptr_array_index(prints, j)));
         }

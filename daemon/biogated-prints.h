@@ -13,11 +13,13 @@
 
 /* Prints of uid for the fingers in mask, as a new array of FpPrint*. Sets
  * StoreCorrupted when prints were asked for but none could be loaded. */
-GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, GError **error);
+/* caller_uid: whose call needs them, for the audit event of a file
+ * rejected on the way (0: biogated itself). */
+GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid_t caller_uid, GError **error);
 
 /* Every stored print of every user except except_uid (for the duplicate
  * check). Unreadable ones are skipped. */
-GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid);
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid, uid_t caller_uid);
 
 /* The subset of prints usable on device (same driver and sensor). */
 GPtrArray *biogated_prints_filter_compatible(GPtrArray *prints, FpDevice *device);

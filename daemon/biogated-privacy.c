@@ -170,7 +170,7 @@ static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
         if (!g_task_propagate_boolean(G_TASK(res), &error)) {
                 biogated_audit(BIOGATED_AUDIT_ERASE,
                                &(BiogatedAuditInfo) { .outcome = "error", .user = job->user, .uid = job->uid,
-                                                      .reason = error->message },
+                                                      .caller_uid = job->by, .reason = error->message },
                                "Erasing %s (uid %u) at the request of uid %u failed: %s", job->user,
                                (unsigned) job->uid, (unsigned) job->by, error->message);
                 g_dbus_method_invocation_return_gerror(job->invocation, error);
@@ -179,7 +179,8 @@ static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
         erased_fingers = g_variant_ref_sink(strv_of_mask(e->fingers));
         fingers = g_variant_print(erased_fingers, FALSE);
         /* What was erased, never what it was. */
-        biogated_audit(BIOGATED_AUDIT_ERASE, &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid },
+        biogated_audit(BIOGATED_AUDIT_ERASE,
+                       &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid, .caller_uid = job->by },
                        "Erased %s (uid %u) at the request of uid %u: fingers %s, key %s, record %s, %u files",
                        job->user, (unsigned) job->uid, (unsigned) job->by, fingers,
                        e->key ? "destroyed" : "none", e->record ? "removed" : "none", e->files);

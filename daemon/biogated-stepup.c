@@ -31,24 +31,31 @@ static void step_up_call_free(StepUpCall *call) {
         g_free(call);
 }
 
-gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, GError **error) {
+/* caller_uid: who asked (Manager.Reload), 0 for biogated itself (start,
+ * SIGHUP). */
+static gboolean reload_policy(BiogatedDaemon *daemon, uid_t caller_uid, GError **error) {
         g_autoptr(BiogatePolicy) policy = biogate_policy_load(daemon->policy_dir, daemon->vendor_policy, error);
 
         if (!policy) {
                 /* The last good policy stays; without one every step-up is denied. */
                 biogated_audit(BIOGATED_AUDIT_POLICY_REJECTED,
-                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = (*error)->message },
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
+                                                      .reason = (*error)->message },
                                "Step-up policy rejected, %s: %s",
                                daemon->policy ? "keeping the previous one" : "denying every step-up", (*error)->message);
                 return FALSE;
         }
         biogated_audit(BIOGATED_AUDIT_POLICY_LOADED,
-                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
+                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
                                               .reason = biogate_policy_describe_sources(policy) },
                        "Step-up policy loaded from %s", biogate_policy_describe_sources(policy));
         g_clear_pointer(&daemon->policy, biogate_policy_free);
         daemon->policy = g_steal_pointer(&policy);
         return TRUE;
+}
+
+gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, GError **error) {
+        return reload_policy(daemon, 0, error);
 }
 
 /* Parses and checks a transaction against what this policy knows. */
@@ -81,28 +88,86 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
 
 /* ---- Evaluate ---- */
 
-typedef struct EvaluateReply {
+/* Evaluate needs no permission, but its event names who asked: the bus
+ * tells the uid of a unique name, and a unique name is never given to
+ * another connection while the bus runs, so the answer is kept. Bounded:
+ * when full, the table starts over (a few more questions to the bus). */
+#define CALLER_UIDS_MAX 4096u
+static GHashTable *caller_uids; /* unique name → GUINT_TO_POINTER(uid + 1) */
+
+typedef struct EvaluateCall {
         GDBusMethodInvocation *invocation;      /* the handler's reference */
         GVariant *reply;
-} EvaluateReply;
+        char *digest, *kind, *amount, *currency, *rule, *requirement;
+} EvaluateCall;
 
-/* The answer goes out once its audit event is sent (biogated_audit_then). */
+static void evaluate_call_free(EvaluateCall *c) {
+        g_clear_pointer(&c->reply, g_variant_unref);
+        g_free(c->digest);
+        g_free(c->kind);
+        g_free(c->amount);
+        g_free(c->currency);
+        g_free(c->rule);
+        g_free(c->requirement);
+        g_free(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EvaluateCall, evaluate_call_free)
+
+/* The answer goes out once its audit event is sent (biogated_audit_then),
+ * or at once when the event is only counted (biogated_audit_evaluate). */
 static void evaluate_reply_send(gpointer data) {
-        EvaluateReply *r = data;
+        g_autoptr(EvaluateCall) c = data;
 
-        g_dbus_method_invocation_return_value(r->invocation, r->reply);
-        g_variant_unref(r->reply);
-        g_free(r);
+        /* Not floating: the invocation takes a reference of its own. */
+        g_dbus_method_invocation_return_value(c->invocation, c->reply);
+}
+
+static void evaluate_audit(EvaluateCall *c, uid_t uid) {
+        /* Limited per caller: a flood of these by one uid must not push the
+         * login and approval events out of the journal (biogated-audit.h).
+         * The user's name is looked up only for an event that is sent. */
+        biogated_audit_evaluate(&(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
+                                                       .tx_digest = c->digest, .tx_kind = c->kind,
+                                                       .amount = c->amount, .currency = c->currency,
+                                                       .rule = c->rule, .reason = c->requirement },
+                                evaluate_reply_send, c, "Step-up evaluated for uid %u: rule %s requires %s",
+                                (unsigned) uid, c->rule, c->requirement);
+}
+
+static void on_evaluate_caller(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autoptr(EvaluateCall) c = user_data;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        guint32 uid;
+
+        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        if (!reply) {
+                /* Gone, or the bus would not say: no anonymous event. */
+                g_dbus_method_invocation_return_error_literal(c->invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_PERMISSION_DENIED,
+                                                              "Cannot determine the caller's identity");
+                return;
+        }
+        g_variant_get(reply, "(u)", &uid);
+        if (!caller_uids || g_hash_table_size(caller_uids) >= CALLER_UIDS_MAX) {
+                g_clear_pointer(&caller_uids, g_hash_table_unref);
+                caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        }
+        g_hash_table_insert(caller_uids, g_strdup(g_dbus_method_invocation_get_sender(c->invocation)),
+                            GUINT_TO_POINTER(uid + 1u));
+        evaluate_audit(g_steal_pointer(&c), (uid_t) uid);
 }
 
 static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
                                 BiogatedDaemon *daemon) {
         g_autoptr(GError) error = NULL;
         g_autoptr(BiogateTx) tx = NULL;
-        g_autofree char *text = NULL, *digest = NULL;
+        g_autofree char *text = NULL;
         const BiogatePolicyRule *rule;
+        const char *sender = g_dbus_method_invocation_get_sender(invocation);
         GVariantBuilder details;
-        EvaluateReply *reply;
+        EvaluateCall *c;
+        gpointer known;
 
         biogated_daemon_touch(daemon);
         tx = parse_tx(daemon, dict, &error);
@@ -111,32 +176,37 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
+        c = g_new0(EvaluateCall, 1);
+        c->invocation = invocation;
         text = biogate_tx_render_text(tx);
-        digest = biogate_tx_digest_string(tx);
+        c->digest = biogate_tx_digest_string(tx);
+        c->kind = g_strdup(tx->kind);
+        c->amount = g_strdup(tx->amount);
+        c->currency = g_strdup(tx->currency);
+        c->rule = g_strdup(rule->name);
+        c->requirement = g_strdup(biogate_requirement_to_string(rule->requirement));
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "text", g_variant_new_string(text));
-        g_variant_builder_add(&details, "{sv}", "tx-digest", g_variant_new_string(digest));
+        g_variant_builder_add(&details, "{sv}", "tx-digest", g_variant_new_string(c->digest));
         if (rule->approver_group)
                 g_variant_builder_add(&details, "{sv}", "approver-group", g_variant_new_string(rule->approver_group));
         g_variant_builder_add(&details, "{sv}", "require-local-session",
                               g_variant_new_boolean(rule->require_local_session));
         g_variant_builder_add(&details, "{sv}", "token-lifetime", g_variant_new_uint32(rule->token_lifetime_s));
-        reply = g_new0(EvaluateReply, 1);
-        reply->invocation = invocation;
-        reply->reply = g_variant_ref_sink(g_variant_new("(ss@a{sv})", rule->name,
-                                                        biogate_requirement_to_string(rule->requirement),
-                                                        g_variant_builder_end(&details)));
-        /* Who asks is not known here (Evaluate needs no identity): the
-         * event records the question and the policy's answer. Evaluate is
-         * the call a backend makes for every transaction: its events share
-         * one state write per main-loop iteration (docs/performance.md). */
-        biogated_audit_then(BIOGATED_AUDIT_STEPUP_EVALUATE,
-                            &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .tx_digest = digest,
-                                                   .tx_kind = tx->kind, .amount = tx->amount,
-                                                   .currency = tx->currency, .rule = rule->name,
-                                                   .reason = biogate_requirement_to_string(rule->requirement) },
-                            evaluate_reply_send, reply, "Step-up evaluated: rule %s requires %s", rule->name,
-                            biogate_requirement_to_string(rule->requirement));
+        c->reply = g_variant_ref_sink(g_variant_new("(ss@a{sv})", rule->name, c->requirement,
+                                                    g_variant_builder_end(&details)));
+        /* Evaluate is the call a backend makes for every transaction: its
+         * events share one state write per main-loop iteration
+         * (docs/performance.md), and the caller's uid is asked of the bus
+         * once per connection. */
+        if (sender && caller_uids && (known = g_hash_table_lookup(caller_uids, sender))) {
+                evaluate_audit(c, (uid_t) (GPOINTER_TO_UINT(known) - 1u));
+                return TRUE;
+        }
+        g_dbus_connection_call(g_dbus_method_invocation_get_connection(invocation), "org.freedesktop.DBus",
+                               "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser",
+                               g_variant_new("(s)", sender ? sender : ""), G_VARIANT_TYPE("(u)"),
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_evaluate_caller, c);
         return TRUE;
 }
 
@@ -178,7 +248,7 @@ static GPtrArray *approver_gallery(BiogatedDaemon *daemon, const char *group_nam
                                 continue;
                         if (!biogated_store_list_fingers(daemon->store, uid, &mask, NULL) || mask == 0)
                                 continue;
-                        prints = biogated_prints_load(daemon->store, uid, mask, NULL);
+                        prints = biogated_prints_load(daemon->store, uid, mask, maker, NULL);
                         for (guint j = 0; prints && j < prints->len; j++)
                                 g_ptr_array_add(gallery, g_object_ref(g_ptr_array_index(prints, j)));
                 }
@@ -241,7 +311,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                             "No fingerprints are enrolled");
                         goto fail;
                 }
-                prints = biogated_prints_load(daemon->store, caller->uid, mask, &error);
+                prints = biogated_prints_load(daemon->store, caller->uid, mask, caller->uid, &error);
                 if (!prints)
                         goto fail;
         }
@@ -357,7 +427,7 @@ static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedC
         }
         biogated_audit(BIOGATED_AUDIT_UNLOCK,
                        &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                              .reason = "administrator" },
+                                              .caller_uid = caller->uid, .reason = "administrator" },
                        "Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user,
                        (unsigned) caller->target_uid, (unsigned) caller->uid);
         g_dbus_method_invocation_return_value(invocation, NULL);
@@ -385,7 +455,7 @@ static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                                                               "Only an administrator may reload the policy");
                 return;
         }
-        if (!biogated_stepup_reload_policy(daemon, &error)) {
+        if (!reload_policy(daemon, caller->uid, &error)) {
                 g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
                                                       "%s", error->message);
                 return;

@@ -20,7 +20,8 @@ static void on_matched(BiogatedOperation *op, FpPrint *match, const GError *erro
                 return;
         }
         if (limits)
-                biogated_limits_record(limits, target->uid, match != NULL, g_get_real_time());
+                biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
+                                       g_get_real_time());
         if (match)
                 /* Reported once the finger's last use is on disk (retention). */
                 biogated_privacy_finish_match(op, biogated_print_get_finger(match));

@@ -308,9 +308,10 @@ void audit_start_daemon(AuditFixture *a) {
         g_autofree char *env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", a->f.vdev);
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
+        g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
         const char *env[] = { "FP_DRIVERS_WHITELIST=virtual_device", "FP_DRIVERS_ALLOWLIST=virtual_device", env_vdev,
                               NULL };
-        const char *args[] = { policy_arg, vendor_arg, NULL };
+        const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
         const BtfDaemonOptions o = {
                 .daemon_path = BIOGATED_PATH,
                 .command_prefix = btf_journald_get_command_prefix(a->journald),
@@ -357,6 +358,7 @@ void audit_teardown(AuditFixture *a, gconstpointer data) {
         fixture_teardown(&a->f, data);
         g_free(a->policy_dir);
         g_free(a->key);
+        g_free(a->config);
 }
 
 /* The sequence number of the last event biogated sent, from its chain

@@ -23,6 +23,7 @@ typedef struct {
         BtfJournald *journald;
         char *policy_dir;
         char *key;              /* <state>/private/audit.key */
+        char *config;           /* biogate.conf for the next audit_start_daemon(); NULL: none */
 } AuditFixture;
 
 /* Temp dir, bus, journald, a step-up policy, and biogated logging to that
