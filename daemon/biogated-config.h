@@ -9,6 +9,8 @@ typedef struct BiogatedConfig {
         char *device;             /* libfprint device id or driver; NULL = first sensor */
         guint idle_exit_seconds;  /* 0 = never */
         guint retention_days;     /* templates unused this long are erased; 0 = never */
+        guint sensor_budget_seconds;        /* per uid, within... */
+        guint sensor_budget_window_seconds; /* ...this rolling window */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
