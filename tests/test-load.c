@@ -804,7 +804,9 @@ static void test_sensor_time_budget(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autofree char *result = NULL, *remote = NULL;
         guint64 retry_after_ms = 0, refused_retry_ms = 0;
-        gint64 got, ended, held, slack = (sanitized() ? 4 : 1) * G_USEC_PER_SEC + G_USEC_PER_SEC / 2;
+        /* Room for cancelling and reporting on a loaded machine; still far
+         * below the 15 s the verification would last without the budget. */
+        gint64 got, ended, held, slack = (sanitized() ? 6 : 3) * G_USEC_PER_SEC;
         const char *at;
 
         /* Much longer than the budget: only the budget can end it early. */
@@ -824,7 +826,8 @@ static void test_sensor_time_budget(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(retry_after_ms, <=, BUDGET_WINDOW_SECONDS * 1000);
         /* The budget, give or take the time to cancel and report. */
         g_assert_cmpint(held, <=, BUDGET_SECONDS * G_USEC_PER_SEC + slack);
-        g_assert_cmpint(held, >=, BUDGET_SECONDS * G_USEC_PER_SEC - G_USEC_PER_SEC / 2);
+        /* Not cut at once either (the signal that it began may come late). */
+        g_assert_cmpint(held, >=, BUDGET_SECONDS * G_USEC_PER_SEC / 2);
         release(nobody, op);
 
         /* Over the budget: refused at once, with when to come back. */
