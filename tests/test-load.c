@@ -751,6 +751,15 @@ static void test_sensor_flood_login(Fixture *f, gconstpointer data) {
         wait_until(&load, &load.preempted, 1, "no flooder operation ended with DeviceBusy and retry-after-ms");
         g_test_message("preempted flooder operation: %s", load.preempted_message);
         g_assert_nonnull(strstr(load.preempted_message, "login"));
+        {
+                /* And the daemon says so in its log, naming both. */
+                g_autofree char *log = btf_daemon_read_log(f->daemon);
+                g_autofree char *line = g_strdup_printf("A login for uid 1 preempts the operation of uid %u",
+                                                        (unsigned) NOBODY);
+
+                if (!strstr(log, line))
+                        g_error("no \"%s\" in the daemon's log", line);
+        }
 
         load.flooding = FALSE;
         load.requeue_busy = FALSE;
