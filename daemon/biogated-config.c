@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-config.h"
 
+#include "biogated-sensortime.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +16,8 @@ void biogated_config_init(BiogatedConfig *config) {
                 .idle_exit_seconds = BIOGATED_DEFAULT_IDLE_EXIT_SECONDS,
                 .evaluate_audit_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT,
                 .evaluate_audit_window_seconds = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT,
+                .sensor_budget_seconds = BIOGATED_SENSORTIME_DEFAULT_BUDGET_SECONDS,
+                .sensor_budget_window_seconds = BIOGATED_SENSORTIME_DEFAULT_WINDOW_SECONDS,
         };
 }
 
@@ -145,11 +149,32 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                                 return FALSE;
                         }
                         config->evaluate_audit_window_seconds = (guint) v;
+                } else if (g_str_equal(*k, "sensor_budget_seconds") ||
+                           g_str_equal(*k, "sensor_budget_window_seconds")) {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(value, 10, 1, BIOGATED_SENSORTIME_MAX_WINDOW_SECONDS, &v,
+                                                        NULL)) {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: %s=%s is not a number from 1 to %u", path, *k, value,
+                                            BIOGATED_SENSORTIME_MAX_WINDOW_SECONDS);
+                                return FALSE;
+                        }
+                        if (g_str_equal(*k, "sensor_budget_seconds"))
+                                config->sensor_budget_seconds = (guint) v;
+                        else
+                                config->sensor_budget_window_seconds = (guint) v;
                 } else {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                                     "%s: unknown key '%s' in [%s]", path, *k, CONFIG_GROUP);
                         return FALSE;
                 }
+        }
+        /* A budget longer than its window would be no budget at all. */
+        if (config->sensor_budget_seconds > config->sensor_budget_window_seconds) {
+                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                            "%s: sensor_budget_seconds=%u is longer than sensor_budget_window_seconds=%u", path,
+                            config->sensor_budget_seconds, config->sensor_budget_window_seconds);
+                return FALSE;
         }
         return TRUE;
 }

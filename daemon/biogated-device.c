@@ -2,6 +2,11 @@
 #include "biogated-device.h"
 
 #include "biogated-error.h"
+#include "biogated-sensortime.h"
+
+/* The holds of exempt leases (root's) heat the sensor but count against
+ * nobody's budget. */
+#define EXEMPT_UID ((uid_t) -1)
 
 typedef enum {
         SENSOR_CLOSED,
@@ -12,10 +17,13 @@ typedef enum {
 
 struct BiogatedLease {
         BiogatedDevices *devices;
-        uid_t uid;
+        BiogatedLeaseRequest request;
         BiogatedLeaseReady ready;
+        BiogatedLeasePreempt preempt;
         gpointer user_data;
         GDestroyNotify destroy;
+        gboolean holding;         /* handed the device: its time counts */
+        gboolean preempt_asked;
 };
 
 struct BiogatedDevices {
@@ -25,7 +33,9 @@ struct BiogatedDevices {
         gboolean unplugged;       /* device reported removal; context may still list it */
         SensorState state;
         BiogatedLease *active;    /* holder of the sensor, or NULL */
-        GQueue waiting;           /* BiogatedLease*, FIFO */
+        GQueue waiting;           /* BiogatedLease*, logins first, each kind FIFO */
+        BiogatedSensorTime *time; /* who held it how long; its heat */
+        guint budget_timer_id;    /* the active lease's time runs out */
         guint dispatch_id;
         GCallback idle_notify;
         gpointer idle_notify_data;
@@ -94,12 +104,16 @@ static void lease_free(BiogatedLease *lease) {
         g_free(lease);
 }
 
-static void fail_lease(BiogatedLease *lease, GError *error) {
+static void fail_lease_retry(BiogatedLease *lease, GError *error, guint64 retry_after_ms) {
         g_autoptr(GError) owned = error;
 
         if (lease->ready)
-                lease->ready(NULL, NULL, owned, lease->user_data);
+                lease->ready(NULL, NULL, owned, retry_after_ms, lease->user_data);
         lease_free(lease);
+}
+
+static void fail_lease(BiogatedLease *lease, GError *error) {
+        fail_lease_retry(lease, error, 0);
 }
 
 static void fail_waiting(BiogatedDevices *devices, const char *message) {
@@ -133,10 +147,13 @@ static void on_device_added(FpContext *context, FpDevice *device, BiogatedDevice
         pick_device(devices);
 }
 
-BiogatedDevices *biogated_devices_new(const char *wanted, GError **error) {
+BiogatedDevices *biogated_devices_new(const char *wanted, guint budget_seconds, guint window_seconds,
+                                      GError **error) {
         BiogatedDevices *devices = g_new0(BiogatedDevices, 1);
 
         g_queue_init(&devices->waiting);
+        devices->time = biogated_sensortime_new((gint64) budget_seconds * G_USEC_PER_SEC,
+                                                (gint64) window_seconds * G_USEC_PER_SEC, g_get_monotonic_time());
         devices->wanted = g_strdup(wanted);
         devices->context = fp_context_new();
         g_signal_connect(devices->context, "device-removed", G_CALLBACK(on_device_removed), devices);
@@ -153,6 +170,7 @@ void biogated_devices_free(BiogatedDevices *devices) {
         if (!devices)
                 return;
         g_clear_handle_id(&devices->dispatch_id, g_source_remove);
+        g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
         g_signal_handlers_disconnect_by_data(devices->context, devices);
         g_queue_clear_full(&devices->waiting, (GDestroyNotify) lease_free);
         g_clear_pointer(&devices->active, lease_free);
@@ -160,6 +178,7 @@ void biogated_devices_free(BiogatedDevices *devices) {
                 (void) fp_device_close_sync(devices->device, NULL, NULL);
         drop_device(devices);
         g_clear_object(&devices->context);
+        g_clear_pointer(&devices->time, biogated_sensortime_free);
         g_free(devices->wanted);
         g_free(devices);
 }
@@ -182,12 +201,133 @@ void biogated_devices_set_idle_notify(BiogatedDevices *devices, GCallback notify
         devices->idle_notify_data = user_data;
 }
 
-static guint count_waiting_for_uid(BiogatedDevices *devices, uid_t uid) {
-        guint n = 0;
-        for (GList *l = devices->waiting.head; l; l = l->next)
-                if (((BiogatedLease *) l->data)->uid == uid)
-                        n++;
-        return n;
+/* Waiting requests of the same kind (login or not), in all and of uid. */
+static void count_waiting(BiogatedDevices *devices, gboolean login, uid_t uid, guint *ret_all, guint *ret_uid) {
+        *ret_all = *ret_uid = 0;
+        for (GList *l = devices->waiting.head; l; l = l->next) {
+                BiogatedLease *w = l->data;
+                if (w->request.login != login)
+                        continue;
+                (*ret_all)++;
+                if (w->request.uid == uid)
+                        (*ret_uid)++;
+        }
+}
+
+/* Why an unprivileged request may not have the sensor now (DeviceBusy), or
+ * NULL. Root and logins are exempt: the budget shares the sensor between
+ * users, and the heat reserve is kept for logins. */
+static GError *refusal(BiogatedDevices *devices, const BiogatedLeaseRequest *request, guint64 *ret_retry_after_ms) {
+        gint64 now = g_get_monotonic_time(), retry_us = 0;
+
+        if (request->exempt || request->login)
+                return NULL;
+        if (!biogated_sensortime_may_start(devices->time, request->uid, now, &retry_us)) {
+                *ret_retry_after_ms = (guint64) (retry_us + 999) / 1000;
+                return biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                          "uid %u has used its %" G_GINT64_FORMAT " s of fingerprint sensor time "
+                                          "within %" G_GINT64_FORMAT " s; retry after %" G_GUINT64_FORMAT " ms",
+                                          (unsigned) request->uid,
+                                          biogated_sensortime_get_budget(devices->time) / G_USEC_PER_SEC,
+                                          biogated_sensortime_get_window(devices->time) / G_USEC_PER_SEC,
+                                          *ret_retry_after_ms);
+        }
+        /* Sensors that can run continuously have no thermal model. */
+        if (devices->device && fp_device_has_feature(devices->device, FP_DEVICE_FEATURE_ALWAYS_ON))
+                return NULL;
+        if (devices->device && fp_device_get_temperature(devices->device) == FP_TEMPERATURE_HOT) {
+                *ret_retry_after_ms = (guint64) (BIOGATED_SENSORTIME_COLD_SECONDS * G_USEC_PER_SEC) / 1000;
+                return biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                          "The fingerprint sensor is too hot; retry after %" G_GUINT64_FORMAT " ms",
+                                          *ret_retry_after_ms);
+        }
+        if (!biogated_sensortime_is_cool(devices->time, now, &retry_us)) {
+                *ret_retry_after_ms = (guint64) (retry_us + 999) / 1000;
+                return biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                          "The fingerprint sensor is warm and kept for logins; retry after "
+                                          "%" G_GUINT64_FORMAT " ms", *ret_retry_after_ms);
+        }
+        return NULL;
+}
+
+/* Ask the holder once to give the sensor back. TRUE if it agreed. */
+static gboolean ask_preempt(BiogatedDevices *devices, GError *reason, guint64 retry_after_ms) {
+        g_autoptr(GError) owned = reason;
+        BiogatedLease *active = devices->active;
+
+        if (!active || active->preempt_asked || !active->preempt)
+                return FALSE;
+        active->preempt_asked = TRUE;
+        return active->preempt(active, owned, retry_after_ms, active->user_data);
+}
+
+static gboolean on_budget_spent(gpointer user_data) {
+        BiogatedDevices *devices = user_data;
+        BiogatedLease *active = devices->active;
+        gint64 retry_us = 0;
+
+        devices->budget_timer_id = 0;
+        if (!active)
+                return G_SOURCE_REMOVE;
+        if (biogated_sensortime_may_start(devices->time, active->request.uid, g_get_monotonic_time(), &retry_us))
+                retry_us = 0;
+        g_message("uid %u has used its fingerprint sensor time; asking its operation to end",
+                  (unsigned) active->request.uid);
+        if (!ask_preempt(devices,
+                         biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                            "uid %u has used its %" G_GINT64_FORMAT " s of fingerprint sensor time "
+                                            "within %" G_GINT64_FORMAT " s",
+                                            (unsigned) active->request.uid,
+                                            biogated_sensortime_get_budget(devices->time) / G_USEC_PER_SEC,
+                                            biogated_sensortime_get_window(devices->time) / G_USEC_PER_SEC),
+                         (guint64) (retry_us + 999) / 1000))
+                g_message("The operation of uid %u goes on past its sensor time: a person is using the sensor",
+                          (unsigned) active->request.uid);
+        return G_SOURCE_REMOVE;
+}
+
+/* A login waits first in line and the holder is another user's, neither
+ * root's nor a login: ask for the sensor back. TRUE if the holder agreed
+ * (it releases the lease soon, from the main loop or right away). */
+static gboolean preempt_for_login(BiogatedDevices *devices) {
+        BiogatedLease *login = g_queue_peek_head(&devices->waiting), *active = devices->active;
+
+        if (!login || !login->request.login || !active || active->preempt_asked || !active->preempt ||
+            active->request.login || active->request.exempt || active->request.uid == login->request.uid)
+                return FALSE;
+        g_message("A login for uid %u preempts the operation of uid %u on the fingerprint sensor",
+                  (unsigned) login->request.uid, (unsigned) active->request.uid);
+        if (ask_preempt(devices,
+                        biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                           "The fingerprint sensor was needed for a login; retry after %u ms",
+                                           BIOGATED_PREEMPT_RETRY_AFTER_MS),
+                        BIOGATED_PREEMPT_RETRY_AFTER_MS))
+                return TRUE;
+        g_message("The operation of uid %u is not preempted: a person is half-way through it; the login waits "
+                  "for it", (unsigned) active->request.uid);
+        return FALSE;
+}
+
+/* The active lease gets the device: its time starts counting. */
+static void start_holding(BiogatedDevices *devices, BiogatedLease *lease) {
+        gint64 now = g_get_monotonic_time();
+        gboolean charged = !lease->request.exempt && !lease->request.login;
+
+        lease->holding = TRUE;
+        biogated_sensortime_begin(devices->time, charged ? lease->request.uid : EXEMPT_UID, now);
+        g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
+        if (charged) {
+                gint64 left = biogated_sensortime_left(devices->time, lease->request.uid, now);
+                devices->budget_timer_id = g_timeout_add((guint) MAX(1, (left + 999) / 1000), on_budget_spent, devices);
+        }
+}
+
+static void stop_holding(BiogatedDevices *devices, BiogatedLease *lease) {
+        if (!lease->holding)
+                return;
+        lease->holding = FALSE;
+        biogated_sensortime_end(devices->time, g_get_monotonic_time());
+        g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
 }
 
 static void on_close_done(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -242,6 +382,12 @@ static gboolean devices_dispatch(gpointer user_data) {
 
         devices->dispatch_id = 0;
 
+        /* Also while the sensor opens for the holder: a login must not wait
+         * for that either. The holder releases its lease when it ends,
+         * which dispatches again. */
+        if (!devices->suspended && preempt_for_login(devices))
+                return G_SOURCE_REMOVE;
+
         if (devices->state == SENSOR_OPENING || devices->state == SENSOR_CLOSING)
                 return G_SOURCE_REMOVE;
 
@@ -282,7 +428,8 @@ static gboolean devices_dispatch(gpointer user_data) {
                         if (lease->ready) {
                                 BiogatedLeaseReady ready = lease->ready;
                                 lease->ready = NULL;
-                                ready(lease, devices->device, NULL, lease->user_data);
+                                start_holding(devices, lease);
+                                ready(lease, devices->device, NULL, 0, lease->user_data);
                         }
                 }
                 return G_SOURCE_REMOVE;
@@ -299,6 +446,24 @@ static gboolean devices_dispatch(gpointer user_data) {
                 return G_SOURCE_REMOVE;
         }
 
+        /* A request may have been fine when it queued and be over the
+         * budget (the uid's earlier operation used it) or too warm now. */
+        for (;;) {
+                g_autoptr(GError) refused = NULL;
+                guint64 retry_after_ms = 0;
+
+                lease = g_queue_peek_head(&devices->waiting);
+                if (!lease)
+                        break;
+                refused = refusal(devices, &lease->request, &retry_after_ms);
+                if (!refused)
+                        break;
+                fail_lease_retry(g_queue_pop_head(&devices->waiting), g_steal_pointer(&refused), retry_after_ms);
+        }
+        if (!lease) {
+                devices_advance(devices);
+                return G_SOURCE_REMOVE;
+        }
         devices->active = g_queue_pop_head(&devices->waiting);
         if (devices->state == SENSOR_CLOSED) {
                 devices->state = SENSOR_OPENING;
@@ -318,25 +483,44 @@ static void devices_advance(BiogatedDevices *devices) {
                 devices->dispatch_id = g_idle_add_full(G_PRIORITY_DEFAULT, devices_dispatch, devices, NULL);
 }
 
-BiogatedLease *biogated_devices_request(BiogatedDevices *devices, uid_t uid,
-                                        BiogatedLeaseReady ready, gpointer user_data,
-                                        GDestroyNotify destroy, GError **error) {
+BiogatedLease *biogated_devices_request(BiogatedDevices *devices, const BiogatedLeaseRequest *request,
+                                        BiogatedLeaseReady ready, BiogatedLeasePreempt preempt,
+                                        gpointer user_data, GDestroyNotify destroy, GError **error) {
+        g_autoptr(GError) refused = NULL;
         BiogatedLease *lease;
+        guint64 retry_after_ms = 0;
+        guint n_all, n_uid;
+        GList *before = NULL;
 
         if (!devices->device || devices->unplugged) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_SUCH_DEVICE, "No fingerprint sensor available");
                 return NULL;
         }
-        if (g_queue_get_length(&devices->waiting) >= BIOGATED_QUEUE_MAX ||
-            count_waiting_for_uid(devices, uid) >= BIOGATED_QUEUE_MAX_PER_UID) {
+        /* Logins have places of their own: a full queue of other requests
+         * never turns a login away. */
+        count_waiting(devices, request->login, request->uid, &n_all, &n_uid);
+        if (n_all >= BIOGATED_QUEUE_MAX || n_uid >= BIOGATED_QUEUE_MAX_PER_UID) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_DEVICE_BUSY,
                             "The fingerprint sensor is busy and too many requests are waiting");
                 return NULL;
         }
+        refused = refusal(devices, request, &retry_after_ms);
+        if (refused) {
+                g_propagate_error(error, g_steal_pointer(&refused));
+                return NULL;
+        }
         lease = g_new0(BiogatedLease, 1);
-        *lease = (BiogatedLease) { .devices = devices, .uid = uid, .ready = ready,
+        *lease = (BiogatedLease) { .devices = devices, .request = *request, .ready = ready, .preempt = preempt,
                                    .user_data = user_data, .destroy = destroy };
-        g_queue_push_tail(&devices->waiting, lease);
+        /* A login goes behind the logins already waiting, before the rest. */
+        if (request->login)
+                for (before = devices->waiting.head; before && ((BiogatedLease *) before->data)->request.login;
+                     before = before->next)
+                        ;
+        if (before)
+                g_queue_insert_before(&devices->waiting, before, lease);
+        else
+                g_queue_push_tail(&devices->waiting, lease);
         devices_advance(devices);
         return lease;
 }
@@ -361,9 +545,10 @@ void biogated_lease_release(BiogatedLease *lease) {
         if (!lease)
                 return;
         devices = lease->devices;
-        if (devices->active == lease)
+        if (devices->active == lease) {
+                stop_holding(devices, lease);
                 devices->active = NULL;
-        else
+        } else
                 g_queue_remove(&devices->waiting, lease);
         devices_advance(devices);
         lease_free(lease);

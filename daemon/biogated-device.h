@@ -12,20 +12,51 @@
  *
  * Requests beyond the one running wait in a FIFO bounded in total and per
  * uid, so one user cannot starve the others; a request over the bound fails
- * at once with DeviceBusy. */
+ * at once with DeviceBusy.
+ *
+ * Sharing over time (biogated-sensortime.h): an unprivileged uid holds the
+ * sensor at most budget seconds within a rolling window. Its request is
+ * refused with DeviceBusy while it has less than a second left, or while
+ * the sensor is too warm to keep a reserve for logins; its running
+ * operation is asked to give the sensor back once its time is spent.
+ *
+ * Logins go first: they wait in a queue of their own, ahead of everything
+ * else, with the same bounds, and the running operation of another
+ * unprivileged uid is asked to give the sensor back to them (preempted).
+ * Root's own requests and logins have no budget and no heat reserve: the
+ * budget protects the other users from one user, not from root. */
 
 #define BIOGATED_QUEUE_MAX 8u
 #define BIOGATED_QUEUE_MAX_PER_UID 2u
+/* What a preempted operation tells its owner to wait before asking again:
+ * by then the login has the sensor and the owner queues behind it. */
+#define BIOGATED_PREEMPT_RETRY_AFTER_MS 1000u
 
 typedef struct BiogatedDevices BiogatedDevices;
 typedef struct BiogatedLease BiogatedLease;
 
 /* Called at most once per lease: with the opened device, or with an error
- * (the lease is then already released). user_data stays owned by the lease
- * and is destroyed when the lease goes away. */
-typedef void (*BiogatedLeaseReady)(BiogatedLease *lease, FpDevice *device, const GError *error, gpointer user_data);
+ * (the lease is then already released) and, for DeviceBusy because of the
+ * budget or the heat, when to try again (else 0). user_data stays owned by
+ * the lease and is destroyed when the lease goes away. */
+typedef void (*BiogatedLeaseReady)(BiogatedLease *lease, FpDevice *device, const GError *error,
+                                   guint64 retry_after_ms, gpointer user_data);
+/* The holder is asked to give the sensor back (reason: DeviceBusy, and when
+ * to ask again). TRUE: it ends and releases the lease soon (cancelling
+ * what runs); FALSE: not now, e.g. a person is half-way through an
+ * enrolment. Asked at most once per lease; called from the main loop. */
+typedef gboolean (*BiogatedLeasePreempt)(BiogatedLease *lease, const GError *reason, guint64 retry_after_ms,
+                                         gpointer user_data);
 
-BiogatedDevices *biogated_devices_new(const char *wanted, GError **error);
+typedef struct BiogatedLeaseRequest {
+        uid_t uid;              /* whose share it counts against */
+        gboolean exempt;        /* asked by root: no budget, no heat reserve, never preempted */
+        gboolean login;         /* a login (see biogated_operation_start()): goes first, may preempt */
+} BiogatedLeaseRequest;
+
+/* budget_seconds of sensor time per uid within every window_seconds. */
+BiogatedDevices *biogated_devices_new(const char *wanted, guint budget_seconds, guint window_seconds,
+                                      GError **error);
 void biogated_devices_free(BiogatedDevices *devices);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedDevices, biogated_devices_free)
 
@@ -41,10 +72,13 @@ gboolean biogated_devices_is_idle(BiogatedDevices *devices);
 void biogated_devices_set_idle_notify(BiogatedDevices *devices, GCallback notify, gpointer user_data);
 
 /* Queue a request for the sensor. Returns NULL with NoSuchDevice or
- * DeviceBusy. ready is never called from inside this function. */
-BiogatedLease *biogated_devices_request(BiogatedDevices *devices, uid_t uid,
-                                        BiogatedLeaseReady ready, gpointer user_data,
-                                        GDestroyNotify destroy, GError **error);
+ * DeviceBusy (over a queue bound, over the budget or too warm; the message
+ * then ends with "retry after N ms"). Neither ready nor any preempt
+ * callback is called from inside this function. preempt may be NULL
+ * (never preempted). */
+BiogatedLease *biogated_devices_request(BiogatedDevices *devices, const BiogatedLeaseRequest *request,
+                                        BiogatedLeaseReady ready, BiogatedLeasePreempt preempt,
+                                        gpointer user_data, GDestroyNotify destroy, GError **error);
 
 /* Before system sleep: hand the sensor to nobody, close it as soon as the
  * running operation (which the caller cancels) lets go of it, then call

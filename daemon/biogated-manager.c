@@ -10,6 +10,7 @@
 #include "biogated-prints.h"
 #include "biogated-privacy.h"
 #include "biogated-record.h"
+#include "biogated-session.h"
 
 #define TIMEOUT_MS_MAX 600000u
 #define VERIFY_TIMEOUT_MS_DEFAULT 30000u
@@ -139,6 +140,20 @@ static gboolean parse_options(GVariant *options, gboolean verify_keys, CallArgs 
         return TRUE;
 }
 
+/* A login: a PAM host asking for a user's fingerprint to let them in
+ * (gdm, login, sudo, su). It is served before anything else and may take
+ * the sensor from another user's operation (biogated-device.h). Only root
+ * runs those hosts, so only a root caller naming its PAM service counts:
+ * any user can pass service=, and a screen locker that runs as the user
+ * gets no priority over other users. A caller that logind places in a
+ * remote session gets none either: a person at the desk is not pushed
+ * aside for someone elsewhere. A caller in no session at all (login on a
+ * console, sshd before authentication) counts: the PAM module itself
+ * refuses remote hosts unless the administrator allows them. */
+static gboolean verify_is_login(const CallArgs *args, const BiogatedCaller *caller) {
+        return caller->uid == 0 && args->service && !biogated_session_is_remote(caller->pid);
+}
+
 static void start_operation(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
                             BiogatedOperationKind kind, GPtrArray *prints) {
         BiogatedDaemon *daemon = args->daemon;
@@ -151,6 +166,7 @@ static void start_operation(GDBusMethodInvocation *invocation, CallArgs *args, c
                 .prints = prints,
                 .timeout_ms = args->timeout_ms,
                 .service = args->service,
+                .login = kind == BIOGATED_OPERATION_VERIFY && verify_is_login(args, caller),
         };
 
         /* Recorded with the template once it is stored. */

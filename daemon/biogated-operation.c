@@ -41,6 +41,9 @@ struct _BiogatedOperation {
         guint timeout_id;
         gboolean timed_out;
         guint expire_id;
+
+        GError *preempted;      /* why the sensor was taken back, or NULL */
+        guint64 preempted_retry_after_ms;
 };
 
 G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
@@ -84,6 +87,7 @@ static void biogated_operation_finalize(GObject *object) {
         g_clear_object(&op->connection);
         g_clear_pointer(&op->target.prints, g_ptr_array_unref);
         g_clear_pointer(&op->result_details, g_variant_unref);
+        g_clear_error(&op->preempted);
         g_free(op->owner);
         g_free(op->path);
         g_free(op->target_user);
@@ -230,7 +234,15 @@ void biogated_operation_finish_error_details(BiogatedOperation *op, const GError
         const char *result = BIOGATE_RESULT_FAILED;
         GVariantBuilder details;
 
-        if (mapped->code == BIOGATE_ERROR_CANCELLED && op->timed_out) {
+        if (mapped->code == BIOGATE_ERROR_CANCELLED && op->preempted) {
+                /* Not the owner's doing: a failure it may retry, with when. */
+                g_clear_error(&mapped);
+                mapped = g_error_copy(op->preempted);
+                if (!key) {
+                        key = "retry-after-ms";
+                        value = g_variant_new_uint64(op->preempted_retry_after_ms);
+                }
+        } else if (mapped->code == BIOGATE_ERROR_CANCELLED && op->timed_out) {
                 g_clear_error(&mapped);
                 mapped = biogated_error_new(BIOGATE_ERROR_TIMED_OUT, "No finger was presented in time");
         } else if (mapped->code == BIOGATE_ERROR_CANCELLED) {
@@ -392,12 +404,17 @@ static const GDBusInterfaceVTable operation_vtable = {
         .method_call = method_call,
 };
 
-static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, gpointer user_data) {
+static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, guint64 retry_after_ms,
+                           gpointer user_data) {
         g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
 
         if (error) {
                 op->lease = NULL; /* the device layer frees it after this returns */
-                biogated_operation_finish_error(op, error);
+                if (retry_after_ms > 0)
+                        biogated_operation_finish_error_details(op, error, "retry-after-ms",
+                                                                g_variant_new_uint64(retry_after_ms));
+                else
+                        biogated_operation_finish_error(op, error);
                 return;
         }
         if (is_done(op)) {
@@ -419,6 +436,27 @@ static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError 
                 biogated_authorize_run(op);
                 break;
         }
+}
+
+/* The device layer wants the sensor back (for a login, or the owner's
+ * sensor time is spent). A person half-way through, with a finger already
+ * taken, is let finish: an enrolment past its first stage, an approval
+ * waiting for the second person. Anything else ends now, as failed with
+ * the reason and retry-after-ms. */
+static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, guint64 retry_after_ms,
+                                 gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
+
+        if (is_done(op))
+                return TRUE;
+        if ((op->kind == BIOGATED_OPERATION_ENROLL && op->stage > 0) ||
+            g_str_equal(op->state, "waiting-for-approver"))
+                return FALSE;
+        g_clear_error(&op->preempted);
+        op->preempted = g_error_copy(reason);
+        op->preempted_retry_after_ms = retry_after_ms;
+        operation_cancel(op);
+        return TRUE;
 }
 
 BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
@@ -459,10 +497,15 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
 
         /* Fair shares per person: root's callers (gdm, sudo, su) act for
          * many users, so they queue under the user they act for, and one
-         * user's requests cannot fill the slots every login needs. */
-        op->lease = biogated_devices_request(devices, owner_uid == 0 ? target->uid : owner_uid, on_lease_ready,
-                                             g_object_ref(op),
-                                             g_object_unref, error);
+         * user's requests cannot fill the slots every login needs. Only
+         * root can ask for a login (the caller already checked). */
+        op->lease = biogated_devices_request(devices,
+                                             &(BiogatedLeaseRequest) {
+                                                     .uid = owner_uid == 0 ? target->uid : owner_uid,
+                                                     .exempt = owner_uid == 0,
+                                                     .login = owner_uid == 0 && target->login,
+                                             },
+                                             on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref, error);
         if (!op->lease) {
                 g_object_unref(op); /* the reference the lease would have held */
                 unexport(op);

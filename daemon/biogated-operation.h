@@ -33,6 +33,7 @@ typedef struct BiogatedOperationTarget {
         GPtrArray *prints;          /* verify: FpPrint* of the user; enroll: other users' prints */
         guint timeout_ms;
         const char *service;        /* PAM service, for the log only; may be NULL */
+        gboolean login;             /* verify: a login, served first (root callers only) */
         const char *text;           /* authorize: what the user approves */
         gpointer kind_data;         /* owned by the operation from start on */
         GDestroyNotify kind_data_free;

@@ -47,3 +47,14 @@ gboolean biogated_session_is_local_active(pid_t pid, char **ret_reason) {
         *ret_reason = g_steal_pointer(&reason);
         return FALSE;
 }
+
+gboolean biogated_session_is_remote(pid_t pid) {
+        g_autofree char *session = NULL;
+        char *s = NULL;
+
+        if (pid <= 0 || sd_get_seats(NULL) <= 0 || sd_pid_get_session(pid, &s) < 0)
+                return FALSE;
+        session = g_strdup(s);
+        free(s);
+        return sd_session_is_remote(session) > 0;
+}

@@ -14,6 +14,10 @@ typedef enum BiogatedSessionPlace {
 /* ret_reason says why, for the error message and the log. */
 BiogatedSessionPlace biogated_session_place(pid_t pid, char **ret_reason);
 
+/* TRUE only when logind runs and says the process pid is in a remote
+ * session (ssh, remote desktop). Unknown, no session or local: FALSE. */
+gboolean biogated_session_is_remote(pid_t pid);
+
 /* Is the process pid in a local, active logind session? FALSE with a reason
  * otherwise, unknown included: a rule that asks for a local session fails
  * closed where logind cannot vouch for it. */

@@ -697,6 +697,10 @@ static void test_refuses_to_start(Fixture *f, gconstpointer data) {
         g_autofree char *conf = g_build_filename(f->tmp, "bad.conf", NULL);
         g_autofree char *conf_arg = g_strdup_printf("--config=%s", conf);
         g_autofree char *missing_arg = g_strdup_printf("--config=%s/missing.conf", f->tmp);
+        g_autofree char *budget = g_build_filename(f->tmp, "budget.conf", NULL);
+        g_autofree char *budget_arg = g_strdup_printf("--config=%s", budget);
+        g_autofree char *zero = g_build_filename(f->tmp, "zero.conf", NULL);
+        g_autofree char *zero_arg = g_strdup_printf("--config=%s", zero);
         struct {
                 const char *args[3];
                 int code;
@@ -706,9 +710,15 @@ static void test_refuses_to_start(Fixture *f, gconstpointer data) {
                 { { "stray", NULL }, 2, "stray" },
                 { { conf_arg, NULL }, 1, "devcie" },
                 { { missing_arg, NULL }, 1, "missing.conf" },
+                /* A sensor budget longer than its window is none at all. */
+                { { budget_arg, NULL }, 1, "sensor_budget_seconds=30 is longer than sensor_budget_window_seconds=10" },
+                { { zero_arg, NULL }, 1, "sensor_budget_seconds=0 is not a number from 1 to 3600" },
         };
 
         g_assert_true(g_file_set_contents(conf, "[daemon]\ndevcie=virtual_device\n", -1, NULL));
+        g_assert_true(g_file_set_contents(budget, "[daemon]\nsensor_budget_seconds=30\nsensor_budget_window_seconds=10\n",
+                                          -1, NULL));
+        g_assert_true(g_file_set_contents(zero, "[daemon]\nsensor_budget_seconds=0\n", -1, NULL));
         for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
                 g_autoptr(GError) error = NULL;
                 g_autofree char *log = NULL;

@@ -5,6 +5,7 @@
  * keep another from the sensor. The numbers measured go to the test log
  * (docs/design.md, "Load and fairness", quotes them). */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "security-fixture.h"
@@ -172,6 +173,11 @@ struct Load {
         guint finished;         /* flood: operations that ended on their own */
         GPtrArray *unexpected;  /* descriptions of wrong answers */
         gboolean flooding;
+        guint verify_timeout_ms; /* of each verification asked for; 0: 500 */
+        gboolean requeue_busy;  /* flood: ask again at once when refused */
+        guint holding;          /* flood: its operations that got the sensor */
+        guint preempted;        /* flood: its operations ended with DeviceBusy and retry-after-ms */
+        char *preempted_message;
 };
 
 typedef enum {
@@ -217,6 +223,8 @@ static void call_done(GObject *source, GAsyncResult *res, gpointer user_data) {
          * client makes its calls one after the other, as a program would. */
         if (load->flooding && kind != CALL_RELEASE && (kind != CALL_VERIFY || !reply))
                 issue(c, kind);
+        else if (load->requeue_busy && kind == CALL_VERIFY && !reply)
+                issue(c, kind);
         else if (!load->flooding && (kind == CALL_EVALUATE || kind == CALL_LIST) && c->remaining > 0) {
                 c->remaining--;
                 issue(c, c->remaining % 2 ? CALL_EVALUATE : CALL_LIST);
@@ -244,7 +252,8 @@ static void issue(Client *c, CallKind kind) {
                 method = "Verify";
                 /* A short scan time-out: a flooder's operations end on
                  * their own; those of the other test are released. */
-                args = g_variant_new_parsed("('', {'timeout-ms': <uint32 500>})");
+                args = g_variant_new_parsed("('', {'timeout-ms': <%u>})",
+                                            c->load->verify_timeout_ms ? c->load->verify_timeout_ms : 500u);
                 break;
         default:
                 g_assert_not_reached();
@@ -330,6 +339,7 @@ static void load_init(Load *load) {
 static void load_clear(Load *load) {
         g_ptr_array_unref(load->clients);
         g_ptr_array_unref(load->unexpected);
+        g_free(load->preempted_message);
 }
 
 /* Waits until the daemon holds n descriptors (it closes the sensor a
@@ -614,11 +624,257 @@ static void test_flood_cannot_starve(Fixture *f, gconstpointer data) {
         load_clear(&load);
 }
 
+/* ---- sensor-flood-login ---- */
+
+#define N_LOGIN_FLOODERS 6
+/* The flooder's verifications hold the sensor as long as an unprivileged
+ * caller may (60 s): behind them, first come first served, a login waits
+ * minutes. */
+#define FLOOD_TIMEOUT_MS 60000u
+
+static void on_holder_signal(GDBusConnection *connection, const char *sender, const char *path,
+                             const char *interface, const char *signal, GVariant *parameters, gpointer user_data) {
+        Client *c = user_data;
+        Load *load = c->load;
+        const char *name;
+        g_autoptr(GVariant) details = NULL;
+
+        g_variant_get(parameters, "(&s@a{sv})", &name, &details);
+        if (g_str_equal(signal, "Progress") && g_str_equal(name, "finger-needed")) {
+                load->holding++;
+                return;
+        }
+        if (!g_str_equal(signal, "Finished") || !load->flooding)
+                return;
+        {
+                const char *error = NULL, *message = NULL;
+                guint64 retry_after_ms = 0;
+
+                if (g_variant_lookup(details, "error", "&s", &error) && g_str_equal(error, DEVICE_BUSY) &&
+                    g_variant_lookup(details, "retry-after-ms", "t", &retry_after_ms) && retry_after_ms > 0) {
+                        load->preempted++;
+                        if (!load->preempted_message && g_variant_lookup(details, "message", "&s", &message))
+                                load->preempted_message = g_strdup(message);
+                }
+        }
+        release_op(c, path);
+        for (guint i = 0; i < c->ops->len; i++)
+                if (g_str_equal(c->ops->pdata[i], path)) {
+                        g_ptr_array_remove_index_fast(c->ops, i);
+                        break;
+                }
+        load->finished++;
+        issue(c, CALL_VERIFY);
+}
+
+static void wait_until(Load *load, const guint *counter, guint at_least, const char *what) {
+        gboolean late = FALSE;
+        guint id = g_timeout_add(answers_deadline_ms(), on_deadline, &late);
+
+        while (*counter < at_least && !late)
+                g_main_context_iteration(NULL, TRUE);
+        if (late)
+                g_error("%s: not within %u ms (%u calls, %u DeviceBusy, %u operations, %u holding, %u wrong answers, "
+                        "the first: %s)",
+                        what, answers_deadline_ms(), load->calls, load->busy, load->operations, load->holding,
+                        load->unexpected->len, load->unexpected->len ? (const char *) load->unexpected->pdata[0] : "-");
+        g_source_remove(id);
+}
+
+/* uid 65534 floods Verify from several connections, each asking again as
+ * soon as it is refused or its operation ends, and its verifications hold
+ * the sensor as long as they may. A login (root, with the PAM service, as
+ * gdm or login call) for uid 1 gets the sensor within the bound, taking it
+ * from the flooder, whose operation ends with DeviceBusy and retry-after-ms;
+ * one touch matches. uid 2 asking with service=login just before gets no
+ * priority: the login still goes first. */
+static void test_sensor_flood_login(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) gdm = NULL, pretender = NULL;
+        g_autoptr(BtfOp) login = NULL, pretend = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+        g_autoptr(GVariant) details = NULL;
+        Load load = { .verify_timeout_ms = FLOOD_TIMEOUT_MS, .requeue_busy = TRUE };
+        gint64 asked, served, bound = latency_bound_us();
+        guint busy_when_asked, flood_calls;
+
+        load_init(&load);
+        for (guint i = 0; i < N_LOGIN_FLOODERS; i++) {
+                Client *c = client_new(f, &load, NOBODY);
+
+                c->subscription = g_dbus_connection_signal_subscribe(c->conn, BIOGATE_BUS_NAME,
+                                                                     BIOGATE_OPERATION_INTERFACE, NULL, NULL, NULL,
+                                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_holder_signal, c,
+                                                                     NULL);
+        }
+        gdm = security_connect_as(f, 0, 0);
+        pretender = security_connect_as(f, 2, 2);
+
+        load.flooding = TRUE;
+        for (guint i = 0; i < load.clients->len; i++)
+                issue(load.clients->pdata[i], CALL_VERIFY);
+        /* The flooder holds the sensor, fills its share of the queue and
+         * keeps being refused. */
+        wait_until(&load, &load.holding, 1, "the flooder never got the sensor");
+        wait_until(&load, &load.busy, 200, "the flood was never refused");
+
+        /* uid 2 claims to be a login: it must queue like anyone. */
+        pretend = start_op(pretender, "Verify", g_variant_new_parsed("('', {'service': <'login'>})"), &error);
+        g_assert_no_error(error);
+
+        busy_when_asked = load.busy;
+        asked = g_get_monotonic_time();
+        login = start_op(gdm, "Verify", g_variant_new_parsed("('daemon', {'service': <'login'>})"), &error);
+        g_assert_no_error(error);
+        if (!btf_op_wait_progress(login, "finger-needed", (int) (bound / 1000), NULL, &error))
+                g_error("the login did not get the sensor within %" G_GINT64_FORMAT " ms: %s (flood: %u calls, %u "
+                        "DeviceBusy, %u of its operations held the sensor, %u ended)",
+                        bound / 1000, error->message, load.calls, load.busy, load.holding, load.finished);
+        served = g_get_monotonic_time();
+        g_test_message("the login got the sensor after %.0f ms (bound %" G_GINT64_FORMAT " ms), while the flood "
+                       "was refused %u times", (served - asked) / 1e3, bound / 1000, load.busy - busy_when_asked);
+        /* The pretender is still waiting: had it been taken for a login, it
+         * would have taken the sensor first, and this login could not have
+         * taken it from another login. */
+        if (btf_op_count_progress(pretend, "finger-needed") != 0)
+                g_error("uid 2 passing service=login got the sensor before the login: %s",
+                        btf_op_describe(pretend));
+
+        touch(f, "load-daemon");
+        result = wait_finished(login, &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        g_assert_cmpstr(detail_string(details, "user"), ==, "daemon");
+        release(gdm, login);
+
+        /* The flooder's operation that held the sensor ended with a clear,
+         * retryable reason. */
+        wait_until(&load, &load.preempted, 1, "no flooder operation ended with DeviceBusy and retry-after-ms");
+        g_test_message("preempted flooder operation: %s", load.preempted_message);
+        g_assert_nonnull(strstr(load.preempted_message, "login"));
+        {
+                /* And the daemon says so in its log, naming both. */
+                g_autofree char *log = btf_daemon_read_log(f->daemon);
+                g_autofree char *line = g_strdup_printf("A login for uid 1 preempts the operation of uid %u",
+                                                        (unsigned) NOBODY);
+
+                if (!strstr(log, line))
+                        g_error("no \"%s\" in the daemon's log", line);
+        }
+
+        load.flooding = FALSE;
+        load.requeue_busy = FALSE;
+        flood_calls = load.calls;
+        release(pretender, pretend);
+        wait_answers(&load, "the flood");
+        release_all(&load);
+        wait_answers(&load, "the releases");
+        g_test_message("flood: %u calls from %u connections of uid %u, %u DeviceBusy, %u operations ended", flood_calls,
+                       N_LOGIN_FLOODERS, (unsigned) NOBODY, load.busy, load.finished);
+        /* The flood was real while the login waited. */
+        g_assert_cmpuint(load.busy, >, busy_when_asked);
+        load_clear(&load);
+}
+
+/* ---- sensor-time-budget ---- */
+
+#define BUDGET_SECONDS 2
+#define BUDGET_WINDOW_SECONDS 8
+
+static void budget_setup(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = NULL, *conf_arg = NULL;
+        const char *args[2];
+
+        fixture_prepare(f, data);
+        conf = g_build_filename(f->tmp, "biogate.conf", NULL);
+        conf_arg = g_strdup_printf("--config=%s", conf);
+        g_assert_true(g_file_set_contents(conf,
+                                          "[daemon]\n"
+                                          "sensor_budget_seconds=" G_STRINGIFY(BUDGET_SECONDS) "\n"
+                                          "sensor_budget_window_seconds=" G_STRINGIFY(BUDGET_WINDOW_SECONDS) "\n",
+                                          -1, NULL));
+        g_assert_cmpint(chmod(conf, 0644), ==, 0);
+        args[0] = conf_arg;
+        args[1] = NULL;
+        fixture_start_daemon(f, args);
+        enroll(f, "nobody", "right-index-finger", "load-nobody");
+        enroll(f, "daemon", "right-index-finger", "load-daemon");
+}
+
+/* One uid's sensor time within the window is bounded: uid 65534 holds the
+ * sensor without touching it and its verification is ended once its 2 s
+ * of 8 s are spent, with DeviceBusy and retry-after-ms; asking again is
+ * refused with DeviceBusy and when to retry; uid 1 still gets the sensor
+ * and matches; once the time given has passed, uid 65534 gets it again. */
+static void test_sensor_time_budget(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) nobody = security_connect_as(f, NOBODY, NOBODY);
+        g_autoptr(GDBusConnection) other = security_connect_as(f, 1, 1);
+        g_autoptr(BtfOp) op = NULL, again = NULL, others = NULL;
+        g_autoptr(GVariant) details = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL, *remote = NULL;
+        guint64 retry_after_ms = 0, refused_retry_ms = 0;
+        /* Room for cancelling and reporting on a loaded machine; still far
+         * below the 15 s the verification would last without the budget. */
+        gint64 got, ended, held, slack = (sanitized() ? 6 : 3) * G_USEC_PER_SEC;
+        const char *at;
+
+        /* Much longer than the budget: only the budget can end it early. */
+        op = start_op(nobody, "Verify", g_variant_new_parsed("('', {'timeout-ms': <uint32 15000>})"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(op);
+        got = g_get_monotonic_time();
+        result = wait_finished(op, &details);
+        ended = g_get_monotonic_time();
+        held = ended - got;
+        g_test_message("uid %u held the sensor %.2f s (budget %d s in %d s), then: %s %s", (unsigned) NOBODY,
+                       held / 1e6, BUDGET_SECONDS, BUDGET_WINDOW_SECONDS, result, detail_string(details, "message"));
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+        g_assert_cmpstr(detail_string(details, "error"), ==, DEVICE_BUSY);
+        g_assert_true(g_variant_lookup(details, "retry-after-ms", "t", &retry_after_ms));
+        g_assert_cmpuint(retry_after_ms, >, 0);
+        g_assert_cmpuint(retry_after_ms, <=, BUDGET_WINDOW_SECONDS * 1000);
+        /* The budget, give or take the time to cancel and report. */
+        g_assert_cmpint(held, <=, BUDGET_SECONDS * G_USEC_PER_SEC + slack);
+        /* Not cut at once either (the signal that it began may come late). */
+        g_assert_cmpint(held, >=, BUDGET_SECONDS * G_USEC_PER_SEC / 2);
+        release(nobody, op);
+
+        /* Over the budget: refused at once, with when to come back. */
+        again = start_op(nobody, "Verify", g_variant_new_parsed("('', {'timeout-ms': <uint32 15000>})"), &error);
+        g_assert_null(again);
+        assert_dbus_error(error, DEVICE_BUSY);
+        remote = g_strdup(error->message);
+        at = strstr(remote, "retry after ");
+        g_assert_nonnull(at);
+        refused_retry_ms = g_ascii_strtoull(at + strlen("retry after "), NULL, 10);
+        g_test_message("asking again: %s", remote);
+        g_assert_cmpuint(refused_retry_ms, >, 0);
+        g_assert_cmpuint(refused_retry_ms, <=, BUDGET_WINDOW_SECONDS * 1000);
+        g_clear_error(&error);
+
+        /* Another uid is not affected. */
+        g_clear_pointer(&result, g_free);
+        g_clear_pointer(&details, g_variant_unref);
+        result = verify_with(f, other, "", "load-daemon", &details);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+
+        /* The refusal lasts as long as it said, not for ever: the budget
+         * is a window in time, so this waits for time to pass. */
+        iterate_for((guint) refused_retry_ms + 100);
+        again = start_op(nobody, "Verify", g_variant_new_parsed("('', {'timeout-ms': <uint32 15000>})"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(again);
+        release(nobody, again);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add("/load/200-clients", Fixture, NULL, load_setup, test_200_clients, fixture_teardown);
         g_test_add("/load/flood-cannot-starve", Fixture, NULL, load_setup, test_flood_cannot_starve,
+                   fixture_teardown);
+        g_test_add("/load/sensor-flood-login", Fixture, NULL, load_setup, test_sensor_flood_login, fixture_teardown);
+        g_test_add("/load/sensor-time-budget", Fixture, NULL, budget_setup, test_sensor_time_budget,
                    fixture_teardown);
         return g_test_run();
 }
