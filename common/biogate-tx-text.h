@@ -9,7 +9,9 @@
 
 #include <glib.h>
 
-/* Characters a free-text field may hold, for messages and documentation. */
+/* Besides letters and digits, the characters a free-text field may hold
+ * (U+0020 included). None of them is '"', '\' or '?', which the approval
+ * text uses for itself. */
 #define BIOGATE_TX_TEXT_PUNCTUATION " .,-/&'()#:"
 /* At most this many combining marks on one letter (after NFC, which
  * composes every mark that has a precomposed form). */
