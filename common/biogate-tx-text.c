@@ -101,7 +101,9 @@ static gboolean refuse_char(const char *key, gunichar c, glong position, GError 
         UErrorCode status = U_ZERO_ERROR;
         char name[128] = "";
 
-        u_charName((UChar32) c, U_EXTENDED_CHAR_NAME, name, sizeof name, &status);
+        /* The longest name has 88 characters; the last byte stays NUL
+         * whatever ICU writes. */
+        u_charName((UChar32) c, U_EXTENDED_CHAR_NAME, name, sizeof name - 1, &status);
         for (char *p = name; *p; p++)
                 if (!g_ascii_isprint(*p))
                         *p = '?';
