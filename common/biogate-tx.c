@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "biogate-jcs.h"
+#include "biogate-tx-text.h"
 
 G_DEFINE_QUARK(biogate-tx-error-quark, biogate_tx_error)
 
@@ -212,20 +213,23 @@ typedef struct Field {
         const char *key;
         FieldClass class;
         size_t offset;    /* of the member in BiogateTx */
-        glong max_chars;  /* FIELD_TEXT: in Unicode characters */
+        glong max_chars;  /* FIELD_TEXT: in Unicode characters... */
+        gsize max_bytes;  /* ...and in UTF-8 bytes */
 } Field;
 
 /* Every key a transaction may have; anything else is an error. */
 static const Field fields[] = {
-        { "kind",         FIELD_KIND,      offsetof(BiogateTx, kind),         0 },
-        { "amount",       FIELD_AMOUNT,    offsetof(BiogateTx, amount),       0 },
-        { "currency",     FIELD_CURRENCY,  offsetof(BiogateTx, currency),     0 },
-        { "payee",        FIELD_TEXT,      offsetof(BiogateTx, payee),        128 },
-        { "counterparty", FIELD_TEXT,      offsetof(BiogateTx, counterparty), 128 },
-        { "account",      FIELD_TEXT,      offsetof(BiogateTx, account),      64 },
-        { "instrument",   FIELD_TEXT,      offsetof(BiogateTx, instrument),   64 },
-        { "reference",    FIELD_TEXT,      offsetof(BiogateTx, reference),    64 },
-        { "challenge",    FIELD_CHALLENGE, offsetof(BiogateTx, challenge),    0 },
+        { "kind",         FIELD_KIND,      offsetof(BiogateTx, kind),         0,   0 },
+        { "amount",       FIELD_AMOUNT,    offsetof(BiogateTx, amount),       0,   0 },
+        { "currency",     FIELD_CURRENCY,  offsetof(BiogateTx, currency),     0,   0 },
+        /* Twice as many bytes as characters: room for every Latin and
+         * Cyrillic letter (2 bytes each) with ASCII between them. */
+        { "payee",        FIELD_TEXT,      offsetof(BiogateTx, payee),        128, 256 },
+        { "counterparty", FIELD_TEXT,      offsetof(BiogateTx, counterparty), 128, 256 },
+        { "account",      FIELD_TEXT,      offsetof(BiogateTx, account),      64,  128 },
+        { "instrument",   FIELD_TEXT,      offsetof(BiogateTx, instrument),   64,  128 },
+        { "reference",    FIELD_TEXT,      offsetof(BiogateTx, reference),    64,  128 },
+        { "challenge",    FIELD_CHALLENGE, offsetof(BiogateTx, challenge),    0,   0 },
 };
 
 static const Field *field_find(const char *key) {
@@ -251,56 +255,6 @@ static gboolean kind_is_valid(const char *kind) {
         for (size_t i = 1; i < n; i++)
                 if (!g_ascii_islower(kind[i]) && !g_ascii_isdigit(kind[i]) && kind[i] != '_')
                         return FALSE;
-        return TRUE;
-}
-
-/* What the user reads must be what is signed: no control characters, no
- * invisible format characters (a right-to-left override could make
- * "ACME Ltd" display as something else), no line breaks, no private-use
- * glyphs. Unassigned code points are let through on purpose: which ones
- * are unassigned depends on the GLib version, and a verifier on another
- * machine must accept exactly what the daemon accepted. */
-static gboolean text_is_printable(const char *text) {
-        for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-                switch (g_unichar_type(g_utf8_get_char(p))) {
-                case G_UNICODE_CONTROL:
-                case G_UNICODE_FORMAT:
-                case G_UNICODE_PRIVATE_USE:
-                case G_UNICODE_SURROGATE:
-                case G_UNICODE_LINE_SEPARATOR:
-                case G_UNICODE_PARAGRAPH_SEPARATOR:
-                        return FALSE;
-                default:
-                        break;
-                }
-        }
-        return TRUE;
-}
-
-static gboolean check_text(const Field *f, const char *value, GError **error) {
-        glong n;
-
-        if (!g_utf8_validate(value, -1, NULL)) {
-                g_set_error(error, BIOGATE_TX_ERROR, BIOGATE_TX_ERROR_BAD_STRING,
-                            "Transaction field '%s' is not valid UTF-8", f->key);
-                return FALSE;
-        }
-        if (value[0] == '\0') {
-                g_set_error(error, BIOGATE_TX_ERROR, BIOGATE_TX_ERROR_BAD_STRING,
-                            "Transaction field '%s' is empty", f->key);
-                return FALSE;
-        }
-        if (!text_is_printable(value)) {
-                g_set_error(error, BIOGATE_TX_ERROR, BIOGATE_TX_ERROR_BAD_STRING,
-                            "Transaction field '%s' contains control or invisible characters", f->key);
-                return FALSE;
-        }
-        n = g_utf8_strlen(value, -1);
-        if (n > f->max_chars) {
-                g_set_error(error, BIOGATE_TX_ERROR, BIOGATE_TX_ERROR_TOO_LONG,
-                            "Transaction field '%s' is longer than %ld characters", f->key, f->max_chars);
-                return FALSE;
-        }
         return TRUE;
 }
 
@@ -331,7 +285,9 @@ static gboolean set_string(BiogateTx *tx, const Field *f, const char *value, GEr
                 tx->minor_units = minor_units;
                 break;
         case FIELD_TEXT:
-                if (!check_text(f, value, error))
+                /* What the user reads must be what is signed: see
+                 * biogate-tx-text.c for the rules. */
+                if (!biogate_tx_text_check(f->key, value, f->max_chars, f->max_bytes, error))
                         return FALSE;
                 break;
         case FIELD_CHALLENGE:
@@ -586,8 +542,23 @@ static void append_grouped_amount(GString *out, const char *amount) {
 }
 
 /* Every field but the challenge (a nonce, meaningless to the user) is in
- * the text, so nothing that is signed goes unseen. A counterparty next to a
- * payee is shown in parentheses after it. */
+ * the text, so nothing that is signed goes unseen:
+ *
+ *   Approve KIND[ of AMOUNT CUR][ for instrument "I"][ to payee "P"]
+ *       [ with counterparty "C"][ from account "A"][ (reference "R")]?
+ *
+ * Two different transactions (up to the challenge) never give the same
+ * text, and no field can pass for the daemon's own words. Why, without
+ * needing a decoder: the kind is [A-Z0-9 ] (from [a-z0-9_]) and every
+ * part after it starts with a space and a lower-case word, or is the
+ * final '?', so the kind is what comes before the space before the first
+ * lower-case letter (or before the '?' if there is none). The amount and currency are [0-9,.] and [A-Z]{3}. Each free-
+ * text field follows its own fixed label, in a fixed order, and sits
+ * between double quotes; inside, a '"' can only appear escaped as \" (and
+ * '\' as \\), so the first unescaped '"' after a label is that field's
+ * end, and what follows is the next label or the end. The quote and the
+ * backslash are refused by the field checks anyway, and so is '?', so a
+ * field cannot hold a second "...? Approve ..." sentence either. */
 char *biogate_tx_render_text(const BiogateTx *tx) {
         GString *s;
 
@@ -602,18 +573,27 @@ char *biogate_tx_render_text(const BiogateTx *tx) {
                 append_grouped_amount(s, tx->amount);
                 g_string_append_printf(s, " %s", tx->currency);
         }
-        if (tx->instrument)
-                g_string_append_printf(s, " for %s", tx->instrument);
+        if (tx->instrument) {
+                g_string_append(s, " for instrument ");
+                biogate_tx_text_append_quoted(s, tx->instrument);
+        }
         if (tx->payee) {
-                g_string_append_printf(s, " to %s", tx->payee);
-                if (tx->counterparty)
-                        g_string_append_printf(s, " (counterparty %s)", tx->counterparty);
-        } else if (tx->counterparty)
-                g_string_append_printf(s, " to %s", tx->counterparty);
-        if (tx->account)
-                g_string_append_printf(s, " from account %s", tx->account);
-        if (tx->reference)
-                g_string_append_printf(s, " (ref %s)", tx->reference);
+                g_string_append(s, " to payee ");
+                biogate_tx_text_append_quoted(s, tx->payee);
+        }
+        if (tx->counterparty) {
+                g_string_append(s, " with counterparty ");
+                biogate_tx_text_append_quoted(s, tx->counterparty);
+        }
+        if (tx->account) {
+                g_string_append(s, " from account ");
+                biogate_tx_text_append_quoted(s, tx->account);
+        }
+        if (tx->reference) {
+                g_string_append(s, " (reference ");
+                biogate_tx_text_append_quoted(s, tx->reference);
+                g_string_append_c(s, ')');
+        }
         g_string_append_c(s, '?');
 
         return g_string_free(s, FALSE);

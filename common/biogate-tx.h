@@ -17,7 +17,7 @@ typedef enum BiogateTxError {
         BIOGATE_TX_ERROR_UNKNOWN_KEY,
         BIOGATE_TX_ERROR_WRONG_TYPE,
         BIOGATE_TX_ERROR_TOO_LONG,
-        BIOGATE_TX_ERROR_BAD_STRING,      /* control characters, invalid UTF-8, empty */
+        BIOGATE_TX_ERROR_BAD_STRING,      /* a character or spelling the text rules refuse, invalid UTF-8, empty */
         BIOGATE_TX_ERROR_BAD_KIND,
         BIOGATE_TX_ERROR_BAD_AMOUNT,
         BIOGATE_TX_ERROR_UNKNOWN_CURRENCY,
@@ -67,7 +67,9 @@ void biogate_tx_digest(const BiogateTx *tx, guint8 ret_digest[BIOGATE_DIGEST_SIZ
 /* The same, base64url without padding (as in tokens and the journal). */
 char *biogate_tx_digest_string(const BiogateTx *tx);
 
-/* "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?" */
+/* 'Approve WITHDRAWAL of 250,000.00 USD to payee "ACME Ltd" (reference "T-1001")?'
+ * Injective: two transactions that differ in any field but the challenge
+ * never render the same (the argument is next to the code). */
 char *biogate_tx_render_text(const BiogateTx *tx);
 
 /* order, withdrawal, cash_conversion, loan_issuance, transfer. Other

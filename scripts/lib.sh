@@ -4,7 +4,7 @@
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIOGATE_PACKAGES=(
         gcc libc6-dev pkg-config meson ninja-build scdoc
-        libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev
+        libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev libicu-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper libpamtest0-dev pamtester polkitd systemd valgrind openssl
         systemd-journal-remote libxml2-utils libglib2.0-bin
         clang libclang-rt-14-dev

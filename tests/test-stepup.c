@@ -112,7 +112,7 @@ static void test_evaluate_details(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_variant_get(reply, "(&s&s@a{sv})", NULL, NULL, &details);
         g_assert_true(g_variant_lookup(details, "text", "&s", &text));
-        g_assert_cmpstr(text, ==, "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?");
+        g_assert_cmpstr(text, ==, "Approve WITHDRAWAL of 250,000.00 USD to payee \"ACME Ltd\" (reference \"T-1001\")?");
         g_assert_true(g_variant_lookup(details, "tx-digest", "&s", &digest));
         g_assert_cmpuint(strlen(digest), ==, 43); /* 32 bytes, base64url without padding */
         g_assert_true(g_variant_lookup(details, "token-lifetime", "u", &lifetime));
@@ -610,7 +610,8 @@ static void test_biogatectl_approve(Fixture *f, gconstpointer data) {
         touch(f, "alice");
         g_assert_true(btf_proc_wait(proc, T, &status, &error));
         btf_assert_exit_code(status, 0);
-        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd"));
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc),
+                                 "Approve WITHDRAWAL of 250,000.00 USD to payee \"ACME Ltd\" (reference \"T-1001\")?"));
         token = g_strstrip(g_strdup(btf_proc_get_stdout(proc)));
         g_assert_cmpuint(strlen(token), >, 100);
 

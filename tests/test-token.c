@@ -535,7 +535,7 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
                 const char *out, *err; /* substrings expected, or NULL */
         } cases[] = {
                 { { ctl, "token", "verify", "--jwks", jwks, "--challenge", hex, "--now", now, token }, NULL, 0,
-                  "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?", NULL },
+                  "Approve WITHDRAWAL of 250,000.00 USD to payee \"ACME Ltd\" (reference \"T-1001\")?", NULL },
                 { { ctl, "token", "verify", "--jwks", jwks, "--now", now, token }, NULL, 0,
                   "Fingerprint: taken for this transaction (amr fpt)", NULL },
                 { { ctl, "--json", "token", "verify", "--jwks", jwks, "--challenge", hex, "--now", now, token }, NULL, 0,

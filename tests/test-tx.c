@@ -137,8 +137,9 @@ static void test_not_a_dictionary(void) {
         expect_error(dict, BIOGATE_TX_ERROR_WRONG_TYPE, "a{sv}");
 }
 
-/* Limits are in characters, not bytes: 128 'é' (256 bytes) is a valid
- * payee, 129 ASCII characters are not. */
+/* Limits are in characters and in bytes (twice the characters): 128 'é'
+ * or 'ж' (256 bytes) are a valid payee, 129 ASCII characters are not, nor
+ * are 128 'ệ' (384 bytes). */
 static void test_string_lengths(void) {
         static const struct {
                 const char *key;
@@ -148,7 +149,7 @@ static void test_string_lengths(void) {
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(limits); i++) {
-                const char *units[] = { "x", "\xc3\xa9", "\xf0\x9f\x98\x80" };
+                const char *units[] = { "x", "\xc3\xa9", "\xd0\xb6" };
 
                 for (size_t u = 0; u < G_N_ELEMENTS(units); u++) {
                         g_autofree char *at = repeat(units[u], limits[i].max);
@@ -157,6 +158,12 @@ static void test_string_lengths(void) {
                         g_autoptr(GVariant) bad = tx_with(limits[i].key, g_variant_new_string(over));
 
                         expect_ok(ok);
+                        expect_error(bad, BIOGATE_TX_ERROR_TOO_LONG, limits[i].key);
+                }
+                {
+                        g_autofree char *wide = repeat("\xe1\xbb\x87", limits[i].max);
+                        g_autoptr(GVariant) bad = tx_with(limits[i].key, g_variant_new_string(wide));
+
                         expect_error(bad, BIOGATE_TX_ERROR_TOO_LONG, limits[i].key);
                 }
         }
@@ -469,24 +476,28 @@ static void test_render_text(void) {
         } table[] = {
                 { "{'kind': <'withdrawal'>, 'amount': <'250000'>, 'currency': <'USD'>, 'payee': <'ACME Ltd'>,"
                   " 'reference': <'T-1001'>}",
-                  "Approve WITHDRAWAL of 250,000.00 USD to ACME Ltd (ref T-1001)?" },
-                { "{'kind': <'loan_issuance'>, 'counterparty': <'X'>}", "Approve LOAN ISSUANCE to X?" },
+                  "Approve WITHDRAWAL of 250,000.00 USD to payee \"ACME Ltd\" (reference \"T-1001\")?" },
+                { "{'kind': <'loan_issuance'>, 'counterparty': <'X'>}", "Approve LOAN ISSUANCE with counterparty \"X\"?" },
                 { "{'kind': <'order'>, 'amount': <'1234567'>, 'currency': <'JPY'>, 'instrument': <'AAPL'>,"
                   " 'account': <'12-34'>}",
-                  "Approve ORDER of 1,234,567 JPY for AAPL from account 12-34?" },
+                  "Approve ORDER of 1,234,567 JPY for instrument \"AAPL\" from account \"12-34\"?" },
                 { "{'kind': <'cash_conversion'>, 'amount': <'999.99'>, 'currency': <'EUR'>}",
                   "Approve CASH CONVERSION of 999.99 EUR?" },
                 { "{'kind': <'transfer'>, 'amount': <'1000'>, 'currency': <'GBP'>, 'payee': <'A'>,"
                   " 'counterparty': <'B'>, 'account': <'C'>, 'reference': <'D'>,"
                   " 'challenge': <@ay [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]>}",
-                  "Approve TRANSFER of 1,000.00 GBP to A (counterparty B) from account C (ref D)?" },
+                  "Approve TRANSFER of 1,000.00 GBP to payee \"A\" with counterparty \"B\" from account \"C\""
+                  " (reference \"D\")?" },
                 { "{'kind': <'withdrawal'>, 'amount': <'123456.789'>, 'currency': <'KWD'>}",
                   "Approve WITHDRAWAL of 123,456.789 KWD?" },
                 { "{'kind': <'withdrawal'>, 'amount': <'0.5'>, 'currency': <'BHD'>}",
                   "Approve WITHDRAWAL of 0.500 BHD?" },
                 { "{'kind': <'transfer'>, 'amount': <'100000'>, 'currency': <'CHF'>, 'payee': <'Müller AG'>}",
-                  "Approve TRANSFER of 100,000.00 CHF to Müller AG?" },
+                  "Approve TRANSFER of 100,000.00 CHF to payee \"Müller AG\"?" },
                 { "{'kind': <'x'>}", "Approve X?" },
+                { "{'kind': <'transfer'>, 'amount': <'5000000'>, 'currency': <'KZT'>,"
+                  " 'payee': <'ТОО Казахстан'>, 'reference': <'Қ-17'>}",
+                  "Approve TRANSFER of 5,000,000.00 KZT to payee \"ТОО Казахстан\" (reference \"Қ-17\")?" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
@@ -498,6 +509,31 @@ static void test_render_text(void) {
                 text = biogate_tx_render_text(tx);
                 g_assert_cmpstr(text, ==, table[i].text);
         }
+}
+
+/* The quoting does not rely on the checks: a value that somehow held '"'
+ * or '\\' (the checks refuse both) is escaped, so it still cannot end its
+ * field early. */
+static void test_render_text_quoting(void) {
+        g_autoptr(BiogateTx) a = g_new0(BiogateTx, 1);
+        g_autoptr(BiogateTx) b = g_new0(BiogateTx, 1);
+        g_autofree char *text_a = NULL, *text_b = NULL;
+
+        a->kind = g_strdup("transfer");
+        a->payee = g_strdup("ACME\" (reference \"T-1001");
+        b->kind = g_strdup("transfer");
+        b->payee = g_strdup("ACME");
+        b->reference = g_strdup("T-1001");
+        text_a = biogate_tx_render_text(a);
+        text_b = biogate_tx_render_text(b);
+        g_assert_cmpstr(text_a, ==, "Approve TRANSFER to payee \"ACME\\\" (reference \\\"T-1001\"?");
+        g_assert_cmpstr(text_b, ==, "Approve TRANSFER to payee \"ACME\" (reference \"T-1001\")?");
+
+        g_free(a->payee);
+        a->payee = g_strdup("back\\slash");
+        g_clear_pointer(&text_a, g_free);
+        text_a = biogate_tx_render_text(a);
+        g_assert_cmpstr(text_a, ==, "Approve TRANSFER to payee \"back\\\\slash\"?");
 }
 
 static void test_base64url(void) {
@@ -554,6 +590,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/tx/json/round-trip", test_json_round_trip);
         g_test_add_func("/tx/json/errors", test_json_errors);
         g_test_add_func("/tx/render-text", test_render_text);
+        g_test_add_func("/tx/render-text/quoting", test_render_text_quoting);
         g_test_add_func("/tx/base64url", test_base64url);
         g_test_add_func("/tx/builtin-kinds", test_builtin_kinds);
 
