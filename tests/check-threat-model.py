@@ -23,7 +23,7 @@ with open(doc, encoding='utf-8') as f:
         if line.startswith('## '):
             in_claims = line.strip() == '## What biogate stops'
             continue
-        if not in_claims or not line.startswith('|') or line.startswith('|---') or line.startswith('| claim'):
+        if not in_claims or not line.startswith('|') or line.startswith('|---') or line.startswith(('| claim', '| finding')):
             continue
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
         names = re.findall(r'`([^`]+)`', cells[-1])
