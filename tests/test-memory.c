@@ -215,8 +215,15 @@ static void test_oversized_arguments(Fixture *f, gconstpointer data) {
          * once). What stays is GDBus's read buffer, the size of the
          * largest message read (20 MiB here, at most the bus's
          * max_message_size, 32 MiB on the system bus). */
-        g_assert_cmpuint(hwm_after, <=, hwm_before + (sanitized() ? 1024 : 320) * 1024);
-        g_assert_cmpuint(rss_after, <=, rss_before + (sanitized() ? 96 : 48) * 1024);
+        if (sanitized()) {
+                /* AddressSanitizer's allocator keeps what it frees, and
+                 * its shadow memory, outside malloc_trim()'s reach. */
+                g_test_message("memory bounds not asserted: AddressSanitizer's allocator does not give memory "
+                               "back like glibc's; the plain build asserts them");
+                return;
+        }
+        g_assert_cmpuint(hwm_after, <=, hwm_before + 320 * 1024);
+        g_assert_cmpuint(rss_after, <=, rss_before + 48 * 1024);
 }
 
 /* ---- review/finished-operations-freed ---- */
@@ -303,8 +310,10 @@ static void test_finished_operations_freed(Fixture *f, gconstpointer data) {
         if (n > 0)
                 g_error("%u read operations still exported 20 s after the last call", n);
         /* The operations went and their memory with them: what the first
-         * 250 calls needed is reused (before: +4.7 KiB per call). */
-        g_assert_cmpuint(rss_end, <=, rss_warm + 2048);
+         * 250 calls needed is reused (before: +4.7 KiB per call). Not
+         * under AddressSanitizer, whose allocator makes RSS drift. */
+        if (!sanitized())
+                g_assert_cmpuint(rss_end, <=, rss_warm + 2048);
 }
 
 /* ---- review/operation-properties-leak ---- */
@@ -378,15 +387,18 @@ static void test_operation_properties_leak(Fixture *f, gconstpointer data) {
                        " KiB, after %u more %" G_GUINT64_FORMAT " KiB (%+" G_GINT64_FORMAT " KiB)",
                        VERIFIES, (g_get_monotonic_time() - t0) / 1e6, VERIFY_WARMUP, anon_warm, VERIFIES, anon_end,
                        (gint64) anon_end - (gint64) anon_warm);
-        /* Flat: a leak of one result (the ~88-byte empty dictionary and
-         * the details) per verification is 0.4 KiB each, 800 KiB here. */
-        g_assert_cmpuint(anon_end, <=, anon_warm + 256);
-
         if (sanitized()) {
-                g_test_message("valgrind part skipped: valgrind cannot run AddressSanitizer builds (LeakSanitizer "
-                               "checks this daemon's exit instead); the plain build runs it");
+                /* Redzones and the allocator's per-size caches make RSS
+                 * drift; LeakSanitizer checks the daemon's exit instead
+                 * (fixture_teardown() wants status 0). */
+                g_test_message("RssAnon bound and valgrind skipped: AddressSanitizer build (LeakSanitizer checks "
+                               "the daemon's exit instead); the plain build runs both");
                 return;
         }
+        /* Flat: a leak of one result (the ~88-byte empty dictionary and
+         * the details) per verification is 0.3 KiB each, 668 KiB here. */
+        g_assert_cmpuint(anon_end, <=, anon_warm + 256);
+
         run_under_valgrind(f);
 }
 
