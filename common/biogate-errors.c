@@ -22,6 +22,7 @@ static const BiogateErrorInfo error_table[_BIOGATE_ERROR_MAX] = {
         E(BIOGATE_ERROR_NO_ENROLLED_PRINTS,  "NoEnrolledPrints",   ENOENT,     PAM_AUTHINFO_UNAVAIL, "No fingerprints are enrolled"),
         E(BIOGATE_ERROR_INVALID_FINGER,      "InvalidFinger",      EINVAL,     PAM_SERVICE_ERR,      "Invalid finger name"),
         E(BIOGATE_ERROR_INVALID_ARGUMENT,    "InvalidArgument",    EINVAL,     PAM_SERVICE_ERR,      "Invalid argument"),
+        E(BIOGATE_ERROR_ARGUMENT_TOO_LARGE,  "ArgumentTooLarge",   E2BIG,      PAM_SERVICE_ERR,      "A call's arguments exceed biogated's size limits"),
         E(BIOGATE_ERROR_ALREADY_ENROLLED,    "AlreadyEnrolled",    EEXIST,     PAM_SERVICE_ERR,      "This finger is already enrolled"),
         E(BIOGATE_ERROR_DUPLICATE_PRINT,     "DuplicatePrint",     EEXIST,     PAM_SERVICE_ERR,      "This finger is already enrolled for another user"),
         E(BIOGATE_ERROR_CONSENT_REQUIRED,    "ConsentRequired",    EACCES,     PAM_SERVICE_ERR,      "Explicit consent is required"),

@@ -7,8 +7,11 @@
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 
-/* A finished operation waits this long for its owner to read the result. */
+/* A finished operation waits this long for its owner to read the result... */
 #define OPERATION_EXPIRE_SECONDS 60
+/* ...and this long once the owner has read it (Get of Result, or GetAll):
+ * room for the Release or a second look that usually follows, not more. */
+#define OPERATION_READ_GRACE_SECONDS 5
 
 struct _BiogatedOperation {
         GObject parent_instance;
@@ -44,11 +47,18 @@ struct _BiogatedOperation {
 
         GError *preempted;      /* why the sensor was taken back, or NULL */
         guint64 preempted_retry_after_ms;
+
+        gboolean result_read;
+        guint32 share;          /* the uid whose finished operations this one counts as */
+        gboolean in_finished;   /* in finished_operations */
 };
 
 G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
 
 static GHashTable *live_operations; /* path → BiogatedOperation (ref) */
+/* uid → GQueue of its finished, still exported operations, oldest first
+ * (borrowed: live_operations holds the references). */
+static GHashTable *finished_operations;
 static guint64 next_operation_id = 1;
 static void (*count_notify)(gpointer);
 static gpointer count_notify_data;
@@ -132,6 +142,18 @@ static void emit_properties_changed(BiogatedOperation *op, GVariant *changed) {
                       g_variant_new("(s@a{sv}as)", BIOGATE_OPERATION_INTERFACE, changed, NULL));
 }
 
+static void forget_finished(BiogatedOperation *op) {
+        GQueue *queue;
+
+        if (!op->in_finished)
+                return;
+        op->in_finished = FALSE;
+        queue = g_hash_table_lookup(finished_operations, GUINT_TO_POINTER(op->share));
+        g_queue_remove(queue, op);
+        if (g_queue_is_empty(queue))
+                g_hash_table_remove(finished_operations, GUINT_TO_POINTER(op->share));
+}
+
 static void unexport(BiogatedOperation *op) {
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
 
@@ -139,6 +161,7 @@ static void unexport(BiogatedOperation *op) {
                 return;
         g_dbus_connection_unregister_object(op->connection, op->registration_id);
         op->registration_id = 0;
+        forget_finished(op);
         g_clear_handle_id(&op->owner_watch_id, g_bus_unwatch_name);
         g_clear_handle_id(&op->expire_id, g_source_remove);
         /* May drop the last reference. */
@@ -153,6 +176,40 @@ static gboolean on_expire(gpointer user_data) {
         op->expire_id = 0;
         unexport(op);
         return G_SOURCE_REMOVE;
+}
+
+/* A finished operation costs memory until it goes, and its owner may never
+ * read it or call Release (a flood of Authorize calls that need no touch
+ * finishes hundreds a second): each user keeps only the newest few, and
+ * the oldest of them goes first. Its owner had the Finished signal. */
+static void keep_finished(BiogatedOperation *op) {
+        GQueue *queue;
+
+        if (!finished_operations)
+                finished_operations = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
+        queue = g_hash_table_lookup(finished_operations, GUINT_TO_POINTER(op->share));
+        if (!queue) {
+                queue = g_queue_new();
+                g_hash_table_insert(finished_operations, GUINT_TO_POINTER(op->share), queue);
+        }
+        g_queue_push_tail(queue, op);
+        op->in_finished = TRUE;
+        if (g_queue_get_length(queue) > BIOGATED_OPERATION_FINISHED_MAX_PER_UID) {
+                BiogatedOperation *oldest = g_queue_peek_head(queue);
+
+                g_debug("%s: more than %u finished operations of uid %u; dropping %s", op->path,
+                        BIOGATED_OPERATION_FINISHED_MAX_PER_UID, (unsigned) op->share, oldest->path);
+                unexport(oldest);
+        }
+}
+
+/* The owner has read the result: the object may go soon. */
+static void note_result_read(BiogatedOperation *op) {
+        if (!is_done(op) || op->result_read || op->registration_id == 0)
+                return;
+        op->result_read = TRUE;
+        g_clear_handle_id(&op->expire_id, g_source_remove);
+        op->expire_id = g_timeout_add_seconds(OPERATION_READ_GRACE_SECONDS, on_expire, op);
 }
 
 /* Login verification and enrolment decisions; step-up approvals carry the
@@ -220,8 +277,10 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
                       g_variant_new("(s@a{sv})", op->result, op->result_details));
 
-        if (op->registration_id != 0)
+        if (op->registration_id != 0) {
                 op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
+                keep_finished(op);
+        }
 }
 
 void biogated_operation_finish_error(BiogatedOperation *op, const GError *error) {
@@ -316,23 +375,27 @@ static const char *const property_names[] = {
         "Kind", "State", "Stage", "Stages", "Text", "Result", "ResultDetails",
 };
 
-/* A property's value (floating), or NULL for a name that is not one. */
+/* A property's value, or NULL for a name that is not one. The caller owns
+ * the reference: ResultDetails is the operation's own (non-floating) value,
+ * so a floating one for the others would leave the callers no single rule. */
 static GVariant *property_value(BiogatedOperation *op, const char *property) {
+        GVariant *v = NULL;
+
         if (g_str_equal(property, "Kind"))
-                return g_variant_new_string(kind_name(op->kind));
-        if (g_str_equal(property, "State"))
-                return g_variant_new_string(op->state);
-        if (g_str_equal(property, "Stage"))
-                return g_variant_new_uint32(op->stage);
-        if (g_str_equal(property, "Stages"))
-                return g_variant_new_uint32(op->stages);
-        if (g_str_equal(property, "Text"))
-                return g_variant_new_string(op->target_text ? op->target_text : "");
-        if (g_str_equal(property, "Result"))
-                return g_variant_new_string(op->result);
-        if (g_str_equal(property, "ResultDetails"))
-                return g_variant_ref(op->result_details);
-        return NULL;
+                v = g_variant_new_string(kind_name(op->kind));
+        else if (g_str_equal(property, "State"))
+                v = g_variant_new_string(op->state);
+        else if (g_str_equal(property, "Stage"))
+                v = g_variant_new_uint32(op->stage);
+        else if (g_str_equal(property, "Stages"))
+                v = g_variant_new_uint32(op->stages);
+        else if (g_str_equal(property, "Text"))
+                v = g_variant_new_string(op->target_text ? op->target_text : "");
+        else if (g_str_equal(property, "Result"))
+                v = g_variant_new_string(op->result);
+        else if (g_str_equal(property, "ResultDetails"))
+                v = op->result_details;
+        return v ? g_variant_ref_sink(v) : NULL;
 }
 
 /* org.freedesktop.DBus.Properties on an operation, for its owner only (the
@@ -344,7 +407,7 @@ static void properties_call(BiogatedOperation *op, const char *method, GVariant 
                             GDBusMethodInvocation *invocation) {
         if (g_str_equal(method, "Get")) {
                 const char *interface, *property;
-                GVariant *value;
+                g_autoptr(GVariant) value = NULL;
 
                 g_variant_get(parameters, "(&s&s)", &interface, &property);
                 value = g_str_equal(interface, BIOGATE_OPERATION_INTERFACE) ? property_value(op, property) : NULL;
@@ -354,6 +417,8 @@ static void properties_call(BiogatedOperation *op, const char *method, GVariant 
                         return;
                 }
                 g_dbus_method_invocation_return_value(invocation, g_variant_new("(v)", value));
+                if (g_str_equal(property, "Result"))
+                        note_result_read(op);
         } else if (g_str_equal(method, "GetAll")) {
                 const char *interface;
                 GVariantBuilder b;
@@ -361,10 +426,14 @@ static void properties_call(BiogatedOperation *op, const char *method, GVariant 
                 g_variant_get(parameters, "(&s)", &interface);
                 g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
                 if (g_str_equal(interface, BIOGATE_OPERATION_INTERFACE))
-                        for (gsize i = 0; i < G_N_ELEMENTS(property_names); i++)
-                                g_variant_builder_add(&b, "{sv}", property_names[i],
-                                                      property_value(op, property_names[i]));
+                        for (gsize i = 0; i < G_N_ELEMENTS(property_names); i++) {
+                                g_autoptr(GVariant) value = property_value(op, property_names[i]);
+
+                                g_variant_builder_add(&b, "{sv}", property_names[i], value);
+                        }
                 g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{sv})", &b));
+                if (g_str_equal(interface, BIOGATE_OPERATION_INTERFACE))
+                        note_result_read(op);
         } else {
                 g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
                                                       "The properties of an operation are read-only");
@@ -468,6 +537,8 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->connection = g_object_ref(connection);
         op->owner = g_strdup(owner);
         op->owner_uid = owner_uid;
+        /* As for the sensor queue: root's callers act for many users. */
+        op->share = owner_uid == 0 ? target->uid : owner_uid;
         op->kind = kind;
         op->target = *target;
         /* An unprivileged caller cannot hold the one sensor for long. */

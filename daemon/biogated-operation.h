@@ -25,6 +25,10 @@ G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION,
 
 /* The longest time-out an unprivileged caller gets, whatever it asks. */
 #define BIOGATED_OPERATION_USER_TIMEOUT_MS_MAX 60000u
+/* Finished operations kept per user (the uid of the owner, or of the user
+ * a root caller acts for) until their owners read them; a newer one pushes
+ * out the oldest. */
+#define BIOGATED_OPERATION_FINISHED_MAX_PER_UID 16u
 
 typedef struct BiogatedOperationTarget {
         uid_t uid;

@@ -19,6 +19,11 @@ void fixture_prepare(Fixture *f, const char *driver) {
 }
 
 void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args) {
+        fixture_start_daemon_wrapped(f, NULL, 0, extra_env, extra_args);
+}
+
+void fixture_start_daemon_wrapped(Fixture *f, const char *const *command_prefix, int timeout_ms,
+                                  const char *const *extra_env, const char *const *extra_args) {
         g_autoptr(GError) error = NULL;
         g_autofree char *env_drv1 = g_strdup_printf("FP_DRIVERS_WHITELIST=%s", f->driver);
         g_autofree char *env_drv2 = g_strdup_printf("FP_DRIVERS_ALLOWLIST=%s", f->driver);
@@ -38,8 +43,14 @@ void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const c
 
         /* A restart replaces the previous (stopped) instance. */
         g_clear_pointer(&f->daemon, btf_daemon_free);
-        f->daemon = btf_daemon_start(f->bus, BIOGATED_PATH, f->state, (const char *const *) env->pdata, extra_args,
-                                     &error);
+        f->daemon = btf_daemon_start_full(f->bus,
+                                          &(BtfDaemonOptions) { .daemon_path = BIOGATED_PATH,
+                                                                .command_prefix = command_prefix,
+                                                                .state_dir = f->state,
+                                                                .extra_env = (const char *const *) env->pdata,
+                                                                .extra_args = extra_args,
+                                                                .timeout_ms = timeout_ms },
+                                          &error);
         g_assert_no_error(error);
 }
 

@@ -30,6 +30,10 @@ void fixture_prepare(Fixture *f, const char *driver);
 void fixture_start_daemon(Fixture *f, const char *const *extra_args);
 /* The same with more environment ("KEY=VALUE"; "KEY" unsets). */
 void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args);
+/* The same through a command that execs it in the same process (e.g.
+ * valgrind), with a start-up deadline of timeout_ms (0: the default). */
+void fixture_start_daemon_wrapped(Fixture *f, const char *const *command_prefix, int timeout_ms,
+                                  const char *const *extra_env, const char *const *extra_args);
 void fixture_teardown(Fixture *f, gconstpointer data);
 /* Writes text as NAME (0644) in the test's policy directory, for
  * --policy-dir; returns the directory. */

@@ -115,6 +115,19 @@ void proc_stats(pid_t pid, ProcStats *ret) {
         ret->rss_kib = g_ascii_strtoull(rss + strlen("\nVmRSS:"), NULL, 10);
 }
 
+guint64 proc_status_kib(pid_t pid, const char *field) {
+        g_autofree char *status_path = g_strdup_printf("/proc/%d/status", (int) pid);
+        g_autofree char *needle = g_strdup_printf("\n%s:", field);
+        g_autofree char *status = NULL;
+        const char *line;
+
+        g_assert_true(g_file_get_contents(status_path, &status, NULL, NULL));
+        line = strstr(status, needle);
+        if (!line)
+                g_error("%s has no %s line", status_path, field);
+        return g_ascii_strtoull(line + strlen(needle), NULL, 10);
+}
+
 static char *fd_target(pid_t pid, const char *fd) {
         g_autofree char *link = g_strdup_printf("/proc/%d/fd/%s", (int) pid, fd);
         char *target = g_file_read_link(link, NULL);

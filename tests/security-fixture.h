@@ -38,6 +38,9 @@ typedef struct {
 } ProcStats;
 
 void proc_stats(pid_t pid, ProcStats *ret);
+/* A "Field:   N kB" line of /proc/PID/status in KiB: VmRSS, VmHWM (the
+ * peak RSS), RssAnon (heap and other private memory). */
+guint64 proc_status_kib(pid_t pid, const char *field);
 /* "N -> TARGET (flags 0...)" for each descriptor above 2 without
  * O_CLOEXEC in /proc/PID/fdinfo/N; NULL-terminated, never NULL. */
 char **proc_fds_without_cloexec(pid_t pid);
