@@ -395,7 +395,10 @@ static void test_spoofing(Fixture *f, gconstpointer data) {
                         assert_refused_by_library(text_fields[k], value, FALSE, "over-long value");
                 text = evaluate_text(f, tx_variant("payee", value), &error);
                 g_assert_null(text);
-                assert_dbus_error(error, "org.biogate1.Error.InvalidTransaction");
+                /* Past 4096 bytes a string never reaches the transaction
+                 * checks: the daemon's message filter refuses it first. */
+                assert_dbus_error(error, strlen(value) > 4096 ? "org.biogate1.Error.ArgumentTooLarge" :
+                                                                "org.biogate1.Error.InvalidTransaction");
                 n_daemon++;
         }
         g_test_message("%u hostile strings refused in each of %zu fields; %u of them by the daemon", n_corpus,
