@@ -186,10 +186,22 @@ static void audit_result(BiogatedOperation *op) {
                 return;
         }
         info.reason = error ? error : finger;
-        biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind), op->target_user,
-                       (unsigned) op->target.uid, op->target_service ? " via service '" : "",
-                       op->target_service ? op->target_service : "", op->target_service ? "'" : "", op->result,
-                       info.reason ? " " : "", info.reason ? info.reason : "");
+        /* Refused before the sensor was asked (locked out, no print for
+         * this sensor): decides nothing, and the caller may start the next
+         * one at once, so within the per-caller limit. */
+        if (error && (g_str_equal(error, biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name) ||
+                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name)))
+                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s refused: %s", kind_name(op->kind),
+                                       op->target_user, (unsigned) op->target.uid,
+                                       op->target_service ? " via service '" : "",
+                                       op->target_service ? op->target_service : "",
+                                       op->target_service ? "'" : "", error);
+        else
+                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind),
+                               op->target_user, (unsigned) op->target.uid,
+                               op->target_service ? " via service '" : "",
+                               op->target_service ? op->target_service : "", op->target_service ? "'" : "",
+                               op->result, info.reason ? " " : "", info.reason ? info.reason : "");
 }
 
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
