@@ -186,12 +186,16 @@ static void audit_result(BiogatedOperation *op) {
                 return;
         }
         info.reason = error ? error : finger;
-        /* Refused before the sensor was asked (locked out, no print for
-         * this sensor): decides nothing, and the caller may start the next
-         * one at once, so within the per-caller limit. */
+        /* Ended without a touch (locked out or no print for this sensor,
+         * before the sensor was asked; no finger in time, which any
+         * caller can ask for with timeout-ms=1): decides nothing, and the
+         * caller may start the next one at once, so within the per-caller
+         * limit. */
         if (error && (g_str_equal(error, biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name) ||
-                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name)))
-                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s refused: %s", kind_name(op->kind),
+                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name) ||
+                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_TIMED_OUT)->dbus_name)))
+                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
+                                       kind_name(op->kind),
                                        op->target_user, (unsigned) op->target.uid,
                                        op->target_service ? " via service '" : "",
                                        op->target_service ? op->target_service : "",

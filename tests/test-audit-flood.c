@@ -687,6 +687,116 @@ static void test_evaluate_window(AuditFixture *a, gconstpointer data) {
         }
 }
 
+/* The refusals' limit as biogate.conf sets it: per event and uid, with a
+ * summary that names the event, counts by reason and carries the events'
+ * outcome; a window that ends while biogated runs sends it then; root is
+ * never counted; out-of-range figures keep biogated from starting. */
+static void test_refusal_window(AuditFixture *a, gconstpointer data) {
+        g_autoptr(GDBusConnection) root = g_object_ref(a->f.conn);
+        g_autoptr(GDBusConnection) nobody = NULL;
+        g_autoptr(GPtrArray) events = NULL;
+        g_autoptr(JsonObject) verified = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *summary[] = { "SYSLOG_IDENTIFIER=biogated", "BIOGATE_EVENT=audit-suppressed", NULL };
+        static const struct {
+                const char *event, *outcome, *count, *reason;
+        } expected[] = {
+                { "erase", "success", "3", "nothing to erase=3" },
+                { "verify-error", "error", "1", "org.biogate1.Error.TimedOut=1" },
+                { "stepup-deny", "denied", "1", "org.biogate1.Error.PolicyDenied=1" },
+        };
+        guint summaries = 0;
+
+        audit_stop_daemon(a);
+        a->config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
+        g_assert_true(g_file_set_contents(a->config, "[daemon]\nrefusal_audit_burst=2\nrefusal_audit_window_seconds=5\n",
+                                          -1, NULL));
+        audit_start_daemon(a);
+        nobody = security_connect_as(&a->f, NOBODY, NOBODY);
+
+        /* Erasures of nothing: 2 logged, 3 counted; the window ends while
+         * biogated runs. */
+        for (int i = 0; i < 5; i++) {
+                g_autoptr(GVariant) reply = manager_call(nobody, "EraseUser", g_variant_new("(s)", ""), "(a{sv})", &error);
+                g_assert_no_error(error);
+        }
+        g_assert_true(btf_journald_wait_entries(a->journald, summary, 1, T, &error));
+        g_assert_no_error(error);
+        /* Step-ups refused by the policy when asked: a window of their
+         * own, 2 logged, 1 counted (sent at exit, or when it ends first). */
+        a->f.conn = nobody;
+        for (int i = 0; i < 3; i++)
+                audit_denied_by_policy(a);
+        /* Verifications that end without a touch (no finger within
+         * timeout-ms=1): 2 logged, 1 counted, after an enrolment (logged). */
+        enroll(&a->f, "", "right-index-finger", PRINT_ID);
+        for (int i = 0; i < 3; i++) {
+                GVariantDict options;
+                g_autoptr(BtfOp) op = NULL;
+                g_autofree char *result = NULL;
+
+                g_variant_dict_init(&options, NULL);
+                g_variant_dict_insert(&options, "timeout-ms", "u", 1u);
+                op = start_op(nobody, "Verify", g_variant_new("(s@a{sv})", "", g_variant_dict_end(&options)), &error);
+                g_assert_no_error(error);
+                result = wait_finished(op, NULL);
+                g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
+                release(nobody, op);
+        }
+        /* root's refusals are all logged. */
+        a->f.conn = root;
+        for (int i = 0; i < 3; i++) {
+                g_autoptr(GVariant) reply = manager_call(root, "EraseUser", g_variant_new("(s)", ""), "(a{sv})", &error);
+                g_assert_no_error(error);
+        }
+        audit_denied_by_policy(a);
+        audit_stop_daemon(a);
+        audit_sync_journal(a);
+        events = audit_fixture_events(a);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "erase"), ==, 2 + 3);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "stepup-deny"), ==, 2 + 1);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "verify-error"), ==, 2);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "enroll"), ==, 1);
+        for (guint i = 0; i < events->len; i++) {
+                GHashTable *e = events->pdata[i];
+
+                if (g_strcmp0(audit_field(e, "BIOGATE_EVENT"), "audit-suppressed") != 0)
+                        continue;
+                g_assert_cmpstr(audit_field(e, "BIOGATE_CALLER_UID"), ==, "65534");
+                g_assert_cmpstr(audit_field(e, "BIOGATE_UID"), ==, "65534");
+                /* In order: the erasures' window (ended), then at exit
+                 * in event order: verify-error before stepup-deny. */
+                g_assert_cmpstr(audit_field(e, "BIOGATE_SUPPRESSED_EVENT"), ==, expected[summaries].event);
+                g_assert_cmpstr(audit_field(e, "BIOGATE_OUTCOME"), ==, expected[summaries].outcome);
+                g_assert_cmpstr(audit_field(e, "BIOGATE_COUNT"), ==, expected[summaries].count);
+                g_assert_cmpstr(audit_field(e, "BIOGATE_REASON"), ==, expected[summaries].reason);
+                g_assert_cmpstr(audit_field(e, "MESSAGE_ID"), ==,
+                                biogated_audit_event_message_id(audit_event_by_name("audit-suppressed")));
+                summaries++;
+        }
+        g_assert_cmpuint(summaries, ==, G_N_ELEMENTS(expected));
+        verified = audit_verify_directory(a, 0, NULL);
+        g_assert_true(json_object_get_boolean_member(verified, "valid"));
+
+        /* Out of range: biogated refuses to start, naming the key. */
+        for (guint i = 0; i < 2; i++) {
+                const char *text = i == 0 ? "[daemon]\nrefusal_audit_window_seconds=0\n"
+                                          : "[daemon]\nrefusal_audit_burst=10001\n";
+                g_autofree char *config_arg = g_strdup_printf("--config=%s", a->config);
+                g_autofree char *state = g_build_filename(a->f.tmp, "state2", NULL);
+                const char *args[] = { config_arg, NULL };
+                BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state, .extra_args = args };
+                g_autofree char *log = NULL;
+                int status = 0;
+
+                g_assert_true(g_file_set_contents(a->config, text, -1, NULL));
+                g_assert_true(btf_daemon_run_expect_exit(a->f.bus, &options, &status, &log, &error));
+                g_assert_no_error(error);
+                btf_assert_exit_code(status, 1);
+                g_assert_nonnull(strstr(log, i == 0 ? "refusal_audit_window_seconds" : "refusal_audit_burst"));
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add("/audit/" path, AuditFixture, NULL, audit_setup, fn, audit_teardown)
@@ -694,6 +804,7 @@ int main(int argc, char **argv) {
         ADD("flood", test_flood);
         ADD("flood-refusals", test_flood_refusals);
         ADD("evaluate-window", test_evaluate_window);
+        ADD("refusal-window", test_refusal_window);
 #undef ADD
         return g_test_run();
 }
