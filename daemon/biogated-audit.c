@@ -50,6 +50,7 @@ static const struct {
         [BIOGATED_AUDIT_CHAIN_RESUMED]    = { "audit-chain-resumed",  "c04a153dba8e40bc80b0501512782ab4", LOG_INFO,    "success" },
         [BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED] =
                 { "stepup-evaluate-suppressed", "c61c1273d0bb45099dc9b9da56a827e2", LOG_INFO, "success" },
+        [BIOGATED_AUDIT_SUPPRESSED]       = { "audit-suppressed",     "cc2623fd69e0440c8ec017cca9de1e70", LOG_INFO, NULL },
 };
 
 struct BiogatedAudit {
@@ -315,6 +316,7 @@ static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const 
         ADD("BIOGATE_COUNT", info->count);
         ADD("BIOGATE_FIRST_TIME", info->first_time);
         ADD("BIOGATE_LAST_TIME", info->last_time);
+        ADD("BIOGATE_SUPPRESSED_EVENT", info->suppressed_event);
 
         if (audit) {
                 seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
@@ -491,14 +493,11 @@ static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInf
         return e;
 }
 
-void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+/* Sends what entry_chain_lockv() chained, with every event chained before
+ * it, and releases audit_lock. */
+static void audit_send_chained_unlock(void) {
         g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-        va_list ap;
 
-        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
-        va_start(ap, format);
-        (void) entry_chain_lockv(event, info, format, ap);
-        va_end(ap);
         inflight_finish_locked(done);
         /* Events chained before this one go first: pending_flush_locked()
          * saves the state of this newest one for all of them. Saved before
@@ -507,6 +506,16 @@ void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, con
         pending_flush_locked(default_audit, done);
         g_mutex_unlock(&audit_lock);
         run_done(done);
+}
+
+void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+        va_list ap;
+
+        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
+        va_start(ap, format);
+        (void) entry_chain_lockv(event, info, format, ap);
+        va_end(ap);
+        audit_send_chained_unlock();
 }
 
 static void audit_thenv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
@@ -532,27 +541,35 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
         va_end(ap);
 }
 
-/* ---- Evaluate, limited per caller ---- */
+/* ---- Events that decide nothing, limited per caller ---- */
 
 /* Evaluate decides nothing and needs no permission: any local user may
  * call it as fast as the bus carries calls (about 7,500 calls/s from three
- * clients). One event each would rotate the login and approval events out
- * of the journal, and push biogated over journald's rate limit, which then
- * drops its events, genuine ones included. So each caller gets a burst of
- * events per window, then one summary. Only the main thread calls
- * biogated_audit_evaluate(): the windows need no lock. */
-typedef struct EvaluateWindow {
+ * clients). So may a user repeat a call that is refused before it touches
+ * anything (a Verify without enrolled prints, about 250 a second) or that
+ * finds nothing to change (an EraseUser of nothing, about 340 a second).
+ * One event each would rotate the login and approval events out of the
+ * journal, and push biogated over journald's rate limit, which then drops
+ * its events, genuine ones included. So each (event, caller uid) gets a
+ * burst of events per window, then one summary. Only the main thread
+ * calls these: the windows need no lock. */
+typedef struct LimitWindow {
+        guint64 key;                    /* (caller uid << 32) | event: sorts by uid, then event */
+        BiogatedAuditEvent event;
         uid_t uid;
         guint sent;                     /* events sent one by one in this window */
         guint64 suppressed;             /* calls counted instead */
         gint64 first_time, last_time;   /* real time of the first and last of those */
-        GHashTable *rules;              /* rule name → guint64 * calls under it */
+        const char *outcome;            /* of the calls counted (static) */
+        GHashTable *reasons;            /* rule (Evaluate) or reason → guint64 * calls */
         guint timeout_id;
-} EvaluateWindow;
+} LimitWindow;
 
-static GHashTable *evaluate_windows;    /* GUINT_TO_POINTER(uid) → EvaluateWindow */
+static GHashTable *limit_windows;       /* &LimitWindow.key → LimitWindow */
 static guint evaluate_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT;
 static guint evaluate_window_s = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT;
+static guint refusal_burst = BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT;
+static guint refusal_window_s = BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT;
 
 void biogated_audit_set_evaluate_limit(guint burst, guint window_s) {
         g_return_if_fail(burst <= BIOGATED_AUDIT_EVALUATE_BURST_MAX);
@@ -562,28 +579,45 @@ void biogated_audit_set_evaluate_limit(guint burst, guint window_s) {
         evaluate_window_s = window_s;
 }
 
+void biogated_audit_set_refusal_limit(guint burst, guint window_s) {
+        g_return_if_fail(burst <= BIOGATED_AUDIT_EVALUATE_BURST_MAX);
+        g_return_if_fail(window_s >= 1 && window_s <= BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
+
+        refusal_burst = burst;
+        refusal_window_s = window_s;
+}
+
+static guint window_burst(const LimitWindow *w) {
+        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? evaluate_burst : refusal_burst;
+}
+
+static guint window_seconds(const LimitWindow *w) {
+        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? evaluate_window_s : refusal_window_s;
+}
+
 static int compare_strings(gconstpointer a, gconstpointer b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 /* "default=4000, withdrawals=12": sorted, so equal windows read alike. */
-static char *describe_rules(GHashTable *rules) {
-        g_autofree const char **names = (const char **) g_hash_table_get_keys_as_array(rules, NULL);
-        guint n = g_hash_table_size(rules);
+static char *describe_reasons(GHashTable *reasons) {
+        g_autofree const char **names = (const char **) g_hash_table_get_keys_as_array(reasons, NULL);
+        guint n = g_hash_table_size(reasons);
         GString *s = g_string_new(NULL);
 
         qsort(names, n, sizeof *names, compare_strings);
         for (guint i = 0; i < n; i++)
                 g_string_append_printf(s, "%s%s=%" G_GUINT64_FORMAT, i ? ", " : "", names[i],
-                                       *(guint64 *) g_hash_table_lookup(rules, names[i]));
+                                       *(guint64 *) g_hash_table_lookup(reasons, names[i]));
         return g_string_free(s, FALSE);
 }
 
 /* The summary of a window that counted calls; nothing for one that did
  * not (every call has its own event then). */
-static void window_send_summary(EvaluateWindow *w) {
-        g_autofree char *name = NULL, *count = NULL, *first = NULL, *last = NULL, *rules = NULL;
+static void window_send_summary(LimitWindow *w) {
+        g_autofree char *name = NULL, *count = NULL, *first = NULL, *last = NULL, *reasons = NULL;
         g_autofree char *uid = NULL;
+        BiogatedAuditInfo info;
 
         if (w->suppressed == 0)
                 return;
@@ -592,54 +626,91 @@ static void window_send_summary(EvaluateWindow *w) {
         count = g_strdup_printf("%" G_GUINT64_FORMAT, w->suppressed);
         first = g_strdup_printf("%" G_GINT64_FORMAT, w->first_time);
         last = g_strdup_printf("%" G_GINT64_FORMAT, w->last_time);
-        rules = describe_rules(w->rules);
-        biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED,
-                       &(BiogatedAuditInfo) { .user = name, .uid = w->uid, .caller_uid = w->uid, .reason = rules,
-                                              .count = count, .first_time = first, .last_time = last },
-                       "%s more step-up evaluations by %s (uid %u) within %u s, beyond the %u logged one by one: "
-                       "by rule %s",
-                       count, name ? name : uid, (unsigned) w->uid, evaluate_window_s, evaluate_burst, rules);
+        reasons = describe_reasons(w->reasons);
+        info = (BiogatedAuditInfo) { .user = name, .uid = w->uid, .caller_uid = w->uid, .reason = reasons,
+                                     .count = count, .first_time = first, .last_time = last };
+        if (w->event == BIOGATED_AUDIT_STEPUP_EVALUATE) {
+                biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED, &info,
+                               "%s more step-up evaluations by %s (uid %u) within %u s, beyond the %u logged one by "
+                               "one: by rule %s",
+                               count, name ? name : uid, (unsigned) w->uid, window_seconds(w), window_burst(w),
+                               reasons);
+                return;
+        }
+        /* The outcome of the events it stands for: a filter on refusals
+         * (error, denied) finds their summaries too. */
+        info.suppressed_event = events[w->event].name;
+        info.outcome = w->outcome;
+        biogated_audit(BIOGATED_AUDIT_SUPPRESSED, &info,
+                       "%s more %s events caused by %s (uid %u) within %u s, beyond the %u logged one by one: %s",
+                       count, events[w->event].name, name ? name : uid, (unsigned) w->uid, window_seconds(w),
+                       window_burst(w), reasons);
 }
 
 static void window_free(gpointer data) {
-        EvaluateWindow *w = data;
+        LimitWindow *w = data;
 
         g_clear_handle_id(&w->timeout_id, g_source_remove);
-        g_hash_table_unref(w->rules);
+        g_hash_table_unref(w->reasons);
         g_free(w);
 }
 
 static gboolean on_window_end(gpointer user_data) {
-        EvaluateWindow *w = g_hash_table_lookup(evaluate_windows, user_data);
+        LimitWindow *w = user_data;
 
         /* The next call of this uid opens a new window. */
         w->timeout_id = 0;
         window_send_summary(w);
-        g_hash_table_remove(evaluate_windows, user_data);
+        g_hash_table_remove(limit_windows, &w->key);
         return G_SOURCE_REMOVE;
+}
+
+/* The window of (event, uid), opened by its first call. */
+static LimitWindow *window_get(BiogatedAuditEvent event, uid_t uid) {
+        guint64 key = ((guint64) uid << 32) | (guint64) event;
+        LimitWindow *w;
+
+        if (!limit_windows)
+                limit_windows = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, window_free);
+        w = g_hash_table_lookup(limit_windows, &key);
+        if (w)
+                return w;
+        /* A window per (event, uid) seen in the last window_s seconds, no
+         * more: uids are few, and each goes at its end. */
+        w = g_new0(LimitWindow, 1);
+        w->key = key;
+        w->event = event;
+        w->uid = uid;
+        w->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        w->timeout_id = g_timeout_add_seconds(window_seconds(w), on_window_end, w);
+        g_hash_table_insert(limit_windows, &w->key, w);
+        return w;
+}
+
+/* Counted only: no chain step, no state write, no journal entry. */
+static void window_count(LimitWindow *w, const char *reason) {
+        gint64 now = g_get_real_time();
+        guint64 *calls;
+
+        if (w->suppressed == 0)
+                w->first_time = now;
+        w->last_time = now;
+        w->suppressed++;
+        calls = g_hash_table_lookup(w->reasons, reason);
+        if (!calls) {
+                calls = g_new0(guint64, 1);
+                g_hash_table_insert(w->reasons, g_strdup(reason), calls);
+        }
+        (*calls)++;
 }
 
 void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
                              const char *format, ...) {
-        gpointer key = GUINT_TO_POINTER(info->caller_uid);
-        EvaluateWindow *w;
-        guint64 *calls;
-        gint64 now;
+        LimitWindow *w;
         va_list ap;
 
         g_return_if_fail(info->rule);
-        if (!evaluate_windows)
-                evaluate_windows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, window_free);
-        w = g_hash_table_lookup(evaluate_windows, key);
-        if (!w) {
-                /* A window per uid that called in the last window_s
-                 * seconds, no more: uids are few, and each goes at its end. */
-                w = g_new0(EvaluateWindow, 1);
-                w->uid = info->caller_uid;
-                w->rules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-                w->timeout_id = g_timeout_add_seconds(evaluate_window_s, on_window_end, key);
-                g_hash_table_insert(evaluate_windows, key, w);
-        }
+        w = window_get(BIOGATED_AUDIT_STEPUP_EVALUATE, info->caller_uid);
         if (w->sent < evaluate_burst) {
                 /* The subject of an evaluation is the caller: named here,
                  * for the events that are sent only. */
@@ -654,38 +725,52 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
                 va_end(ap);
                 return;
         }
-        /* Counted only: no chain step, no state write, no journal entry. */
-        now = g_get_real_time();
-        if (w->suppressed == 0)
-                w->first_time = now;
-        w->last_time = now;
-        w->suppressed++;
-        calls = g_hash_table_lookup(w->rules, info->rule);
-        if (!calls) {
-                calls = g_new0(guint64, 1);
-                g_hash_table_insert(w->rules, g_strdup(info->rule), calls);
-        }
-        (*calls)++;
+        window_count(w, info->rule);
         if (done)
                 done(done_data);
 }
 
-static int compare_uid_keys(gconstpointer a, gconstpointer b) {
-        guint x = GPOINTER_TO_UINT(*(const gpointer *) a), y = GPOINTER_TO_UINT(*(const gpointer *) b);
+void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+        LimitWindow *w;
+        va_list ap;
+
+        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX && event != BIOGATED_AUDIT_STEPUP_EVALUATE);
+        /* root (login hosts, administrators, biogated itself) is not the
+         * flood this guards against, and its refusals stay one by one. */
+        if (info->caller_uid != 0) {
+                w = window_get(event, info->caller_uid);
+                if (w->sent >= refusal_burst) {
+                        if (w->suppressed == 0)
+                                w->outcome = info->outcome ? g_intern_string(info->outcome)
+                                                           : events[event].outcome;
+                        window_count(w, info->reason ? info->reason : "-");
+                        return;
+                }
+                w->sent++;
+        }
+        va_start(ap, format);
+        (void) entry_chain_lockv(event, info, format, ap);
+        va_end(ap);
+        audit_send_chained_unlock();
+}
+
+static int compare_window_keys(gconstpointer a, gconstpointer b) {
+        guint64 x = *(const guint64 *) *(const gpointer *) a, y = *(const guint64 *) *(const gpointer *) b;
 
         return x < y ? -1 : x > y;
 }
 
 void biogated_audit_evaluate_flush(void) {
-        g_autoptr(GHashTable) windows = g_steal_pointer(&evaluate_windows);
+        g_autoptr(GHashTable) windows = g_steal_pointer(&limit_windows);
         g_autofree gpointer *keys = NULL;
         guint n;
 
         if (!windows)
                 return;
-        /* In uid order, so that the trail does not depend on hashing. */
+        /* In uid order, then event order, so that the trail does not
+         * depend on hashing. */
         keys = g_hash_table_get_keys_as_array(windows, &n);
-        qsort(keys, n, sizeof *keys, compare_uid_keys);
+        qsort(keys, n, sizeof *keys, compare_window_keys);
         for (guint i = 0; i < n; i++)
                 window_send_summary(g_hash_table_lookup(windows, keys[i]));
 }

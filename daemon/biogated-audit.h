@@ -32,6 +32,7 @@ typedef enum BiogatedAuditEvent {
         BIOGATED_AUDIT_CHAIN_STARTED,
         BIOGATED_AUDIT_CHAIN_RESUMED,
         BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED,
+        BIOGATED_AUDIT_SUPPRESSED,
         _BIOGATED_AUDIT_EVENT_MAX,
 } BiogatedAuditEvent;
 
@@ -53,11 +54,12 @@ typedef struct BiogatedAuditInfo {
         const char *currency;
         const char *rule;
         const char *reason;      /* one line, no secrets */
-        /* stepup-evaluate-suppressed only: how many calls, the first and
-         * the last one's time (µs since the epoch) */
+        /* stepup-evaluate-suppressed and audit-suppressed only: how many
+         * calls, the first and the last one's time (µs since the epoch) */
         const char *count;
         const char *first_time;
         const char *last_time;
+        const char *suppressed_event; /* audit-suppressed: the event it stands for */
 } BiogatedAuditInfo;
 
 #define BIOGATED_AUDIT_NO_UID ((uid_t) -1)
@@ -106,7 +108,27 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
 void biogated_audit_set_evaluate_limit(guint burst, guint window_s);
 void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
                              const char *format, ...) G_GNUC_PRINTF(4, 5);
-/* Sends the summary of every window now (before biogated exits). */
+/* An event that decides nothing and changes nothing, caused by a call that
+ * any user may repeat: a call refused before it touched the sensor or the
+ * store (verify-error, stepup-deny, enroll-failed before a touch), an
+ * erase that found nothing to erase. Limited like Evaluate's, per (event,
+ * caller uid), with burst and window of their own: the first burst events
+ * of a window are sent one by one, as biogated_audit() does; the rest are
+ * counted per info->reason and summed up in one audit-suppressed event
+ * (BIOGATE_SUPPRESSED_EVENT names the event) when the window ends or
+ * biogated exits. Calls by root (caller_uid 0) are always sent. Never for
+ * an event that records a decision or a change: those go through
+ * biogated_audit(), one by one. Main thread only. */
+/* BIOGATE_REASON of an erase event that found nothing to erase. */
+#define BIOGATED_AUDIT_NOTHING_TO_ERASE "nothing to erase"
+#define BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT 20u
+#define BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT 60u
+void biogated_audit_set_refusal_limit(guint burst, guint window_s);
+void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+/* Sends the summary of every window (Evaluate's and the refusals') now,
+ * before biogated exits. */
 void biogated_audit_evaluate_flush(void);
 
 /* "verify-match" etc., its MESSAGE_ID (32 hex digits) and priority. */

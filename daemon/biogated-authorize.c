@@ -64,8 +64,9 @@ static char *text_digest(const char *text) {
         return biogate_base64url_encode(digest, sizeof digest);
 }
 
-void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
-                              const char *rule, const char *outcome, const char *reason, const char *message) {
+static void authorize_audit(BiogatedAuditEvent event, gboolean refusal, const char *user, uid_t uid,
+                            const BiogateTx *tx, const char *rule, const char *outcome, const char *reason,
+                            const char *message) {
         g_autofree char *digest = tx ? biogate_tx_digest_string(tx) : NULL;
         BiogatedAuditInfo info = {
                 .outcome = outcome,
@@ -80,8 +81,23 @@ void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t 
                 .reason = reason,
         };
 
-        biogated_audit(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "", tx ? tx->kind : "",
-                       rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "", message);
+        if (refusal)
+                biogated_audit_refusal(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
+                                       tx ? tx->kind : "", rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "",
+                                       message);
+        else
+                biogated_audit(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
+                               tx ? tx->kind : "", rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "", message);
+}
+
+void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
+                              const char *rule, const char *outcome, const char *reason, const char *message) {
+        authorize_audit(event, FALSE, user, uid, tx, rule, outcome, reason, message);
+}
+
+void biogated_authorize_audit_refusal(const char *user, uid_t uid, const BiogateTx *tx, const char *rule,
+                                      const char *reason, const char *message) {
+        authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, TRUE, user, uid, tx, rule, "denied", reason, message);
 }
 
 static void fail(BiogatedOperation *op, const GError *error) {

@@ -16,6 +16,8 @@ void biogated_config_init(BiogatedConfig *config) {
                 .idle_exit_seconds = BIOGATED_DEFAULT_IDLE_EXIT_SECONDS,
                 .evaluate_audit_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT,
                 .evaluate_audit_window_seconds = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT,
+                .refusal_audit_burst = BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT,
+                .refusal_audit_window_seconds = BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT,
                 .sensor_budget_seconds = BIOGATED_SENSORTIME_DEFAULT_BUDGET_SECONDS,
                 .sensor_budget_window_seconds = BIOGATED_SENSORTIME_DEFAULT_WINDOW_SECONDS,
         };
@@ -131,24 +133,31 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                                 return FALSE;
                         }
                         config->retention_days = (guint) v;
-                } else if (g_str_equal(*k, "evaluate_audit_burst")) {
+                } else if (g_str_equal(*k, "evaluate_audit_burst") || g_str_equal(*k, "refusal_audit_burst")) {
                         guint64 v;
                         if (!g_ascii_string_to_unsigned(value, 10, 0, BIOGATED_AUDIT_EVALUATE_BURST_MAX, &v, NULL)) {
                                 g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                                            "%s: evaluate_audit_burst=%s is not a number from 0 to %u",
-                                            path, value, BIOGATED_AUDIT_EVALUATE_BURST_MAX);
+                                            "%s: %s=%s is not a number from 0 to %u", path, *k, value,
+                                            BIOGATED_AUDIT_EVALUATE_BURST_MAX);
                                 return FALSE;
                         }
-                        config->evaluate_audit_burst = (guint) v;
-                } else if (g_str_equal(*k, "evaluate_audit_window_seconds")) {
+                        if (g_str_equal(*k, "evaluate_audit_burst"))
+                                config->evaluate_audit_burst = (guint) v;
+                        else
+                                config->refusal_audit_burst = (guint) v;
+                } else if (g_str_equal(*k, "evaluate_audit_window_seconds") ||
+                           g_str_equal(*k, "refusal_audit_window_seconds")) {
                         guint64 v;
                         if (!g_ascii_string_to_unsigned(value, 10, 1, BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX, &v, NULL)) {
                                 g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                                            "%s: evaluate_audit_window_seconds=%s is not a number from 1 to %u",
-                                            path, value, BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
+                                            "%s: %s=%s is not a number from 1 to %u", path, *k, value,
+                                            BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
                                 return FALSE;
                         }
-                        config->evaluate_audit_window_seconds = (guint) v;
+                        if (g_str_equal(*k, "evaluate_audit_window_seconds"))
+                                config->evaluate_audit_window_seconds = (guint) v;
+                        else
+                                config->refusal_audit_window_seconds = (guint) v;
                 } else if (g_str_equal(*k, "sensor_budget_seconds") ||
                            g_str_equal(*k, "sensor_budget_window_seconds")) {
                         guint64 v;

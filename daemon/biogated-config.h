@@ -13,6 +13,8 @@ typedef struct BiogatedConfig {
         guint retention_days;     /* templates unused this long are erased; 0 = never */
         guint evaluate_audit_burst;          /* Evaluate events per caller uid per window */
         guint evaluate_audit_window_seconds; /* then one summary per uid per window */
+        guint refusal_audit_burst;           /* events that decide nothing, per event and caller uid... */
+        guint refusal_audit_window_seconds;  /* ...per window, then one audit-suppressed */
         guint sensor_budget_seconds;        /* per uid, within... */
         guint sensor_budget_window_seconds; /* ...this rolling window */
 } BiogatedConfig;

@@ -126,6 +126,8 @@ int main(int argc, char *argv[]) {
         daemon.no_idle_exit = no_idle_exit;
         biogated_audit_set_evaluate_limit(daemon.config.evaluate_audit_burst,
                                           daemon.config.evaluate_audit_window_seconds);
+        biogated_audit_set_refusal_limit(daemon.config.refusal_audit_burst,
+                                         daemon.config.refusal_audit_window_seconds);
 
         (void) biogated_error_quark(); /* register the D-Bus error names */
         /* The audit trail first: creating keys and sealing old files are
@@ -203,7 +205,7 @@ int main(int argc, char *argv[]) {
                                                on_name_acquired, on_name_lost, &daemon, NULL);
         biogated_daemon_touch(&daemon);
         biogated_daemon_run(&daemon);
-        /* The counts of Evaluate calls not logged one by one yet. */
+        /* The counts of Evaluate calls and refusals not logged one by one yet. */
         biogated_audit_evaluate_flush();
 
         g_bus_unown_name(name_id);

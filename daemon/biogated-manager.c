@@ -314,10 +314,12 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
 
 /* ---- Verify ---- */
 
-/* A verification refused before it reaches the sensor is a decision too. */
+/* A verification refused before it reaches the sensor decides nothing,
+ * and any user may repeat it (no prints: about 250 a second): logged
+ * within the per-caller limit of biogated_audit_refusal(). */
 static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
                            const GError *error) {
-        biogated_audit(BIOGATED_AUDIT_VERIFY_ERROR,
+        biogated_audit_refusal(BIOGATED_AUDIT_VERIFY_ERROR,
                        &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
                                               .caller_uid = caller->uid, .service = args->service,
                                               .reason = biogate_error_info((BiogateError) error->code)->dbus_name },

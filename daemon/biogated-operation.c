@@ -243,10 +243,26 @@ static void audit_result(BiogatedOperation *op) {
                 return;
         }
         info.reason = error ? error : finger;
-        biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind), op->target_user,
-                       (unsigned) op->target.uid, op->target_service ? " via service '" : "",
-                       op->target_service ? op->target_service : "", op->target_service ? "'" : "", op->result,
-                       info.reason ? " " : "", info.reason ? info.reason : "");
+        /* Ended without a touch (locked out or no print for this sensor,
+         * before the sensor was asked; no finger in time, which any
+         * caller can ask for with timeout-ms=1): decides nothing, and the
+         * caller may start the next one at once, so within the per-caller
+         * limit. */
+        if (error && (g_str_equal(error, biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name) ||
+                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name) ||
+                      g_str_equal(error, biogate_error_info(BIOGATE_ERROR_TIMED_OUT)->dbus_name)))
+                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
+                                       kind_name(op->kind),
+                                       op->target_user, (unsigned) op->target.uid,
+                                       op->target_service ? " via service '" : "",
+                                       op->target_service ? op->target_service : "",
+                                       op->target_service ? "'" : "", error);
+        else
+                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind),
+                               op->target_user, (unsigned) op->target.uid,
+                               op->target_service ? " via service '" : "",
+                               op->target_service ? op->target_service : "", op->target_service ? "'" : "",
+                               op->result, info.reason ? " " : "", info.reason ? info.reason : "");
 }
 
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {

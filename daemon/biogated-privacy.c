@@ -178,12 +178,22 @@ static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
         }
         erased_fingers = g_variant_ref_sink(strv_of_mask(e->fingers));
         fingers = g_variant_print(erased_fingers, FALSE);
-        /* What was erased, never what it was. */
-        biogated_audit(BIOGATED_AUDIT_ERASE,
-                       &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid, .caller_uid = job->by },
-                       "Erased %s (uid %u) at the request of uid %u: fingers %s, key %s, record %s, %u files",
-                       job->user, (unsigned) job->uid, (unsigned) job->by, fingers,
-                       e->key ? "destroyed" : "none", e->record ? "removed" : "none", e->files);
+        if (e->fingers == 0 && !e->key && !e->record && e->files == 0)
+                /* Nothing changed, and any user may ask again at once
+                 * (about 340 a second): within the per-caller limit. */
+                biogated_audit_refusal(BIOGATED_AUDIT_ERASE,
+                                       &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid,
+                                                              .caller_uid = job->by,
+                                                              .reason = BIOGATED_AUDIT_NOTHING_TO_ERASE },
+                                       "Nothing to erase for %s (uid %u) at the request of uid %u", job->user,
+                                       (unsigned) job->uid, (unsigned) job->by);
+        else
+                /* What was erased, never what it was. */
+                biogated_audit(BIOGATED_AUDIT_ERASE,
+                               &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid, .caller_uid = job->by },
+                               "Erased %s (uid %u) at the request of uid %u: fingers %s, key %s, record %s, %u files",
+                               job->user, (unsigned) job->uid, (unsigned) job->by, fingers,
+                               e->key ? "destroyed" : "none", e->record ? "removed" : "none", e->files);
 
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(job->user));

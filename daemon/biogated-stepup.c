@@ -343,11 +343,13 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         return;
 
 fail:
+        /* Refused before any touch: the caller may ask again at once. */
         if (error->domain == BIOGATE_DBUS_ERROR)
-                biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, caller->target_user, caller->uid,
-                                         call->tx ? call->tx : (data ? data->tx : NULL), rule ? rule->name : NULL,
-                                         "denied", biogate_error_info((BiogateError) error->code)->dbus_name,
-                                         error->message);
+                biogated_authorize_audit_refusal(caller->target_user, caller->uid,
+                                                 call->tx ? call->tx : (data ? data->tx : NULL),
+                                                 rule ? rule->name : NULL,
+                                                 biogate_error_info((BiogateError) error->code)->dbus_name,
+                                                 error->message);
         g_dbus_method_invocation_return_gerror(invocation, error);
 }
 

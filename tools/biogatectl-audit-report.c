@@ -17,8 +17,13 @@ typedef struct Row {
         char *user;
         char *uid;              /* as logged; NULL if never */
         guint logins, failed, lockouts, erasures;
+        guint64 evaluations;    /* stepup-evaluate events and the calls their summaries count */
         GHashTable *approved;   /* rule → count (GUINT_TO_POINTER) */
         GHashTable *denied;
+        /* audit-suppressed: the event it stands for → calls counted there
+         * instead of logged one by one (refusals before a touch, erasures
+         * of nothing); GUINT_TO_POINTER */
+        GHashTable *suppressed;
 } Row;
 
 /* Which counter an event adds to; events not listed are not counted. */
@@ -29,6 +34,9 @@ typedef enum Counter {
         COUNT_DENIED,
         COUNT_LOCKOUT,
         COUNT_ERASURE,
+        COUNT_EVALUATION,
+        COUNT_EVALUATIONS_SUMMED,
+        COUNT_SUPPRESSED,
 } Counter;
 
 static const struct {
@@ -41,7 +49,24 @@ static const struct {
         { "stepup-deny",     COUNT_DENIED },
         { "lockout",         COUNT_LOCKOUT },
         { "erase",           COUNT_ERASURE },
+        { "stepup-evaluate", COUNT_EVALUATION },
+        { "stepup-evaluate-suppressed", COUNT_EVALUATIONS_SUMMED },
+        { "audit-suppressed", COUNT_SUPPRESSED },
 };
+
+/* BIOGATE_REASON of an erase that found nothing (daemon/biogated-audit.h):
+ * no erasure, whoever asked how often. */
+#define NOTHING_TO_ERASE "nothing to erase"
+
+/* BIOGATE_COUNT of a summary; 0 when absent or not a number. */
+static guint64 count_of(const CtlAuditEntry *e) {
+        const char *count = ctl_audit_entry_get(e, "BIOGATE_COUNT");
+        guint64 n = 0;
+
+        if (!count || !g_ascii_string_to_unsigned(count, 10, 0, G_MAXUINT32, &n, NULL))
+                return 0;
+        return n;
+}
 
 static void row_free(gpointer data) {
         Row *row = data;
@@ -51,16 +76,21 @@ static void row_free(gpointer data) {
         g_free(row->uid);
         g_hash_table_unref(row->approved);
         g_hash_table_unref(row->denied);
+        g_hash_table_unref(row->suppressed);
         g_free(row);
 }
 
-static void count_rule(GHashTable *rules, const char *rule) {
+static void count_rule_n(GHashTable *rules, const char *rule, guint64 add) {
         /* A refusal before any rule matched (invalid transaction, no
          * policy) has no rule: it still counts. */
         const char *key = rule && *rule ? rule : "-";
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(rules, key));
+        guint64 n = GPOINTER_TO_UINT(g_hash_table_lookup(rules, key)) + add;
 
-        g_hash_table_insert(rules, g_strdup(key), GUINT_TO_POINTER(n + 1));
+        g_hash_table_insert(rules, g_strdup(key), GUINT_TO_POINTER((guint) MIN(n, G_MAXUINT32)));
+}
+
+static void count_rule(GHashTable *rules, const char *rule) {
+        count_rule_n(rules, rule, 1);
 }
 
 /* Some events know only the uid (a lockout is counted per uid): name it
@@ -101,6 +131,7 @@ static void add_event(GHashTable *rows, GHashTable *names, const CtlAuditEntry *
                 row->user = g_strdup(user);
                 row->approved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
                 row->denied = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                row->suppressed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
                 g_hash_table_insert(rows, g_steal_pointer(&key), row);
         }
         if (uid) {
@@ -124,7 +155,19 @@ static void add_event(GHashTable *rows, GHashTable *names, const CtlAuditEntry *
                 row->lockouts++;
                 break;
         case COUNT_ERASURE:
-                row->erasures++;
+                if (g_strcmp0(ctl_audit_entry_get(e, "BIOGATE_REASON"), NOTHING_TO_ERASE) != 0)
+                        row->erasures++;
+                break;
+        case COUNT_EVALUATION:
+                row->evaluations++;
+                break;
+        case COUNT_EVALUATIONS_SUMMED:
+                row->evaluations += count_of(e);
+                break;
+        case COUNT_SUPPRESSED:
+                /* Under the event they stand for, not added to its counter:
+                 * none of them decided or changed anything. */
+                count_rule_n(row->suppressed, ctl_audit_entry_get(e, "BIOGATE_SUPPRESSED_EVENT"), count_of(e));
                 break;
         }
 }
@@ -189,6 +232,8 @@ static void print_json(GPtrArray *rows, guint64 events, const char *since) {
                 g_variant_builder_add(&b, "{sv}", "stepups-denied", rules_variant(row->denied));
                 g_variant_builder_add(&b, "{sv}", "lockouts", g_variant_new_uint32(row->lockouts));
                 g_variant_builder_add(&b, "{sv}", "erasures", g_variant_new_uint32(row->erasures));
+                g_variant_builder_add(&b, "{sv}", "evaluations", g_variant_new_uint64(row->evaluations));
+                g_variant_builder_add(&b, "{sv}", "suppressed", rules_variant(row->suppressed));
                 g_variant_builder_add(&list, "@a{sv}", g_variant_builder_end(&b));
         }
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -203,7 +248,7 @@ static void print_table(GPtrArray *rows, guint64 events) {
         int width = (int) strlen("USER");
 
         if (rows->len == 0) {
-                printf("No logins, step-ups, lockouts or erasures in %" G_GUINT64_FORMAT " audit event%s%s.\n", events,
+                printf("No logins, step-ups, evaluations, lockouts or erasures in %" G_GUINT64_FORMAT " audit event%s%s.\n", events,
                        events == 1 ? "" : "s",
                        events == 0 && geteuid() != 0 ? " (reading the system journal needs root or the group "
                                                        "systemd-journal)" : "");
@@ -214,8 +259,8 @@ static void print_table(GPtrArray *rows, guint64 events) {
                 g_autofree char *safe = ctl_printable(((Row *) rows->pdata[i])->user);
                 width = MAX(width, (int) g_utf8_strlen(safe, -1));
         }
-        printf("%-10s  %-*s  %6s  %6s  %8s  %8s  %s\n", "DATE", width, "USER", "LOGINS", "FAILED", "LOCKOUTS",
-               "ERASURES", "STEP-UPS APPROVED / DENIED (BY RULE)");
+        printf("%-10s  %-*s  %6s  %6s  %8s  %8s  %9s  %s\n", "DATE", width, "USER", "LOGINS", "FAILED", "LOCKOUTS",
+               "ERASURES", "EVALUATED", "STEP-UPS APPROVED / DENIED (BY RULE)");
         for (guint i = 0; i < rows->len; i++) {
                 const Row *row = rows->pdata[i];
                 g_autofree char *safe = ctl_printable(row->user);
@@ -226,8 +271,13 @@ static void print_table(GPtrArray *rows, guint64 events) {
                 append_rules(stepups, row->approved);
                 g_string_append(stepups, " / ");
                 append_rules(stepups, row->denied);
-                printf("%-10s  %s%*s  %6u  %6u  %8u  %8u  %s\n", row->day, safe, pad, "", row->logins, row->failed,
-                       row->lockouts, row->erasures, stepups->str);
+                /* Calls that decided nothing, counted by a summary. */
+                if (g_hash_table_size(row->suppressed) > 0) {
+                        g_string_append(stepups, "; counted only: ");
+                        append_rules(stepups, row->suppressed);
+                }
+                printf("%-10s  %s%*s  %6u  %6u  %8u  %8u  %9" G_GUINT64_FORMAT "  %s\n", row->day, safe, pad, "",
+                       row->logins, row->failed, row->lockouts, row->erasures, row->evaluations, stepups->str);
         }
         printf("\n%" G_GUINT64_FORMAT " audit event%s read; the chain was not checked (biogatectl audit verify).\n",
                events, events == 1 ? "" : "s");
@@ -249,7 +299,8 @@ int ctl_audit_report(bool json, int argc, char **argv) {
                 .command = "audit report",
                 .usage = "audit report [--since TIME] [--file FILE... | --directory DIR] [--machine ID] [--json]",
                 .summary = "Summarise biogated's audit events per user and day (local time): logins, failed\n"
-                           "matches, step-ups approved and denied by rule, lockouts and erasures.",
+                           "matches, step-ups approved and denied by rule, lockouts, erasures, evaluations,\n"
+                           "and the calls that audit summaries counted instead of logging one by one.",
                 .epilogue = "It counts what the journal holds; 'biogatectl audit verify' checks that nothing\n"
                             "was removed or changed. Exit status: 0 done, 2 usage, 7 journal unreadable.\n",
                 .options = options,
