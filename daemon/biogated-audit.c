@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-audit.h"
+#include "biogated-caller.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -233,16 +234,6 @@ static char *field_value(const char *value) {
                 if ((unsigned char) *c < 0x20 || *c == 0x7f)
                         *c = ' ';
         return copy;
-}
-
-/* The name of uid in the user database, or NULL. */
-static char *user_name(uid_t uid) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return NULL;
-        return g_strdup(result->pw_name);
 }
 
 /* One chained event, built but not yet sent. */
@@ -482,7 +473,7 @@ static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInf
         /* Outside the lock: the user database may be slow (NSS). Most
          * callers act on themselves, whose name the event has already. */
         g_autofree char *caller_user = info->user && info->uid == info->caller_uid ? g_strdup(info->user)
-                                                                                    : user_name(info->caller_uid);
+                                                                                    : biogated_user_name(info->caller_uid);
         Entry *e;
 
         g_mutex_lock(&audit_lock);
@@ -621,7 +612,7 @@ static void window_send_summary(LimitWindow *w) {
 
         if (w->suppressed == 0)
                 return;
-        name = user_name(w->uid);
+        name = biogated_user_name(w->uid);
         uid = g_strdup_printf("%u", (unsigned) w->uid);
         count = g_strdup_printf("%" G_GUINT64_FORMAT, w->suppressed);
         first = g_strdup_printf("%" G_GINT64_FORMAT, w->first_time);
@@ -714,7 +705,7 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
         if (w->sent < evaluate_burst) {
                 /* The subject of an evaluation is the caller: named here,
                  * for the events that are sent only. */
-                g_autofree char *name = info->user ? NULL : user_name(info->caller_uid);
+                g_autofree char *name = info->user ? NULL : biogated_user_name(info->caller_uid);
                 BiogatedAuditInfo named = *info;
 
                 if (name)

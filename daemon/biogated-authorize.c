@@ -8,6 +8,7 @@
 
 #include "biogate-bus.h"
 #include "biogated-audit.h"
+#include "biogated-caller.h"
 #include "biogated-error.h"
 #include "biogated-limits.h"
 #include "biogated-match.h"
@@ -173,15 +174,6 @@ static void approve(BiogatedOperation *op, gboolean with_fingerprint, const char
         biogated_operation_finish(op, AUTHORIZE_RESULT_APPROVED, g_variant_builder_end(&details));
 }
 
-static char *user_name_of(uid_t uid) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return g_strdup_printf("uid:%u", (unsigned) uid);
-        return g_strdup(result->pw_name);
-}
-
 static void start_approver_try(BiogatedOperation *op);
 
 /* FALSE (and the operation finished with LockedOut and "retry-after-ms")
@@ -237,7 +229,11 @@ static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GEr
                 if (limits)
                         biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, TRUE,
                                                        biogated_operation_get_owner_uid(op), g_get_real_time());
-                approver = user_name_of(uid);
+                /* The token's approvers claim names a user even without a
+                 * passwd entry (a deleted account that still has prints). */
+                approver = biogated_user_name(uid);
+                if (!approver)
+                        approver = g_strdup_printf("uid:%u", (unsigned) uid);
                 approve(op, TRUE, approver);
                 return;
         }

@@ -74,6 +74,15 @@ gboolean biogated_caller_builtin_allows(BiogatedAction action, uid_t uid, uid_t 
         return target_uid == uid && action != BIOGATED_ACTION_MANAGE;
 }
 
+char *biogated_user_name(uid_t uid) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+                return NULL;
+        return g_strdup(result->pw_name);
+}
+
 /* name == NULL: look up uid instead. */
 static gboolean lookup_user(const char *name, uid_t uid, uid_t *ret_uid, char **ret_name, GError **error) {
         struct passwd pw, *result = NULL;

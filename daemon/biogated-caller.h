@@ -61,3 +61,7 @@ typedef void (*BiogatedCallerReady)(GDBusMethodInvocation *invocation, const Bio
 
 void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
                                BiogatedCallerReady ready, gpointer user_data, GDestroyNotify destroy);
+
+/* The name of @uid in the user database, or NULL when it has none (an
+ * audit event then carries BIOGATE_UID alone). */
+char *biogated_user_name(uid_t uid);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "biogated-audit.h"
+#include "biogated-caller.h"
 #include "biogated-error.h"
 #include "biogated-fileio.h"
 
@@ -149,15 +150,6 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
         return biogated_limits_check_counter(limits, BIOGATED_LIMITS_MATCHES, uid, now, ret_retry_after_ms, error);
 }
 
-static char *user_name(uid_t uid) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return NULL;
-        return g_strdup(result->pw_name);
-}
-
 void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
                                     gboolean success, uid_t caller_uid, gint64 now) {
         g_autoptr(GError) error = NULL;
@@ -174,7 +166,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
         } else {
                 r.consecutive++;
                 if (r.consecutive >= BIOGATED_LIMIT_LOCK_AFTER) {
-                        g_autofree char *name = user_name(uid);
+                        g_autofree char *name = biogated_user_name(uid);
                         const char *reason = counter == BIOGATED_LIMITS_APPROVALS ?
                                 "four-eyes approvals locked until an administrator unlocks" :
                                 "locked until an administrator unlocks";
@@ -190,7 +182,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                                               (guint64) BIOGATED_LIMIT_MAX_DELAY_S);
                         r.not_before = now + (gint64) delay_s * G_USEC_PER_SEC;
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
-                        g_autofree char *name = user_name(uid);
+                        g_autofree char *name = biogated_user_name(uid);
                         biogated_audit(BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
                                                               .outcome = "delayed",

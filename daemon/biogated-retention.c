@@ -5,6 +5,7 @@
 #include <pwd.h>
 
 #include "biogated-audit.h"
+#include "biogated-caller.h"
 #include "biogated-record.h"
 
 #define SWEEP_INTERVAL_SECONDS (24u * 3600u)
@@ -80,15 +81,6 @@ GArray *biogated_retention_sweep(BiogatedStore *store, guint retention_days, gin
         return g_steal_pointer(&expiries);
 }
 
-static char *user_name(uid_t uid) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return g_strdup_printf("uid %u", (unsigned) uid);
-        return g_strdup(result->pw_name);
-}
-
 static char *finger_list(guint mask) {
         GString *s = g_string_new(NULL);
 
@@ -110,11 +102,12 @@ void biogated_retention_log(GArray *expiries, guint retention_days) {
                                        "Retention: cannot sweep uid %u: %s", (unsigned) e->uid, e->error->message);
                         continue;
                 }
-                name = user_name(e->uid);
+                name = biogated_user_name(e->uid);
                 fingers = finger_list(e->fingers);
                 biogated_audit(BIOGATED_AUDIT_RETENTION_PURGE,
                                &(BiogatedAuditInfo) { .user = name, .uid = e->uid, .reason = fingers },
-                               "Retention: erased %s of %s (uid %u), unused for more than %u days%s", fingers, name,
+                               "Retention: erased %s of %s (uid %u), unused for more than %u days%s", fingers,
+                               name ? name : "a user without a passwd entry",
                                (unsigned) e->uid, retention_days,
                                e->user_erased ? "; no fingerprint was left, so the key and record were erased too" : "");
         }

@@ -611,6 +611,23 @@ static void test_flood_refusals(AuditFixture *a, gconstpointer data) {
         g_mutex_clear(&flood.lock);
 }
 
+/* biogated refuses to start with @text as its biogate.conf, naming @key. */
+static void assert_config_refused(AuditFixture *a, const char *text, const char *key) {
+        g_autofree char *config_arg = g_strdup_printf("--config=%s", a->config);
+        g_autofree char *state = g_build_filename(a->f.tmp, "state2", NULL);
+        const char *args[] = { config_arg, NULL };
+        BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state, .extra_args = args };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *log = NULL;
+        int status = 0;
+
+        g_assert_true(g_file_set_contents(a->config, text, -1, NULL));
+        g_assert_true(btf_daemon_run_expect_exit(a->f.bus, &options, &status, &log, &error));
+        g_assert_no_error(error);
+        btf_assert_exit_code(status, 1);
+        g_assert_nonnull(strstr(log, key));
+}
+
 /* The window as biogate.conf sets it: a window that ends while biogated
  * runs sends its summary then, the next call opens a new one, each uid has
  * its own, and out-of-range figures keep biogated from starting. */
@@ -669,22 +686,8 @@ static void test_evaluate_window(AuditFixture *a, gconstpointer data) {
         g_assert_true(json_object_get_boolean_member(verified, "valid"));
 
         /* Out of range: biogated refuses to start, naming the key. */
-        for (guint i = 0; i < 2; i++) {
-                const char *text = i == 0 ? "[daemon]\nevaluate_audit_window_seconds=0\n"
-                                          : "[daemon]\nevaluate_audit_burst=10001\n";
-                g_autofree char *config_arg = g_strdup_printf("--config=%s", a->config);
-                g_autofree char *state = g_build_filename(a->f.tmp, "state2", NULL);
-                const char *args[] = { config_arg, NULL };
-                BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state, .extra_args = args };
-                g_autofree char *log = NULL;
-                int status = 0;
-
-                g_assert_true(g_file_set_contents(a->config, text, -1, NULL));
-                g_assert_true(btf_daemon_run_expect_exit(a->f.bus, &options, &status, &log, &error));
-                g_assert_no_error(error);
-                btf_assert_exit_code(status, 1);
-                g_assert_nonnull(strstr(log, i == 0 ? "evaluate_audit_window_seconds" : "evaluate_audit_burst"));
-        }
+        assert_config_refused(a, "[daemon]\nevaluate_audit_window_seconds=0\n", "evaluate_audit_window_seconds");
+        assert_config_refused(a, "[daemon]\nevaluate_audit_burst=10001\n", "evaluate_audit_burst");
 }
 
 /* The refusals' limit as biogate.conf sets it: per event and uid, with a
@@ -779,22 +782,8 @@ static void test_refusal_window(AuditFixture *a, gconstpointer data) {
         g_assert_true(json_object_get_boolean_member(verified, "valid"));
 
         /* Out of range: biogated refuses to start, naming the key. */
-        for (guint i = 0; i < 2; i++) {
-                const char *text = i == 0 ? "[daemon]\nrefusal_audit_window_seconds=0\n"
-                                          : "[daemon]\nrefusal_audit_burst=10001\n";
-                g_autofree char *config_arg = g_strdup_printf("--config=%s", a->config);
-                g_autofree char *state = g_build_filename(a->f.tmp, "state2", NULL);
-                const char *args[] = { config_arg, NULL };
-                BtfDaemonOptions options = { .daemon_path = BIOGATED_PATH, .state_dir = state, .extra_args = args };
-                g_autofree char *log = NULL;
-                int status = 0;
-
-                g_assert_true(g_file_set_contents(a->config, text, -1, NULL));
-                g_assert_true(btf_daemon_run_expect_exit(a->f.bus, &options, &status, &log, &error));
-                g_assert_no_error(error);
-                btf_assert_exit_code(status, 1);
-                g_assert_nonnull(strstr(log, i == 0 ? "refusal_audit_window_seconds" : "refusal_audit_burst"));
-        }
+        assert_config_refused(a, "[daemon]\nrefusal_audit_window_seconds=0\n", "refusal_audit_window_seconds");
+        assert_config_refused(a, "[daemon]\nrefusal_audit_burst=10001\n", "refusal_audit_burst");
 }
 
 int main(int argc, char **argv) {
