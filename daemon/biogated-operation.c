@@ -544,6 +544,26 @@ static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, gui
         return TRUE;
 }
 
+/* An operation that needs no touch runs from the main loop as soon as its
+ * creator has returned the path, exactly as after a lease, but without
+ * one: a decision the policy makes alone must neither wait behind others
+ * for the sensor, open it, nor count as anyone's sensor time. */
+static gboolean run_without_sensor(gpointer user_data) {
+        BiogatedOperation *op = BIOGATED_OPERATION(user_data);
+
+        if (is_done(op))
+                return G_SOURCE_REMOVE;
+        switch (op->kind) {
+        case BIOGATED_OPERATION_AUTHORIZE:
+                biogated_authorize_run(op);
+                break;
+        case BIOGATED_OPERATION_ENROLL:
+        case BIOGATED_OPERATION_VERIFY:
+                g_assert_not_reached();
+        }
+        return G_SOURCE_REMOVE;
+}
+
 BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
                                             BiogatedOperationKind kind, const BiogatedOperationTarget *target,
                                             BiogatedDevices *devices, BiogatedStore *store, GError **error) {
@@ -582,18 +602,22 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
                 live_operations = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
         g_hash_table_insert(live_operations, op->path, g_object_ref(op));
 
+        if (target->no_sensor) {
+                g_return_val_if_fail(kind == BIOGATED_OPERATION_AUTHORIZE, NULL);
+                g_idle_add_full(G_PRIORITY_DEFAULT, run_without_sensor, g_object_ref(op), g_object_unref);
+        }
         /* Fair shares per person: root's callers (gdm, sudo, su) act for
          * many users, so they queue under the user they act for, and one
          * user's requests cannot fill the slots every login needs. Only
          * root can ask for a login (the caller already checked). */
-        op->lease = biogated_devices_request(devices,
+        else if (!(op->lease = biogated_devices_request(devices,
                                              &(BiogatedLeaseRequest) {
                                                      .uid = owner_uid == 0 ? target->uid : owner_uid,
                                                      .exempt = owner_uid == 0,
                                                      .login = owner_uid == 0 && target->login,
                                              },
-                                             on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref, error);
-        if (!op->lease) {
+                                             on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref,
+                                             error))) {
                 g_object_unref(op); /* the reference the lease would have held */
                 unexport(op);
                 return NULL;

@@ -39,6 +39,7 @@ typedef struct BiogatedOperationTarget {
         const char *service;        /* PAM service, for the log only; may be NULL */
         gboolean login;             /* verify: a login, served first (root callers only) */
         const char *text;           /* authorize: what the user approves */
+        gboolean no_sensor;         /* decided without a touch: never queues for the sensor */
         gpointer kind_data;         /* owned by the operation from start on */
         GDestroyNotify kind_data_free;
 } BiogatedOperationTarget;

@@ -331,6 +331,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                 .prints = prints,
                 .timeout_ms = call->timeout_ms,
                 .text = data->text,
+                .no_sensor = rule->requirement == BIOGATE_REQUIRE_NONE,
                 .kind_data = g_steal_pointer(&data),
                 .kind_data_free = (GDestroyNotify) biogated_authorize_data_free,
         };
