@@ -767,7 +767,14 @@ static const char *const pieces[] = {
         ",", ".", "'", "&", "/", "-", "1", "\xd0\x9a\xd0\xb0\xd0\xb7\xd0\xb0\xd1\x85\xd1\x81\xd1\x82\xd0\xb0\xd0\xbd",
         "M\xc3\xbcller",
 };
-static const char *const kinds[] = { "transfer", "order", "x", "of", "x_of", "to", "x_of_1", "withdrawal_of_1_00_usd" };
+/* Built-in kinds and kinds a site may define, some of them shaped like a
+ * built-in kind with an amount or a payee, or like the label of a site
+ * kind. */
+static const char *const kinds[] = {
+        "transfer", "order", "withdrawal", "loan_issuance", "x", "of", "x_of", "to", "x_of_1",
+        "withdrawal_of_1_00_usd", "transfer_of_1_000_000_usd", "transfer_to_payee_acme_ltd", "transaction",
+        "transaction_of_kind", "loan", "loan_issuance_of_1", "kind",
+};
 static const char *const amounts[][2] = {
         { NULL, NULL }, { "1", "USD" }, { "1.00", "USD" }, { "100", "USD" }, { "1", "JPY" }, { "10", "EUR" },
 };
@@ -854,6 +861,20 @@ static void checker_add(Checker *ch, const Candidate *c) {
         seen = g_hash_table_lookup(ch->by_text, text);
         if (seen && strcmp(seen, canonical) != 0)
                 g_error("two transactions render the same text:\n  %s\n  %s\n  text: %s", seen, canonical, text);
+        /* A site's kind shows as sent, quoted behind its label; outside
+         * the quotes, only an amount has digits. A built-in kind shows in
+         * capitals. */
+        if (biogate_tx_kind_is_builtin(c->kind)) {
+                g_assert_true(g_ascii_isupper(text[strlen("Approve ")]));
+        } else {
+                g_autofree char *prefix = g_strdup_printf("Approve transaction of kind \"%s\"", c->kind);
+                g_autofree char *around = outside_quotes(text);
+
+                if (!g_str_has_prefix(text, prefix))
+                        g_error("site kind %s renders as: %s", c->kind, text);
+                if (!c->amount && strpbrk(around, "0123456789"))
+                        g_error("site kind %s without an amount renders digits outside quotes: %s", c->kind, text);
+        }
         seen = g_hash_table_lookup(ch->by_concat, concat);
         if (seen && strcmp(seen, canonical) != 0)
                 ch->n_concat_collisions++;
