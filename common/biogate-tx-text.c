@@ -392,13 +392,13 @@ static gboolean check_sequences(const TextRules *r, const char *key, const UChar
         glong position = 0;
 
         for (int32_t start = 0; start < n_u16; position++) {
-                int32_t end = start, next = start;
+                int32_t next = start, end;
                 UChar32 c;
 
                 U16_NEXT(u16, next, n_u16, c);
-                (void) c;
                 end = next;
-                for (int32_t k = 2; k <= r->max_sequence && end < n_u16; k++) {
+                /* A run starts on a letter (a space never is one). */
+                for (int32_t k = 2; c != ' ' && k <= r->max_sequence && end < n_u16; k++) {
                         g_autofree char *skeleton = NULL, *lookup = NULL, *described = NULL;
                         UScriptCode script = USCRIPT_COMMON;
                         gpointer found;
