@@ -547,26 +547,41 @@ static void append_grouped_amount(GString *out, const char *amount) {
  *   Approve KIND[ of AMOUNT CUR][ for instrument "I"][ to payee "P"]
  *       [ with counterparty "C"][ from account "A"][ (reference "R")]?
  *
+ * KIND is a built-in kind in capitals ("WITHDRAWAL", "LOAN ISSUANCE"), or,
+ * for a kind a site's policy defines, 'transaction of kind "k"' with the
+ * kind as sent: a site kind is any [a-z][a-z0-9_]*, and in capitals
+ * "transfer_of_1_000_000_usd" would read as an amount ("TRANSFER OF 1 000
+ * 000 USD") that no amount selector of the policy matched.
+ *
  * Two different transactions (up to the challenge) never give the same
  * text, and no field can pass for the daemon's own words. Why, without
- * needing a decoder: the kind is [A-Z0-9 ] (from [a-z0-9_]) and every
- * part after it starts with a space and a lower-case word, or is the
- * final '?', so the kind is what comes before the space before the first
- * lower-case letter (or before the '?' if there is none). The amount and currency are [0-9,.] and [A-Z]{3}. Each free-
- * text field follows its own fixed label, in a fixed order, and sits
- * between double quotes; inside, a '"' can only appear escaped as \" (and
- * '\' as \\), so the first unescaped '"' after a label is that field's
- * end, and what follows is the next label or the end. The quote and the
- * backslash are refused by the field checks anyway, and so is '?', so a
- * field cannot hold a second "...? Approve ..." sentence either. */
+ * needing a decoder: a built-in kind is [A-Z ] and a site kind starts
+ * with the lower-case "transaction of kind " and sits between quotes
+ * (its [a-z0-9_] holds no quote), so the two never look alike and each
+ * ends where it is seen to: a built-in kind before the space before the
+ * first lower-case letter (or before the '?' if there is none), a site
+ * kind at its closing quote. Every part after the kind starts with a space
+ * and a lower-case word, or is the final '?'. The amount and currency are
+ * [0-9,.] and [A-Z]{3}. Each free-text field follows its own fixed label,
+ * in a fixed order, and sits between double quotes; inside, a '"' can only
+ * appear escaped as \" (and '\' as \\), so the first unescaped '"' after a
+ * label is that field's end, and what follows is the next label or the
+ * end. The quote and the backslash are refused by the field checks anyway,
+ * and so is '?', so a field cannot hold a second "...? Approve ..."
+ * sentence either. */
 char *biogate_tx_render_text(const BiogateTx *tx) {
         GString *s;
 
         g_return_val_if_fail(tx && tx->kind, NULL);
 
         s = g_string_new("Approve ");
-        for (const char *p = tx->kind; *p; p++)
-                g_string_append_c(s, *p == '_' ? ' ' : g_ascii_toupper(*p));
+        if (biogate_tx_kind_is_builtin(tx->kind))
+                for (const char *p = tx->kind; *p; p++)
+                        g_string_append_c(s, *p == '_' ? ' ' : g_ascii_toupper(*p));
+        else {
+                g_string_append(s, "transaction of kind ");
+                biogate_tx_text_append_quoted(s, tx->kind);
+        }
 
         if (tx->amount && tx->currency) {
                 g_string_append(s, " of ");

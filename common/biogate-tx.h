@@ -68,7 +68,8 @@ void biogate_tx_digest(const BiogateTx *tx, guint8 ret_digest[BIOGATE_DIGEST_SIZ
 char *biogate_tx_digest_string(const BiogateTx *tx);
 
 /* 'Approve WITHDRAWAL of 250,000.00 USD to payee "ACME Ltd" (reference "T-1001")?'
- * Injective: two transactions that differ in any field but the challenge
+ * A kind that is not built in shows quoted and labelled, as sent:
+ * 'Approve transaction of kind "margin_call" of 5.00 USD?'. Injective: two transactions that differ in any field but the challenge
  * never render the same (the argument is next to the code). */
 char *biogate_tx_render_text(const BiogateTx *tx);
 

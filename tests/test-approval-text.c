@@ -19,6 +19,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unicode/uscript.h>
+#include <unicode/uset.h>
+#include <unicode/uspoof.h>
+#include <unicode/ustring.h>
+
+#include "biogate-tx-text.h"
 #include "biogate-tx.h"
 #include "daemon-fixture.h"
 
@@ -169,6 +175,29 @@ static const Hostile hostile[] = {
         H("flag (regional indicators)", "ACME \xf0\x9f\x87\xba\xf0\x9f\x87\xb8"),
         H("keycap sequence", "1\xef\xb8\x8f\xe2\x83\xa3"),
         H("CJK", "\xe9\x8a\x80\xe8\xa1\x8c"),
+        /* Look-alikes within one script (the follow-up review): different
+         * payees, both non-ASCII, that read the same. */
+        H("palochka U+04C0 for U+0406 (IDEYA BANK)", "\xd3\x80\xd0\x94\xd0\x95\xd0\xaf \xd0\x91\xd0\x90\xd0\x9d\xd0\x9a"),
+        H("palochka U+04C0 for U+0406 (Ideya Bank)", "\xd3\x80\xd0\xb4\xd0\xb5\xd1\x8f \xd0\x91\xd0\xb0\xd0\xbd\xd0\xba"),
+        H("palochka U+04C0 at the end (BANK)", "\xd0\x91\xd0\x90\xd0\x9d\xd0\x9a\xd3\x80"),
+        H("small palochka U+04CF for U+0456", "\xd0\x91\xd0\xb0\xd0\xbd\xd0\xba\xd3\x8f"),
+        H("reversed ze U+0511 for U+0454", "\xd0\x9a\xd0\xb8\xd1\x97\xd0\xb2\xd1\x81\xd1\x8c\xd0\xba\xd0\xb8\xd0\xb9 \xd0\xbe\xd1\x81\xd0\xb5\xd1\x80\xd0\xb5\xd0\xb4\xd0\xbe\xd0\xba \xd1\x94\xd0\xb4\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd1\x96 \xd4\x91"),
+        H("Abkhasian dze U+04E0 for ZE", "\xd3\xa0\xd0\x90\xd0\x9e \xd0\xa0\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x88\xd0\xba\xd0\xb0"),
+        H("Abkhasian che U+04BD for IE", "\xd0\x96\xd2\xbd\xd0\xbb"),
+        H("soft sign and I for YERU (YNTYMAQ)", "\xd0\xac\xd0\x86\xd0\x9d\xd0\xa2\xd0\xac\xd0\x86\xd0\x9c\xd0\x90\xd2\x9a"),
+        H("soft sign and i for yeru (yntymaq)", "\xd1\x8c\xd1\x96\xd0\xbd\xd1\x82\xd1\x8b\xd0\xbc\xd0\xb0\xd2\x9b"),
+        H("I and O for YU (YULIYA)", "\xd0\x86\xd0\x9e\xd0\x9b\xd0\x98\xd0\xaf"),
+        H("o and a stroke overlay for barred o", "\xd0\x96\xd0\xbe\xcc\xb5\xd0\xbb"),
+        H("Latin dotless i beside a non-ASCII letter", "C\xc4\xb1tibank M\xc3\xbcller"),
+        H("Latin AE ligature for AE", "\xc3\x86r\xc3\xb8 Bank"),
+        H("Latin oe ligature for oe", "c\xc5\x93ur d\xc3\xa9"),
+        H("Latin e breve for e caron", "D\xc4\x95kuji \xc4\x8c" "esko"),
+        H("Latin eth for D with stroke", "\xc3\x90\xe1\xba\xb7ng"),
+        H("Latin a caron for a breve", "Ng\xc7\x8e Vi\xe1\xbb\x87t"),
+        H("Latin l acute for I acute", "\xc4\xbaSLA \xc3\x89"),
+        H("Latin D and a stroke overlay for D with stroke", "D\xcc\xb5\xc3\xa1vid"),
+        H("Arabic fatha U+064E for an acute", "Caf\x65\xd9\x8e \xc3\xa9"),
+        H("combining caron U+030C for a breve", "q\xcc\x8c \xc3\xa9"),
         /* Structure of the text: quotes, escapes, a second sentence. */
         H("double quote", "ACME Ltd\" (reference \"T-1001"),
         H("backslash", "ACME\\\" Ltd"),
@@ -242,6 +271,16 @@ static const char *const legit[] = {
         "\xd0\x90\xd2\x9b \xd0\x96\xd0\xbe\xd0\xbb",       /* Ақ Жол */
         "\xd3\x98\xd0\xbb-\xd0\xa4\xd0\xb0\xd1\x80\xd0\xb0\xd0\xb1\xd0\xb8 45/2", /* Әл-Фараби 45/2 */
         "\xd2\xae\xd0\xbc\xd1\x96\xd1\x82 \xd3\xa8\xd0\xbd\xd0\xb5\xd1\x80\xd0\xba\xd3\x99\xd1\x81\xd1\x96\xd0\xbf", /* Үміт Өнеркәсіп */
+        "\xd0\x86\xd0\x94\xd0\x95\xd0\xaf \xd0\x91\xd0\x90\xd0\x9d\xd0\x9a",                     /* ІДЕЯ БАНК (U+0406) */
+        "\xd0\x86\xd0\xb4\xd0\xb5\xd1\x8f \xd0\x91\xd0\xb0\xd0\xbd\xd0\xba",                     /* Ідея Банк */
+        "\xd0\x91\xd0\x90\xd0\x9d\xd0\x9a\xd0\x86",                                             /* БАНКІ */
+        "\xd0\xab\xd0\xbd\xd1\x82\xd1\x8b\xd0\xbc\xd0\xb0\xd2\x9b",                             /* Ынтымақ */
+        "\xd0\xae\xd0\xbb\xd0\xb8\xd1\x8f \xd0\x90\xd0\xb1\xd0\xb0\xd1\x8f 10",               /* Юлия Абая 10 */
+        "D\xc4\x9bkuji \xc4\x8c" "esko",                        /* Děkuji Česko */
+        "Dvo\xc5\x99\xc3\xa1k \xc5\xa0\xc5\xa5" "astn\xc3\xbd \xc5\xbdi\xc5\xbe" "ka", /* Dvořák Šťastný Žižka */
+        "\xc4\x90\xe1\xba\xb7ng Ng\xc3\xb4",              /* Đặng Ngô */
+        "\xc4\xbdubom\xc3\xadr \xc4\xbeudov\xc3\xad",      /* Ľubomír ľudoví */
+        "\xc5\x9e" "ahin \xc4\x9e\xc3\xbcl",                    /* Şahin Ğül */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -462,6 +501,227 @@ static void test_spoofing(Fixture *f, gconstpointer data) {
         }
 }
 
+/* ---- /approval-text/lookalike-letters ------------------------------------ */
+
+/* The allowed characters are enumerated from the outside: every Latin,
+ * Cyrillic and inherited (combining) code point ICU knows, each tried in a
+ * field of its script; what the library accepts is compared by UTS #39
+ * skeleton with this test's own spoof checker. */
+
+typedef struct Alphabet {
+        const char *name;
+        UScriptCode script;
+        const char *context; /* before each candidate: a field of this script that passes */
+        GArray *accepted;    /* UChar32, ascending */
+} Alphabet;
+
+static char *skeleton_of(const USpoofChecker *checker, const UChar32 *chars, int n_chars, gboolean *ret_ascii,
+                         int32_t *ret_units) {
+        UChar u16[16], skeleton[64];
+        int32_t n = 0, units;
+        UErrorCode status = U_ZERO_ERROR;
+        gboolean ascii = TRUE;
+
+        for (int i = 0; i < n_chars; i++) {
+                U16_APPEND_UNSAFE(u16, n, chars[i]);
+                ascii = ascii && chars[i] < 0x80;
+        }
+        units = uspoof_getSkeleton(checker, 0, u16, n, skeleton, G_N_ELEMENTS(skeleton), &status);
+        g_assert_true(U_SUCCESS(status));
+        if (ret_ascii)
+                *ret_ascii = ascii;
+        if (ret_units)
+                *ret_units = units;
+        return g_utf16_to_utf8((const gunichar2 *) skeleton, units, NULL, NULL, NULL);
+}
+
+/* "U+0044 U+0335": the log stays ASCII. */
+static char *code_points(const char *utf8) {
+        GString *s = g_string_new(NULL);
+
+        for (const char *p = utf8; *p; p = g_utf8_next_char(p))
+                g_string_append_printf(s, "%sU+%04X", s->len ? " " : "", g_utf8_get_char(p));
+        return g_string_free(s, FALSE);
+}
+
+static gboolean field_accepts(const char *context, const UChar32 *chars, int n_chars, GError **error) {
+        g_autoptr(GString) value = g_string_new(context);
+
+        for (int i = 0; i < n_chars; i++)
+                g_string_append_unichar(value, (gunichar) chars[i]);
+        return biogate_tx_text_check("payee", value->str, 128, 256, error);
+}
+
+static void test_lookalike_letters(Fixture *f, gconstpointer data) {
+        /* "ü " and "Ж " pass and end in a space, after which no run of
+         * characters continues; marks go on a Latin 'q', which composes with
+         * none of them. */
+        Alphabet alphabets[] = {
+                { "Latin", USCRIPT_LATIN, "\xc3\xbc ", NULL },
+                { "Cyrillic", USCRIPT_CYRILLIC, "\xd0\x96 ", NULL },
+                { "combining", USCRIPT_INHERITED, "\xc3\xbc q", NULL },
+        };
+        /* Kazakh's 'У'/'Ү' and 'у'/'ү': the one kept pair (docs/design.md). */
+        static const UChar32 kept[][2] = { { 0x0423, 0x04AE }, { 0x0443, 0x04AF } };
+        UErrorCode status = U_ZERO_ERROR;
+        USpoofChecker *checker = uspoof_open(&status);
+        USet *candidates = uset_openPattern(u"[[:sc=Latn:][:sc=Cyrl:][:sc=Zinh:]]", -1, &status);
+        g_autoptr(GArray) common = g_array_new(FALSE, FALSE, sizeof(UChar32));
+        g_autoptr(GString) violations = g_string_new(NULL);
+        guint n_violations = 0, n_kept = 0, n_ascii_pairs = 0, n_pairs = 0, n_imitations = 0;
+        gint64 start = g_get_monotonic_time();
+
+        g_assert_true(U_SUCCESS(status));
+
+        /* Digits and punctuation go with either script. */
+        for (UChar32 c = '0'; c <= '9'; c++)
+                g_array_append_val(common, c);
+        for (const char *p = BIOGATE_TX_TEXT_PUNCTUATION; *p; p++)
+                if (*p != ' ') {
+                        UChar32 c = (UChar32) *p;
+                        g_array_append_val(common, c);
+                }
+
+        /* 1. Every pair of distinct accepted characters of one script has
+         *    two different skeletons (ASCII against ASCII aside). */
+        for (size_t a = 0; a < G_N_ELEMENTS(alphabets); a++) {
+                Alphabet *alphabet = &alphabets[a];
+                g_autoptr(GHashTable) by_skeleton = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                int32_t n = uset_size(candidates);
+
+                alphabet->accepted = g_array_new(FALSE, FALSE, sizeof(UChar32));
+                for (int32_t i = 0; i < n; i++) {
+                        UChar32 c = uset_charAt(candidates, i), other;
+                        UErrorCode s = U_ZERO_ERROR;
+                        g_autofree char *skeleton = NULL;
+                        gboolean ascii;
+                        gpointer found;
+
+                        if (uscript_getScript(c, &s) != alphabet->script || U_FAILURE(s))
+                                continue;
+                        if (!field_accepts(alphabet->context, &c, 1, NULL))
+                                continue;
+                        g_array_append_val(alphabet->accepted, c);
+                        skeleton = skeleton_of(checker, &c, 1, &ascii, NULL);
+                        if (!g_hash_table_lookup_extended(by_skeleton, skeleton, NULL, &found)) {
+                                g_hash_table_insert(by_skeleton, g_steal_pointer(&skeleton), GINT_TO_POINTER(c));
+                                continue;
+                        }
+                        other = GPOINTER_TO_INT(found);
+                        if (ascii && other < 0x80) {
+                                n_ascii_pairs++; /* 'I' and 'l': ASCII stays as it is */
+                                continue;
+                        }
+                        for (size_t k = 0; k < G_N_ELEMENTS(kept); k++)
+                                if (kept[k][0] == other && kept[k][1] == c)
+                                        goto next;
+                        if (n_violations++ < 60) {
+                                g_autofree char *shown = code_points(skeleton);
+
+                                g_string_append_printf(violations, "\n  %s: U+%04X and U+%04X (skeleton %s)",
+                                                       alphabet->name, (unsigned) other, (unsigned) c, shown);
+                        }
+                        continue;
+                next:
+                        n_kept++;
+                }
+                g_test_message("%s: %u characters accepted", alphabet->name, alphabet->accepted->len);
+        }
+        if (n_violations > 0)
+                g_error("%u pairs of accepted characters of one script look alike (same UTS #39 skeleton):%s",
+                        n_violations, violations->str);
+        /* The exception is exactly Kazakh's two pairs, and the alphabets
+         * are not empty: Latin with its diacritics, Russian, Ukrainian,
+         * Kazakh. */
+        g_assert_cmpuint(n_kept, ==, G_N_ELEMENTS(kept));
+        g_assert_cmpuint(alphabets[0].accepted->len, >, 300);
+        g_assert_cmpuint(alphabets[1].accepted->len, >, 150);
+        g_assert_cmpuint(alphabets[2].accepted->len, >, 20);
+
+        /* 2. No two characters of one script (or digits, punctuation and a
+         *    mark after them) are accepted side by side when together they
+         *    have the skeleton of one accepted letter of that script, as
+         *    'Ь'+'І' has that of 'Ы'. */
+        for (size_t a = 0; a < 2; a++) {
+                const Alphabet *alphabet = &alphabets[a];
+                g_autoptr(GHashTable) multi = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                g_autoptr(GArray) firsts = g_array_new(FALSE, FALSE, sizeof(UChar32));
+                g_autoptr(GArray) seconds = g_array_new(FALSE, FALSE, sizeof(UChar32));
+
+                for (guint i = 0; i < alphabet->accepted->len; i++) {
+                        UChar32 c = g_array_index(alphabet->accepted, UChar32, i);
+                        int32_t units;
+                        char *skeleton = skeleton_of(checker, &c, 1, NULL, &units);
+
+                        if (units >= 2)
+                                g_hash_table_insert(multi, skeleton, GINT_TO_POINTER(c));
+                        else
+                                g_free(skeleton);
+                }
+                g_array_append_vals(firsts, alphabet->accepted->data, alphabet->accepted->len);
+                g_array_append_vals(firsts, common->data, common->len);
+                g_array_append_vals(seconds, firsts->data, firsts->len);
+                g_array_append_vals(seconds, alphabets[2].accepted->data, alphabets[2].accepted->len);
+
+                for (guint i = 0; i < firsts->len; i++)
+                        for (guint j = 0; j < seconds->len; j++) {
+                                UChar32 pair[2] = { g_array_index(firsts, UChar32, i),
+                                                    g_array_index(seconds, UChar32, j) };
+                                g_autofree char *skeleton = NULL;
+                                g_autoptr(GError) error = NULL;
+                                gboolean ascii;
+                                gpointer letter;
+
+                                skeleton = skeleton_of(checker, pair, 2, &ascii, NULL);
+                                n_pairs++;
+                                if (ascii || !g_hash_table_lookup_extended(multi, skeleton, NULL, &letter))
+                                        continue;
+                                n_imitations++;
+                                if (field_accepts(alphabet->context, pair, 2, NULL)) {
+                                        g_autofree char *shown = code_points(skeleton);
+
+                                        g_error("%s: U+%04X U+%04X is accepted and looks like U+%04X (skeleton %s)",
+                                                alphabet->name, (unsigned) pair[0], (unsigned) pair[1],
+                                                (unsigned) GPOINTER_TO_INT(letter), shown);
+                                }
+                        }
+        }
+        g_test_message("%u look-alike classes of ASCII left as they are, %u pair(s) kept for Kazakh; "
+                       "%u two-character runs tried, %u imitate a letter and are refused; %.1f s",
+                       n_ascii_pairs, n_kept, n_pairs, n_imitations,
+                       (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+        /* The runs that imitate a letter exist ('Ь'+'І', 'І'+'О', 'о'+U+0335):
+         * the loop above is not vacuous. */
+        g_assert_cmpuint(n_imitations, >=, 3);
+
+        /* 3. The review's strings, through the real daemon: refused as
+         *    InvalidTransaction naming the field and both letters; the
+         *    letter kept still passes. */
+        {
+                static const char palochka[] = "\xd3\x80\xd0\x94\xd0\x95\xd0\xaf \xd0\x91\xd0\x90\xd0\x9d\xd0\x9a";
+                static const char ukrainian[] = "\xd0\x86\xd0\x94\xd0\x95\xd0\xaf \xd0\x91\xd0\x90\xd0\x9d\xd0\x9a";
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = evaluate_text(f, tx_variant("counterparty", palochka), &error);
+
+                g_assert_null(text);
+                assert_dbus_error(error, "org.biogate1.Error.InvalidTransaction");
+                g_test_message("%s", error->message);
+                g_assert_nonnull(strstr(error->message, "'counterparty'"));
+                g_assert_nonnull(strstr(error->message, "U+04C0 CYRILLIC LETTER PALOCHKA"));
+                g_assert_nonnull(strstr(error->message, "looks like U+0406 CYRILLIC CAPITAL LETTER BYELORUSSIAN-UKRAINIAN I"));
+                g_clear_error(&error);
+
+                text = evaluate_text(f, tx_variant("counterparty", ukrainian), &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(text);
+        }
+
+        for (size_t a = 0; a < G_N_ELEMENTS(alphabets); a++)
+                g_array_unref(alphabets[a].accepted);
+        uset_close(candidates);
+        uspoof_close(checker);
+}
+
 /* ---- /approval-text/injective -------------------------------------------- */
 
 typedef struct Candidate {
@@ -507,7 +767,14 @@ static const char *const pieces[] = {
         ",", ".", "'", "&", "/", "-", "1", "\xd0\x9a\xd0\xb0\xd0\xb7\xd0\xb0\xd1\x85\xd1\x81\xd1\x82\xd0\xb0\xd0\xbd",
         "M\xc3\xbcller",
 };
-static const char *const kinds[] = { "transfer", "order", "x", "of", "x_of", "to", "x_of_1", "withdrawal_of_1_00_usd" };
+/* Built-in kinds and kinds a site may define, some of them shaped like a
+ * built-in kind with an amount or a payee, or like the label of a site
+ * kind. */
+static const char *const kinds[] = {
+        "transfer", "order", "withdrawal", "loan_issuance", "x", "of", "x_of", "to", "x_of_1",
+        "withdrawal_of_1_00_usd", "transfer_of_1_000_000_usd", "transfer_to_payee_acme_ltd", "transaction",
+        "transaction_of_kind", "loan", "loan_issuance_of_1", "kind",
+};
 static const char *const amounts[][2] = {
         { NULL, NULL }, { "1", "USD" }, { "1.00", "USD" }, { "100", "USD" }, { "1", "JPY" }, { "10", "EUR" },
 };
@@ -594,6 +861,20 @@ static void checker_add(Checker *ch, const Candidate *c) {
         seen = g_hash_table_lookup(ch->by_text, text);
         if (seen && strcmp(seen, canonical) != 0)
                 g_error("two transactions render the same text:\n  %s\n  %s\n  text: %s", seen, canonical, text);
+        /* A site's kind shows as sent, quoted behind its label; outside
+         * the quotes, only an amount has digits. A built-in kind shows in
+         * capitals. */
+        if (biogate_tx_kind_is_builtin(c->kind)) {
+                g_assert_true(g_ascii_isupper(text[strlen("Approve ")]));
+        } else {
+                g_autofree char *prefix = g_strdup_printf("Approve transaction of kind \"%s\"", c->kind);
+                g_autofree char *around = outside_quotes(text);
+
+                if (!g_str_has_prefix(text, prefix))
+                        g_error("site kind %s renders as: %s", c->kind, text);
+                if (!c->amount && strpbrk(around, "0123456789"))
+                        g_error("site kind %s without an amount renders digits outside quotes: %s", c->kind, text);
+        }
         seen = g_hash_table_lookup(ch->by_concat, concat);
         if (seen && strcmp(seen, canonical) != 0)
                 ch->n_concat_collisions++;
@@ -699,6 +980,7 @@ int main(int argc, char **argv) {
 
         g_test_add("/approval-text/spoofing", Fixture, NULL, setup, test_spoofing, fixture_teardown);
         g_test_add_func("/approval-text/injective", test_injective);
+        g_test_add("/approval-text/lookalike-letters", Fixture, NULL, setup, test_lookalike_letters, fixture_teardown);
 
         return g_test_run();
 }

@@ -494,7 +494,13 @@ static void test_render_text(void) {
                   "Approve WITHDRAWAL of 0.500 BHD?" },
                 { "{'kind': <'transfer'>, 'amount': <'100000'>, 'currency': <'CHF'>, 'payee': <'Müller AG'>}",
                   "Approve TRANSFER of 100,000.00 CHF to payee \"Müller AG\"?" },
-                { "{'kind': <'x'>}", "Approve X?" },
+                /* Kinds a site's policy defines: quoted and labelled, as
+                 * sent, so that none can read as an amount or a payee. */
+                { "{'kind': <'x'>}", "Approve transaction of kind \"x\"?" },
+                { "{'kind': <'transfer_of_1_000_000_usd'>, 'amount': <'5'>, 'currency': <'USD'>}",
+                  "Approve transaction of kind \"transfer_of_1_000_000_usd\" of 5.00 USD?" },
+                { "{'kind': <'margin_call'>, 'payee': <'ACME Ltd'>}",
+                  "Approve transaction of kind \"margin_call\" to payee \"ACME Ltd\"?" },
                 { "{'kind': <'transfer'>, 'amount': <'5000000'>, 'currency': <'KZT'>,"
                   " 'payee': <'ТОО Казахстан'>, 'reference': <'Қ-17'>}",
                   "Approve TRANSFER of 5,000,000.00 KZT to payee \"ТОО Казахстан\" (reference \"Қ-17\")?" },
