@@ -96,19 +96,25 @@ static void log_refusal(GDBusMessage *message, const GError *error) {
         suppressed = 0;
 }
 
-/* Set when a refused message's memory is to be given back. */
+/* Set when a refused message's memory is to be given back, and while the
+ * timer that gives it back for certain is scheduled. */
 static gint trim_pending;
+static gint trim_timer_scheduled;
 
 /* GDBus frees a message only after the filters return: the memory goes
  * back at the next message (in its reading thread, before that message is
- * looked at) or, with none coming, a second later from the main loop. */
+ * looked at), and again a second after the refusal from the main loop,
+ * since GDBus may still have been freeing parts of it when the next
+ * message came (seen under load: 140 MiB left after the first trim). */
 static void trim_if_pending(void) {
         if (g_atomic_int_compare_and_exchange(&trim_pending, TRUE, FALSE))
                 (void) malloc_trim(0);
 }
 
 static gboolean on_trim_timeout(gpointer user_data) {
-        trim_if_pending();
+        g_atomic_int_set(&trim_timer_scheduled, FALSE);
+        g_atomic_int_set(&trim_pending, FALSE);
+        (void) malloc_trim(0);
         return G_SOURCE_REMOVE;
 }
 
@@ -146,7 +152,8 @@ static GDBusMessage *filter(GDBusConnection *connection, GDBusMessage *message, 
         /* GDBus unmarshalled all of it into small blocks (a 400,000-key
          * dictionary takes some 200 MiB): give them back to the system
          * rather than leave the peak in the daemon's RSS. */
-        if (g_atomic_int_compare_and_exchange(&trim_pending, FALSE, TRUE))
+        g_atomic_int_set(&trim_pending, TRUE);
+        if (g_atomic_int_compare_and_exchange(&trim_timer_scheduled, FALSE, TRUE))
                 g_timeout_add_seconds(1, on_trim_timeout, NULL);
         return NULL;
 }
