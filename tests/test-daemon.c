@@ -574,9 +574,27 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "\"match\""));
 }
 
-/* Every operation starts "queued", also on a free sensor (opening it takes
- * a moment), and biogatectl used to say "another operation is using it"
- * each time. It may say so only when the operation really waits behind
+/* The daemon on a sensor that takes SLOW_OPEN_MS to open (tests/slow-open-shim.c). */
+#define SLOW_OPEN_MS "600"
+
+static void fixture_setup_slow_open(Fixture *f, gconstpointer data) {
+        const char *preload = g_getenv("BIOGATE_TEST_SLOW_OPEN_PRELOAD");
+        g_autofree char *env_preload = NULL, *env_path = NULL;
+
+        /* Set by tests/meson.build: without it the test proves nothing. */
+        g_assert_nonnull(preload);
+        fixture_prepare(f, data);
+        env_preload = g_strdup_printf("LD_PRELOAD=%s", preload);
+        env_path = g_strdup_printf("BIOGATE_TEST_SLOW_OPEN_PATH=%s", f->vdev);
+        fixture_start_daemon_full(f, (const char *const[]) { env_preload, env_path,
+                                                            "BIOGATE_TEST_SLOW_OPEN_MS=" SLOW_OPEN_MS, NULL },
+                                  NULL);
+}
+
+/* Every operation starts "queued", also on a free sensor, until the sensor
+ * is open for it, and biogatectl used to say "another operation is using
+ * it" whenever it saw that state: on a sensor slow to open (here 600 ms),
+ * every time. It may say so only when the operation really waits behind
  * another one. */
 static void test_biogatectl_queue_notice(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
@@ -589,8 +607,7 @@ static void test_biogatectl_queue_notice(Fixture *f, gconstpointer data) {
         enroll(f, "", "right-index-finger", "alice");
 
         /* Nothing else runs: no notice, also right after another
-         * verification, while the sensor is being closed and reopened
-         * (as in scripts/demo). */
+         * verification, while the sensor is being closed and reopened. */
         for (int i = 0; i < 3; i++) {
                 unlink(f->vdev);
                 proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
@@ -812,7 +829,8 @@ int main(int argc, char *argv[]) {
         ADD("queue-fair-share", test_queue_fair_share);
         ADD("timeout", test_timeout);
         ADD("biogatectl", test_biogatectl);
-        ADD("biogatectl-queue-notice", test_biogatectl_queue_notice);
+        g_test_add("/daemon/biogatectl-queue-notice", Fixture, NULL, fixture_setup_slow_open,
+                   test_biogatectl_queue_notice, fixture_teardown);
         ADD("refuses-to-start", test_refuses_to_start);
         ADD_DRIVER("no-sensor", "no_such_driver", test_no_sensor);
         ADD_DRIVER("image-duplicate-check", "virtual_image", test_image_duplicate_check);
