@@ -227,7 +227,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
                            "transaction in the token; with --once, that the token was not accepted\n"
                            "before; with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
-                           "reads it from standard input. CHALLENGE is hex here; in the token the\n"
+                           "reads it from standard input. --challenge takes hex; in the token the\n"
                            "nonce is base64url. Exit status 0: valid; 1: refused (the check that\n"
                            "failed is printed); 2: usage error.",
                 .options = options,
