@@ -347,7 +347,8 @@ GError *biogated_authorize_check_four_eyes_device(FpDevice *device, const char *
         return biogated_error_new(BIOGATE_ERROR_DEVICE_CANNOT_IDENTIFY,
                                   "Rule '%s' needs a second person (fingerprint+approver), but the sensor (%s) "
                                   "can only verify: it cannot tell that the approver is not the requester "
-                                  "enrolled twice", rule, fp_device_get_driver(device));
+                                  "enrolled twice. Use a sensor that can identify, or change the rule to "
+                                  "require=fingerprint or deny", rule, fp_device_get_driver(device));
 }
 
 void biogated_authorize_run(BiogatedOperation *op) {

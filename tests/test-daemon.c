@@ -574,6 +574,73 @@ static void test_biogatectl(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(btf_proc_get_stdout(proc), "\"match\""));
 }
 
+/* The daemon on a sensor that takes SLOW_OPEN_MS to open (tests/slow-open-shim.c). */
+#define SLOW_OPEN_MS "600"
+
+static void fixture_setup_slow_open(Fixture *f, gconstpointer data) {
+        const char *preload = g_getenv("BIOGATE_TEST_SLOW_OPEN_PRELOAD");
+        g_autofree char *env_preload = NULL, *env_path = NULL;
+
+        /* Set by tests/meson.build: without it the test proves nothing. */
+        g_assert_nonnull(preload);
+        fixture_prepare(f, data);
+        env_preload = g_strdup_printf("LD_PRELOAD=%s", preload);
+        env_path = g_strdup_printf("BIOGATE_TEST_SLOW_OPEN_PATH=%s", f->vdev);
+        fixture_start_daemon_full(f, (const char *const[]) { env_preload, env_path,
+                                                            "BIOGATE_TEST_SLOW_OPEN_MS=" SLOW_OPEN_MS, NULL },
+                                  NULL);
+}
+
+/* Every operation starts "queued", also on a free sensor, until the sensor
+ * is open for it, and biogatectl used to say "another operation is using
+ * it" whenever it saw that state: on a sensor slow to open (here 600 ms),
+ * every time. It may say so only when the operation really waits behind
+ * another one. */
+static void test_biogatectl_queue_notice(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        g_autoptr(BtfOp) first = NULL;
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *result = NULL;
+        int status = 0;
+
+        enroll(f, "", "right-index-finger", "alice");
+
+        /* Nothing else runs: no notice, also right after another
+         * verification, while the sensor is being closed and reopened. */
+        for (int i = 0; i < 3; i++) {
+                unlink(f->vdev);
+                proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Touch the sensor", T, &error));
+                g_assert_no_error(error);
+                touch(f, "alice");
+                g_assert_true(btf_proc_wait(proc, T, &status, &error));
+                btf_assert_exit_code(status, 0);
+                g_test_message("alone, run %d: %s", i, btf_proc_get_stderr(proc));
+                g_assert_null(strstr(btf_proc_get_stderr(proc), "Waiting for the sensor"));
+                btf_proc_free(g_steal_pointer(&proc));
+        }
+
+        /* Behind another verification: the notice, then its turn. */
+        first = start_verify(f->conn, "");
+        wait_finger_needed(first);
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Waiting for the sensor: another request", T,
+                                           &error));
+        g_assert_no_error(error);
+        r = call_on(f->conn, btf_op_get_path(first), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        result = wait_finished(first, NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_CANCELLED);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Touch the sensor", T, &error));
+        g_assert_no_error(error);
+        touch(f, "alice");
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        btf_assert_exit_code(status, 0);
+}
+
 /* libfprint's virtual_image sensor: real minutiae matching (NBIS) on
  * synthetic fingerprints, one image per touch. */
 static void show_finger(Fixture *f, uint64_t seed) {
@@ -762,6 +829,8 @@ int main(int argc, char *argv[]) {
         ADD("queue-fair-share", test_queue_fair_share);
         ADD("timeout", test_timeout);
         ADD("biogatectl", test_biogatectl);
+        g_test_add("/daemon/biogatectl-queue-notice", Fixture, NULL, fixture_setup_slow_open,
+                   test_biogatectl_queue_notice, fixture_teardown);
         ADD("refuses-to-start", test_refuses_to_start);
         ADD_DRIVER("no-sensor", "no_such_driver", test_no_sensor);
         ADD_DRIVER("image-duplicate-check", "virtual_image", test_image_duplicate_check);

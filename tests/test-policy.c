@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "biogate-policy.h"
@@ -755,6 +756,92 @@ static void test_shipped_policy(Fixture *f, gconstpointer data) {
         g_assert_false(biogate_policy_knows_kind(p, "fx_swap"));
 }
 
+/* Runs biogatectl; its exit status, with stdout and stderr in *ret_out and *ret_err. */
+static int run_ctl(const char *const *args, char **ret_out, char **ret_err) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
+        for (size_t i = 0; args[i]; i++)
+                g_ptr_array_add(argv, (char *) args[i]);
+        g_ptr_array_add(argv, NULL);
+        g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, ret_out,
+                                   ret_err, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+/* What a new administrator tripped over: a four-eyes rule fails on a
+ * verify-only sensor only when someone tries it, so explain says that it
+ * needs one that can identify; an invalid transaction is no usage error,
+ * so no "Try --help"; the help texts are complete and end with a newline. */
+static void test_biogatectl_explain(Fixture *f, gconstpointer data) {
+        g_autofree char *text = NULL, *vendor = NULL;
+        g_autofree char *policy_dir = g_build_filename(f->dir, "policy.d", NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(g_file_get_contents(BIOGATE_SHIPPED_POLICY, &text, NULL, &error));
+        vendor = write_file(f->dir, "vendor.conf", text, -1);
+        g_assert_cmpint(g_mkdir(policy_dir, 0755), ==, 0);
+
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "policy", "explain", "--policy-dir", policy_dir, "--vendor", vendor, "--kind",
+                                       "order", "--amount", "1000000.00", "--currency", "USD", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 0);
+                g_test_message("%s", out);
+                g_assert_nonnull(strstr(out, "Rule:            large-orders\n"));
+                g_assert_nonnull(strstr(out, "Sensor:          needs a sensor that can identify (four eyes)\n"));
+        }
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "--json", "policy", "explain", "--policy-dir", policy_dir, "--vendor", vendor,
+                                       "--kind", "loan_issuance", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 0);
+                g_assert_nonnull(strstr(out, "\"needs-identify\":true"));
+        }
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "policy", "explain", "--policy-dir", policy_dir, "--vendor", vendor, "--kind",
+                                       "withdrawal", "--amount", "25000.00", "--currency", "USD", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 0);
+                g_assert_nonnull(strstr(out, "Sensor:          any sensor\n"));
+        }
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "policy", "explain", "--policy-dir", policy_dir, "--vendor", vendor, "--kind",
+                                       "withdrawal", "--amount", "1.001", "--currency", "USD", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 2);
+                g_test_message("%s", err);
+                g_assert_nonnull(strstr(err, "Invalid transaction"));
+                g_assert_null(strstr(err, "Try '"));
+        }
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "policy", "explain", "--help", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 0);
+                g_assert_nonnull(strstr(out, "[--reference REF]"));
+                g_assert_nonnull(strstr(out, "--reference=REF"));
+        }
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *args[] = { "approve", "--help", NULL };
+
+                g_assert_cmpint(run_ctl(args, &out, &err), ==, 0);
+                g_test_message("%s", out);
+                g_assert_true(g_str_has_suffix(out, ".\n"));
+                g_assert_nonnull(strstr(out, "a four-eyes rule on a sensor that cannot identify"));
+                g_assert_nonnull(strstr(out, "7 invalid transaction"));
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -775,6 +862,7 @@ int main(int argc, char **argv) {
         ADD("/policy/dir-checks", test_dir_checks);
         ADD("/policy/load-sorted", test_load_sorted);
         ADD("/policy/shipped", test_shipped_policy);
+        ADD("/policy/biogatectl-explain", test_biogatectl_explain);
 #undef ADD
 
         return g_test_run();

@@ -700,6 +700,69 @@ static void test_biogatectl_once(Fixture *f, gconstpointer data) {
         remove_tree(dir);
 }
 
+/* The attack: a rule with require=none (the vendor policy's small-usd)
+ * gets a validly signed token nobody touched the sensor for; a backend
+ * that checks only the exit status of `token verify` takes it as a touch.
+ * With --require-touch such a token is refused (exit 1, check "touch"),
+ * before the ledger, so it does not burn its jti; a touched one passes. */
+static void test_biogatectl_require_touch(Fixture *f, gconstpointer data) {
+        g_autoptr(JsonObject) claims = claims_new(f, f->tx, NOW, NOW + 120);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *untouched = NULL, *touched = sign_default(f, NOW, NOW + 120);
+        g_autofree char *dir = g_dir_make_tmp("biogate-ctl-XXXXXX", NULL);
+        g_autofree char *jwks = write_file(dir, "jwks.json", f->jwks, strlen(f->jwks));
+        g_autofree char *ledger = g_build_filename(dir, "ledger", NULL);
+        g_autofree char *now = g_strdup_printf("%" G_GINT64_FORMAT, NOW);
+        g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+        g_autofree char *out4 = NULL, *err4 = NULL, *out5 = NULL, *err5 = NULL;
+        const char *plain_cmd[] = { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now,
+                                    "--require-touch", "--once", ledger, NULL, NULL };
+        const char *json_cmd[] = { BIOGATECTL_PATH, "--json", "token", "verify", "--jwks", jwks, "--now", now,
+                                   "--once", ledger, NULL, "--require-touch", NULL };
+        const char *without[] = { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now, "--once",
+                                  ledger, NULL, NULL };
+
+        json_object_set_array_member(claims, "amr", json_array_new());
+        json_object_set_string_member(claims, "rule", "small-usd");
+        json_object_set_string_member(claims, "jti", "no-touch-jti-0001");
+        untouched = biogate_token_sign(f->sk, f->pk, claims, &error);
+        g_assert_no_error(error);
+
+        plain_cmd[10] = untouched;
+        g_assert_cmpint(run(plain_cmd, NULL, &out, &err), ==, 1);
+        g_assert_nonnull(strstr(err, "biogatectl: invalid token: no fingerprint: "));
+        g_assert_null(strstr(out, "Token valid"));
+        json_cmd[10] = untouched;
+        g_assert_cmpint(run(json_cmd, NULL, &out2, &err2), ==, 1);
+        g_assert_true(g_str_has_prefix(out2, "{\"valid\":false,\"check\":\"touch\",\"message\":"));
+
+        /* Refused before the ledger: without the option the same token is
+         * still its first use (valid, with the warning). */
+        without[9] = untouched;
+        g_assert_cmpint(run(without, NULL, &out3, &err3), ==, 0);
+        g_assert_nonnull(strstr(out3, "Fingerprint: NONE"));
+        g_assert_nonnull(strstr(out3, "first use"));
+
+        /* A token with a touch passes the same command. */
+        plain_cmd[10] = touched;
+        g_assert_cmpint(run(plain_cmd, NULL, &out4, &err4), ==, 0);
+        g_assert_nonnull(strstr(out4, "Fingerprint: taken"));
+        g_assert_nonnull(strstr(out4, "first use"));
+
+        /* A ledger that cannot be trusted refuses the token like a failed
+         * check (exit 1, check "ledger"), not as a daemon error (7). */
+        {
+                g_autofree char *fresh = sign_default(f, NOW + 1, NOW + 120);
+
+                g_assert_cmpint(chmod(ledger, 0666), ==, 0);
+                json_cmd[10] = fresh;
+                g_assert_cmpint(run(json_cmd, NULL, &out5, &err5), ==, 1);
+                g_assert_true(g_str_has_prefix(out5, "{\"valid\":false,\"check\":\"ledger\",\"message\":"));
+        }
+
+        remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -717,6 +780,7 @@ int main(int argc, char **argv) {
         ADD("/token/biogatectl-token-verify", test_biogatectl);
         ADD("/token/once/ledger", test_ledger_once);
         ADD("/token/once/biogatectl", test_biogatectl_once);
+        ADD("/token/require-touch", test_biogatectl_require_touch);
 #undef ADD
 
         return g_test_run();

@@ -96,7 +96,12 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                 .usage = "approve --kind KIND [--amount AMOUNT --currency CODE] [--payee NAME] [OPTIONS]",
                 .summary = "Approve one transaction with a fresh fingerprint and print the signed token.",
                 .epilogue = "The daemon renders the text you approve from the same fields the token binds.\n"
-                            "Exit status: 0 approved, 1 not approved, 3 refused by policy or locked.",
+                            "The challenge is hex here; in the token it is base64url (nonce, tx.challenge).\n"
+                            "Exit status: 0 approved; 1 not approved (no match, or no eligible approver);\n"
+                            "2 usage error; 3 refused (the rule denies, not a local session, locked out);\n"
+                            "4 no sensor, sensor busy, or a four-eyes rule on a sensor that cannot identify;\n"
+                            "5 no enrolled prints; 6 cancelled or timed out; 7 invalid transaction or another\n"
+                            "daemon error; 8 daemon not reachable.\n",
                 .options = options,
         };
         g_autoptr(GError) error = NULL;

@@ -46,8 +46,9 @@ static void print_help(const CtlCommandLine *cl) {
                         printf("      --%-*s  %s\n", width, spec, o->help);
         }
 
+        /* Whatever follows the help starts on a line of its own. */
         if (cl->epilogue)
-                printf("\n%s", cl->epilogue);
+                printf("\n%s%s", cl->epilogue, g_str_has_suffix(cl->epilogue, "\n") ? "" : "\n");
 }
 
 /* Stores @value for @o; false with a message in *ret_message on failure. */

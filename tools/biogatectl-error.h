@@ -38,3 +38,8 @@ GError *ctl_error_new(const char *name, const char *format, ...) G_GNUC_PRINTF(2
 /* Report a command-line mistake on stderr (always plain text) and return
  * CTL_EXIT_USAGE. @command is NULL for the global options. */
 CtlExit ctl_usage_error(const char *command, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Like ctl_usage_error() for input that parsed but is not valid, such as a
+ * transaction the daemon would refuse: the same exit status, but no hint
+ * to --help, which would not help. */
+CtlExit ctl_input_error(const char *format, ...) G_GNUC_PRINTF(1, 2);

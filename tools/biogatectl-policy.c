@@ -123,6 +123,12 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
         const char *requirement = biogate_requirement_to_string(rule->requirement);
         g_autofree char *time_text = g_date_time_format(when, "%H:%M");
         g_autofree char *safe_text = NULL, *safe_file = NULL, *safe_sources = NULL;
+        /* A four-eyes rule fails on a verify-only sensor (DeviceCannotIdentify)
+         * only when someone tries it: say so before the policy ships. */
+        bool needs_identify = rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER;
+        const char *sensor = needs_identify ? "needs a sensor that can identify (four eyes)"
+                           : rule->requirement == BIOGATE_REQUIRE_FINGERPRINT ? "any sensor"
+                                                                                 : "not used";
 
         if (json) {
                 GVariantBuilder b;
@@ -132,6 +138,7 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
                 g_variant_builder_add(&b, "{sv}", "file", g_variant_new_string(rule->file));
                 g_variant_builder_add(&b, "{sv}", "line", g_variant_new_int32(rule->line));
                 g_variant_builder_add(&b, "{sv}", "requirement", g_variant_new_string(requirement));
+                g_variant_builder_add(&b, "{sv}", "needs-identify", g_variant_new_boolean(needs_identify));
                 if (rule->approver_group)
                         g_variant_builder_add(&b, "{sv}", "approver-group",
                                               g_variant_new_string(rule->approver_group));
@@ -155,11 +162,13 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
                "Rule:            %s\n"
                "Defined at:      %s:%d\n"
                "Requires:        %s\n"
+               "Sensor:          %s\n"
                "Approver group:  %s\n"
                "Local session:   %s\n"
                "Token lifetime:  %u s\n"
                "Policy:          %s\n",
                safe_text, time_text, rule->name, safe_file, rule->line, requirement,
+               sensor,
                rule->approver_group ? rule->approver_group : "-",
                rule->require_local_session ? "required" : "not required",
                rule->token_lifetime_s, safe_sources);
@@ -184,10 +193,13 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
                 .command = "policy explain",
                 .usage = "policy explain [--policy-dir DIR] [--vendor FILE] --kind KIND\n"
                          "       [--amount AMOUNT --currency CODE] [--payee NAME] [--counterparty NAME]\n"
-                         "       [--account ACCOUNT] [--instrument INSTRUMENT] [--time HH:MM] [--json]",
+                         "       [--account ACCOUNT] [--instrument INSTRUMENT] [--reference REF]\n"
+                         "       [--time HH:MM] [--json]",
                 .summary = "Show which rule of the step-up policy a transaction meets and what it requires,\n"
                            "evaluating the policy files locally as biogated does.",
-                .epilogue = "Exit status: 0 explained, 1 the policy is not valid or missing, 2 usage or an\n"
+                .epilogue = "A rule that requires fingerprint+approver needs a sensor that can identify:\n"
+                            "on a verify-only sensor biogated refuses it (DeviceCannotIdentify).\n"
+                            "Exit status: 0 explained, 1 the policy is not valid or missing, 2 usage or an\n"
                             "invalid transaction.\n",
                 .options = options,
         };
@@ -215,7 +227,7 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
         dict = g_variant_ref_sink(g_variant_builder_end(&b));
         tx = biogate_tx_from_variant(dict, &error);
         if (!tx)
-                return ctl_usage_error("policy explain", "Invalid transaction: %s", error->message);
+                return ctl_input_error("Invalid transaction: %s", error->message);
 
         policy = biogate_policy_load(policy_dir ? policy_dir : BIOGATE_DEFAULT_POLICY_DIR,
                                      vendor ? vendor : BIOGATE_DEFAULT_VENDOR_POLICY, &error);
@@ -223,9 +235,8 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
                 return report_policy_error(json, false, error);
 
         if (!biogate_tx_kind_is_builtin(tx->kind) && !biogate_policy_knows_kind(policy, tx->kind))
-                return ctl_usage_error("policy explain",
-                                       "Invalid transaction: kind '%s' is not built in and no rule of the policy "
-                                       "names it, so biogated refuses it", tx->kind);
+                return ctl_input_error("Invalid transaction: kind '%s' is not built in and no rule of the "
+                                       "policy names it, so biogated refuses it", tx->kind);
 
         text = biogate_tx_render_text(tx);
         print_explanation(json, policy, biogate_policy_match(policy, tx, when), text, when);

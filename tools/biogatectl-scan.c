@@ -20,10 +20,12 @@ typedef struct ScanView {
         char *finger_phrase;
         guint32 stage;  /* stages passed so far */
         guint32 stages; /* 0 while unknown */
+        guint queued_notice; /* timeout source while the operation is queued */
 } ScanView;
 
 static void scan_view_clear(ScanView *v) {
         g_free(v->finger_phrase);
+        g_clear_handle_id(&v->queued_notice, g_source_remove);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ScanView, scan_view_clear)
@@ -54,17 +56,33 @@ static void print_retry(GVariant *details) {
         fprintf(stderr, "Scan failed (%s), try again\n", safe);
 }
 
+/* Every operation starts "queued", also when the sensor is free: opening it
+ * takes a moment. Only one that is still queued this long (and has not
+ * said "device-acquired") is really waiting behind another request. */
+#define QUEUED_NOTICE_MS 1500
+
+static gboolean on_still_queued(void *userdata) {
+        ScanView *v = userdata;
+
+        v->queued_notice = 0;
+        fprintf(stderr, "Waiting for the sensor: another request is using it\n");
+        return G_SOURCE_REMOVE;
+}
+
 static void on_started(const char *state, guint32 stages, void *userdata) {
         ScanView *v = userdata;
 
         if (stages > 0)
                 v->stages = stages;
-        if (!v->json && strcmp(state, "queued") == 0)
-                fprintf(stderr, "Waiting for the sensor: another operation is using it\n");
+        if (!v->json && strcmp(state, "queued") == 0 && v->queued_notice == 0)
+                v->queued_notice = g_timeout_add(QUEUED_NOTICE_MS, on_still_queued, v);
 }
 
 static void on_progress(const char *status, GVariant *details, void *userdata) {
         ScanView *v = userdata;
+
+        /* The first progress ("device-acquired") means it left the queue. */
+        g_clear_handle_id(&v->queued_notice, g_source_remove);
 
         /* Progress never goes to stdout, which carries only the result. */
         if (v->json) {

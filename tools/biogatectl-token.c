@@ -176,30 +176,36 @@ static void print_valid_json(JsonObject *claims, gboolean nonce_checked, gboolea
         fflush(stdout);
 }
 
-static int report_invalid(bool json, const GError *error) {
-        const char *check, *summary;
-
-        describe_failure(error, &check, &summary);
+/* A refusal: the token is not to be accepted, whichever check said so. */
+static int report_refusal(bool json, const char *check, const char *summary, const char *message) {
         if (json) {
                 g_autoptr(GString) line = g_string_new("{\"valid\":false,\"check\":");
 
                 ctl_json_append_string(line, check);
                 g_string_append(line, ",\"message\":");
-                ctl_json_append_string(line, error->message);
+                ctl_json_append_string(line, message);
                 g_string_append(line, "}\n");
                 fputs(line->str, stdout);
                 fflush(stdout);
         } else {
-                /* The message may quote the token's kid or alg. */
-                g_autofree char *safe = ctl_printable(error->message);
+                /* The message may quote the token's kid or alg, or a path. */
+                g_autofree char *safe = ctl_printable(message);
 
                 fprintf(stderr, "biogatectl: invalid token: %s: %s\n", summary, safe);
         }
         return CTL_EXIT_NO_MATCH;
 }
 
+static int report_invalid(bool json, const GError *error) {
+        const char *check, *summary;
+
+        describe_failure(error, &check, &summary);
+        return report_refusal(json, check, summary, error->message);
+}
+
 static int token_verify(Ctl *ctl, int argc, char **argv) {
         const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL, *ledger_path = NULL;
+        bool require_touch = false;
         const CtlOption options[] = {
                 { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s) (required)" },
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
@@ -207,17 +213,23 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
                 { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER",
                   "Accept each token once: refuse a token whose jti the ledger file holds, else record it" },
+                { "require-touch", 0, CTL_OPTION_FLAG, &require_touch, NULL,
+                  "Refuse a token issued without a fingerprint (no \"fpt\" in amr, e.g. a require=none rule)" },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
         };
         const CtlCommandLine cl = {
                 .command = "token verify",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--json] TOKEN",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--require-touch]\n"
+                         "                         [--json] TOKEN",
                 .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
                            "transaction in the token; with --once, that the token was not accepted\n"
-                           "before. TOKEN '-' reads it from standard input.",
+                           "before; with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
+                           "reads it from standard input. --challenge takes hex; in the token the\n"
+                           "nonce is base64url. Exit status 0: valid; 1: refused (the check that\n"
+                           "failed is printed); 2: usage error.",
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -271,6 +283,14 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
 
         if (!biogate_token_verify(token, jwks, challenge, now, &claims, &error))
                 return report_invalid(ctl->json, error);
+        /* The signature only says the daemon issued it; under a require=none
+         * rule it does so without a touch. A backend that wants a person at
+         * the sensor says so here. Checked before the ledger, so a refused
+         * token does not burn its jti. */
+        if (require_touch && !claims_have_touch(claims))
+                return report_refusal(ctl->json, "touch", "no fingerprint",
+                                      "No fingerprint was taken for this token (amr holds no \"fpt\"); "
+                                      "--require-touch refuses it");
         /* Only a token that passed every other check is recorded: a forged
          * one must not fill the ledger or burn a genuine jti. */
         if (ledger_path && !biogate_token_ledger_use(ledger_path, claim_string(claims, "jti"),
@@ -278,7 +298,10 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 if (g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_REPLAYED) ||
                     g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_MALFORMED))
                         return report_invalid(ctl->json, error);
-                return ctl_report_error_name(ctl->json, "org.biogate1.Error.Internal", error->message);
+                /* A ledger we cannot read, trust or write cannot say the
+                 * token is new: refuse it like any failed check, so that a
+                 * script testing for exit 1 refuses it too. */
+                return report_refusal(ctl->json, "ledger", "the ledger cannot be used", error->message);
         }
 
         if (ctl->json)
@@ -301,7 +324,8 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--json] TOKEN",
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--require-touch]\n"
+                         "                         [--json] TOKEN",
                 .summary = "Work with step-up tokens. Commands:\n"
                            "  verify  Check a token's signature, expiry, nonce and transaction digest",
                 .options = options,
