@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -864,20 +865,18 @@ static void test_op_watch(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
 }
 
-static void test_needs_root(void) {
-        g_test_skip("needs root (setpriv; the bus policy is checked per uid)");
-}
-
 int main(int argc, char **argv) {
         if (g_getenv("BTF_SELFTEST_FAKE_DAEMON"))
                 return fake_daemon_main(argc, argv);
 
-        g_test_init(&argc, &argv, NULL);
         if (geteuid() != 0) {
-                /* A TAP skip: meson's tap protocol does not read exit 77. */
-                g_test_add_func("/fixture/needs-root", test_needs_root);
-                return g_test_run();
+                /* The fixture runs clients as other uids (setpriv), which
+                 * needs root. A TAP plan of none with a reason: meson reads
+                 * it as a skip, where it would not read exit 77. */
+                printf("1..0 # SKIP needs root (setpriv; the bus policy is checked per uid)\n");
+                return 0;
         }
+        g_test_init(&argc, &argv, NULL);
         self_exe = g_file_read_link("/proc/self/exe", NULL);
         g_assert_nonnull(self_exe);
 

@@ -89,8 +89,6 @@ static void test_outcome_table(void) {
                 { PAM_BIOGATE_NO_MEMORY, PAM_BUF_ERR },
                 { PAM_BIOGATE_UNEXPECTED, PAM_SERVICE_ERR },
         };
-        int successes = 0;
-
         G_STATIC_ASSERT(G_N_ELEMENTS(rows) == _PAM_BIOGATE_OUTCOME_MAX - 1);
         for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
                 PamBiogateResult r = { rows[i].outcome, 0 };
@@ -103,9 +101,7 @@ static void test_outcome_table(void) {
                 int code = pam_biogate_result_to_pam(r);
                 g_assert_cmpint(code, !=, PAM_SUCCESS);
                 g_assert_cmpint(code, ==, biogate_error_info((BiogateError) e)->pam_code);
-                successes += code == PAM_SUCCESS;
         }
-        g_assert_cmpint(successes, ==, 0);
         g_assert_cmpint(pam_biogate_result_to_pam((PamBiogateResult) { _PAM_BIOGATE_OUTCOME_MAX, 0 }), ==,
                         PAM_SERVICE_ERR);
         g_assert_cmpint(pam_biogate_result_to_pam((PamBiogateResult) { PAM_BIOGATE_DAEMON_ERROR, _BIOGATE_ERROR_MAX }),

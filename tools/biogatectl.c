@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* biogatectl: command-line client of biogated. This file parses the global
- * options and dispatches; each command lives in biogatectl-manage.c or
- * biogatectl-scan.c. */
+ * options and dispatches to the commands of biogatectl-commands.h, each in
+ * the biogatectl-*.c file of its area. */
 #include "config.h"
 
 #include <locale.h>
