@@ -52,3 +52,30 @@ const BiogateErrorInfo *biogate_error_info_from_name(const char *dbus_name) {
                         return &error_table[i];
         return NULL;
 }
+
+bool biogate_bus_error_is_unreachable(const char *dbus_name) {
+        /* A trailing '.' matches the whole family. */
+        static const char *const unreachable[] = {
+                "org.freedesktop.DBus.Error.ServiceUnknown",
+                "org.freedesktop.DBus.Error.NameHasNoOwner",
+                "org.freedesktop.DBus.Error.NoServer",
+                "org.freedesktop.DBus.Error.NoNetwork",
+                "org.freedesktop.DBus.Error.Disconnected",
+                "org.freedesktop.DBus.Error.NoReply",
+                "org.freedesktop.DBus.Error.Timeout",
+                "org.freedesktop.DBus.Error.TimedOut",
+                "org.freedesktop.DBus.Error.Spawn.",
+                "org.freedesktop.systemd1.",
+        };
+
+        if (!dbus_name)
+                return false;
+        for (size_t i = 0; i < sizeof unreachable / sizeof unreachable[0]; i++) {
+                size_t n = strlen(unreachable[i]);
+
+                if (unreachable[i][n - 1] == '.' ? strncmp(unreachable[i], dbus_name, n) == 0
+                                                 : strcmp(unreachable[i], dbus_name) == 0)
+                        return true;
+        }
+        return false;
+}

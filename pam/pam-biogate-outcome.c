@@ -53,13 +53,8 @@ PamBiogateResult pam_biogate_result_from_error_name(const char *name) {
                 const char *name;
                 PamBiogateOutcome outcome;
         } bus_errors[] = {
-                /* Nobody to ask: no bus, no daemon, activation failed. */
-                { "org.freedesktop.DBus.Error.ServiceUnknown", PAM_BIOGATE_DAEMON_UNAVAILABLE },
-                { "org.freedesktop.DBus.Error.NameHasNoOwner", PAM_BIOGATE_DAEMON_UNAVAILABLE },
-                { "org.freedesktop.DBus.Error.NoServer",       PAM_BIOGATE_DAEMON_UNAVAILABLE },
-                { "org.freedesktop.DBus.Error.Disconnected",   PAM_BIOGATE_DAEMON_UNAVAILABLE },
-                { "org.freedesktop.DBus.Error.TimedOut",       PAM_BIOGATE_DAEMON_UNAVAILABLE },
-                { "org.freedesktop.DBus.Error.Timeout",        PAM_BIOGATE_DAEMON_UNAVAILABLE },
+                /* The daemon was there and left mid-call: said apart from
+                 * the rest of biogate_bus_error_is_unreachable()'s list. */
                 { "org.freedesktop.DBus.Error.NoReply",        PAM_BIOGATE_DAEMON_VANISHED },
                 { "org.freedesktop.DBus.Error.AccessDenied",   PAM_BIOGATE_ACCESS_DENIED },
                 { "org.freedesktop.DBus.Error.NoMemory",       PAM_BIOGATE_NO_MEMORY },
@@ -74,8 +69,8 @@ PamBiogateResult pam_biogate_result_from_error_name(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(bus_errors); i++)
                 if (strcmp(bus_errors[i].name, name) == 0)
                         return (PamBiogateResult) { bus_errors[i].outcome, 0 };
-        if (strncmp(name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0 ||
-            strncmp(name, "org.freedesktop.systemd1.", 25) == 0)
+        /* Nobody to ask: no bus, no daemon, activation failed. */
+        if (biogate_bus_error_is_unreachable(name))
                 return (PamBiogateResult) { PAM_BIOGATE_DAEMON_UNAVAILABLE, 0 };
         return (PamBiogateResult) { PAM_BIOGATE_UNEXPECTED, 0 };
 }

@@ -97,11 +97,35 @@ static void test_finger_names(void) {
         g_assert_null(biogate_finger_to_name(_BIOGATE_FINGER_MAX));
 }
 
+/* The one list of "nobody answered for the daemon" that the PAM module and
+ * biogatectl share; the daemon's own errors and a refusal are not in it. */
+static void test_bus_error_unreachable(void) {
+        const char *unreachable[] = {
+                "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner",
+                "org.freedesktop.DBus.Error.NoServer",       "org.freedesktop.DBus.Error.NoNetwork",
+                "org.freedesktop.DBus.Error.Disconnected",   "org.freedesktop.DBus.Error.NoReply",
+                "org.freedesktop.DBus.Error.Timeout",        "org.freedesktop.DBus.Error.TimedOut",
+                "org.freedesktop.DBus.Error.Spawn.ChildExited", "org.freedesktop.systemd1.UnitMasked",
+        };
+        const char *answered[] = {
+                "org.freedesktop.DBus.Error.AccessDenied", "org.freedesktop.DBus.Error.UnknownMethod",
+                "org.freedesktop.DBus.Error.Spawn", "org.freedesktop.DBus.Error.NoReplyX",
+                "org.biogate1.Error.DeviceBusy", "org.freedesktop.systemd1", "",
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(unreachable); i++)
+                g_assert_true(biogate_bus_error_is_unreachable(unreachable[i]));
+        for (gsize i = 0; i < G_N_ELEMENTS(answered); i++)
+                g_assert_false(biogate_bus_error_is_unreachable(answered[i]));
+        g_assert_false(biogate_bus_error_is_unreachable(NULL));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/errors/table-rows", test_error_table_rows);
         g_test_add_func("/errors/pam-codes", test_error_pam_codes);
         g_test_add_func("/errors/from-foreign-errors", test_error_from_foreign);
+        g_test_add_func("/errors/bus-error-unreachable", test_bus_error_unreachable);
         g_test_add_func("/fingers/names", test_finger_names);
         return g_test_run();
 }

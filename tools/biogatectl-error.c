@@ -43,18 +43,7 @@ static const struct {
         /* Every other error of ours is a daemon error... */
         { BIOGATE_ERROR_PREFIX,                                         CTL_EXIT_DAEMON },
 
-        /* ...and these say nobody answered: not running, not installed,
-         * failed to start, or gone while we waited. */
-        { "org.freedesktop.DBus.Error.ServiceUnknown",                  CTL_EXIT_UNREACHABLE },
-        { CTL_ERROR_NO_OWNER,                                           CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.NoReply",                         CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.Timeout",                         CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.TimedOut",                        CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.Disconnected",                    CTL_EXIT_UNREACHABLE },
-        { CTL_ERROR_NO_SERVER,                                          CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.NoNetwork",                       CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.DBus.Error.Spawn.",                          CTL_EXIT_UNREACHABLE },
-        { "org.freedesktop.systemd1.",                                  CTL_EXIT_UNREACHABLE },
+        /* ...and biogate_bus_error_is_unreachable()'s say nobody answered. */
 };
 
 static bool name_matches(const char *pattern, const char *name) {
@@ -71,6 +60,8 @@ CtlExit ctl_exit_from_error_name(const char *name) {
         for (size_t i = 0; i < G_N_ELEMENTS(exit_table); i++)
                 if (name_matches(exit_table[i].name, name))
                         return exit_table[i].exit_status;
+        if (biogate_bus_error_is_unreachable(name))
+                return CTL_EXIT_UNREACHABLE;
         /* Unknown method, invalid arguments and the like: the daemon answered,
          * but not with success. */
         return CTL_EXIT_DAEMON;
