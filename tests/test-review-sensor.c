@@ -145,15 +145,14 @@ static void test_su_cannot_preempt(Fixture *f, gconstpointer data) {
         fake_logind_add_session(logind, "c7", getpid(), NOBODY, FALSE);
 
         su_op = start_op_iterating(su, "Verify", g_variant_new_parsed("('root', {'service': <'su'>})"));
-        /* The daemon asked logind, as it would the real one. */
+        assert_not_served(su_op, "su to root from uid 65534's session");
+        if (btf_op_is_finished(approval))
+                g_error("uid 1's approval was ended by su: %s", btf_op_describe(approval));
+        /* Because the daemon asked logind, as it would the real one. */
         g_assert_cmpuint(fake_logind_count_session_lookups(logind), >=, 1);
         line = g_strdup_printf("The su request of root for uid 0 runs in a session of uid %u: counted as an ordinary "
                                "request of uid %u, not a login", (unsigned) NOBODY, (unsigned) NOBODY);
         assert_in_log(f, line);
-
-        assert_not_served(su_op, "su to root from uid 65534's session");
-        if (btf_op_is_finished(approval))
-                g_error("uid 1's approval was ended by su: %s", btf_op_describe(approval));
 
         touch(f, "sensor-daemon");
         result = wait_finished(approval, &details);
