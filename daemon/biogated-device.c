@@ -304,13 +304,26 @@ static gboolean on_budget_spent(gpointer user_data) {
         BiogatedDevices *devices = user_data;
         BiogatedLease *active = devices->active;
         BiogatedSensorTime *time;
-        gint64 retry_us = 0;
+        gint64 retry_us = 0, now = g_get_monotonic_time();
 
         devices->budget_timer_id = 0;
         if (!active)
                 return G_SOURCE_REMOVE;
         time = active->request.login ? devices->login_time : devices->time;
-        if (biogated_sensortime_may_start(time, active->request.uid, g_get_monotonic_time(), &retry_us))
+        if (!active->request.login && biogated_sensortime_left(time, active->request.uid, now) >= G_USEC_PER_SEC &&
+            !biogated_sensortime_is_cool(devices->time, now, &retry_us)) {
+                /* Time left, but the sensor is as warm as others may make it. */
+                g_message("The fingerprint sensor is warm; asking the operation of uid %u to end",
+                          (unsigned) active->request.uid);
+                if (!ask_preempt(devices,
+                                 biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                                    "The fingerprint sensor is warm and kept for logins"),
+                                 (guint64) (retry_us + 999) / 1000))
+                        g_message("The operation of uid %u goes on: a person is using the sensor; it ends within "
+                                  "%u s", (unsigned) active->request.uid, BIOGATED_HOLD_GRACE_SECONDS);
+                return G_SOURCE_REMOVE;
+        }
+        if (biogated_sensortime_may_start(time, active->request.uid, now, &retry_us))
                 retry_us = 0;
         g_message("uid %u has used its fingerprint sensor time%s; asking its operation to end",
                   (unsigned) active->request.uid, active->request.login ? " for logins" : "");
@@ -395,6 +408,10 @@ static void start_holding(BiogatedDevices *devices, BiogatedLease *lease) {
         if (charged || lease->request.login) {
                 gint64 left = biogated_sensortime_left(charged ? devices->time : devices->login_time,
                                                        lease->request.uid, now);
+                /* An unprivileged hold also ends where the heat reaches
+                 * the reserve: whatever comes after it starts from there. */
+                if (charged && !fp_device_has_feature(devices->device, FP_DEVICE_FEATURE_ALWAYS_ON))
+                        left = MIN(left, biogated_sensortime_until_warm(devices->time, now));
                 devices->budget_timer_id = g_timeout_add((guint) MAX(1, (left + 999) / 1000), on_budget_spent, devices);
         }
 }
