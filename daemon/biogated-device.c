@@ -295,7 +295,7 @@ static gboolean ask_preempt(BiogatedDevices *devices, GError *reason, guint64 re
         if (devices->grace_timer_id == 0) {
                 devices->grace_reason = g_steal_pointer(&owned);
                 devices->grace_retry_after_ms = retry_after_ms;
-                devices->grace_timer_id = g_timeout_add_seconds(BIOGATED_HOLD_GRACE_SECONDS, on_grace_over, devices);
+                devices->grace_timer_id = g_timeout_add(BIOGATED_HOLD_GRACE_SECONDS * 1000, on_grace_over, devices);
         }
         return FALSE;
 }
