@@ -20,6 +20,8 @@ void biogated_config_init(BiogatedConfig *config) {
                 .refusal_audit_window_seconds = BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT,
                 .sensor_budget_seconds = BIOGATED_SENSORTIME_DEFAULT_BUDGET_SECONDS,
                 .sensor_budget_window_seconds = BIOGATED_SENSORTIME_DEFAULT_WINDOW_SECONDS,
+                .login_budget_seconds = BIOGATED_SENSORTIME_DEFAULT_LOGIN_BUDGET_SECONDS,
+                .login_budget_window_seconds = BIOGATED_SENSORTIME_DEFAULT_LOGIN_WINDOW_SECONDS,
         };
 }
 
@@ -159,7 +161,9 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                         else
                                 config->refusal_audit_window_seconds = (guint) v;
                 } else if (g_str_equal(*k, "sensor_budget_seconds") ||
-                           g_str_equal(*k, "sensor_budget_window_seconds")) {
+                           g_str_equal(*k, "sensor_budget_window_seconds") ||
+                           g_str_equal(*k, "login_budget_seconds") ||
+                           g_str_equal(*k, "login_budget_window_seconds")) {
                         guint64 v;
                         if (!g_ascii_string_to_unsigned(value, 10, 1, BIOGATED_SENSORTIME_MAX_WINDOW_SECONDS, &v,
                                                         NULL)) {
@@ -170,8 +174,12 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                         }
                         if (g_str_equal(*k, "sensor_budget_seconds"))
                                 config->sensor_budget_seconds = (guint) v;
-                        else
+                        else if (g_str_equal(*k, "sensor_budget_window_seconds"))
                                 config->sensor_budget_window_seconds = (guint) v;
+                        else if (g_str_equal(*k, "login_budget_seconds"))
+                                config->login_budget_seconds = (guint) v;
+                        else
+                                config->login_budget_window_seconds = (guint) v;
                 } else {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                                     "%s: unknown key '%s' in [%s]", path, *k, CONFIG_GROUP);
@@ -183,6 +191,12 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                 g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                             "%s: sensor_budget_seconds=%u is longer than sensor_budget_window_seconds=%u", path,
                             config->sensor_budget_seconds, config->sensor_budget_window_seconds);
+                return FALSE;
+        }
+        if (config->login_budget_seconds > config->login_budget_window_seconds) {
+                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                            "%s: login_budget_seconds=%u is longer than login_budget_window_seconds=%u", path,
+                            config->login_budget_seconds, config->login_budget_window_seconds);
                 return FALSE;
         }
         return TRUE;

@@ -17,6 +17,8 @@ typedef struct BiogatedConfig {
         guint refusal_audit_window_seconds;  /* ...per window, then one audit-suppressed */
         guint sensor_budget_seconds;        /* per uid, within... */
         guint sensor_budget_window_seconds; /* ...this rolling window */
+        guint login_budget_seconds;         /* logins per target uid, within... */
+        guint login_budget_window_seconds;  /* ...this rolling window */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u

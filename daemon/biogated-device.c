@@ -24,6 +24,8 @@ struct BiogatedLease {
         GDestroyNotify destroy;
         gboolean holding;         /* handed the device: its time counts */
         gboolean preempt_asked;
+        gboolean forced;          /* asked with force: it ends now */
+        gboolean wait_logged;     /* a login: that it may not preempt was logged */
 };
 
 struct BiogatedDevices {
@@ -35,7 +37,12 @@ struct BiogatedDevices {
         BiogatedLease *active;    /* holder of the sensor, or NULL */
         GQueue waiting;           /* BiogatedLease*, logins first, each kind FIFO */
         BiogatedSensorTime *time; /* who held it how long; its heat */
+        BiogatedSensorTime *login_time; /* logins' time per target uid (its heat unused) */
+        GHashTable *login_preempted; /* target uid -> gint64*: when its login last took the sensor */
         guint budget_timer_id;    /* the active lease's time runs out */
+        guint grace_timer_id;     /* the active lease said no to a preemption: its grace ends */
+        GError *grace_reason;     /* what it is then told */
+        guint64 grace_retry_after_ms;
         guint dispatch_id;
         GCallback idle_notify;
         gpointer idle_notify_data;
@@ -147,13 +154,16 @@ static void on_device_added(FpContext *context, FpDevice *device, BiogatedDevice
         pick_device(devices);
 }
 
-BiogatedDevices *biogated_devices_new(const char *wanted, guint budget_seconds, guint window_seconds,
-                                      GError **error) {
+BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits, GError **error) {
         BiogatedDevices *devices = g_new0(BiogatedDevices, 1);
+        gint64 now = g_get_monotonic_time();
 
         g_queue_init(&devices->waiting);
-        devices->time = biogated_sensortime_new((gint64) budget_seconds * G_USEC_PER_SEC,
-                                                (gint64) window_seconds * G_USEC_PER_SEC, g_get_monotonic_time());
+        devices->time = biogated_sensortime_new((gint64) limits->budget_seconds * G_USEC_PER_SEC,
+                                                (gint64) limits->window_seconds * G_USEC_PER_SEC, now);
+        devices->login_time = biogated_sensortime_new((gint64) limits->login_budget_seconds * G_USEC_PER_SEC,
+                                                      (gint64) limits->login_window_seconds * G_USEC_PER_SEC, now);
+        devices->login_preempted = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
         devices->wanted = g_strdup(wanted);
         devices->context = fp_context_new();
         g_signal_connect(devices->context, "device-removed", G_CALLBACK(on_device_removed), devices);
@@ -171,6 +181,8 @@ void biogated_devices_free(BiogatedDevices *devices) {
                 return;
         g_clear_handle_id(&devices->dispatch_id, g_source_remove);
         g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
+        g_clear_handle_id(&devices->grace_timer_id, g_source_remove);
+        g_clear_error(&devices->grace_reason);
         g_signal_handlers_disconnect_by_data(devices->context, devices);
         g_queue_clear_full(&devices->waiting, (GDestroyNotify) lease_free);
         g_clear_pointer(&devices->active, lease_free);
@@ -179,6 +191,8 @@ void biogated_devices_free(BiogatedDevices *devices) {
         drop_device(devices);
         g_clear_object(&devices->context);
         g_clear_pointer(&devices->time, biogated_sensortime_free);
+        g_clear_pointer(&devices->login_time, biogated_sensortime_free);
+        g_clear_pointer(&devices->login_preempted, g_hash_table_unref);
         g_free(devices->wanted);
         g_free(devices);
 }
@@ -215,8 +229,9 @@ static void count_waiting(BiogatedDevices *devices, gboolean login, uid_t uid, g
 }
 
 /* Why an unprivileged request may not have the sensor now (DeviceBusy), or
- * NULL. Root and logins are exempt: the budget shares the sensor between
- * users, and the heat reserve is kept for logins. */
+ * NULL. Root and logins (within their own budget) are exempt: the budget
+ * shares the sensor between users, and the heat reserve is kept for
+ * logins. */
 static GError *refusal(BiogatedDevices *devices, const BiogatedLeaseRequest *request, guint64 *ret_retry_after_ms) {
         gint64 now = g_get_monotonic_time(), retry_us = 0;
 
@@ -250,7 +265,24 @@ static GError *refusal(BiogatedDevices *devices, const BiogatedLeaseRequest *req
         return NULL;
 }
 
-/* Ask the holder once to give the sensor back. TRUE if it agreed. */
+static gboolean on_grace_over(gpointer user_data) {
+        BiogatedDevices *devices = user_data;
+        BiogatedLease *active = devices->active;
+        g_autoptr(GError) reason = g_steal_pointer(&devices->grace_reason);
+
+        devices->grace_timer_id = 0;
+        if (!active || active->forced || !active->preempt)
+                return G_SOURCE_REMOVE;
+        g_message("The operation of uid %u kept the fingerprint sensor %u s past its time or a waiting login; "
+                  "ending it", (unsigned) active->request.uid, BIOGATED_HOLD_GRACE_SECONDS);
+        active->forced = TRUE;
+        (void) active->preempt(active, reason, devices->grace_retry_after_ms, TRUE, active->user_data);
+        return G_SOURCE_REMOVE;
+}
+
+/* Ask the holder once to give the sensor back. TRUE if it agreed; if it
+ * said no, it has BIOGATED_HOLD_GRACE_SECONDS more, then it is told to end
+ * with the same reason. */
 static gboolean ask_preempt(BiogatedDevices *devices, GError *reason, guint64 retry_after_ms) {
         g_autoptr(GError) owned = reason;
         BiogatedLease *active = devices->active;
@@ -258,32 +290,69 @@ static gboolean ask_preempt(BiogatedDevices *devices, GError *reason, guint64 re
         if (!active || active->preempt_asked || !active->preempt)
                 return FALSE;
         active->preempt_asked = TRUE;
-        return active->preempt(active, owned, retry_after_ms, active->user_data);
+        if (active->preempt(active, owned, retry_after_ms, FALSE, active->user_data))
+                return TRUE;
+        if (devices->grace_timer_id == 0) {
+                devices->grace_reason = g_steal_pointer(&owned);
+                devices->grace_retry_after_ms = retry_after_ms;
+                devices->grace_timer_id = g_timeout_add(BIOGATED_HOLD_GRACE_SECONDS * 1000, on_grace_over, devices);
+        }
+        return FALSE;
 }
 
 static gboolean on_budget_spent(gpointer user_data) {
         BiogatedDevices *devices = user_data;
         BiogatedLease *active = devices->active;
-        gint64 retry_us = 0;
+        BiogatedSensorTime *time;
+        gint64 retry_us = 0, now = g_get_monotonic_time();
 
         devices->budget_timer_id = 0;
         if (!active)
                 return G_SOURCE_REMOVE;
-        if (biogated_sensortime_may_start(devices->time, active->request.uid, g_get_monotonic_time(), &retry_us))
+        time = active->request.login ? devices->login_time : devices->time;
+        if (!active->request.login && biogated_sensortime_left(time, active->request.uid, now) >= G_USEC_PER_SEC &&
+            !biogated_sensortime_is_cool(devices->time, now, &retry_us)) {
+                /* Time left, but the sensor is as warm as others may make it. */
+                g_message("The fingerprint sensor is warm; asking the operation of uid %u to end",
+                          (unsigned) active->request.uid);
+                if (!ask_preempt(devices,
+                                 biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
+                                                    "The fingerprint sensor is warm and kept for logins"),
+                                 (guint64) (retry_us + 999) / 1000))
+                        g_message("The operation of uid %u goes on: a person is using the sensor; it ends within "
+                                  "%u s", (unsigned) active->request.uid, BIOGATED_HOLD_GRACE_SECONDS);
+                return G_SOURCE_REMOVE;
+        }
+        if (biogated_sensortime_may_start(time, active->request.uid, now, &retry_us))
                 retry_us = 0;
-        g_message("uid %u has used its fingerprint sensor time; asking its operation to end",
-                  (unsigned) active->request.uid);
+        g_message("uid %u has used its fingerprint sensor time%s; asking its operation to end",
+                  (unsigned) active->request.uid, active->request.login ? " for logins" : "");
         if (!ask_preempt(devices,
                          biogated_error_new(BIOGATE_ERROR_DEVICE_BUSY,
-                                            "uid %u has used its %" G_GINT64_FORMAT " s of fingerprint sensor time "
+                                            "uid %u has used its %" G_GINT64_FORMAT " s of fingerprint sensor time%s "
                                             "within %" G_GINT64_FORMAT " s",
                                             (unsigned) active->request.uid,
-                                            biogated_sensortime_get_budget(devices->time) / G_USEC_PER_SEC,
-                                            biogated_sensortime_get_window(devices->time) / G_USEC_PER_SEC),
+                                            biogated_sensortime_get_budget(time) / G_USEC_PER_SEC,
+                                            active->request.login ? " for logins" : "",
+                                            biogated_sensortime_get_window(time) / G_USEC_PER_SEC),
                          (guint64) (retry_us + 999) / 1000))
-                g_message("The operation of uid %u goes on past its sensor time: a person is using the sensor",
-                          (unsigned) active->request.uid);
+                g_message("The operation of uid %u goes on past its sensor time: a person is using the sensor; "
+                          "it ends within %u s", (unsigned) active->request.uid, BIOGATED_HOLD_GRACE_SECONDS);
         return G_SOURCE_REMOVE;
+}
+
+/* TRUE if a login for uid took the sensor from someone within the last
+ * BIOGATED_LOGIN_PREEMPT_INTERVAL_SECONDS. Forgets older ones. */
+static gboolean login_preempted_recently(BiogatedDevices *devices, uid_t uid, gint64 now) {
+        const gint64 interval = (gint64) BIOGATED_LOGIN_PREEMPT_INTERVAL_SECONDS * G_USEC_PER_SEC;
+        GHashTableIter iter;
+        gint64 *when;
+
+        g_hash_table_iter_init(&iter, devices->login_preempted);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &when))
+                if (now - *when >= interval)
+                        g_hash_table_iter_remove(&iter);
+        return g_hash_table_contains(devices->login_preempted, GUINT_TO_POINTER(uid));
 }
 
 /* A login waits first in line and the holder is another user's, neither
@@ -292,9 +361,24 @@ static gboolean on_budget_spent(gpointer user_data) {
 static gboolean preempt_for_login(BiogatedDevices *devices) {
         BiogatedLease *login = g_queue_peek_head(&devices->waiting), *active = devices->active;
 
+        gint64 now = g_get_monotonic_time();
+        gint64 *when;
+
         if (!login || !login->request.login || !active || active->preempt_asked || !active->preempt ||
             active->request.login || active->request.exempt || active->request.uid == login->request.uid)
                 return FALSE;
+        if (login_preempted_recently(devices, login->request.uid, now)) {
+                if (!login->wait_logged)
+                        g_message("A login for uid %u waits for the operation of uid %u: a login for uid %u took "
+                                  "the fingerprint sensor from another user less than %u s ago",
+                                  (unsigned) login->request.uid, (unsigned) active->request.uid,
+                                  (unsigned) login->request.uid, BIOGATED_LOGIN_PREEMPT_INTERVAL_SECONDS);
+                login->wait_logged = TRUE;
+                return FALSE;
+        }
+        when = g_new(gint64, 1);
+        *when = now;
+        g_hash_table_replace(devices->login_preempted, GUINT_TO_POINTER(login->request.uid), when);
         g_message("A login for uid %u preempts the operation of uid %u on the fingerprint sensor",
                   (unsigned) login->request.uid, (unsigned) active->request.uid);
         if (ask_preempt(devices,
@@ -304,7 +388,7 @@ static gboolean preempt_for_login(BiogatedDevices *devices) {
                         BIOGATED_PREEMPT_RETRY_AFTER_MS))
                 return TRUE;
         g_message("The operation of uid %u is not preempted: a person is half-way through it; the login waits "
-                  "for it", (unsigned) active->request.uid);
+                  "for it, at most %u s", (unsigned) active->request.uid, BIOGATED_HOLD_GRACE_SECONDS);
         return FALSE;
 }
 
@@ -314,10 +398,20 @@ static void start_holding(BiogatedDevices *devices, BiogatedLease *lease) {
         gboolean charged = !lease->request.exempt && !lease->request.login;
 
         lease->holding = TRUE;
+        /* Logins heat the sensor but count against the logins' budget. */
         biogated_sensortime_begin(devices->time, charged ? lease->request.uid : EXEMPT_UID, now);
+        if (lease->request.login)
+                biogated_sensortime_begin(devices->login_time, lease->request.uid, now);
         g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
-        if (charged) {
-                gint64 left = biogated_sensortime_left(devices->time, lease->request.uid, now);
+        g_clear_handle_id(&devices->grace_timer_id, g_source_remove);
+        g_clear_error(&devices->grace_reason);
+        if (charged || lease->request.login) {
+                gint64 left = biogated_sensortime_left(charged ? devices->time : devices->login_time,
+                                                       lease->request.uid, now);
+                /* An unprivileged hold also ends where the heat reaches
+                 * the reserve: whatever comes after it starts from there. */
+                if (charged && !fp_device_has_feature(devices->device, FP_DEVICE_FEATURE_ALWAYS_ON))
+                        left = MIN(left, biogated_sensortime_until_warm(devices->time, now));
                 devices->budget_timer_id = g_timeout_add((guint) MAX(1, (left + 999) / 1000), on_budget_spent, devices);
         }
 }
@@ -327,7 +421,11 @@ static void stop_holding(BiogatedDevices *devices, BiogatedLease *lease) {
                 return;
         lease->holding = FALSE;
         biogated_sensortime_end(devices->time, g_get_monotonic_time());
+        if (lease->request.login)
+                biogated_sensortime_end(devices->login_time, g_get_monotonic_time());
         g_clear_handle_id(&devices->budget_timer_id, g_source_remove);
+        g_clear_handle_id(&devices->grace_timer_id, g_source_remove);
+        g_clear_error(&devices->grace_reason);
 }
 
 static void on_close_done(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -488,14 +586,27 @@ BiogatedLease *biogated_devices_request(BiogatedDevices *devices, const Biogated
                                         gpointer user_data, GDestroyNotify destroy, GError **error) {
         g_autoptr(GError) refused = NULL;
         BiogatedLease *lease;
+        BiogatedLeaseRequest req = *request;
         guint64 retry_after_ms = 0;
         guint n_all, n_uid;
         GList *before = NULL;
+        gint64 retry_us = 0;
 
         if (!devices->device || devices->unplugged) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_SUCH_DEVICE, "No fingerprint sensor available");
                 return NULL;
         }
+        /* Logins past their budget are the target's ordinary requests:
+         * whoever can start logins as themselves gets priority for a
+         * while, not for ever, nor beyond the heat reserve. */
+        if (req.login && !biogated_sensortime_may_start(devices->login_time, req.uid, g_get_monotonic_time(), &retry_us)) {
+                g_message("uid %u has used its %" G_GINT64_FORMAT " s of fingerprint sensor time for logins within "
+                          "%" G_GINT64_FORMAT " s: this login is an ordinary request", (unsigned) req.uid,
+                          biogated_sensortime_get_budget(devices->login_time) / G_USEC_PER_SEC,
+                          biogated_sensortime_get_window(devices->login_time) / G_USEC_PER_SEC);
+                req.login = FALSE;
+        }
+        request = &req;
         /* Logins have places of their own: a full queue of other requests
          * never turns a login away. */
         count_waiting(devices, request->login, request->uid, &n_all, &n_uid);
@@ -510,7 +621,7 @@ BiogatedLease *biogated_devices_request(BiogatedDevices *devices, const Biogated
                 return NULL;
         }
         lease = g_new0(BiogatedLease, 1);
-        *lease = (BiogatedLease) { .devices = devices, .request = *request, .ready = ready, .preempt = preempt,
+        *lease = (BiogatedLease) { .devices = devices, .request = req, .ready = ready, .preempt = preempt,
                                    .user_data = user_data, .destroy = destroy };
         /* A login goes behind the logins already waiting, before the rest. */
         if (request->login)

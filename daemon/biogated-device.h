@@ -22,15 +22,28 @@
  *
  * Logins go first: they wait in a queue of their own, ahead of everything
  * else, with the same bounds, and the running operation of another
- * unprivileged uid is asked to give the sensor back to them (preempted).
- * Root's own requests and logins have no budget and no heat reserve: the
- * budget protects the other users from one user, not from root. */
+ * unprivileged uid is asked to give the sensor back to them (preempted),
+ * at most once per BIOGATED_LOGIN_PREEMPT_INTERVAL_SECONDS per target uid.
+ * Logins have no heat reserve and a budget of their own per target uid;
+ * past it a login is an ordinary request of that uid. Root's own requests
+ * have neither: the budget protects the other users from one user, not
+ * from root. */
 
 #define BIOGATED_QUEUE_MAX 8u
 #define BIOGATED_QUEUE_MAX_PER_UID 2u
 /* What a preempted operation tells its owner to wait before asking again:
  * by then the login has the sensor and the owner queues behind it. */
 #define BIOGATED_PREEMPT_RETRY_AFTER_MS 1000u
+/* Logins of one target uid take the sensor from another user's operation
+ * at most once within this many seconds; later ones wait their turn (first
+ * in line still). A user who can log in as themselves (sudo, a screen
+ * locker's helper) cannot keep cancelling everyone else's operations. */
+#define BIOGATED_LOGIN_PREEMPT_INTERVAL_SECONDS 30u
+/* A holder that would not give the sensor back (a person half-way through
+ * an enrolment, an approval waiting for its second person) keeps it at most
+ * this much longer once its owner's time is spent or a login waits; then
+ * it is ended all the same. This bounds how long a login waits for it. */
+#define BIOGATED_HOLD_GRACE_SECONDS 10u
 
 typedef struct BiogatedDevices BiogatedDevices;
 typedef struct BiogatedLease BiogatedLease;
@@ -44,19 +57,27 @@ typedef void (*BiogatedLeaseReady)(BiogatedLease *lease, FpDevice *device, const
 /* The holder is asked to give the sensor back (reason: DeviceBusy, and when
  * to ask again). TRUE: it ends and releases the lease soon (cancelling
  * what runs); FALSE: not now, e.g. a person is half-way through an
- * enrolment. Asked at most once per lease; called from the main loop. */
+ * enrolment. Asked at most once per lease, and then, if it said no, once
+ * more with force set BIOGATED_HOLD_GRACE_SECONDS later: it must end then.
+ * Called from the main loop. */
 typedef gboolean (*BiogatedLeasePreempt)(BiogatedLease *lease, const GError *reason, guint64 retry_after_ms,
-                                         gpointer user_data);
+                                         gboolean force, gpointer user_data);
 
 typedef struct BiogatedLeaseRequest {
         uid_t uid;              /* whose share it counts against */
         gboolean exempt;        /* asked by root: no budget, no heat reserve, never preempted */
-        gboolean login;         /* a login (see biogated_operation_start()): goes first, may preempt */
+        gboolean login;         /* a login (the manager decides): goes first, may preempt, has a budget of
+                                 * its own; past it, an ordinary request of uid */
 } BiogatedLeaseRequest;
 
-/* budget_seconds of sensor time per uid within every window_seconds. */
-BiogatedDevices *biogated_devices_new(const char *wanted, guint budget_seconds, guint window_seconds,
-                                      GError **error);
+typedef struct BiogatedSensorLimits {
+        guint budget_seconds;           /* sensor time per unprivileged uid... */
+        guint window_seconds;           /* ...within every window this long */
+        guint login_budget_seconds;     /* logins' sensor time per target uid... */
+        guint login_window_seconds;     /* ...within every window this long */
+} BiogatedSensorLimits;
+
+BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits, GError **error);
 void biogated_devices_free(BiogatedDevices *devices);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedDevices, biogated_devices_free)
 

@@ -167,8 +167,14 @@ int main(int argc, char *argv[]) {
          * until a good one loads (Reload, SIGHUP). */
         if (!biogated_stepup_reload_policy(&daemon, &error))
                 g_clear_error(&error);
-        daemon.devices = biogated_devices_new(daemon.config.device, daemon.config.sensor_budget_seconds,
-                                              daemon.config.sensor_budget_window_seconds, &error);
+        daemon.devices = biogated_devices_new(daemon.config.device,
+                                              &(BiogatedSensorLimits) {
+                                                      .budget_seconds = daemon.config.sensor_budget_seconds,
+                                                      .window_seconds = daemon.config.sensor_budget_window_seconds,
+                                                      .login_budget_seconds = daemon.config.login_budget_seconds,
+                                                      .login_window_seconds = daemon.config.login_budget_window_seconds,
+                                              },
+                                              &error);
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon.loop = g_main_loop_new(NULL, TRUE);
 

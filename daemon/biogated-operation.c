@@ -525,17 +525,18 @@ static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError 
 
 /* The device layer wants the sensor back (for a login, or the owner's
  * sensor time is spent). A person half-way through, with a finger already
- * taken, is let finish: an enrolment past its first stage, an approval
- * waiting for the second person. Anything else ends now, as failed with
- * the reason and retry-after-ms. */
-static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, guint64 retry_after_ms,
+ * taken, is let finish if they can within the grace the device layer
+ * gives (then it asks with force): an enrolment past its first stage, an
+ * approval waiting for the second person. Anything else ends now, as
+ * failed with the reason and retry-after-ms. */
+static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, guint64 retry_after_ms, gboolean force,
                                  gpointer user_data) {
         g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
 
         if (is_done(op))
                 return TRUE;
-        if ((op->kind == BIOGATED_OPERATION_ENROLL && op->stage > 0) ||
-            g_str_equal(op->state, "waiting-for-approver"))
+        if (!force && ((op->kind == BIOGATED_OPERATION_ENROLL && op->stage > 0) ||
+                       g_str_equal(op->state, "waiting-for-approver")))
                 return FALSE;
         g_clear_error(&op->preempted);
         op->preempted = g_error_copy(reason);
@@ -569,16 +570,30 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
                                             BiogatedDevices *devices, BiogatedStore *store, GError **error) {
         g_autoptr(BiogatedOperation) op = g_object_new(BIOGATED_TYPE_OPERATION, NULL);
         GDBusInterfaceInfo *info = biogate_operation_interface_info();
+        BiogatedLeaseRequest request;
 
         op->connection = g_object_ref(connection);
         op->owner = g_strdup(owner);
         op->owner_uid = owner_uid;
-        /* As for the sensor queue: root's callers act for many users. */
-        op->share = owner_uid == 0 ? target->uid : owner_uid;
+        /* Fair shares per person: root's callers (gdm, sudo, su) act for
+         * many users, so they queue under the user they act for, and one
+         * user's requests cannot fill the slots every login needs; a root
+         * caller that acts for the user of its session (su to another
+         * user) is charged to that user (see the manager). Only root can
+         * ask for a login (the caller already checked). */
+        if (target->request_set)
+                request = target->request;
+        else
+                request = (BiogatedLeaseRequest) { .uid = owner_uid == 0 ? target->uid : owner_uid,
+                                                   .exempt = owner_uid == 0,
+                                                   .login = owner_uid == 0 && target->login };
+        op->share = request.uid;
         op->kind = kind;
         op->target = *target;
-        /* An unprivileged caller cannot hold the one sensor for long. */
-        if (owner_uid != 0)
+        op->target.login = request.login;
+        /* Only root's own requests and logins may hold the one sensor for
+         * long; the rest, unprivileged callers' included, cannot. */
+        if (!request.exempt && !request.login)
                 op->target.timeout_ms = MIN(op->target.timeout_ms, BIOGATED_OPERATION_USER_TIMEOUT_MS_MAX);
         op->target_user = g_strdup(target->user);
         op->target_service = g_strdup(target->service);
@@ -606,17 +621,7 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
                 g_return_val_if_fail(kind == BIOGATED_OPERATION_AUTHORIZE, NULL);
                 g_idle_add_full(G_PRIORITY_DEFAULT, run_without_sensor, g_object_ref(op), g_object_unref);
         }
-        /* Fair shares per person: root's callers (gdm, sudo, su) act for
-         * many users, so they queue under the user they act for, and one
-         * user's requests cannot fill the slots every login needs. Only
-         * root can ask for a login (the caller already checked). */
-        else if (!(op->lease = biogated_devices_request(devices,
-                                             &(BiogatedLeaseRequest) {
-                                                     .uid = owner_uid == 0 ? target->uid : owner_uid,
-                                                     .exempt = owner_uid == 0,
-                                                     .login = owner_uid == 0 && target->login,
-                                             },
-                                             on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref,
+        else if (!(op->lease = biogated_devices_request(devices, &request, on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref,
                                              error))) {
                 g_object_unref(op); /* the reference the lease would have held */
                 unexport(op);

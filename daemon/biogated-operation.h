@@ -38,6 +38,11 @@ typedef struct BiogatedOperationTarget {
         guint timeout_ms;
         const char *service;        /* PAM service, for the log only; may be NULL */
         gboolean login;             /* verify: a login, served first (root callers only) */
+        /* Root callers: whose sensor share this counts against and with
+         * what priority, as the manager decided from the caller's session;
+         * unset: root's own (exempt), or the unprivileged caller's. */
+        gboolean request_set;
+        BiogatedLeaseRequest request;
         const char *text;           /* authorize: what the user approves */
         gboolean no_sensor;         /* decided without a touch: never queues for the sensor */
         gpointer kind_data;         /* owned by the operation from start on */

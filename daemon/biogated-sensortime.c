@@ -199,3 +199,14 @@ gboolean biogated_sensortime_is_cool(BiogatedSensorTime *st, gint64 now, gint64 
                                         G_USEC_PER_SEC) + 1000;
         return FALSE;
 }
+
+gint64 biogated_sensortime_until_warm(BiogatedSensorTime *st, gint64 now) {
+        double heat = heat_at(st, now);
+
+        g_return_val_if_fail(st->holding, 0);
+        if (heat >= BIOGATED_SENSORTIME_RESERVE_RATIO)
+                return 0;
+        /* Heating from now on: 1 - (1 - heat) * exp(-t / hot) = reserve. */
+        return (gint64) (BIOGATED_SENSORTIME_HOT_SECONDS * log((1.0 - heat) / (1.0 - BIOGATED_SENSORTIME_RESERVE_RATIO)) *
+                         G_USEC_PER_SEC);
+}

@@ -125,7 +125,16 @@ struct FakeLogind {
         guint registration;
         GPtrArray *calls;       /* "what who why mode" per Inhibit call */
         GArray *read_fds;       /* the read end of each inhibitor pipe */
+        GHashTable *sessions;   /* pid -> FakeSession */
+        guint session_lookups;  /* GetSessionByPID calls */
 };
+
+typedef struct FakeSession {
+        char *path;
+        uid_t owner;
+        gboolean remote;
+        guint registration;
+} FakeSession;
 
 static const char login1_xml[] =
         "<node>"
@@ -137,7 +146,20 @@ static const char login1_xml[] =
         "      <arg name='mode' type='s' direction='in'/>"
         "      <arg name='fd' type='h' direction='out'/>"
         "    </method>"
+        "    <method name='GetSessionByPID'>"
+        "      <arg name='pid' type='u' direction='in'/>"
+        "      <arg name='session' type='o' direction='out'/>"
+        "    </method>"
         "    <signal name='PrepareForSleep'><arg name='start' type='b'/></signal>"
+        "  </interface>"
+        "</node>";
+
+/* The two properties of a session biogated reads. */
+static const char session_xml[] =
+        "<node>"
+        "  <interface name='org.freedesktop.login1.Session'>"
+        "    <property name='User' type='(uo)' access='read'/>"
+        "    <property name='Remote' type='b' access='read'/>"
         "  </interface>"
         "</node>";
 
@@ -149,7 +171,23 @@ static void login1_method_call(GDBusConnection *connection, const char *sender, 
         g_autoptr(GUnixFDList) fds = NULL;
         int p[2];
 
-        /* Only Inhibit is declared: GDBus refuses anything else itself. */
+        /* Only what is declared reaches here: GDBus refuses anything else. */
+        if (g_str_equal(method, "GetSessionByPID")) {
+                guint32 pid;
+                FakeSession *session;
+
+                g_variant_get(parameters, "(u)", &pid);
+                logind->session_lookups++;
+                session = g_hash_table_lookup(logind->sessions, GUINT_TO_POINTER(pid));
+                if (!session) {
+                        /* logind's answer for a process in no session. */
+                        g_dbus_method_invocation_return_dbus_error(invocation, "org.freedesktop.login1.NoSessionForPID",
+                                                                   "PID does not belong to any known session");
+                        return;
+                }
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", session->path));
+                return;
+        }
         g_variant_get(parameters, "(&s&s&s&s)", &what, &who, &why, &mode);
         g_ptr_array_add(logind->calls, g_strdup_printf("%s %s %s %s", what, who, why, mode));
         /* As logind: the client gets the write end; when every copy of it
@@ -162,6 +200,46 @@ static void login1_method_call(GDBusConnection *connection, const char *sender, 
 
 static const GDBusInterfaceVTable login1_vtable = { .method_call = login1_method_call };
 
+static GVariant *session_get_property(GDBusConnection *connection, const char *sender, const char *path,
+                                      const char *interface, const char *property, GError **error,
+                                      gpointer user_data) {
+        FakeSession *session = user_data;
+
+        if (g_str_equal(property, "User")) {
+                g_autofree char *user_path = g_strdup_printf(LOGIN1_PATH "/user/_%u", (unsigned) session->owner);
+                return g_variant_new("(uo)", (guint32) session->owner, user_path);
+        }
+        return g_variant_new_boolean(session->remote);
+}
+
+static const GDBusInterfaceVTable session_vtable = { .get_property = session_get_property };
+
+static void fake_session_free(gpointer data) {
+        FakeSession *session = data;
+
+        g_free(session->path);
+        g_free(session);
+}
+
+void fake_logind_add_session(FakeLogind *logind, const char *id, pid_t pid, uid_t owner, gboolean remote) {
+        g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(session_xml, NULL);
+        g_autoptr(GError) error = NULL;
+        FakeSession *session = g_new0(FakeSession, 1);
+
+        session->path = g_strdup_printf(LOGIN1_PATH "/session/%s", id);
+        session->owner = owner;
+        session->remote = remote;
+        session->registration = g_dbus_connection_register_object(logind->conn, session->path, node->interfaces[0],
+                                                                  &session_vtable, session, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_false(g_hash_table_contains(logind->sessions, GUINT_TO_POINTER((guint) pid)));
+        g_hash_table_insert(logind->sessions, GUINT_TO_POINTER((guint) pid), session);
+}
+
+guint fake_logind_count_session_lookups(FakeLogind *logind) {
+        return logind->session_lookups;
+}
+
 FakeLogind *fake_logind_start(Fixture *f) {
         g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(login1_xml, NULL);
         g_autoptr(GVariant) reply = NULL;
@@ -171,6 +249,7 @@ FakeLogind *fake_logind_start(Fixture *f) {
 
         logind->calls = g_ptr_array_new_with_free_func(g_free);
         logind->read_fds = g_array_new(FALSE, FALSE, sizeof(int));
+        logind->sessions = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, fake_session_free);
         logind->conn = btf_bus_connect(f->bus, &error);
         g_assert_no_error(error);
         logind->registration = g_dbus_connection_register_object(logind->conn, LOGIN1_PATH, node->interfaces[0],
@@ -192,6 +271,15 @@ void fake_logind_free(FakeLogind *logind) {
         if (!logind)
                 return;
         g_dbus_connection_unregister_object(logind->conn, logind->registration);
+        {
+                GHashTableIter iter;
+                FakeSession *session;
+
+                g_hash_table_iter_init(&iter, logind->sessions);
+                while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &session))
+                        g_dbus_connection_unregister_object(logind->conn, session->registration);
+                g_hash_table_unref(logind->sessions);
+        }
         (void) g_dbus_connection_close_sync(logind->conn, NULL, NULL);
         g_object_unref(logind->conn);
         for (guint i = 0; i < logind->read_fds->len; i++)

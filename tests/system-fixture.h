@@ -41,6 +41,14 @@ typedef struct FakeLogind FakeLogind;
 FakeLogind *fake_logind_start(Fixture *f);
 void fake_logind_free(FakeLogind *logind);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakeLogind, fake_logind_free)
+/* From now on GetSessionByPID(pid) answers session @id (once per pid),
+ * whose User is @owner and Remote @remote, as logind does for a process in
+ * that session; a pid without one gets logind's NoSessionForPID. The
+ * answers come from the test's main context: a caller must iterate it
+ * (call the daemon asynchronously) while the daemon asks. */
+void fake_logind_add_session(FakeLogind *logind, const char *id, pid_t pid, uid_t owner, gboolean remote);
+/* GetSessionByPID calls so far. */
+guint fake_logind_count_session_lookups(FakeLogind *logind);
 const char *fake_logind_get_unique_name(FakeLogind *logind);
 /* Waits until Inhibit was called @count times in all; ret_args: the last
  * call's "what who why mode", space separated (may be NULL). */

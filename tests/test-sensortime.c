@@ -98,11 +98,44 @@ static void test_heat(void) {
         g_assert_true(biogated_sensortime_is_cool(st, S(200) + retry, &retry));
 }
 
+/* The figures of the sensor sharing after the hostile pass: one uid at the
+ * default budget (40 s in 120 s) stays below the reserve; its logins alone
+ * (30 s in 120 s) far below; a hold that ends at the reserve, then a
+ * holder's 10 s of grace, then a full 30 s login stay below HOT. */
+static void test_heat_ceiling(void) {
+        g_autoptr(BiogatedSensorTime) st = biogated_sensortime_new(S(40), S(120), 0);
+        double one = peak_heat(S(40), S(80), 1), logins = peak_heat(S(30), S(90), 1);
+        gint64 until, t;
+        double after;
+
+        g_test_message("peak heat: one uid at 40 s in 120 s: %.3f; logins at 30 s in 120 s: %.3f", one, logins);
+        g_assert_cmpfloat(one, <, BIOGATED_SENSORTIME_RESERVE_RATIO);
+        g_assert_cmpfloat(logins, <, BIOGATED_SENSORTIME_RESERVE_RATIO);
+
+        /* From cold: the reserve comes after about 140 s of continuous use. */
+        biogated_sensortime_begin(st, 7, 0);
+        until = biogated_sensortime_until_warm(st, 0);
+        g_assert_cmpfloat(biogated_sensortime_heat(st, until - MS(10)), <, BIOGATED_SENSORTIME_RESERVE_RATIO);
+        g_assert_cmpfloat(biogated_sensortime_heat(st, until + MS(10)), >=, BIOGATED_SENSORTIME_RESERVE_RATIO);
+        g_assert_cmpint(biogated_sensortime_until_warm(st, until + MS(10)), ==, 0);
+        /* Ended there (a person mid-way gets 10 s more), then a login of
+         * 30 s: still below HOT. */
+        t = until + S(10);
+        biogated_sensortime_end(st, t);
+        biogated_sensortime_begin(st, 8, t);
+        after = biogated_sensortime_heat(st, t + S(30));
+        biogated_sensortime_end(st, t + S(30));
+        g_test_message("reserve at %.1f s of use; after 10 s of grace and a 30 s login: %.3f (HOT %.3f)",
+                       until / 1e6, after, BIOGATED_SENSORTIME_HOT_RATIO);
+        g_assert_cmpfloat(after, <, BIOGATED_SENSORTIME_HOT_RATIO);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/sensortime/budget-rolling", test_budget_rolling);
         g_test_add_func("/sensortime/budget-many-holds", test_budget_many_holds);
         g_test_add_func("/sensortime/heat", test_heat);
+        g_test_add_func("/sensortime/heat-ceiling", test_heat_ceiling);
         return g_test_run();
 }
