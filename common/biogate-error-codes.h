@@ -4,7 +4,8 @@
 /* The codes of biogate's one error table (common/biogate-errors.c), apart
  * so that libbiogate can install them as its public GError codes: the daemon,
  * the PAM module, biogatectl and libbiogate's users all see the same numbers.
- * Installed as <biogate-1/biogate-error-codes.h>: append only, never reorder. */
+ * Installed as <biogate-1/biogate-error-codes.h>: append only, never reorder, and
+ * keep _BIOGATE_ERROR_MAX one past the last. */
 
 /**
  * BiogateError:
@@ -31,7 +32,6 @@
  * @BIOGATE_ERROR_STORE_CORRUPTED: org.biogate1.Error.StoreCorrupted
  * @BIOGATE_ERROR_STORE_FULL: org.biogate1.Error.StoreFull
  * @BIOGATE_ERROR_INTERNAL: org.biogate1.Error.Internal
- * @_BIOGATE_ERROR_MAX: not an error; the number of codes
  *
  * The errors biogated reports, each with its D-Bus name. In libbiogate they
  * are the codes of the %BIOGATE_ERROR domain.
@@ -60,5 +60,8 @@ typedef enum BiogateError {
         BIOGATE_ERROR_STORE_CORRUPTED,
         BIOGATE_ERROR_STORE_FULL,
         BIOGATE_ERROR_INTERNAL,
-        _BIOGATE_ERROR_MAX,
 } BiogateError;
+
+/* The number of codes; not a member, so that the installed enumeration
+ * holds only errors (GObject introspection names them Biogate.Error.X). */
+#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_INTERNAL + 1)
