@@ -430,14 +430,28 @@ static void call_method(BiogateOperation *self) {
         }
 }
 
+static void get_name_owner(BiogateOperation *self, gboolean started);
+static void on_service_started(GObject *source, GAsyncResult *res, gpointer userdata);
+
 static void on_name_owner(GObject *source, GAsyncResult *res, gpointer userdata) {
         g_autoptr(BiogateOperation) self = userdata;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        gboolean started = GPOINTER_TO_INT(g_object_steal_data(G_OBJECT(self), "biogate-started"));
 
         if (!reply) {
-                if (!is_cancelled(error))
-                        fail(self, g_steal_pointer(&error));
+                if (is_cancelled(error))
+                        return;
+                /* Not running: once, ask the bus to activate it. */
+                if (!started && g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)) {
+                        g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                               "org.freedesktop.DBus", "StartServiceByName",
+                                               g_variant_new("(su)", BIOGATE_BUS_NAME, 0u), G_VARIANT_TYPE("(u)"),
+                                               G_DBUS_CALL_FLAGS_NONE, -1, self->internal, on_service_started,
+                                               g_object_ref(self));
+                        return;
+                }
+                fail(self, g_steal_pointer(&error));
                 return;
         }
         if (self->done)
@@ -467,7 +481,12 @@ static void on_service_started(GObject *source, GAsyncResult *res, gpointer user
                         fail(self, g_steal_pointer(&error));
                 return;
         }
-        /* Running now (D-Bus activation, if it was not): ask who it is. */
+        /* Running now: ask who it is. */
+        get_name_owner(self, TRUE);
+}
+
+static void get_name_owner(BiogateOperation *self, gboolean started) {
+        g_object_set_data(G_OBJECT(self), "biogate-started", GINT_TO_POINTER(started));
         g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", BIOGATE_BUS_NAME),
                                G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, self->internal, on_name_owner,
@@ -504,10 +523,7 @@ BiogateOperation *biogate_private_operation_start(GDBusConnection *connection, c
                 on_closed(connection, FALSE, NULL, self);
                 return self;
         }
-        g_dbus_connection_call(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "StartServiceByName", g_variant_new("(su)", BIOGATE_BUS_NAME, 0u),
-                               G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, self->internal,
-                               on_service_started, g_object_ref(self));
+        get_name_owner(self, FALSE);
         return self;
 }
 
