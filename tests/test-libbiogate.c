@@ -242,6 +242,11 @@ static void test_cancelled(Fixture *f, gconstpointer data) {
         recorder_clear(&r);
 }
 
+static gboolean on_no_failure(gpointer userdata) {
+        g_error("the operation did not fail 10 s after biogated was killed");
+        return G_SOURCE_REMOVE;
+}
+
 /* biogated killed while it waits for the finger: the operation fails with
  * NameHasNoOwner within a second, instead of waiting forever. */
 static void test_daemon_killed(Fixture *f, gconstpointer data) {
@@ -251,16 +256,23 @@ static void test_daemon_killed(Fixture *f, gconstpointer data) {
         g_autofree char *result = NULL;
         g_autofree char *name = NULL;
         gint64 elapsed;
+        guint timeout;
+        int status = 0;
         Recorder r;
 
         lib_enroll(f, client, "alice");
         op = biogate_client_authorize(client, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), NULL, NULL);
         recorder_init(&r, f, op);
         r.kill_at_finger = TRUE;
+        /* Without the library's watch, wait_sync() would never return: fail
+         * within the test's time instead of meson's time-out. */
+        timeout = g_timeout_add_seconds(10, on_no_failure, NULL);
         result = biogate_operation_wait_sync(op, NULL, &error);
         elapsed = g_get_monotonic_time() - r.killed_at;
+        g_source_remove(timeout);
         g_assert_null(result);
         g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+        g_clear_error(&error);
         g_assert_cmpstr(biogate_operation_get_result(op), ==, "failed");
         g_assert_true(g_variant_lookup(biogate_operation_get_result_details(op), "error", "s", &name));
         g_assert_cmpstr(name, ==, "org.freedesktop.DBus.Error.NameHasNoOwner");
@@ -268,6 +280,12 @@ static void test_daemon_killed(Fixture *f, gconstpointer data) {
         g_assert_cmpint(elapsed, <, G_USEC_PER_SEC);
         g_assert_cmpuint(r.finished, ==, 1);
         recorder_clear(&r);
+
+        /* The library may learn of the death before the test reaps the
+         * process: reap it here, so that the teardown does not stop it. */
+        g_assert_true(btf_daemon_wait_exit(f->daemon, T, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 /* Signals that arrive before the library knows the operation's path and
