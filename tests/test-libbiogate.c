@@ -42,6 +42,9 @@ typedef struct Recorder {
         const char *touch_id;   /* touch the sensor with this at finger-needed */
         GCancellable *cancel_at_finger; /* or cancel this */
         gboolean kill_at_finger;        /* or SIGKILL the daemon */
+        GDBusConnection *forger;        /* or forge a Finished first, then touch */
+        guint forged_seen;
+        gboolean marker_seen;
         gint64 killed_at;
         GPtrArray *progress;    /* statuses in order */
         guint finished;
@@ -53,6 +56,29 @@ static void on_progress(BiogateOperation *op, const char *status, GVariant *deta
         g_ptr_array_add(r->progress, g_strdup(status));
         if (strcmp(status, "finger-needed") != 0)
                 return;
+        if (r->forger) {
+                g_autoptr(GError) error = NULL;
+                GVariantBuilder b;
+                const char *victim = g_dbus_connection_get_unique_name(r->f->conn);
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "token", g_variant_new_string("forged"));
+                g_assert_true(g_dbus_connection_emit_signal(r->forger, victim, biogate_operation_get_object_path(op),
+                                                            BIOGATE_OPERATION_INTERFACE, "Finished",
+                                                            g_variant_new("(s@a{sv})", "approved",
+                                                                          g_variant_builder_end(&b)),
+                                                            &error));
+                g_assert_no_error(error);
+                /* The bus keeps the forger's order: once the marker is here,
+                 * the forged signal was dispatched (or refused by the bus,
+                 * which the raw subscription would show). */
+                g_assert_true(g_dbus_connection_emit_signal(r->forger, victim, "/", "org.biogate1.Test", "Marker",
+                                                            NULL, &error));
+                g_assert_no_error(error);
+                while (!r->marker_seen)
+                        g_main_context_iteration(NULL, TRUE);
+                g_assert_cmpuint(r->forged_seen, ==, 1);
+        }
         if (r->touch_id)
                 touch(r->f, r->touch_id);
         if (r->cancel_at_finger)
@@ -219,6 +245,51 @@ static void test_authorize(Fixture *f, gconstpointer data) {
         recorder_clear(&r);
 }
 
+static void on_raw_finished(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                            const char *member, GVariant *parameters, gpointer userdata) {
+        Recorder *r = userdata;
+
+        if (g_strcmp0(sender, g_dbus_connection_get_unique_name(r->forger)) == 0)
+                r->forged_seen++;
+}
+
+static void on_marker(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *member, GVariant *parameters, gpointer userdata) {
+        ((Recorder *) userdata)->marker_seen = TRUE;
+}
+
+/* A Finished sent to us by another bus client, for our operation's path,
+ * is not the daemon's: the library waits for the real result. */
+static void test_forged_signals(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(BiogateOperation) op = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusConnection) forger = btf_bus_connect(f->bus, &error);
+        g_autofree char *result = NULL;
+        guint raw, marker;
+        Recorder r;
+
+        g_assert_no_error(error);
+        lib_enroll(f, client, "alice");
+        op = biogate_client_authorize(client, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), NULL, NULL);
+        recorder_init(&r, f, op);
+        r.forger = forger;
+        r.touch_id = "alice";
+        raw = g_dbus_connection_signal_subscribe(f->conn, NULL, BIOGATE_OPERATION_INTERFACE, "Finished", NULL, NULL,
+                                                 G_DBUS_SIGNAL_FLAGS_NONE, on_raw_finished, &r, NULL);
+        marker = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.biogate1.Test", "Marker", NULL, NULL,
+                                                    G_DBUS_SIGNAL_FLAGS_NONE, on_marker, &r, NULL);
+        result = biogate_operation_wait_sync(op, NULL, &error);
+        g_dbus_connection_signal_unsubscribe(f->conn, raw);
+        g_dbus_connection_signal_unsubscribe(f->conn, marker);
+        g_assert_no_error(error);
+        g_assert_cmpstr(result, ==, "approved");
+        g_assert_cmpuint(r.finished, ==, 1);
+        g_assert_cmpstr(biogate_operation_get_token(op), !=, "forged");
+        g_assert_cmpuint(strlen(biogate_operation_get_token(op)), >, 100);
+        recorder_clear(&r);
+}
+
 /* Cancelling the GCancellable given to authorize ends it "cancelled", with
  * no token. */
 static void test_cancelled(Fixture *f, gconstpointer data) {
@@ -376,6 +447,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, fn) g_test_add("/libbiogate/" path, Fixture, NULL, setup, fn, fixture_teardown)
         ADD("calls", test_calls);
         ADD("authorize", test_authorize);
+        ADD("forged-signals", test_forged_signals);
         ADD("cancelled", test_cancelled);
         ADD("daemon-killed", test_daemon_killed);
         ADD("early-signals", test_early_signals);
