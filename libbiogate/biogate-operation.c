@@ -493,8 +493,18 @@ static void get_name_owner(BiogateOperation *self, gboolean started) {
                                g_object_ref(self));
 }
 
-static void on_cancellable_cancelled(GCancellable *cancellable, gpointer userdata) {
+static gboolean cancel_in_context(gpointer userdata) {
         biogate_operation_cancel(userdata);
+        return G_SOURCE_REMOVE;
+}
+
+/* A GCancellable may be cancelled from any thread: the Cancel goes out from
+ * the operation's own main context. */
+static void on_cancellable_cancelled(GCancellable *cancellable, gpointer userdata) {
+        BiogateOperation *self = userdata;
+
+        g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, cancel_in_context, g_object_ref(self),
+                                   g_object_unref);
 }
 
 BiogateOperation *biogate_private_operation_start(GDBusConnection *connection, const char *kind, GVariant *args,
@@ -555,7 +565,7 @@ void biogate_operation_cancel(BiogateOperation *self) {
 }
 
 static void on_wait_cancelled(GCancellable *cancellable, gpointer userdata) {
-        biogate_operation_cancel(userdata);
+        on_cancellable_cancelled(cancellable, userdata);
 }
 
 /**
