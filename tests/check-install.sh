@@ -53,8 +53,15 @@ int main(void) {
         return ok ? 0 : 1;
 }
 C
+        # An instrumented build installs an instrumented library: the program
+        # links the same runtimes, python3 (not instrumented) preloads them.
+        local sanitize=() preload=""
+        if [[ ${SANITIZE:-none} == *address* ]]; then
+                sanitize=(-fsanitize="$SANITIZE")
+                preload="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)"
+        fi
         # shellcheck disable=SC2086 # flags are words
-        if ! cc -o "$tmp/client" "$tmp/client.c" $flags 2>"$tmp/cc.log"; then
+        if ! cc "${sanitize[@]}" -o "$tmp/client" "$tmp/client.c" $flags 2>"$tmp/cc.log"; then
                 problem "a program does not build against the installed libbiogate: $(cat "$tmp/cc.log")"
         elif ! LD_LIBRARY_PATH="$dest$LIBDIR" "$tmp/client"; then
                 problem "a program built against the installed libbiogate does not run"
@@ -63,7 +70,7 @@ C
                    grep -Ev '^biogate_(client|operation)_[a-z_]+@@LIBBIOGATE_1$|^biogate_error_quark@@LIBBIOGATE_1$' || true)
         [ -z "$exported" ] || problem "libbiogate exports more than its API: $exported"
         if [ "$INTROSPECTION" = 1 ] && ! GI_TYPELIB_PATH="$dest$LIBDIR/girepository-1.0" LD_LIBRARY_PATH="$dest$LIBDIR" \
-                /usr/bin/python3 -c "import gi; gi.require_version('Biogate', '1'); from gi.repository import Biogate
+                LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 -c "import gi; gi.require_version('Biogate', '1'); from gi.repository import Biogate
 assert Biogate.Error.LOCKED_OUT == 16 and Biogate.Client and Biogate.Operation" >"$tmp/py.log" 2>&1; then
                 problem "Python cannot load the installed typelib: $(cat "$tmp/py.log")"
         fi
