@@ -7,6 +7,7 @@ BIOGATE_PACKAGES=(
         libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev libicu-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper libpamtest0-dev pamtester polkitd systemd valgrind openssl
         systemd-journal-remote libxml2-utils libglib2.0-bin
+        gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
 )
 

@@ -29,6 +29,53 @@ fi
 
 unit=$dest$UNITDIR/biogated.service
 
+# The installed libbiogate is usable as installed: a program builds against
+# it through pkg-config, it exports only its API, and Python loads the
+# installed typelib.
+check_libbiogate() {
+        local flags exported
+        # A copy whose prefix is inside the DESTDIR (--define-variable would
+        # move gio-2.0's prefix too).
+        mkdir -p "$tmp/pc"
+        sed "s|^prefix=$PREFIX\$|prefix=$dest$PREFIX|" "$dest$LIBDIR/pkgconfig/biogate-1.pc" >"$tmp/pc/biogate-1.pc"
+        if ! flags=$(PKG_CONFIG_PATH="$tmp/pc" pkg-config --cflags --libs biogate-1) ||
+           [[ $flags != *"-I$dest$INCLUDEDIR/biogate-1"* ]]; then
+                problem "pkg-config cannot use the installed biogate-1.pc"
+                return
+        fi
+        cat >"$tmp/client.c" <<'C'
+#include <biogate.h>
+int main(void) {
+        GError *error = g_error_new_literal(BIOGATE_ERROR, BIOGATE_ERROR_LOCKED_OUT, "x");
+        int ok = g_error_matches(error, BIOGATE_ERROR, BIOGATE_ERROR_LOCKED_OUT) &&
+                 g_type_is_a(BIOGATE_TYPE_CLIENT, G_TYPE_OBJECT) && g_type_is_a(BIOGATE_TYPE_OPERATION, G_TYPE_OBJECT);
+        g_error_free(error);
+        return ok ? 0 : 1;
+}
+C
+        # An instrumented build installs an instrumented library: the program
+        # links the same runtimes, python3 (not instrumented) preloads them.
+        local sanitize=() preload=""
+        if [[ ${SANITIZE:-none} == *address* ]]; then
+                sanitize=(-fsanitize="$SANITIZE")
+                preload="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)"
+        fi
+        # shellcheck disable=SC2086 # flags are words
+        if ! cc "${sanitize[@]}" -o "$tmp/client" "$tmp/client.c" $flags 2>"$tmp/cc.log"; then
+                problem "a program does not build against the installed libbiogate: $(cat "$tmp/cc.log")"
+        elif ! LD_LIBRARY_PATH="$dest$LIBDIR" "$tmp/client"; then
+                problem "a program built against the installed libbiogate does not run"
+        fi
+        exported=$(nm -D --defined-only "$dest$LIBDIR/libbiogate-1.so.1.0.0" | awk '$2 == "T" { print $3 }' |
+                   grep -Ev '^biogate_(client|operation)_[a-z_]+@@LIBBIOGATE_1$|^biogate_error_quark@@LIBBIOGATE_1$' || true)
+        [ -z "$exported" ] || problem "libbiogate exports more than its API: $exported"
+        if [ "$INTROSPECTION" = 1 ] && ! GI_TYPELIB_PATH="$dest$LIBDIR/girepository-1.0" LD_LIBRARY_PATH="$dest$LIBDIR" \
+                LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 -c "import gi; gi.require_version('Biogate', '1'); from gi.repository import Biogate
+assert Biogate.Error.LOCKED_OUT == 16 and Biogate.Client and Biogate.Operation" >"$tmp/py.log" 2>&1; then
+                problem "Python cannot load the installed typelib: $(cat "$tmp/py.log")"
+        fi
+}
+
 check_tree() {
         local expected=$tmp/expected installed=$tmp/installed
         : >"$expected"
@@ -47,6 +94,12 @@ check_tree() {
                         problem "$path is owned by $(stat -c %u:%g "$f"), expected 0:0"
                 fi
         }
+        expect_link() {
+                local path=$1 target=$2
+                echo "$path" >>"$expected"
+                [ -L "$dest$path" ] && [ "$(readlink "$dest$path")" = "$target" ] ||
+                        problem "$path is not a symbolic link to $target"
+        }
 
         expect "$LIBEXECDIR/biogated" 755
         expect "$BINDIR/biogatectl" 755
@@ -60,12 +113,27 @@ check_tree() {
         expect "$DATADIR/biogate/biogate.conf" 644
         expect "$DATADIR/biogate/policy.conf" 644
         expect "$DATADIR/biogate/consent-notice.txt" 644
+        # libbiogate: the library (real file and its two links), headers,
+        # pkg-config file and, with introspection, the GIR and the typelib.
+        expect "$LIBDIR/libbiogate-1.so.1.0.0" 755
+        expect_link "$LIBDIR/libbiogate-1.so.1" libbiogate-1.so.1.0.0
+        expect_link "$LIBDIR/libbiogate-1.so" libbiogate-1.so.1
+        expect "$LIBDIR/pkgconfig/biogate-1.pc" 644
+        for header in biogate.h biogate-client.h biogate-error.h biogate-error-codes.h biogate-operation.h; do
+                expect "$INCLUDEDIR/biogate-1/$header" 644
+        done
+        if [ "$INTROSPECTION" = 1 ]; then
+                expect "$DATADIR/gir-1.0/Biogate-1.gir" 644
+                expect "$LIBDIR/girepository-1.0/Biogate-1.typelib" 644
+        fi
         if [ "$MAN" = 1 ]; then
                 for page in man8/biogated.8 man1/biogatectl.1 man5/biogate.conf.5 man5/biogate-policy.5 \
                             man8/pam_biogate.8; do
                         expect "$MANDIR/$page" 644
                 done
         fi
+
+        check_libbiogate
 
         # Nothing else: a stray file is a packaging bug too.
         sort -o "$expected" "$expected"
