@@ -173,8 +173,7 @@ int main(int argc, char *argv[]) {
                                                       .window_seconds = daemon.config.sensor_budget_window_seconds,
                                                       .login_budget_seconds = daemon.config.login_budget_seconds,
                                                       .login_window_seconds = daemon.config.login_budget_window_seconds,
-                                              },
-                                              &error);
+                                              });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon.loop = g_main_loop_new(NULL, TRUE);
 
