@@ -154,7 +154,7 @@ static void on_device_added(FpContext *context, FpDevice *device, BiogatedDevice
         pick_device(devices);
 }
 
-BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits, GError **error) {
+BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits) {
         BiogatedDevices *devices = g_new0(BiogatedDevices, 1);
         gint64 now = g_get_monotonic_time();
 

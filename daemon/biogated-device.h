@@ -77,7 +77,9 @@ typedef struct BiogatedSensorLimits {
         guint login_window_seconds;     /* ...within every window this long */
 } BiogatedSensorLimits;
 
-BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits, GError **error);
+/* Never fails: without a sensor (or the wanted one) the daemon still runs,
+ * and picks one up when it is plugged in. */
+BiogatedDevices *biogated_devices_new(const char *wanted, const BiogatedSensorLimits *limits);
 void biogated_devices_free(BiogatedDevices *devices);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedDevices, biogated_devices_free)
 

@@ -31,7 +31,7 @@ static gboolean on_signal_quit(gpointer user_data) {
 static gboolean on_sighup(gpointer user_data) {
         g_autoptr(GError) error = NULL;
 
-        (void) biogated_stepup_reload_policy(user_data, &error);
+        (void) biogated_stepup_reload_policy(user_data, 0, &error);
         return G_SOURCE_CONTINUE;
 }
 
@@ -165,7 +165,7 @@ int main(int argc, char *argv[]) {
         daemon.vendor_policy = g_strdup(vendor_policy ? vendor_policy : BIOGATE_DEFAULT_VENDOR_POLICY);
         /* A bad policy is no reason to refuse logins: step-ups are denied
          * until a good one loads (Reload, SIGHUP). */
-        if (!biogated_stepup_reload_policy(&daemon, &error))
+        if (!biogated_stepup_reload_policy(&daemon, 0, &error))
                 g_clear_error(&error);
         daemon.devices = biogated_devices_new(daemon.config.device,
                                               &(BiogatedSensorLimits) {
@@ -173,8 +173,7 @@ int main(int argc, char *argv[]) {
                                                       .window_seconds = daemon.config.sensor_budget_window_seconds,
                                                       .login_budget_seconds = daemon.config.login_budget_seconds,
                                                       .login_window_seconds = daemon.config.login_budget_window_seconds,
-                                              },
-                                              &error);
+                                              });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon.loop = g_main_loop_new(NULL, TRUE);
 

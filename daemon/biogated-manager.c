@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.biogate1.Manager, every method of it: each handler checks its
+ * arguments, asks biogated-caller.c who may do what, and calls the logic
+ * (the store, biogated-privacy.c, biogated-limits.c, the step-up policy of
+ * biogated-stepup.c, operations of biogated-operation.c). */
 #include "config.h"
 
 #include "biogate-bus.h"
+#include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
@@ -11,11 +16,10 @@
 #include "biogated-privacy.h"
 #include "biogated-record.h"
 #include "biogated-session.h"
+#include "biogated-stepup.h"
 
-#define TIMEOUT_MS_MAX 600000u
 #define VERIFY_TIMEOUT_MS_DEFAULT 30000u
 #define ENROLL_TIMEOUT_MS_DEFAULT 60000u
-#define SERVICE_NAME_MAX 64
 
 /* Arguments are checked before the caller's identity is even looked up, so
  * malformed calls cost nothing and never reach the store. */
@@ -43,100 +47,22 @@ static CallArgs *call_args_new(BiogatedDaemon *daemon) {
         return args;
 }
 
+static const BiogatedOption enroll_options[] = {
+        { "timeout-ms", biogated_option_timeout_ms, G_STRUCT_OFFSET(CallArgs, timeout_ms) },
+        { "consent", biogated_option_boolean, G_STRUCT_OFFSET(CallArgs, consent) },
+        { "notice-version", biogated_option_string, G_STRUCT_OFFSET(CallArgs, notice_version) },
+        { NULL },
+};
+
+static const BiogatedOption verify_options[] = {
+        { "timeout-ms", biogated_option_timeout_ms, G_STRUCT_OFFSET(CallArgs, timeout_ms) },
+        { "fingers", biogated_option_fingers, G_STRUCT_OFFSET(CallArgs, finger_mask) },
+        { "service", biogated_option_service, G_STRUCT_OFFSET(CallArgs, service) },
+        { NULL },
+};
+
 static gboolean return_error(GDBusMethodInvocation *invocation, BiogateError code, const char *message) {
         g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR, code, message);
-        return TRUE;
-}
-
-static gboolean parse_finger_list(const char *const *names, guint *ret_mask, GError **error) {
-        guint mask = 0;
-
-        for (const char *const *n = names; n && *n; n++) {
-                BiogateFinger f = biogate_finger_from_name(*n);
-                if (f == BIOGATE_FINGER_INVALID) {
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_FINGER,
-                                    "Unknown finger name; use e.g. right-index-finger");
-                        return FALSE;
-                }
-                mask |= 1u << f;
-        }
-        *ret_mask = mask;
-        return TRUE;
-}
-
-static gboolean service_name_is_valid(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > SERVICE_NAME_MAX)
-                return FALSE;
-        for (; *s; s++)
-                if (!g_ascii_isalnum(*s) && !strchr("-_.@+", *s))
-                        return FALSE;
-        return TRUE;
-}
-
-/* Options of Enroll and Verify: verify_keys allows "fingers" and "service",
- * its absence "consent" and "notice-version". */
-static gboolean parse_options(GVariant *options, gboolean verify_keys, CallArgs *args, GError **error) {
-        GVariantIter iter;
-        const char *key;
-        GVariant *raw;
-
-        g_variant_iter_init(&iter, options);
-        /* _next, not _loop: an early return must not leak the value (a
-         * caller could send large ones until the daemon runs out of memory). */
-        while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
-                g_autoptr(GVariant) value = raw;
-
-                if (g_str_equal(key, "timeout-ms")) {
-                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) ||
-                            g_variant_get_uint32(value) == 0 || g_variant_get_uint32(value) > TIMEOUT_MS_MAX) {
-                                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                            "Option timeout-ms must be a u from 1 to %u", TIMEOUT_MS_MAX);
-                                return FALSE;
-                        }
-                        args->timeout_ms = g_variant_get_uint32(value);
-                } else if (verify_keys && g_str_equal(key, "fingers")) {
-                        g_autofree const char **names = NULL;
-                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
-                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                                    "Option fingers must be an as");
-                                return FALSE;
-                        }
-                        names = g_variant_get_strv(value, NULL);
-                        if (!parse_finger_list(names, &args->finger_mask, error))
-                                return FALSE;
-                } else if (verify_keys && g_str_equal(key, "service")) {
-                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
-                            !service_name_is_valid(g_variant_get_string(value, NULL))) {
-                                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                            "Option service must be a PAM service name of at most %d characters",
-                                            SERVICE_NAME_MAX);
-                                return FALSE;
-                        }
-                        g_free(args->service);
-                        args->service = g_variant_dup_string(value, NULL);
-                } else if (!verify_keys && g_str_equal(key, "consent")) {
-                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                                    "Option consent must be a b");
-                                return FALSE;
-                        }
-                        args->consent = g_variant_get_boolean(value);
-                } else if (!verify_keys && g_str_equal(key, "notice-version")) {
-                        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
-                                g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                                    "Option notice-version must be an s");
-                                return FALSE;
-                        }
-                        g_free(args->notice_version);
-                        args->notice_version = g_variant_dup_string(value, NULL);
-                } else {
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                    "Unknown option '%s'", key);
-                        return FALSE;
-                }
-        }
         return TRUE;
 }
 
@@ -324,16 +250,6 @@ static gboolean handle_list_devices(BiogateManager *manager, GDBusMethodInvocati
 
 /* ---- ListFingers ---- */
 
-static GVariant *finger_names(guint mask) {
-        GVariantBuilder b;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if (mask & (1u << f))
-                        g_variant_builder_add(&b, "s", biogate_finger_to_name((BiogateFinger) f));
-        return g_variant_builder_end(&b);
-}
-
 static void list_fingers_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         CallArgs *args = user_data;
         g_autoptr(GError) error = NULL;
@@ -343,7 +259,7 @@ static void list_fingers_authorized(GDBusMethodInvocation *invocation, const Bio
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;
         }
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@as)", finger_names(mask)));
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@as)", biogated_finger_names(mask)));
 }
 
 static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
@@ -385,7 +301,7 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
                 return return_error(invocation, BIOGATE_ERROR_INVALID_FINGER,
                                     "Unknown finger name; use e.g. right-index-finger");
         args->timeout_ms = ENROLL_TIMEOUT_MS_DEFAULT;
-        if (!parse_options(options, FALSE, args, &error)) {
+        if (!biogated_options_parse(options, enroll_options, args, &error)) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
@@ -450,7 +366,7 @@ static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *in
 
         biogated_daemon_touch(daemon);
         args->timeout_ms = VERIFY_TIMEOUT_MS_DEFAULT;
-        if (!parse_options(options, TRUE, args, &error)) {
+        if (!biogated_options_parse(options, verify_options, args, &error)) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
@@ -479,19 +395,17 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "A named finger is not enrolled");
                 return;
         }
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
-                if (!(wanted & (1u << f)))
-                        continue;
-                if (!biogated_store_delete_print(args->daemon->store, caller->target_uid, (BiogateFinger) f, &error)) {
+        BIOGATED_FOREACH_FINGER(f, wanted) {
+                if (!biogated_store_delete_print(args->daemon->store, caller->target_uid, f, &error)) {
                         g_dbus_method_invocation_return_gerror(invocation, error);
                         return;
                 }
                 biogated_audit(BIOGATED_AUDIT_DELETE,
                                &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
                                                       .caller_uid = caller->uid,
-                                                      .reason = biogate_finger_to_name((BiogateFinger) f) },
+                                                      .reason = biogate_finger_to_name(f) },
                                "Deleted %s of %s (uid %u) at the request of uid %u",
-                               biogate_finger_to_name((BiogateFinger) f), caller->target_user,
+                               biogate_finger_to_name(f), caller->target_user,
                                (unsigned) caller->target_uid, (unsigned) caller->uid);
                 /* Its dates go with it; the consent history stays until EraseUser. */
                 if (!biogated_store_edit_record(args->daemon->store, caller->target_uid, FALSE, forget_finger,
@@ -510,11 +424,125 @@ static gboolean handle_delete_fingers(BiogateManager *manager, GDBusMethodInvoca
         g_autoptr(GError) error = NULL;
 
         biogated_daemon_touch(daemon);
-        if (!parse_finger_list(fingers, &args->finger_mask, &error)) {
+        if (!biogated_finger_mask_from_names(fingers, &args->finger_mask, &error)) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
         biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, delete_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+/* ---- GetMyData, GetUserData ---- */
+
+static void user_data_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+        GVariant *data = biogated_privacy_collect_user_data(daemon, caller->target_uid, caller->target_user, &error);
+
+        if (!data) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", data));
+}
+
+static gboolean handle_get_my_data(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
+        return TRUE;
+}
+
+static gboolean handle_get_user_data(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                     BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
+        return TRUE;
+}
+
+/* ---- EraseUser ---- */
+
+static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autoptr(GDBusMethodInvocation) invocation = user_data;
+        g_autoptr(GError) error = NULL;
+        GVariant *erased = biogated_privacy_erase_user_finish(res, &error);
+
+        if (!erased) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", erased));
+}
+
+static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+
+        biogated_privacy_erase_user_async(daemon->store, caller->target_uid, caller->target_user, caller->uid,
+                                          on_erased, g_object_ref(invocation));
+}
+
+static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                                  BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, erase_authorized, daemon, NULL);
+        return TRUE;
+}
+
+/* ---- Unlock, Reload (org.biogate1.manage) ---- */
+
+/* TRUE, with the call refused, unless the gate found the caller may
+ * manage. */
+static gboolean refused_unless_manager(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
+                                       const char *message) {
+        if (caller->may_manage)
+                return FALSE;
+        return return_error(invocation, BIOGATE_ERROR_PERMISSION_DENIED, message);
+}
+
+static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+
+        /* The gate asked for manage; a lockout is never lifted without it. */
+        if (refused_unless_manager(invocation, caller, "Only an administrator may unlock biometrics"))
+                return;
+        if (!biogated_limits_unlock(daemon->limits, caller->target_uid, &error)) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return;
+        }
+        biogated_audit(BIOGATED_AUDIT_UNLOCK,
+                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
+                                              .caller_uid = caller->uid, .reason = "administrator" },
+                       "Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user,
+                       (unsigned) caller->target_uid, (unsigned) caller->uid);
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
+                              BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        if (!*user)
+                return return_error(invocation, BIOGATE_ERROR_INVALID_ARGUMENT, "Name the user to unlock");
+        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_MANAGE, unlock_authorized, daemon, NULL);
+        return TRUE;
+}
+
+static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        g_autoptr(GError) error = NULL;
+
+        if (refused_unless_manager(invocation, caller, "Only an administrator may reload the policy"))
+                return;
+        if (!biogated_stepup_reload_policy(daemon, caller->uid, &error)) {
+                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
+                                                      "%s", error->message);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean handle_reload(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_MANAGE, reload_authorized, daemon, NULL);
         return TRUE;
 }
 
@@ -526,7 +554,11 @@ gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error) {
         g_signal_connect(daemon->manager, "handle-enroll", G_CALLBACK(handle_enroll), daemon);
         g_signal_connect(daemon->manager, "handle-verify", G_CALLBACK(handle_verify), daemon);
         g_signal_connect(daemon->manager, "handle-delete-fingers", G_CALLBACK(handle_delete_fingers), daemon);
-        biogated_privacy_connect(daemon);
+        g_signal_connect(daemon->manager, "handle-get-my-data", G_CALLBACK(handle_get_my_data), daemon);
+        g_signal_connect(daemon->manager, "handle-get-user-data", G_CALLBACK(handle_get_user_data), daemon);
+        g_signal_connect(daemon->manager, "handle-erase-user", G_CALLBACK(handle_erase_user), daemon);
+        g_signal_connect(daemon->manager, "handle-unlock", G_CALLBACK(handle_unlock), daemon);
+        g_signal_connect(daemon->manager, "handle-reload", G_CALLBACK(handle_reload), daemon);
         return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->manager), daemon->connection,
                                                 BIOGATE_OBJECT_PATH, error);
 }

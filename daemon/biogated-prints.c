@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-prints.h"
 
-#include "biogated-error.h"
+#include "biogated-args.h"
 #include "biogated-audit.h"
+#include "biogated-error.h"
 #include "biogated-record.h"
 #include "biogated-storeio.h"
 
@@ -57,19 +58,17 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid
         g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func(g_object_unref);
         g_autoptr(GError) last_error = NULL;
 
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+        BIOGATED_FOREACH_FINGER(f, mask) {
                 g_autoptr(GError) local_error = NULL;
                 FpPrint *print;
 
-                if (!(mask & (1u << f)))
-                        continue;
-                print = load_one(store, uid, (BiogateFinger) f, &local_error);
+                print = load_one(store, uid, f, &local_error);
                 if (!print) {
                         biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
                                        &(BiogatedAuditInfo) { .uid = uid, .caller_uid = caller_uid,
                                                               .reason = local_error->message },
                                        "Skipping the unusable print %s of uid %u: %s",
-                                       biogate_finger_to_name((BiogateFinger) f), (unsigned) uid, local_error->message);
+                                       biogate_finger_to_name(f), (unsigned) uid, local_error->message);
                         g_clear_error(&last_error);
                         last_error = g_steal_pointer(&local_error);
                         continue;
@@ -201,14 +200,12 @@ void biogated_prints_seal_plain(BiogatedStore *store, gint64 now, BiogatedPrints
 
                 if (!biogated_store_list_fingers(store, uid, &mask, NULL))
                         continue;
-                for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
+                BIOGATED_FOREACH_FINGER(f, mask) {
                         g_autoptr(GError) error = NULL;
                         gboolean sealed = FALSE;
 
-                        if (!(mask & (1u << f)))
-                                continue;
-                        if (!seal_one(store, uid, (BiogateFinger) f, now, &sealed, &error) || sealed)
-                                report(uid, (BiogateFinger) f, error, user_data);
+                        if (!seal_one(store, uid, f, now, &sealed, &error) || sealed)
+                                report(uid, f, error, user_data);
                 }
         }
 }

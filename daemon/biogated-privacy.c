@@ -2,7 +2,7 @@
 #include "biogated-privacy.h"
 
 #include "biogate-bus.h"
-#include "biogated-caller.h"
+#include "biogated-args.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-audit.h"
@@ -26,21 +26,9 @@ void biogated_consent_free(BiogatedConsent *consent) {
         g_free(consent);
 }
 
-static GVariant *strv_of_mask(guint mask) {
-        GVariantBuilder b;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if (mask & (1u << f))
-                        g_variant_builder_add(&b, "s", biogate_finger_to_name((BiogateFinger) f));
-        return g_variant_builder_end(&b);
-}
-
 /* ---- GetMyData / GetUserData ---- */
 
-/* Everything held about uid, never template bytes. Each template is opened
- * (and dropped at once) to tell the user which ones are damaged. */
-static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char *user, GError **error) {
+GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char *user, GError **error) {
         g_autoptr(GVariant) record = NULL, consents = NULL;
         g_autoptr(GError) record_error = NULL;
         GVariantBuilder b, enrolled, last_used;
@@ -62,19 +50,17 @@ static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char
 
         g_variant_builder_init(&enrolled, G_VARIANT_TYPE("a{sx}"));
         g_variant_builder_init(&last_used, G_VARIANT_TYPE("a{sx}"));
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++) {
-                const char *name = biogate_finger_to_name((BiogateFinger) f);
+        BIOGATED_FOREACH_FINGER(f, mask) {
+                const char *name = biogate_finger_to_name(f);
                 g_autoptr(GBytes) plain = NULL;
                 gint64 when = 0, used = 0;
 
-                if (!(mask & (1u << f)))
-                        continue;
-                if (biogated_record_get_times(record, (BiogateFinger) f, &when, &used)) {
+                if (biogated_record_get_times(record, f, &when, &used)) {
                         g_variant_builder_add(&enrolled, "{sx}", name, when);
                         if (used > 0)
                                 g_variant_builder_add(&last_used, "{sx}", name, used);
                 }
-                plain = biogated_store_read_print(daemon->store, uid, (BiogateFinger) f, NULL, NULL, NULL);
+                plain = biogated_store_read_print(daemon->store, uid, f, NULL, NULL, NULL);
                 if (!plain)
                         unusable |= 1u << f;
         }
@@ -82,10 +68,10 @@ static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
         g_variant_builder_add(&b, "{sv}", "uid", g_variant_new_uint32((guint32) uid));
-        g_variant_builder_add(&b, "{sv}", "fingers", strv_of_mask(mask));
+        g_variant_builder_add(&b, "{sv}", "fingers", biogated_finger_names(mask));
         g_variant_builder_add(&b, "{sv}", "enrolled", g_variant_builder_end(&enrolled));
         g_variant_builder_add(&b, "{sv}", "last-used", g_variant_builder_end(&last_used));
-        g_variant_builder_add(&b, "{sv}", "unusable", strv_of_mask(unusable));
+        g_variant_builder_add(&b, "{sv}", "unusable", biogated_finger_names(unusable));
         g_variant_builder_add(&b, "{sv}", "consent", consents);
         if (record_error)
                 g_variant_builder_add(&b, "{sv}", "record-unusable", g_variant_new_boolean(TRUE));
@@ -107,35 +93,9 @@ static GVariant *collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char
         return g_variant_builder_end(&b);
 }
 
-static void user_data_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        BiogatedDaemon *daemon = user_data;
-        g_autoptr(GError) error = NULL;
-        GVariant *data = collect_user_data(daemon, caller->target_uid, caller->target_user, &error);
-
-        if (!data) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
-                return;
-        }
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", data));
-}
-
-static gboolean handle_get_my_data(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
-        biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
-        return TRUE;
-}
-
-static gboolean handle_get_user_data(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
-                                     BiogatedDaemon *daemon) {
-        biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, user_data_authorized, daemon, NULL);
-        return TRUE;
-}
-
 /* ---- EraseUser ---- */
 
 typedef struct EraseJob {
-        GDBusMethodInvocation *invocation;
         BiogatedStore *store;
         uid_t uid;
         uid_t by;
@@ -144,7 +104,6 @@ typedef struct EraseJob {
 } EraseJob;
 
 static void erase_job_free(EraseJob *job) {
-        g_object_unref(job->invocation);
         g_free(job->user);
         g_free(job);
 }
@@ -159,24 +118,40 @@ static void erase_thread(GTask *task, gpointer source, gpointer task_data, GCanc
                 g_task_return_boolean(task, TRUE);
 }
 
-static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
+void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const char *user, uid_t by,
+                                       GAsyncReadyCallback callback, gpointer user_data) {
+        g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+        EraseJob *job = g_new0(EraseJob, 1);
+
+        *job = (EraseJob) {
+                .store = store,
+                .uid = uid,
+                .by = by,
+                .user = g_strdup(user),
+        };
+        g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
+        /* fsync after fsync: not on the main loop. */
+        biogated_task_run_in_thread(task, erase_thread);
+}
+
+GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) {
         EraseJob *job = g_task_get_task_data(G_TASK(res));
         const BiogatedErasure *e = &job->erasure;
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) local_error = NULL;
         g_autoptr(GVariant) erased_fingers = NULL;
         g_autofree char *fingers = NULL;
         GVariantBuilder b;
 
-        if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+        if (!g_task_propagate_boolean(G_TASK(res), &local_error)) {
                 biogated_audit(BIOGATED_AUDIT_ERASE,
                                &(BiogatedAuditInfo) { .outcome = "error", .user = job->user, .uid = job->uid,
-                                                      .caller_uid = job->by, .reason = error->message },
+                                                      .caller_uid = job->by, .reason = local_error->message },
                                "Erasing %s (uid %u) at the request of uid %u failed: %s", job->user,
-                               (unsigned) job->uid, (unsigned) job->by, error->message);
-                g_dbus_method_invocation_return_gerror(job->invocation, error);
-                return;
+                               (unsigned) job->uid, (unsigned) job->by, local_error->message);
+                g_propagate_error(error, g_steal_pointer(&local_error));
+                return NULL;
         }
-        erased_fingers = g_variant_ref_sink(strv_of_mask(e->fingers));
+        erased_fingers = g_variant_ref_sink(biogated_finger_names(e->fingers));
         fingers = g_variant_print(erased_fingers, FALSE);
         if (e->fingers == 0 && !e->key && !e->record && e->files == 0)
                 /* Nothing changed, and any user may ask again at once
@@ -198,41 +173,11 @@ static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(job->user));
         g_variant_builder_add(&b, "{sv}", "uid", g_variant_new_uint32((guint32) job->uid));
-        g_variant_builder_add(&b, "{sv}", "fingers", strv_of_mask(e->fingers));
+        g_variant_builder_add(&b, "{sv}", "fingers", erased_fingers);
         g_variant_builder_add(&b, "{sv}", "key", g_variant_new_boolean(e->key));
         g_variant_builder_add(&b, "{sv}", "record", g_variant_new_boolean(e->record));
         g_variant_builder_add(&b, "{sv}", "files", g_variant_new_uint32(e->files));
-        g_dbus_method_invocation_return_value(job->invocation, g_variant_new("(@a{sv})", g_variant_builder_end(&b)));
-}
-
-static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        BiogatedDaemon *daemon = user_data;
-        g_autoptr(GTask) task = g_task_new(NULL, NULL, on_erased, NULL);
-        EraseJob *job = g_new0(EraseJob, 1);
-
-        *job = (EraseJob) {
-                .invocation = g_object_ref(invocation),
-                .store = daemon->store,
-                .uid = caller->target_uid,
-                .by = caller->uid,
-                .user = g_strdup(caller->target_user),
-        };
-        g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
-        /* fsync after fsync: not on the main loop. */
-        biogated_task_run_in_thread(task, erase_thread);
-}
-
-static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
-                                  BiogatedDaemon *daemon) {
-        biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_OWN_DATA, erase_authorized, daemon, NULL);
-        return TRUE;
-}
-
-void biogated_privacy_connect(BiogatedDaemon *daemon) {
-        g_signal_connect(daemon->manager, "handle-get-my-data", G_CALLBACK(handle_get_my_data), daemon);
-        g_signal_connect(daemon->manager, "handle-get-user-data", G_CALLBACK(handle_get_user_data), daemon);
-        g_signal_connect(daemon->manager, "handle-erase-user", G_CALLBACK(handle_erase_user), daemon);
+        return g_variant_builder_end(&b);
 }
 
 /* ---- start-up ---- */

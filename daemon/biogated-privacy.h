@@ -8,8 +8,8 @@
 #include "biogated-daemon.h"
 #include "biogated-operation.h"
 
-/* The privacy side of biogated: GetMyData, GetUserData and EraseUser on the
- * Manager object; what the start-up does for the sealed store (sealing
+/* The privacy side of biogated: what GetMyData, GetUserData and EraseUser
+ * (biogated-manager.c) return and do; what the start-up does for the sealed store (sealing
  * plain templates, finishing interrupted erasures, retention); consent at
  * enrolment; the last successful use of each finger. */
 
@@ -24,8 +24,19 @@ typedef struct BiogatedConsent {
 BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by);
 void biogated_consent_free(BiogatedConsent *consent);
 
-/* Connects the handlers of GetMyData, GetUserData and EraseUser. */
-void biogated_privacy_connect(BiogatedDaemon *daemon);
+/* Everything held about uid (user is its name), never template bytes: the
+ * a{sv} of GetMyData, floating. Each template is opened (and dropped at
+ * once) to tell the user which ones are damaged; a record that does not
+ * open is reported in it, not as an error. */
+GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char *user, GError **error);
+
+/* Erases everything held about uid (user is its name) at the request of
+ * by, in a worker thread; callback runs in the thread-default context of
+ * the caller. The finish audits the outcome and returns the a{sv} of
+ * EraseUser (what was erased, never what it was), floating. */
+void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const char *user, uid_t by,
+                                       GAsyncReadyCallback callback, gpointer user_data);
+GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error);
 
 /* Before the daemon takes its bus name: logs where the master key came
  * from, seals plain templates left by an older biogated (once), finishes

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pwd.h>
 
+#include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-caller.h"
 #include "biogated-record.h"
@@ -20,9 +21,8 @@ static gboolean forget_fingers(GVariantDict *record, gpointer user_data) {
         guint mask = GPOINTER_TO_UINT(user_data);
         gboolean changed = FALSE;
 
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if (mask & (1u << f))
-                        changed |= biogated_record_forget_finger(record, (BiogateFinger) f);
+        BIOGATED_FOREACH_FINGER(f, mask)
+                changed |= biogated_record_forget_finger(record, f);
         return changed;
 }
 
@@ -39,8 +39,8 @@ static gboolean sweep_user(BiogatedStore *store, uid_t uid, guint retention_days
         record = biogated_store_read_record(store, uid, error);
         if (!record)
                 return FALSE;
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if ((mask & (1u << f)) && biogated_record_is_expired(record, (BiogateFinger) f, retention_days, now))
+        BIOGATED_FOREACH_FINGER(f, mask)
+                if (biogated_record_is_expired(record, f, retention_days, now))
                         expired |= 1u << f;
         if (expired == 0)
                 return TRUE;
@@ -50,8 +50,8 @@ static gboolean sweep_user(BiogatedStore *store, uid_t uid, guint retention_days
                 e->user_erased = TRUE;
                 return biogated_store_erase_user(store, uid, NULL, error);
         }
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if ((expired & (1u << f)) && !biogated_store_delete_print(store, uid, (BiogateFinger) f, error))
+        BIOGATED_FOREACH_FINGER(f, expired)
+                if (!biogated_store_delete_print(store, uid, f, error))
                         return FALSE;
         /* The templates are gone; a stale entry left by a failure here
          * would name a finger without a template, which means nothing. */
@@ -84,9 +84,8 @@ GArray *biogated_retention_sweep(BiogatedStore *store, guint retention_days, gin
 static char *finger_list(guint mask) {
         GString *s = g_string_new(NULL);
 
-        for (int f = BIOGATE_FINGER_FIRST; f < _BIOGATE_FINGER_MAX; f++)
-                if (mask & (1u << f))
-                        g_string_append_printf(s, "%s%s", s->len ? ", " : "", biogate_finger_to_name((BiogateFinger) f));
+        BIOGATED_FOREACH_FINGER(f, mask)
+                g_string_append_printf(s, "%s%s", s->len ? ", " : "", biogate_finger_to_name(f));
         return g_string_free(s, FALSE);
 }
 

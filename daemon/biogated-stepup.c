@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* org.biogate1.StepUp, plus the administrative Manager.Unlock and
- * Manager.Reload that belong to it: policy, failure limits, tokens. */
+/* org.biogate1.StepUp: Evaluate, Authorize, GetPublicKeys; and loading the
+ * step-up policy they follow. What an Authorize operation does once it
+ * runs is in biogated-authorize.c. */
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include "biogate-bus.h"
+#include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-authorize.h"
 #include "biogated-caller.h"
@@ -18,7 +20,6 @@
 #include "biogated-stepup.h"
 
 #define AUTHORIZE_TIMEOUT_MS_DEFAULT 60000u
-#define AUTHORIZE_TIMEOUT_MS_MAX 600000u
 
 typedef struct StepUpCall {
         BiogatedDaemon *daemon;
@@ -31,9 +32,7 @@ static void step_up_call_free(StepUpCall *call) {
         g_free(call);
 }
 
-/* caller_uid: who asked (Manager.Reload), 0 for biogated itself (start,
- * SIGHUP). */
-static gboolean reload_policy(BiogatedDaemon *daemon, uid_t caller_uid, GError **error) {
+gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, uid_t caller_uid, GError **error) {
         g_autoptr(BiogatePolicy) policy = biogate_policy_load(daemon->policy_dir, daemon->vendor_policy, error);
 
         if (!policy) {
@@ -52,10 +51,6 @@ static gboolean reload_policy(BiogatedDaemon *daemon, uid_t caller_uid, GError *
         g_clear_pointer(&daemon->policy, biogate_policy_free);
         daemon->policy = g_steal_pointer(&policy);
         return TRUE;
-}
-
-gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, GError **error) {
-        return reload_policy(daemon, 0, error);
 }
 
 /* Parses and checks a transaction against what this policy knows. */
@@ -354,33 +349,10 @@ fail:
         g_dbus_method_invocation_return_gerror(invocation, error);
 }
 
-static gboolean parse_authorize_options(GVariant *options, guint *ret_timeout_ms, GError **error) {
-        GVariantIter iter;
-        const char *key;
-        GVariant *raw;
-
-        *ret_timeout_ms = AUTHORIZE_TIMEOUT_MS_DEFAULT;
-        g_variant_iter_init(&iter, options);
-        /* _next, not _loop: an early return must not leak the value (a
-         * caller could send large ones until the daemon runs out of memory). */
-        while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
-                g_autoptr(GVariant) value = raw;
-
-                if (g_str_equal(key, "timeout-ms") && g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) &&
-                    g_variant_get_uint32(value) >= 1 && g_variant_get_uint32(value) <= AUTHORIZE_TIMEOUT_MS_MAX) {
-                        *ret_timeout_ms = g_variant_get_uint32(value);
-                        continue;
-                }
-                if (g_str_equal(key, "timeout-ms"))
-                        g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                            "Option timeout-ms must be a u from 1 to 600000");
-                else
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
-                                    "Unknown option '%s'", key);
-                return FALSE;
-        }
-        return TRUE;
-}
+static const BiogatedOption authorize_options[] = {
+        { "timeout-ms", biogated_option_timeout_ms, G_STRUCT_OFFSET(StepUpCall, timeout_ms) },
+        { NULL },
+};
 
 static gboolean handle_authorize(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
                                  GVariant *options, BiogatedDaemon *daemon) {
@@ -393,8 +365,9 @@ static gboolean handle_authorize(BiogateStepUp *iface, GDBusMethodInvocation *in
         if (call->tx && !call->tx->challenge)
                 g_set_error_literal(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_TRANSACTION,
                                     "Authorize needs the backend's challenge (ay, 16 to 64 bytes)");
+        call->timeout_ms = AUTHORIZE_TIMEOUT_MS_DEFAULT;
         if (!error)
-                (void) parse_authorize_options(options, &call->timeout_ms, &error);
+                (void) biogated_options_parse(options, authorize_options, call, &error);
         if (error) {
                 step_up_call_free(call);
                 g_dbus_method_invocation_return_gerror(invocation, error);
@@ -411,74 +384,11 @@ static gboolean handle_get_public_keys(BiogateStepUp *iface, GDBusMethodInvocati
         return TRUE;
 }
 
-/* ---- Manager.Unlock, Manager.Reload (org.biogate1.manage) ---- */
-
-static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        BiogatedDaemon *daemon = user_data;
-        g_autoptr(GError) error = NULL;
-
-        /* The gate asked for manage; a lockout is never lifted without it. */
-        if (!caller->may_manage) {
-                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
-                                                              BIOGATE_ERROR_PERMISSION_DENIED,
-                                                              "Only an administrator may unlock biometrics");
-                return;
-        }
-        if (!biogated_limits_unlock(daemon->limits, caller->target_uid, &error)) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
-                return;
-        }
-        biogated_audit(BIOGATED_AUDIT_UNLOCK,
-                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                              .caller_uid = caller->uid, .reason = "administrator" },
-                       "Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user,
-                       (unsigned) caller->target_uid, (unsigned) caller->uid);
-        g_dbus_method_invocation_return_value(invocation, NULL);
-}
-
-static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
-                              BiogatedDaemon *daemon) {
-        biogated_daemon_touch(daemon);
-        if (!*user) {
-                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
-                                                              BIOGATE_ERROR_INVALID_ARGUMENT, "Name the user to unlock");
-                return TRUE;
-        }
-        biogated_caller_authorize(invocation, user, BIOGATED_ACTION_MANAGE, unlock_authorized, daemon, NULL);
-        return TRUE;
-}
-
-static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        BiogatedDaemon *daemon = user_data;
-        g_autoptr(GError) error = NULL;
-
-        if (!caller->may_manage) {
-                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
-                                                              BIOGATE_ERROR_PERMISSION_DENIED,
-                                                              "Only an administrator may reload the policy");
-                return;
-        }
-        if (!reload_policy(daemon, caller->uid, &error)) {
-                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
-                                                      "%s", error->message);
-                return;
-        }
-        g_dbus_method_invocation_return_value(invocation, NULL);
-}
-
-static gboolean handle_reload(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
-        biogated_daemon_touch(daemon);
-        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_MANAGE, reload_authorized, daemon, NULL);
-        return TRUE;
-}
-
 gboolean biogated_stepup_export(BiogatedDaemon *daemon, GError **error) {
         daemon->stepup = biogate_step_up_skeleton_new();
         g_signal_connect(daemon->stepup, "handle-evaluate", G_CALLBACK(handle_evaluate), daemon);
         g_signal_connect(daemon->stepup, "handle-authorize", G_CALLBACK(handle_authorize), daemon);
         g_signal_connect(daemon->stepup, "handle-get-public-keys", G_CALLBACK(handle_get_public_keys), daemon);
-        g_signal_connect(daemon->manager, "handle-unlock", G_CALLBACK(handle_unlock), daemon);
-        g_signal_connect(daemon->manager, "handle-reload", G_CALLBACK(handle_reload), daemon);
         return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->stepup), daemon->connection,
                                                 BIOGATE_OBJECT_PATH, error);
 }

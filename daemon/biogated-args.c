@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "biogated-args.h"
+
+#include <string.h>
+
+#include "biogated-error.h"
+
+GVariant *biogated_finger_names(guint mask) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("as"));
+        BIOGATED_FOREACH_FINGER(f, mask)
+                g_variant_builder_add(&b, "s", biogate_finger_to_name(f));
+        return g_variant_builder_end(&b);
+}
+
+gboolean biogated_finger_mask_from_names(const char *const *names, guint *ret_mask, GError **error) {
+        guint mask = 0;
+
+        for (const char *const *n = names; n && *n; n++) {
+                BiogateFinger f = biogate_finger_from_name(*n);
+                if (f == BIOGATE_FINGER_INVALID) {
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_FINGER,
+                                    "Unknown finger name; use e.g. right-index-finger");
+                        return FALSE;
+                }
+                mask |= 1u << f;
+        }
+        *ret_mask = mask;
+        return TRUE;
+}
+
+gboolean biogated_service_name_is_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0 || n > BIOGATED_SERVICE_NAME_MAX)
+                return FALSE;
+        for (; *name; name++)
+                if (!g_ascii_isalnum(*name) && !strchr("-_.@+", *name))
+                        return FALSE;
+        return TRUE;
+}
+
+gboolean biogated_options_parse(GVariant *options, const BiogatedOption *table, gpointer args, GError **error) {
+        GVariantIter iter;
+        const char *key;
+        GVariant *raw;
+
+        g_variant_iter_init(&iter, options);
+        /* _next, not _loop: an early return must not leak the value (a
+         * caller could send large ones until the daemon runs out of memory). */
+        while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
+                g_autoptr(GVariant) value = raw;
+                const BiogatedOption *o = table;
+
+                while (o->key && !g_str_equal(o->key, key))
+                        o++;
+                if (!o->key) {
+                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                    "Unknown option '%s'", key);
+                        return FALSE;
+                }
+                if (!o->parse(key, value, G_STRUCT_MEMBER_P(args, o->offset), error))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean wrong_type(const char *key, const char *type, GError **error) {
+        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT, "Option %s must be %s", key, type);
+        return FALSE;
+}
+
+gboolean biogated_option_timeout_ms(const char *key, GVariant *value, gpointer out, GError **error) {
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32) || g_variant_get_uint32(value) == 0 ||
+            g_variant_get_uint32(value) > BIOGATED_TIMEOUT_MS_MAX) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                            "Option %s must be a u from 1 to %u", key, BIOGATED_TIMEOUT_MS_MAX);
+                return FALSE;
+        }
+        *(guint *) out = g_variant_get_uint32(value);
+        return TRUE;
+}
+
+gboolean biogated_option_fingers(const char *key, GVariant *value, gpointer out, GError **error) {
+        g_autofree const char **names = NULL;
+
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY))
+                return wrong_type(key, "an as", error);
+        names = g_variant_get_strv(value, NULL);
+        return biogated_finger_mask_from_names(names, out, error);
+}
+
+gboolean biogated_option_service(const char *key, GVariant *value, gpointer out, GError **error) {
+        char **ret = out;
+
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+            !biogated_service_name_is_valid(g_variant_get_string(value, NULL))) {
+                g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                            "Option %s must be a PAM service name of at most %d characters", key,
+                            BIOGATED_SERVICE_NAME_MAX);
+                return FALSE;
+        }
+        g_free(*ret);
+        *ret = g_variant_dup_string(value, NULL);
+        return TRUE;
+}
+
+gboolean biogated_option_boolean(const char *key, GVariant *value, gpointer out, GError **error) {
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
+                return wrong_type(key, "a b", error);
+        *(gboolean *) out = g_variant_get_boolean(value);
+        return TRUE;
+}
+
+gboolean biogated_option_string(const char *key, GVariant *value, gpointer out, GError **error) {
+        char **ret = out;
+
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+                return wrong_type(key, "an s", error);
+        g_free(*ret);
+        *ret = g_variant_dup_string(value, NULL);
+        return TRUE;
+}
