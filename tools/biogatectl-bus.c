@@ -8,11 +8,11 @@
 bool ctl_connect(Ctl *ctl, GError **error) {
         g_autoptr(GError) local = NULL;
 
-        if (ctl->bus)
+        if (ctl->client)
                 return true;
 
-        ctl->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
-        if (!ctl->bus) {
+        ctl->client = biogate_client_new_sync(NULL, &local);
+        if (!ctl->client) {
                 g_propagate_error(error, ctl_error_new(CTL_ERROR_NO_SERVER,
                                                        "Cannot connect to the system bus: %s", local->message));
                 return false;
@@ -20,6 +20,7 @@ bool ctl_connect(Ctl *ctl, GError **error) {
 
         /* GDBus would raise SIGTERM on ourselves when the bus goes away; we
          * would rather report it and exit with the right status. */
+        ctl->bus = biogate_client_get_connection(ctl->client);
         g_dbus_connection_set_exit_on_close(ctl->bus, FALSE);
         return true;
 }

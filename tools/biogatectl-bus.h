@@ -4,14 +4,17 @@
 #include <gio/gio.h>
 #include <stdbool.h>
 
+#include "biogate.h"
+
 /* What every command gets: the options that apply to all of them and the
- * connection, opened only once a command's arguments are known good. */
+ * libbiogate client, made only once a command's arguments are known good. */
 typedef struct Ctl {
         bool json;
-        GDBusConnection *bus;
+        BiogateClient *client;
+        GDBusConnection *bus; /* the client's, for the calls libbiogate does not make */
 } Ctl;
 
-/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
+/* Makes the client on the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
 bool ctl_connect(Ctl *ctl, GError **error);
 
 /* Calls @method on the Manager object, starting biogated if needed. */

@@ -10,6 +10,15 @@
 #include "biogatectl-output.h"
 
 /* "right index finger, left thumb", or @none for an empty list. */
+/* @user's enrolled fingers (the caller's for NULL) as an "as". */
+static GVariant *list_fingers(Ctl *ctl, const char *user, GError **error) {
+        g_auto(GStrv) fingers = biogate_client_list_fingers_sync(ctl->client, user, NULL, error);
+
+        if (!fingers)
+                return NULL;
+        return g_variant_ref_sink(g_variant_new_strv((const char *const *) fingers, -1));
+}
+
 static char *join_finger_texts(GVariant *fingers, const char *none) {
         g_autoptr(GString) s = g_string_new(NULL);
         GVariantIter iter;
@@ -71,10 +80,9 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
         n_devices = g_variant_n_children(devices);
         g_clear_pointer(&reply, g_variant_unref);
 
-        reply = ctl_manager_call(ctl, "ListFingers", g_variant_new("(s)", ""), "(as)", &error);
-        if (!reply)
+        fingers = list_fingers(ctl, NULL, &error);
+        if (!fingers)
                 return ctl_report_error(ctl->json, error);
-        fingers = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 GVariantBuilder b;
@@ -259,7 +267,7 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, fingers = NULL;
+        g_autoptr(GVariant) fingers = NULL;
         g_autofree char *safe_user = NULL;
         GVariantIter iter;
         const char *finger;
@@ -272,10 +280,9 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
-        reply = ctl_manager_call(ctl, "ListFingers", g_variant_new("(s)", user ? user : ""), "(as)", &error);
-        if (!reply)
+        fingers = list_fingers(ctl, user, &error);
+        if (!fingers)
                 return ctl_report_error(ctl->json, error);
-        fingers = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 GVariantBuilder b;
