@@ -11,15 +11,10 @@
 typedef struct Ctl {
         bool json;
         BiogateClient *client;
-        GDBusConnection *bus; /* the client's, for the calls libbiogate does not make */
 } Ctl;
 
 /* Makes the client on the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
 bool ctl_connect(Ctl *ctl, GError **error);
-
-/* Calls @method on the Manager object, starting biogated if needed. */
-GVariant *ctl_manager_call(Ctl *ctl, const char *method, GVariant *parameters,
-                           const char *reply_type, GError **error);
 
 /* The name to show for @user: itself, or the caller's login name for "". */
 const char *ctl_user_display_name(const char *user);
