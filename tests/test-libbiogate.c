@@ -299,6 +299,31 @@ static void test_manage(Fixture *f, gconstpointer data) {
         g_assert_nonnull(erased);
 }
 
+/* biogatectl follows its operation through the library: Ctrl-C while it
+ * waits for a finger sends Cancel, and the daemon's "cancelled" gives exit
+ * status 6 with the daemon's error name. */
+static void test_biogatectl_interrupt(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        const char *err;
+        int status = 0;
+
+        lib_enroll(f, client, "alice");
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Touch the sensor", 30000, &error));
+        g_assert_no_error(error);
+
+        btf_proc_kill(proc, SIGINT);
+        g_assert_true(btf_proc_wait(proc, 30000, &status, &error));
+        g_assert_no_error(error);
+        err = btf_proc_get_stderr(proc);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 6)
+                g_error("biogatectl verify after SIGINT: %s; stderr: %s", btf_wait_status_describe(status), err);
+        g_assert_nonnull(strstr(err, "(org.biogate1.Error.Cancelled)"));
+}
+
 /* A touch gives a token that `biogatectl token verify` accepts; every
  * signal from the first (device-acquired) on arrives, in order. */
 static void test_authorize(Fixture *f, gconstpointer data) {
@@ -542,6 +567,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, fn) g_test_add("/libbiogate/" path, Fixture, NULL, setup, fn, fixture_teardown)
         ADD("calls", test_calls);
         ADD("manage", test_manage);
+        ADD("biogatectl-interrupt", test_biogatectl_interrupt);
         ADD("authorize", test_authorize);
         ADD("forged-signals", test_forged_signals);
         ADD("cancelled", test_cancelled);
