@@ -48,4 +48,32 @@ void biogate_client_get_public_keys(BiogateClient *client, GCancellable *cancell
 char *biogate_client_get_public_keys_finish(BiogateClient *client, GAsyncResult *result, GError **error);
 char *biogate_client_get_public_keys_sync(BiogateClient *client, GCancellable *cancellable, GError **error);
 
+void biogate_client_get_api_version(BiogateClient *client, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+guint biogate_client_get_api_version_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+guint biogate_client_get_api_version_sync(BiogateClient *client, GCancellable *cancellable, GError **error);
+
+void biogate_client_list_devices(BiogateClient *client, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+GVariant *biogate_client_list_devices_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+GVariant *biogate_client_list_devices_sync(BiogateClient *client, GCancellable *cancellable, GError **error);
+
+void biogate_client_delete_fingers(BiogateClient *client, const char *user, const char *const *fingers,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+gboolean biogate_client_delete_fingers_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+gboolean biogate_client_delete_fingers_sync(BiogateClient *client, const char *user, const char *const *fingers,
+                                            GCancellable *cancellable, GError **error);
+
+void biogate_client_get_user_data(BiogateClient *client, const char *user, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+GVariant *biogate_client_get_user_data_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+GVariant *biogate_client_get_user_data_sync(BiogateClient *client, const char *user, GCancellable *cancellable,
+                                            GError **error);
+
+void biogate_client_erase_user(BiogateClient *client, const char *user, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+GVariant *biogate_client_erase_user_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+GVariant *biogate_client_erase_user_sync(BiogateClient *client, const char *user, GCancellable *cancellable,
+                                         GError **error);
+
 G_END_DECLS

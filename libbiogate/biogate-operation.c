@@ -357,21 +357,15 @@ static void on_proxy_ready(GObject *source, GAsyncResult *res, gpointer userdata
 static void on_method_reply(GObject *source, GAsyncResult *res, gpointer userdata) {
         g_autoptr(BiogateOperation) self = userdata;
         g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
         g_autofree char *path = NULL;
-        gboolean ok;
 
-        if (BIOGATE_GEN_IS_STEP_UP(source))
-                ok = biogate_gen_step_up_call_authorize_finish(BIOGATE_GEN_STEP_UP(source), &path, res, &error);
-        else if (strcmp(self->kind, "verify") == 0)
-                ok = biogate_gen_manager_call_verify_finish(BIOGATE_GEN_MANAGER(source), &path, res, &error);
-        else
-                ok = biogate_gen_manager_call_enroll_finish(BIOGATE_GEN_MANAGER(source), &path, res, &error);
-
-        if (!ok) {
+        if (!reply) {
                 if (!is_cancelled(error))
                         fail(self, g_steal_pointer(&error));
                 return;
         }
+        g_variant_get(reply, "(o)", &path);
         if (self->done)
                 return;
         if (!g_str_has_prefix(path, BIOGATE_OPERATION_PATH_BASE "/")) {
@@ -391,43 +385,31 @@ static void on_method_reply(GObject *source, GAsyncResult *res, gpointer userdat
                                         self->internal, on_proxy_ready, g_object_ref(self));
 }
 
+/* The method that starts each kind; self->args is its argument tuple. */
+static const struct {
+        const char *kind;
+        const char *interface;
+        const char *method;
+} start_methods[] = {
+        { "authorize", BIOGATE_STEPUP_INTERFACE,  "Authorize" },
+        { "verify",    BIOGATE_MANAGER_INTERFACE, "Verify" },
+        { "enroll",    BIOGATE_MANAGER_INTERFACE, "Enroll" },
+};
+
 static void call_method(BiogateOperation *self) {
-        g_autoptr(GError) error = NULL;
-
-        if (strcmp(self->kind, "authorize") == 0) {
-                g_autoptr(BiogateGenStepUp) proxy = NULL;
-                g_autoptr(GVariant) tx = NULL, options = NULL;
-
-                proxy = biogate_gen_step_up_proxy_new_sync(self->connection, BIOGATE_CALL_PROXY_FLAGS, self->daemon,
-                                                          BIOGATE_OBJECT_PATH, NULL, &error);
-                if (!proxy) {
-                        fail(self, g_steal_pointer(&error));
-                        return;
-                }
-                g_variant_get(self->args, "(@a{sv}@a{sv})", &tx, &options);
-                biogate_gen_step_up_call_authorize(proxy, tx, options, self->internal, on_method_reply,
-                                                   g_object_ref(self));
-        } else {
-                g_autoptr(BiogateGenManager) proxy = NULL;
-                g_autoptr(GVariant) options = NULL;
-                const char *user, *finger;
-
-                proxy = biogate_gen_manager_proxy_new_sync(self->connection, BIOGATE_CALL_PROXY_FLAGS, self->daemon,
-                                                          BIOGATE_OBJECT_PATH, NULL, &error);
-                if (!proxy) {
-                        fail(self, g_steal_pointer(&error));
-                        return;
-                }
-                if (strcmp(self->kind, "verify") == 0) {
-                        g_variant_get(self->args, "(&s@a{sv})", &user, &options);
-                        biogate_gen_manager_call_verify(proxy, user, options, self->internal, on_method_reply,
-                                                        g_object_ref(self));
-                } else {
-                        g_variant_get(self->args, "(&s&s@a{sv})", &user, &finger, &options);
-                        biogate_gen_manager_call_enroll(proxy, user, finger, options, self->internal,
-                                                        on_method_reply, g_object_ref(self));
-                }
+        for (size_t i = 0; i < G_N_ELEMENTS(start_methods); i++) {
+                if (strcmp(self->kind, start_methods[i].kind) != 0)
+                        continue;
+                /* Interactive authorization: where polkit wants a password
+                 * (enrolling for someone else), the caller's session agent
+                 * may ask for it instead of a flat refusal. */
+                g_dbus_connection_call(self->connection, self->daemon, BIOGATE_OBJECT_PATH, start_methods[i].interface,
+                                       start_methods[i].method, self->args, G_VARIANT_TYPE("(o)"),
+                                       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, -1, self->internal,
+                                       on_method_reply, g_object_ref(self));
+                return;
         }
+        g_assert_not_reached();
 }
 
 static void get_name_owner(BiogateOperation *self, gboolean started);

@@ -48,6 +48,17 @@ def main():
         assert e.matches(Biogate.error_quark(), Biogate.Error.INVALID_TRANSACTION), (e.domain, e.code)
         print('error', e.domain, Biogate.Error(e.code).value_nick, e.message)
 
+    # The management calls, through introspection too.
+    assert client.get_api_version_sync(None) == 1
+    devices = client.list_devices_sync(None).unpack()
+    assert len(devices) == 1, devices
+    try:
+        client.delete_fingers_sync(None, ['sixth-finger'], None)
+        raise AssertionError('an invalid finger was accepted')
+    except GLib.Error as e:
+        assert e.matches(Biogate.error_quark(), Biogate.Error.INVALID_FINGER), (e.domain, e.code)
+    print('devices', len(devices))
+
     op = client.authorize(transaction(kind='withdrawal', amount='250000.00', currency='USD',
                                       payee='ACME Ltd', reference='T-1001'), None, None)
     seen = []

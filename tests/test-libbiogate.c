@@ -5,6 +5,7 @@
  * introspection. */
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "biogate.h"
 #include "daemon-fixture.h"
@@ -202,6 +203,125 @@ static void test_calls(Fixture *f, gconstpointer data) {
                 g_assert_null(result);
                 g_assert_error(error, BIOGATE_ERROR, BIOGATE_ERROR_POLICY_DENIED);
         }
+}
+
+static void on_async_done(GObject *source, GAsyncResult *res, gpointer userdata) {
+        GAsyncResult **out = userdata;
+
+        *out = g_object_ref(res);
+}
+
+/* Runs the default main context until an async call has called back. */
+static GAsyncResult *wait_async(GAsyncResult **slot) {
+        while (!*slot)
+                g_main_context_iteration(NULL, TRUE);
+        return *slot;
+}
+
+/* The Manager calls biogatectl's status, devices, delete, my-data and erase
+ * make: version, sensors, deletion, subject-access data, erasure; async and
+ * sync give the same answers, refusals come as BIOGATE_ERROR codes. */
+static void test_manage(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) devices = NULL, async_devices = NULL, mine = NULL, erased = NULL;
+        g_autoptr(GAsyncResult) res = NULL;
+        g_auto(GStrv) fingers = NULL;
+        g_autofree char *id = NULL, *name = NULL;
+        const char *user = NULL;
+        guint32 uid = G_MAXUINT32;
+        gboolean key = FALSE;
+
+        g_assert_cmpuint(biogate_client_get_api_version_sync(client, NULL, &error), ==, 1);
+        g_assert_no_error(error);
+        biogate_client_get_api_version(client, NULL, on_async_done, &res);
+        g_assert_cmpuint(biogate_client_get_api_version_finish(client, wait_async(&res), &error), ==, 1);
+        g_assert_no_error(error);
+        g_clear_object(&res);
+
+        /* The virtual sensor, once, the same both ways. */
+        devices = biogate_client_list_devices_sync(client, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_variant_is_of_type(devices, G_VARIANT_TYPE("a(ssa{sv})")));
+        g_assert_cmpuint(g_variant_n_children(devices), ==, 1);
+        g_variant_get_child(devices, 0, "(ss@a{sv})", &id, &name, NULL);
+        g_assert_cmpstr(id, !=, "");
+        biogate_client_list_devices(client, NULL, on_async_done, &res);
+        async_devices = biogate_client_list_devices_finish(client, wait_async(&res), &error);
+        g_assert_no_error(error);
+        g_assert_true(g_variant_equal(devices, async_devices));
+        g_clear_object(&res);
+
+        /* Delete: an unknown finger is refused with its code, then the one
+         * enrolled finger goes (NULL: all of them). */
+        lib_enroll(f, client, "alice");
+        g_assert_false(biogate_client_delete_fingers_sync(client, NULL, (const char *[]) { "sixth-finger", NULL },
+                                                          NULL, &error));
+        g_assert_error(error, BIOGATE_ERROR, BIOGATE_ERROR_INVALID_FINGER);
+        g_assert_null(strstr(error->message, "GDBus.Error:"));
+        g_clear_error(&error);
+        biogate_client_delete_fingers(client, NULL, NULL, NULL, on_async_done, &res);
+        g_assert_true(biogate_client_delete_fingers_finish(client, wait_async(&res), &error));
+        g_assert_no_error(error);
+        g_clear_object(&res);
+        fingers = biogate_client_list_fingers_sync(client, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+
+        /* Subject access (GetMyData for NULL), then erasure of it all. */
+        lib_enroll(f, client, "alice");
+        biogate_client_get_user_data(client, NULL, NULL, on_async_done, &res);
+        mine = biogate_client_get_user_data_finish(client, wait_async(&res), &error);
+        g_assert_no_error(error);
+        g_clear_object(&res);
+        g_assert_true(g_variant_lookup(mine, "user", "&s", &user));
+        g_assert_cmpstr(user, ==, g_get_user_name());
+        g_assert_true(g_variant_lookup(mine, "uid", "u", &uid));
+        g_assert_cmpuint(uid, ==, getuid());
+        g_clear_pointer(&mine, g_variant_unref);
+        mine = biogate_client_get_user_data_sync(client, "", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_variant_lookup(mine, "uid", "u", &uid));
+        g_assert_cmpuint(uid, ==, getuid());
+
+        erased = biogate_client_erase_user_sync(client, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_variant_lookup(erased, "key", "b", &key));
+        g_assert_true(key);
+        g_clear_pointer(&fingers, g_strfreev);
+        fingers = biogate_client_list_fingers_sync(client, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+        g_clear_pointer(&erased, g_variant_unref);
+        biogate_client_erase_user(client, NULL, NULL, on_async_done, &res);
+        erased = biogate_client_erase_user_finish(client, wait_async(&res), &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(erased);
+}
+
+/* biogatectl follows its operation through the library: Ctrl-C while it
+ * waits for a finger sends Cancel, and the daemon's "cancelled" gives exit
+ * status 6 with the daemon's error name. */
+static void test_biogatectl_interrupt(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+        const char *err;
+        int status = 0;
+
+        lib_enroll(f, client, "alice");
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "verify", NULL }, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "Touch the sensor", 30000, &error));
+        g_assert_no_error(error);
+
+        btf_proc_kill(proc, SIGINT);
+        g_assert_true(btf_proc_wait(proc, 30000, &status, &error));
+        g_assert_no_error(error);
+        err = btf_proc_get_stderr(proc);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 6)
+                g_error("biogatectl verify after SIGINT: %s; stderr: %s", btf_wait_status_describe(status), err);
+        g_assert_nonnull(strstr(err, "(org.biogate1.Error.Cancelled)"));
 }
 
 /* A touch gives a token that `biogatectl token verify` accepts; every
@@ -446,6 +566,8 @@ int main(int argc, char *argv[]) {
 
 #define ADD(path, fn) g_test_add("/libbiogate/" path, Fixture, NULL, setup, fn, fixture_teardown)
         ADD("calls", test_calls);
+        ADD("manage", test_manage);
+        ADD("biogatectl-interrupt", test_biogatectl_interrupt);
         ADD("authorize", test_authorize);
         ADD("forged-signals", test_forged_signals);
         ADD("cancelled", test_cancelled);

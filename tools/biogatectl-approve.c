@@ -106,9 +106,10 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) challenge = NULL;
-        g_autoptr(GVariant) evaluation = NULL, eval_details = NULL, details = NULL;
-        g_autofree char *result = NULL, *safe_text = NULL;
-        const char *rule = NULL, *requirement = NULL, *text = "";
+        g_autoptr(GVariant) eval_details = NULL, details = NULL;
+        g_autoptr(BiogateOperation) operation = NULL;
+        g_autofree char *result = NULL, *safe_text = NULL, *rule = NULL, *requirement = NULL;
+        const char *text = "";
         ApproveView view = { 0 };
         CtlOperationHandler handler = { .progress = on_progress, .userdata = &view };
         GVariantBuilder tx;
@@ -137,19 +138,14 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                               g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, g_bytes_get_data(challenge, NULL),
                                                         g_bytes_get_size(challenge), 1));
         {
-                /* Authorize consumes a floating copy; Evaluate gets its own. */
+                /* Evaluate and Authorize each take a reference of their own. */
                 g_autoptr(GVariant) tx_value = g_variant_ref_sink(g_variant_builder_end(&tx));
 
                 if (!ctl_connect(ctl, &error))
                         return ctl_report_error(json, error);
-                evaluation = g_dbus_connection_call_sync(ctl->bus, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
-                                                         BIOGATE_STEPUP_INTERFACE, "Evaluate",
-                                                         g_variant_new("(@a{sv})", tx_value),
-                                                         G_VARIANT_TYPE("(ssa{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                                         NULL, &error);
-                if (!evaluation)
+                if (!biogate_client_evaluate_sync(ctl->client, tx_value, &rule, &requirement, &eval_details, NULL,
+                                                  &error))
                         return ctl_report_error(json, error);
-                g_variant_get(evaluation, "(&s&s@a{sv})", &rule, &requirement, &eval_details);
                 (void) g_variant_lookup(eval_details, "text", "&s", &text);
                 (void) g_variant_lookup(eval_details, "approver-group", "&s", &view.approver_group);
                 view.json = json;
@@ -157,9 +153,8 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                 if (!json)
                         fprintf(stderr, "%s\nRule '%s' requires: %s\n", safe_text, rule, requirement);
 
-                if (!ctl_operation_run_on(ctl->bus, BIOGATE_STEPUP_INTERFACE, "Authorize",
-                                          g_variant_new("(@a{sv}a{sv})", tx_value, NULL), &handler, &result,
-                                          &details, &error))
+                operation = biogate_client_authorize(ctl->client, tx_value, NULL, NULL);
+                if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
                         return ctl_report_error(json, error);
         }
 

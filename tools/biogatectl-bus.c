@@ -8,11 +8,11 @@
 bool ctl_connect(Ctl *ctl, GError **error) {
         g_autoptr(GError) local = NULL;
 
-        if (ctl->bus)
+        if (ctl->client)
                 return true;
 
-        ctl->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
-        if (!ctl->bus) {
+        ctl->client = biogate_client_new_sync(NULL, &local);
+        if (!ctl->client) {
                 g_propagate_error(error, ctl_error_new(CTL_ERROR_NO_SERVER,
                                                        "Cannot connect to the system bus: %s", local->message));
                 return false;
@@ -20,19 +20,8 @@ bool ctl_connect(Ctl *ctl, GError **error) {
 
         /* GDBus would raise SIGTERM on ourselves when the bus goes away; we
          * would rather report it and exit with the right status. */
-        g_dbus_connection_set_exit_on_close(ctl->bus, FALSE);
+        g_dbus_connection_set_exit_on_close(biogate_client_get_connection(ctl->client), FALSE);
         return true;
-}
-
-GVariant *ctl_manager_call(Ctl *ctl, const char *method, GVariant *parameters,
-                           const char *reply_type, GError **error) {
-        /* No NO_AUTO_START flag: the daemon is D-Bus activated. Interactive
-         * authorization: where polkit wants a password (enrolment, managing
-         * others), the session's polkit agent may ask for it. */
-        return g_dbus_connection_call_sync(ctl->bus, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
-                                           BIOGATE_MANAGER_INTERFACE, method, parameters,
-                                           G_VARIANT_TYPE(reply_type),
-                                           G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, -1, NULL, error);
 }
 
 const char *ctl_user_display_name(const char *user) {

@@ -4,19 +4,17 @@
 #include <gio/gio.h>
 #include <stdbool.h>
 
+#include "biogate.h"
+
 /* What every command gets: the options that apply to all of them and the
- * connection, opened only once a command's arguments are known good. */
+ * libbiogate client, made only once a command's arguments are known good. */
 typedef struct Ctl {
         bool json;
-        GDBusConnection *bus;
+        BiogateClient *client;
 } Ctl;
 
-/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
+/* Makes the client on the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
 bool ctl_connect(Ctl *ctl, GError **error);
-
-/* Calls @method on the Manager object, starting biogated if needed. */
-GVariant *ctl_manager_call(Ctl *ctl, const char *method, GVariant *parameters,
-                           const char *reply_type, GError **error);
 
 /* The name to show for @user: itself, or the caller's login name for "". */
 const char *ctl_user_display_name(const char *user);

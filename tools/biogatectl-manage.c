@@ -10,6 +10,15 @@
 #include "biogatectl-output.h"
 
 /* "right index finger, left thumb", or @none for an empty list. */
+/* @user's enrolled fingers (the caller's for NULL) as an "as". */
+static GVariant *list_fingers(Ctl *ctl, const char *user, GError **error) {
+        g_auto(GStrv) fingers = biogate_client_list_fingers_sync(ctl->client, user, NULL, error);
+
+        if (!fingers)
+                return NULL;
+        return g_variant_ref_sink(g_variant_new_strv((const char *const *) fingers, -1));
+}
+
 static char *join_finger_texts(GVariant *fingers, const char *none) {
         g_autoptr(GString) s = g_string_new(NULL);
         GVariantIter iter;
@@ -36,7 +45,7 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, version = NULL, devices = NULL, fingers = NULL;
+        g_autoptr(GVariant) devices = NULL, fingers = NULL;
         g_autofree char *safe_user = NULL, *finger_text = NULL;
         const char *user = ctl_user_display_name(NULL);
         guint32 api_version;
@@ -51,30 +60,18 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
                 return ctl_report_error(ctl->json, error);
 
         /* The first call also starts the daemon if it is not running. */
-        reply = g_dbus_connection_call_sync(ctl->bus, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
-                                            "org.freedesktop.DBus.Properties", "Get",
-                                            g_variant_new("(ss)", BIOGATE_MANAGER_INTERFACE, "Version"),
-                                            G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        if (!reply)
+        api_version = biogate_client_get_api_version_sync(ctl->client, NULL, &error);
+        if (api_version == 0)
                 return ctl_report_error(ctl->json, error);
-        g_variant_get(reply, "(v)", &version);
-        if (!g_variant_is_of_type(version, G_VARIANT_TYPE_UINT32))
-                return ctl_report_error_name(ctl->json, "org.freedesktop.DBus.Error.InvalidSignature",
-                                             "biogated's Version property is not a number");
-        api_version = g_variant_get_uint32(version);
-        g_clear_pointer(&reply, g_variant_unref);
 
-        reply = ctl_manager_call(ctl, "ListDevices", NULL, "(a(ssa{sv}))", &error);
-        if (!reply)
+        devices = biogate_client_list_devices_sync(ctl->client, NULL, &error);
+        if (!devices)
                 return ctl_report_error(ctl->json, error);
-        devices = g_variant_get_child_value(reply, 0);
         n_devices = g_variant_n_children(devices);
-        g_clear_pointer(&reply, g_variant_unref);
 
-        reply = ctl_manager_call(ctl, "ListFingers", g_variant_new("(s)", ""), "(as)", &error);
-        if (!reply)
+        fingers = list_fingers(ctl, NULL, &error);
+        if (!fingers)
                 return ctl_report_error(ctl->json, error);
-        fingers = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 GVariantBuilder b;
@@ -180,7 +177,7 @@ int ctl_command_devices(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, devices = NULL;
+        g_autoptr(GVariant) devices = NULL;
         GVariantBuilder list;
         GVariantIter iter;
         const char *id, *name;
@@ -194,10 +191,9 @@ int ctl_command_devices(Ctl *ctl, int argc, char **argv) {
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
-        reply = ctl_manager_call(ctl, "ListDevices", NULL, "(a(ssa{sv}))", &error);
-        if (!reply)
+        devices = biogate_client_list_devices_sync(ctl->client, NULL, &error);
+        if (!devices)
                 return ctl_report_error(ctl->json, error);
-        devices = g_variant_get_child_value(reply, 0);
 
         if (!ctl->json && g_variant_n_children(devices) == 0) {
                 printf("No fingerprint sensors found.\n");
@@ -259,7 +255,7 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, fingers = NULL;
+        g_autoptr(GVariant) fingers = NULL;
         g_autofree char *safe_user = NULL;
         GVariantIter iter;
         const char *finger;
@@ -272,10 +268,9 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
-        reply = ctl_manager_call(ctl, "ListFingers", g_variant_new("(s)", user ? user : ""), "(as)", &error);
-        if (!reply)
+        fingers = list_fingers(ctl, user, &error);
+        if (!fingers)
                 return ctl_report_error(ctl->json, error);
-        fingers = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 GVariantBuilder b;
@@ -321,7 +316,7 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL;
+        g_autofree const char **strv = NULL;
         const char *const *names;
         size_t n = 0;
         int r;
@@ -342,10 +337,10 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
                 return ctl_report_error(ctl->json, error);
 
         /* An empty list means all fingers, as in the API. */
-        reply = ctl_manager_call(ctl, "DeleteFingers",
-                                 g_variant_new("(s@as)", user ? user : "", g_variant_new_strv(names, (gssize) n)),
-                                 "()", &error);
-        if (!reply)
+        strv = g_new0(const char *, n + 1);
+        for (size_t i = 0; i < n; i++)
+                strv[i] = names[i];
+        if (!biogate_client_delete_fingers_sync(ctl->client, user, strv, NULL, &error))
                 return ctl_report_error(ctl->json, error);
 
         if (ctl->json) {

@@ -110,7 +110,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, data = NULL;
+        g_autoptr(GVariant) data = NULL;
         g_autofree char *safe_user = NULL;
         const char *name = NULL;
         guint32 uid = 0, days = 0;
@@ -123,13 +123,9 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
-        if (user)
-                reply = ctl_manager_call(ctl, "GetUserData", g_variant_new("(s)", user), "(a{sv})", &error);
-        else
-                reply = ctl_manager_call(ctl, "GetMyData", NULL, "(a{sv})", &error);
-        if (!reply)
+        data = biogate_client_get_user_data_sync(ctl->client, user, NULL, &error);
+        if (!data)
                 return ctl_report_error(ctl->json, error);
-        data = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 ctl_json_print(stdout, data);
@@ -173,7 +169,7 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL, data = NULL, fingers = NULL;
+        g_autoptr(GVariant) data = NULL, fingers = NULL;
         g_autofree char *safe_user = NULL, *names = NULL;
         gboolean key = FALSE, record = FALSE;
         const char *erased_user = NULL;
@@ -199,10 +195,9 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
-        reply = ctl_manager_call(ctl, "EraseUser", g_variant_new("(s)", user ? user : ""), "(a{sv})", &error);
-        if (!reply)
+        data = biogate_client_erase_user_sync(ctl->client, user, NULL, &error);
+        if (!data)
                 return ctl_report_error(ctl->json, error);
-        data = g_variant_get_child_value(reply, 0);
 
         if (ctl->json) {
                 ctl_json_print(stdout, data);

@@ -69,13 +69,18 @@ static gboolean on_still_queued(void *userdata) {
         return G_SOURCE_REMOVE;
 }
 
-static void on_started(const char *state, guint32 stages, void *userdata) {
+static void on_started(const char *state, void *userdata) {
+        ScanView *v = userdata;
+
+        if (!v->json && strcmp(state, "queued") == 0 && v->queued_notice == 0)
+                v->queued_notice = g_timeout_add(QUEUED_NOTICE_MS, on_still_queued, v);
+}
+
+static void on_stages(guint32 stages, void *userdata) {
         ScanView *v = userdata;
 
         if (stages > 0)
                 v->stages = stages;
-        if (!v->json && strcmp(state, "queued") == 0 && v->queued_notice == 0)
-                v->queued_notice = g_timeout_add(QUEUED_NOTICE_MS, on_still_queued, v);
 }
 
 static void on_progress(const char *status, GVariant *details, void *userdata) {
@@ -227,13 +232,14 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
                            "sensor as often as it asks.",
                 .options = options,
         };
-        GVariantBuilder opts;
+        g_autoptr(BiogateOperation) operation = NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) details = NULL;
         g_autofree char *result = NULL;
         g_auto(ScanView) view = { .enroll = true };
         const CtlOperationHandler handler = {
                 .started = on_started,
+                .stages = on_stages,
                 .progress = on_progress,
                 .userdata = &view,
         };
@@ -258,12 +264,9 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         view.json = ctl->json;
         view.finger_phrase = g_strconcat("the ", ctl_finger_display_name(finger), NULL);
 
-        g_variant_builder_init(&opts, G_VARIANT_TYPE_VARDICT);
-        g_variant_builder_add(&opts, "{sv}", "consent", g_variant_new_boolean(TRUE));
-        g_variant_builder_add(&opts, "{sv}", "notice-version", g_variant_new_string(ctl_consent_notice_version()));
-        if (!ctl_operation_run(ctl->bus, "Enroll",
-                               g_variant_new("(ss@a{sv})", user ? user : "", finger, g_variant_builder_end(&opts)),
-                               &handler, &result, &details, &error))
+        operation = biogate_client_enroll(ctl->client, user ? user : "", finger, TRUE, ctl_consent_notice_version(),
+                                          NULL);
+        if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
                 return ctl_report_error(ctl->json, error);
 
         if (strcmp(result, BIOGATE_RESULT_COMPLETED) != 0)
@@ -310,12 +313,14 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
                            "Exits 0 on a match and 1 when the finger does not match.",
                 .options = options,
         };
+        g_autoptr(BiogateOperation) operation = NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) details = NULL;
         g_autofree char *result = NULL;
         g_auto(ScanView) view = { .enroll = false };
         const CtlOperationHandler handler = {
                 .started = on_started,
+                .stages = on_stages,
                 .progress = on_progress,
                 .userdata = &view,
         };
@@ -349,9 +354,8 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
         view.json = ctl->json;
         view.finger_phrase = finger_phrase(fingers);
 
-        if (!ctl_operation_run(ctl->bus, "Verify",
-                               g_variant_new("(s@a{sv})", user ? user : "", g_variant_builder_end(&opts)),
-                               &handler, &result, &details, &error))
+        operation = biogate_client_verify(ctl->client, user ? user : "", g_variant_builder_end(&opts), NULL);
+        if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
                 return ctl_report_error(ctl->json, error);
 
         /* Only a match the daemon reported is a success; anything unknown is

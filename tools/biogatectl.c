@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
                 if (strcmp(commands[i].name, name) != 0)
                         continue;
                 r = commands[i].run(&ctl, argc - next, argv + next);
-                g_clear_object(&ctl.bus);
+                g_clear_object(&ctl.client);
                 return r;
         }
 
