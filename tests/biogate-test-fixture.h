@@ -39,6 +39,13 @@ int btf_timeout_default_ms(void);
 /* "exited with status 0", "killed by signal 9 (Killed)". */
 char *btf_wait_status_describe(int wait_status);
 
+typedef gboolean (*BtfCondFunc)(gpointer user_data);
+
+/* Iterates the thread-default main context until @cond holds or
+ * @timeout_ms passes (BTF_TIMEOUT_DEFAULT: the default). Returns @cond: a
+ * wait for a test's own condition, e.g. a reply to an asynchronous call. */
+gboolean btf_wait_until(BtfCondFunc cond, gpointer user_data, int timeout_ms);
+
 #define btf_assert_exit_code(wait_status, code) G_STMT_START {                        \
         int _btf_st = (wait_status);                                                    \
         if (!WIFEXITED(_btf_st) || WEXITSTATUS(_btf_st) != (code)) {                    \

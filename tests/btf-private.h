@@ -9,8 +9,6 @@
 
 #define BTF_LOG_TAIL_LINES 60
 
-typedef gboolean (*BtfCondFunc)(gpointer user_data);
-
 /* A child process we reap through a child watch on @ctx. */
 typedef struct BtfChild {
         GMainContext *ctx;

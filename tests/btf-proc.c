@@ -79,6 +79,10 @@ gboolean btf_iterate_until(GMainContext *ctx, gint64 deadline, BtfCondFunc cond,
         return cond(user_data);
 }
 
+gboolean btf_wait_until(BtfCondFunc cond, gpointer user_data, int timeout_ms) {
+        return btf_iterate_until(btf_current_context(), btf_deadline_in(timeout_ms), cond, user_data);
+}
+
 char *btf_wait_status_describe(int wait_status) {
         if (WIFEXITED(wait_status))
                 return g_strdup_printf("exited with status %d", WEXITSTATUS(wait_status));
