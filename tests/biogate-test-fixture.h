@@ -21,6 +21,12 @@
  * - Stopping is by PID: exactly the process that was started is signalled.
  * - Wait statuses are raw waitpid() statuses: use WIFEXITED()/WEXITSTATUS()
  *   or btf_assert_exit_code() / btf_assert_signaled().
+ *
+ * One file per part, all with the btf_ prefix: btf-proc.c (deadlines, the
+ * temporary directory, child processes), btf-bus.c (the private bus and
+ * name tracking), btf-daemon.c (biogated), btf-vdev.c (the sensor socket),
+ * btf-op.c (the Operation recorder), biogate-test-journald.c (journald);
+ * btf-private.h declares what the parts share with each other only.
  */
 
 #include <gio/gio.h>
