@@ -135,6 +135,11 @@ static DaemonOutcome daemon_wait_outcome(BtfDaemon *d, gint64 deadline, GError *
         }
 }
 
+/* The start-up deadline: 0 in the options is the default. */
+static gint64 daemon_start_deadline(const BtfDaemonOptions *o) {
+        return btf_deadline_in(o->timeout_ms ? o->timeout_ms : BTF_TIMEOUT_DEFAULT);
+}
+
 static void daemon_kill_and_reap(BtfDaemon *d) {
         btf_child_kill(&d->child, SIGKILL);
         btf_child_wait(&d->child, btf_deadline_in(BTF_TIMEOUT_DEFAULT));
@@ -146,7 +151,7 @@ BtfDaemon *btf_daemon_start_full(BtfBus *bus, const BtfDaemonOptions *options, G
 
         if (!d)
                 return NULL;
-        switch (daemon_wait_outcome(d, btf_deadline_in(options->timeout_ms ? options->timeout_ms : BTF_TIMEOUT_DEFAULT), &local_error)) {
+        switch (daemon_wait_outcome(d, daemon_start_deadline(options), &local_error)) {
         case DAEMON_OWNS_NAME:
                 g_test_message("biogated pid %d owns %s as %s", (int) d->child.pid, BIOGATE_BUS_NAME,
                                d->unique_name);
@@ -187,7 +192,7 @@ gboolean btf_daemon_run_expect_exit(BtfBus *bus, const BtfDaemonOptions *options
 
         if (!d)
                 return FALSE;
-        switch (daemon_wait_outcome(d, btf_deadline_in(options->timeout_ms ? options->timeout_ms : BTF_TIMEOUT_DEFAULT), &local_error)) {
+        switch (daemon_wait_outcome(d, daemon_start_deadline(options), &local_error)) {
         case DAEMON_EXITED:
                 if (ret_wait_status)
                         *ret_wait_status = d->child.wait_status;
