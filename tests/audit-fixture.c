@@ -207,7 +207,7 @@ guint audit_export_find_seq(GPtrArray *entries, guint64 seq) {
 /* ---- running tools with binary input and output ---- */
 
 typedef struct {
-        gboolean done, timed_out;
+        gboolean done;
         GBytes *out, *err;
         GError *error;
 } Communicate;
@@ -219,9 +219,8 @@ static void communicate_cb(GObject *source, GAsyncResult *result, gpointer user_
         c->done = TRUE;
 }
 
-static gboolean communicate_timeout_cb(gpointer user_data) {
-        ((Communicate *) user_data)->timed_out = TRUE;
-        return G_SOURCE_REMOVE;
+static gboolean communicate_done(gpointer user_data) {
+        return ((Communicate *) user_data)->done;
 }
 
 gboolean audit_run_io(const char *const *argv, GBytes *input, GBytes **ret_stdout, char **ret_stderr,
@@ -229,26 +228,16 @@ gboolean audit_run_io(const char *const *argv, GBytes *input, GBytes **ret_stdou
         g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, (input ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0) |
                                                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                                               G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
-        GMainContext *ctx = g_main_context_get_thread_default() ? g_main_context_get_thread_default()
-                                                                : g_main_context_default();
         Communicate c = { 0 };
-        GSource *timeout;
 
         if (!proc)
                 return FALSE;
         g_subprocess_communicate_async(proc, input, NULL, communicate_cb, &c);
-        timeout = g_timeout_source_new((guint) btf_timeout_default_ms());
-        g_source_set_callback(timeout, communicate_timeout_cb, &c, NULL);
-        g_source_attach(timeout, ctx);
-        while (!c.done && !c.timed_out)
-                g_main_context_iteration(ctx, TRUE);
-        g_source_destroy(timeout);
-        g_source_unref(timeout);
-        if (!c.done) {
+        if (!btf_wait_until(communicate_done, &c, BTF_TIMEOUT_DEFAULT)) {
                 /* Then wait for the callback: c lives on this stack. */
                 g_subprocess_force_exit(proc);
                 while (!c.done)
-                        g_main_context_iteration(ctx, TRUE);
+                        g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
                 g_clear_error(&c.error);
                 g_set_error(&c.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out running %s", argv[0]);
         }
@@ -305,25 +294,13 @@ static const char test_policy[] =
 
 
 void audit_start_daemon(AuditFixture *a) {
-        g_autofree char *env_vdev = g_strdup_printf("FP_VIRTUAL_DEVICE=%s", a->f.vdev);
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
         g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
-        const char *env[] = { "FP_DRIVERS_WHITELIST=virtual_device", "FP_DRIVERS_ALLOWLIST=virtual_device", env_vdev,
-                              NULL };
         const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
-        const BtfDaemonOptions o = {
-                .daemon_path = BIOGATED_PATH,
-                .command_prefix = btf_journald_get_command_prefix(a->journald),
-                .state_dir = a->f.state,
-                .extra_env = env,
-                .extra_args = args,
-        };
-        g_autoptr(GError) error = NULL;
 
-        g_clear_pointer(&a->f.daemon, btf_daemon_free);
-        a->f.daemon = btf_daemon_start_full(a->f.bus, &o, &error);
-        g_assert_no_error(error);
+        /* Through nsenter into the journald's namespace: biogated logs there. */
+        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, NULL, args);
 }
 
 void audit_stop_daemon(AuditFixture *a) {

@@ -21,6 +21,12 @@
  * - Stopping is by PID: exactly the process that was started is signalled.
  * - Wait statuses are raw waitpid() statuses: use WIFEXITED()/WEXITSTATUS()
  *   or btf_assert_exit_code() / btf_assert_signaled().
+ *
+ * One file per part, all with the btf_ prefix: btf-proc.c (deadlines, the
+ * temporary directory, child processes), btf-bus.c (the private bus and
+ * name tracking), btf-daemon.c (biogated), btf-vdev.c (the sensor socket),
+ * btf-op.c (the Operation recorder), biogate-test-journald.c (journald);
+ * btf-private.h declares what the parts share with each other only.
  */
 
 #include <gio/gio.h>
@@ -38,6 +44,13 @@ int btf_timeout_default_ms(void);
 
 /* "exited with status 0", "killed by signal 9 (Killed)". */
 char *btf_wait_status_describe(int wait_status);
+
+typedef gboolean (*BtfCondFunc)(gpointer user_data);
+
+/* Iterates the thread-default main context until @cond holds or
+ * @timeout_ms passes (BTF_TIMEOUT_DEFAULT: the default). Returns @cond: a
+ * wait for a test's own condition, e.g. a reply to an asynchronous call. */
+gboolean btf_wait_until(BtfCondFunc cond, gpointer user_data, int timeout_ms);
 
 #define btf_assert_exit_code(wait_status, code) G_STMT_START {                        \
         int _btf_st = (wait_status);                                                    \

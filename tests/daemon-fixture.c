@@ -6,16 +6,21 @@
 #include <unistd.h>
 
 
-void fixture_prepare(Fixture *f, const char *driver) {
+void fixture_prepare_full(Fixture *f, const char *driver, const char *const *bus_include_dirs) {
         g_autoptr(GError) error = NULL;
 
         f->driver = g_strdup(driver ? driver : "virtual_device");
         f->tmp = btf_tmpdir_new();
         f->state = g_build_filename(f->tmp, "state", NULL);
         f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
-        f->bus = btf_bus_start(f->tmp, BIOGATE_BUS_POLICY, &error);
+        f->bus = btf_bus_start_full(f->tmp, (const char *const[]) { BIOGATE_BUS_POLICY, NULL }, bus_include_dirs,
+                                    &error);
         g_assert_no_error(error);
         f->conn = g_object_ref(btf_bus_get_connection(f->bus));
+}
+
+void fixture_prepare(Fixture *f, const char *driver) {
+        fixture_prepare_full(f, driver, NULL);
 }
 
 void fixture_start_daemon_full(Fixture *f, const char *const *extra_env, const char *const *extra_args) {

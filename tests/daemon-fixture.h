@@ -26,6 +26,9 @@ void fixture_setup(Fixture *f, gconstpointer data);
 /* The two halves of fixture_setup(), for tests that write files (a policy)
  * before the daemon starts, or restart it: a temp dir and the bus... */
 void fixture_prepare(Fixture *f, const char *driver);
+/* The same on a bus that also includes the configuration directories
+ * @bus_include_dirs (NULL-terminated; NULL: none). */
+void fixture_prepare_full(Fixture *f, const char *driver, const char *const *bus_include_dirs);
 /* ...and biogated on it (stopping is btf_daemon_stop(f->daemon)). */
 void fixture_start_daemon(Fixture *f, const char *const *extra_args);
 /* The same with more environment ("KEY=VALUE"; "KEY" unsets). */

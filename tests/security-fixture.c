@@ -55,11 +55,9 @@ void security_start_daemon(Fixture *f, const char *const *extra_env) {
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
         const char *args[] = { dir_arg, vendor_arg, NULL };
 
-        if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-                g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-                g_assert_true(g_file_set_contents(path, security_policy, -1, NULL));
-                g_assert_cmpint(chmod(path, 0644), ==, 0);
-        }
+        /* A restart keeps the policy a test may have changed. */
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+                g_free(fixture_write_policy(f, "50-test.conf", security_policy));
         fixture_start_daemon_full(f, extra_env, args);
 }
 

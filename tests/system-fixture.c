@@ -16,39 +16,14 @@
 #define SYSTEM_D "/usr/share/dbus-1/system.d"
 
 void system_prepare(Fixture *f) {
-        g_autoptr(GError) error = NULL;
-
-        f->driver = g_strdup("virtual_device");
-        f->tmp = btf_tmpdir_new();
-        f->state = g_build_filename(f->tmp, "state", NULL);
-        f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
-        f->bus = btf_bus_start_full(f->tmp, (const char *const[]) { BIOGATE_BUS_POLICY, NULL },
-                                    (const char *const[]) { SYSTEM_D, NULL }, &error);
-        g_assert_no_error(error);
-        f->conn = g_object_ref(btf_bus_get_connection(f->bus));
+        fixture_prepare_full(f, NULL, (const char *const[]) { SYSTEM_D, NULL });
 }
 
-static gboolean on_wakeup(gpointer user_data) {
-        *(guint *) user_data = 0;
-        return G_SOURCE_REMOVE;
-}
-
-/* Iterates the default main context until done(data) or the deadline. */
-static void iterate_until(gboolean (*done)(gpointer), gpointer data, const char *what) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) btf_timeout_default_ms() * 1000;
-
-        while (!done(data)) {
-                gint64 left = deadline - g_get_monotonic_time();
-                guint id;
-
-                if (left <= 0)
-                        g_error("timed out waiting for %s", what);
-                /* Wakes the iteration up at the deadline at the latest. */
-                id = g_timeout_add((guint) (left / 1000) + 1, on_wakeup, &id);
-                g_main_context_iteration(NULL, TRUE);
-                if (id)
-                        g_source_remove(id);
-        }
+/* Iterates the default main context until done(data); fails the test at
+ * the default deadline. */
+static void iterate_until(BtfCondFunc done, gpointer data, const char *what) {
+        if (!btf_wait_until(done, data, T))
+                g_error("timed out waiting for %s", what);
 }
 
 /* ---- polkitd ---- */
