@@ -129,10 +129,7 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                 .budget_seconds = 3600, .window_seconds = 7200,
                 .login_budget_seconds = 3600, .login_window_seconds = 7200,
         };
-        g_autoptr(GError) error = NULL;
-
-        f->devices = biogated_devices_new(NULL, &limits, &error);
-        g_assert_no_error(error);
+        f->devices = biogated_devices_new(NULL, &limits);
         g_assert_nonnull(biogated_devices_get_default(f->devices));
         f->served = g_ptr_array_new_with_free_func(g_free);
 }
