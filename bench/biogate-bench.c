@@ -8,7 +8,7 @@
  *       connection, each with one call in flight (what a desk's backend
  *       connections do).
  *   biogate-bench stepup SOCKET SCAN-ID ITERATIONS
- *       Manager.Verify and StepUp.Authorize, interleaved, each with the
+ *       Manager.Verify and StepUp.Authorize through libbiogate, interleaved, each with the
  *       virtual sensor touched the moment the daemon opens it: call → result
  *       in ms. Authorize minus Verify is what step-up adds to a match.
  *   biogate-bench tokens SECONDS
@@ -38,14 +38,13 @@
 #include <gio/gio.h>
 #include <sodium.h>
 
+#include "biogate.h"
 #include "biogate-token.h"
 #include "biogate-tx.h"
 
 #define BIOGATE_NAME "org.biogate1"
 #define BIOGATE_PATH "/org/biogate1"
-#define MANAGER_INTERFACE "org.biogate1.Manager"
 #define STEPUP_INTERFACE "org.biogate1.StepUp"
-#define OPERATION_INTERFACE "org.biogate1.Operation"
 #define CALL_TIMEOUT_MS 30000
 
 static G_NORETURN void die(const char *what, const GError *error) {
@@ -288,76 +287,45 @@ static void toucher_join(Toucher *t) {
 
 /* ---- operations: Verify, Authorize ---- */
 
-typedef struct OpWait {
-        GMainLoop *loop;
-        char *path;             /* NULL until the method replied */
-        char *result;
-        GVariant *details;
-} OpWait;
-
-static void on_finished(GDBusConnection *bus, const char *sender, const char *path, const char *interface,
-                        const char *signal, GVariant *params, gpointer data) {
-        OpWait *w = data;
-
-        /* Signals are dispatched only by the loop below, which runs once
-         * the reply gave the path: one that came first waits in the queue. */
-        if (w->result || !w->path || !g_str_equal(path, w->path))
-                return;
-        g_variant_get(params, "(s@a{sv})", &w->result, &w->details);
-        g_main_loop_quit(w->loop);
-}
-
-/* One operation, its touch sent at once: ms from the call to Finished. */
-static double run_operation(GDBusConnection *bus, const char *interface, const char *method, GVariant *params,
+/* One operation, its touch sent at once: ms from the call to its result.
+ * It runs on libbiogate, as a real client does: the figure includes the
+ * library's name-owner look-up and its Operation proxy. */
+static double run_operation(BiogateClient *client, const char *kind, GVariant *transaction,
                             const char *socket_path, const char *scan, const char *want_result, char **ret_token) {
-        g_autoptr(GMainContext) context = g_main_context_new();
-        OpWait w = { 0 };
+        g_autoptr(BiogateOperation) op = NULL;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *result = NULL;
         Toucher *toucher;
         gint64 start;
         double ms;
-        guint sub;
 
-        g_main_context_push_thread_default(context);
-        w.loop = g_main_loop_new(context, FALSE);
-        /* Subscribed before the call, as org.biogate1.xml asks. */
-        sub = g_dbus_connection_signal_subscribe(bus, NULL, OPERATION_INTERFACE, "Finished", NULL, NULL,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE, on_finished, &w, NULL);
         if (unlink(socket_path) < 0 && errno != ENOENT)
                 die("cannot remove the old sensor socket", NULL);
         toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
         start = g_get_monotonic_time();
-        reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH, interface, method, params,
-                                            G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                            CALL_TIMEOUT_MS, NULL, &error);
-        if (!reply)
-                die(method, error);
-        g_variant_get(reply, "(o)", &w.path);
-        g_main_loop_run(w.loop);
+        if (transaction)
+                op = biogate_client_authorize(client, transaction, NULL, NULL);
+        else
+                op = biogate_client_verify(client, NULL, NULL, NULL);
+        /* The library subscribes before its call and releases the
+         * daemon's object once it has the result. */
+        result = biogate_operation_wait_sync(op, NULL, &error);
         ms = ms_since(start);
         toucher_join(toucher);
+        if (!result)
+                die(kind, error);
 
-        if (!g_str_equal(w.result, want_result)) {
-                g_autofree char *d = g_variant_print(w.details, FALSE);
+        if (!g_str_equal(result, want_result)) {
+                g_autofree char *d = g_variant_print(biogate_operation_get_result_details(op), FALSE);
 
-                fprintf(stderr, "biogate-bench: %s finished with %s %s\n", method, w.result, d);
+                fprintf(stderr, "biogate-bench: %s finished with %s %s\n", kind, result, d);
                 exit(EXIT_FAILURE);
         }
-        if (ret_token && !g_variant_lookup(w.details, "token", "s", ret_token))
-                die("Authorize approved without a token", NULL);
-        g_clear_pointer(&reply, g_variant_unref);
-        reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, w.path, OPERATION_INTERFACE, "Release", NULL,
-                                            NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, &error);
-        if (!reply)
-                die("Release failed", error);
-
-        g_dbus_connection_signal_unsubscribe(bus, sub);
-        g_main_loop_unref(w.loop);
-        g_main_context_pop_thread_default(context);
-        g_free(w.path);
-        g_free(w.result);
-        g_variant_unref(w.details);
+        if (ret_token) {
+                if (!biogate_operation_get_token(op))
+                        die("Authorize approved without a token", NULL);
+                *ret_token = g_strdup(biogate_operation_get_token(op));
+        }
         return ms;
 }
 
@@ -369,6 +337,7 @@ static void print_stats(const char *what, double *v, size_t n) {
 
 static int cmd_stepup(int argc, char **argv) {
         g_autoptr(GDBusConnection) bus = NULL;
+        g_autoptr(BiogateClient) client = NULL;
         g_autofree double *verify = NULL, *authorize = NULL;
         g_autofree char *scan = NULL;
         guint n;
@@ -380,6 +349,7 @@ static int cmd_stepup(int argc, char **argv) {
                 die("stepup: ITERATIONS >= 1", NULL);
         scan = g_strdup_printf("SCAN %s", argv[1]);
         bus = bus_connect();
+        client = biogate_client_new_for_connection(bus);
         verify = g_new(double, n);
         authorize = g_new(double, n);
         for (guint i = 0; i <= n; i++) {
@@ -387,12 +357,8 @@ static int cmd_stepup(int argc, char **argv) {
                 double v, a;
 
                 /* Interleaved, so drift in the machine's load hits both. */
-                v = run_operation(bus, MANAGER_INTERFACE, "Verify", g_variant_new("(s@a{sv})", "",
-                                  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
-                                  argv[0], scan, "match", NULL);
-                a = run_operation(bus, STEPUP_INTERFACE, "Authorize", g_variant_new("(@a{sv}@a{sv})",
-                                  transaction_new(TRUE), g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
-                                  argv[0], scan, "approved", &token);
+                v = run_operation(client, "Verify", NULL, argv[0], scan, "match", NULL);
+                a = run_operation(client, "Authorize", transaction_new(TRUE), argv[0], scan, "approved", &token);
                 /* Round 0 warms up (first open of the sensor, key loading). */
                 if (i > 0) {
                         verify[i - 1] = v;
