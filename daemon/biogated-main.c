@@ -155,7 +155,6 @@ int main(int argc, char *argv[]) {
                 g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
                 return EXIT_FAILURE;
         }
-        biogated_limits_set_default(daemon.limits);
         daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
         if (!daemon.signing_key) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
@@ -225,7 +224,6 @@ int main(int argc, char *argv[]) {
         g_clear_object(&daemon.connection);
         g_clear_pointer(&daemon.devices, biogated_devices_free);
         g_clear_pointer(&daemon.store, biogated_store_free);
-        biogated_limits_set_default(NULL);
         g_clear_pointer(&daemon.limits, biogated_limits_free);
         g_clear_pointer(&daemon.signing_key, biogated_signing_key_free);
         g_clear_pointer(&daemon.policy, biogate_policy_free);

@@ -135,7 +135,7 @@ static void start_operation_as(GDBusMethodInvocation *invocation, CallArgs *args
         }
         op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid, kind, &target,
-                                      daemon->devices, daemon->store, &error);
+                                      daemon->devices, daemon->store, daemon->limits, &error);
         if (!op) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;

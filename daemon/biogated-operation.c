@@ -31,6 +31,7 @@ struct _BiogatedOperation {
 
         BiogatedDevices *devices;
         BiogatedStore *store;
+        BiogatedLimits *limits;
         BiogatedLease *lease;
         FpDevice *device;
         GCancellable *cancellable;
@@ -567,7 +568,8 @@ static gboolean run_without_sensor(gpointer user_data) {
 
 BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
                                             BiogatedOperationKind kind, const BiogatedOperationTarget *target,
-                                            BiogatedDevices *devices, BiogatedStore *store, GError **error) {
+                                            BiogatedDevices *devices, BiogatedStore *store, BiogatedLimits *limits,
+                                            GError **error) {
         g_autoptr(BiogatedOperation) op = g_object_new(BIOGATED_TYPE_OPERATION, NULL);
         GDBusInterfaceInfo *info = biogate_operation_interface_info();
         BiogatedLeaseRequest request;
@@ -604,6 +606,7 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->target.prints = target->prints ? g_ptr_array_ref(target->prints) : g_ptr_array_new();
         op->devices = devices;
         op->store = store;
+        op->limits = limits;
         op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, next_operation_id++);
 
         /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */
@@ -656,6 +659,10 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op) {
         return op->store;
+}
+
+BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op) {
+        return op->limits;
 }
 
 void biogated_operation_set_state(BiogatedOperation *op, const char *state) {

@@ -7,6 +7,7 @@
 
 #include "biogate-finger.h"
 #include "biogated-device.h"
+#include "biogated-limits.h"
 #include "biogated-store.h"
 
 /* An org.biogate1.Operation object: one enrolment, verification or
@@ -64,6 +65,7 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection,
                                             const BiogatedOperationTarget *target,
                                             BiogatedDevices *devices,
                                             BiogatedStore *store,
+                                            BiogatedLimits *limits,
                                             GError **error);
 
 const char *biogated_operation_get_path(BiogatedOperation *op);
@@ -83,6 +85,8 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 /* The uid of the caller that started it (for audit events). */
 uid_t biogated_operation_get_owner_uid(BiogatedOperation *op);
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op);
+/* The daemon's failure limits; never NULL. */
+BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op);
 
 void biogated_operation_set_state(BiogatedOperation *op, const char *state);
 void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stages);

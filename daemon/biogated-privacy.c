@@ -76,20 +76,18 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
         if (record_error)
                 g_variant_builder_add(&b, "{sv}", "record-unusable", g_variant_new_boolean(TRUE));
         g_variant_builder_add(&b, "{sv}", "retention-days", g_variant_new_uint32(daemon->config.retention_days));
-        if (daemon->limits) {
-                gboolean locked = !biogated_limits_check(daemon->limits, uid, g_get_real_time(), &retry_ms, NULL);
+        gboolean locked = !biogated_limits_check(daemon->limits, uid, g_get_real_time(), &retry_ms, NULL);
 
-                g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
-                if (locked && retry_ms > 0)
-                        g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
-                /* Failed approver touches of the user's four-eyes requests
-                 * have their own counter (biogated-limits.h). */
-                locked = !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, uid,
-                                                        g_get_real_time(), &retry_ms, NULL);
-                g_variant_builder_add(&b, "{sv}", "approvals-locked-out", g_variant_new_boolean(locked));
-                if (locked && retry_ms > 0)
-                        g_variant_builder_add(&b, "{sv}", "approvals-retry-after-ms", g_variant_new_uint64(retry_ms));
-        }
+        g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
+        if (locked && retry_ms > 0)
+                g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
+        /* Failed approver touches of the user's four-eyes requests
+         * have their own counter (biogated-limits.h). */
+        locked = !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, uid,
+                                                g_get_real_time(), &retry_ms, NULL);
+        g_variant_builder_add(&b, "{sv}", "approvals-locked-out", g_variant_new_boolean(locked));
+        if (locked && retry_ms > 0)
+                g_variant_builder_add(&b, "{sv}", "approvals-retry-after-ms", g_variant_new_uint64(retry_ms));
         return g_variant_builder_end(&b);
 }
 

@@ -283,8 +283,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                         goto fail;
                 }
         }
-        if (daemon->limits &&
-            !biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
+        if (!biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
                 goto fail;
         if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
                 /* Both refused before anyone touches; the operation checks
@@ -293,8 +292,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                                                   rule->name);
                 if (error)
                         goto fail;
-                if (daemon->limits &&
-                    !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, caller->uid,
+                if (!biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, caller->uid,
                                                    g_get_real_time(), &retry_after_ms, &error))
                         goto fail;
         }
@@ -332,7 +330,8 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         };
         op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid,
-                                      BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store, &error);
+                                      BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store,
+                                      daemon->limits, &error);
         if (!op)
                 goto fail;
         g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));
