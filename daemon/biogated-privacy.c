@@ -129,7 +129,7 @@ void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const ch
         };
         g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
         /* fsync after fsync: not on the main loop. */
-        biogated_task_run_in_thread(task, erase_thread);
+        biogated_store_run_in_thread(store, task, erase_thread);
 }
 
 GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) {
@@ -325,7 +325,7 @@ static void record_use_async(BiogatedOperation *op, BiogateFinger finger, GAsync
 
         *data = finger;
         g_task_set_task_data(task, data, g_free);
-        biogated_task_run_in_thread(task, record_use_thread);
+        biogated_store_run_in_thread(biogated_operation_get_store(op), task, record_use_thread);
 }
 
 void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {
