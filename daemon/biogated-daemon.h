@@ -24,6 +24,7 @@ typedef struct BiogatedDaemon {
         char *vendor_policy;            /* /usr/share/biogate/policy.conf */
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
+        GHashTable *caller_uids;        /* Evaluate: unique name → uid + 1 (biogated-stepup.c); NULL until asked */
         gboolean no_idle_exit;
         guint idle_id;
         guint retention_id;             /* the daily retention sweep */
