@@ -8,6 +8,7 @@
 #include "biogated-device.h"
 #include "biogated-dbus.h"
 #include "biogated-limits.h"
+#include "biogated-operation.h"
 #include "biogated-signing.h"
 #include "biogated-store.h"
 
@@ -24,6 +25,7 @@ typedef struct BiogatedDaemon {
         char *vendor_policy;            /* /usr/share/biogate/policy.conf */
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
+        BiogatedOperations *operations;
         GHashTable *caller_uids;        /* Evaluate: unique name → uid + 1 (biogated-stepup.c); NULL until asked */
         gboolean no_idle_exit;
         guint idle_id;

@@ -329,7 +329,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                 .kind_data = g_steal_pointer(&data),
                 .kind_data_free = (GDestroyNotify) biogated_authorize_data_free,
         };
-        op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
+        op = biogated_operation_start(daemon->operations, g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid,
                                       BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store,
                                       daemon->limits, &error);
