@@ -180,12 +180,12 @@ static void start_approver_try(BiogatedOperation *op);
  * when the requester's four-eyes approvals are delayed or locked. */
 static gboolean check_approval_limits(BiogatedOperation *op) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autoptr(GError) error = NULL;
         guint64 retry_after_ms = 0;
 
-        if (!limits || biogated_limits_check_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, g_get_real_time(),
-                                                     &retry_after_ms, &error))
+        if (biogated_limits_check_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, g_get_real_time(),
+                                          &retry_after_ms, &error))
                 return TRUE;
         biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
                                  data_of(op)->rule, "denied", biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name,
@@ -199,7 +199,7 @@ static gboolean check_approval_limits(BiogatedOperation *op) {
 static void count_approver_failure(BiogatedOperation *op, const char *reason) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         BiogatedAuthorizeData *data = data_of(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autofree char *message = NULL;
 
         data->approver_failures++;
@@ -207,15 +207,14 @@ static void count_approver_failure(BiogatedOperation *op, const char *reason) {
                                   BIOGATED_AUTHORIZE_APPROVER_TRIES);
         biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data->tx, data->rule,
                                  "failure", reason, message);
-        if (limits)
-                biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, FALSE,
-                                               biogated_operation_get_owner_uid(op), g_get_real_time());
+        biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, FALSE,
+                                       biogated_operation_get_owner_uid(op), g_get_real_time());
 }
 
 static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         BiogatedAuthorizeData *data = data_of(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autofree char *approver = NULL;
         const char *reason;
         GVariantBuilder details;
@@ -226,9 +225,8 @@ static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GEr
                 return;
         }
         if (match && biogated_print_get_uid(match, &uid) && uid != target->uid) {
-                if (limits)
-                        biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, TRUE,
-                                                       biogated_operation_get_owner_uid(op), g_get_real_time());
+                biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, TRUE,
+                                               biogated_operation_get_owner_uid(op), g_get_real_time());
                 /* The token's approvers claim names a user even without a
                  * passwd entry (a deleted account that still has prints). */
                 approver = biogated_user_name(uid);
@@ -269,7 +267,7 @@ static gboolean has_other_user(GPtrArray *prints, uid_t maker) {
  * guessable through someone else's step-up either), plus the maker's. */
 static GPtrArray *eligible_approvers(BiogatedOperation *op) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autoptr(GPtrArray) compatible = biogated_prints_filter_compatible(data_of(op)->approver_gallery,
                                                                             biogated_operation_get_device(op));
         GPtrArray *eligible = g_ptr_array_new_with_free_func(g_object_unref);
@@ -282,7 +280,7 @@ static GPtrArray *eligible_approvers(BiogatedOperation *op) {
 
                 if (!biogated_print_get_uid(print, &uid))
                         continue;
-                if (uid != target->uid && limits && !biogated_limits_check(limits, uid, now, &retry_after_ms, NULL))
+                if (uid != target->uid && !biogated_limits_check(limits, uid, now, &retry_after_ms, NULL))
                         continue;
                 g_ptr_array_add(eligible, g_object_ref(print));
         }
@@ -311,15 +309,14 @@ static void start_approver_try(BiogatedOperation *op) {
 static void on_maker_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         BiogatedAuthorizeData *data = data_of(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
 
         if (error) {
                 fail(op, error);
                 return;
         }
-        if (limits)
-                biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
-                                       g_get_real_time());
+        biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
+                               g_get_real_time());
         if (!match) {
                 deny(op, "no-match", "The finger did not match");
                 return;

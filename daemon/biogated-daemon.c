@@ -3,16 +3,12 @@
 
 #include "biogated-operation.h"
 
-/* Work handed to GIO's thread pool (writes that end in fsync) still uses
- * the store after the main loop stops: count it, and wait for it before
- * the store goes away. */
-static guint pending_tasks;
-
 static gboolean on_idle_timeout(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         daemon->idle_id = 0;
-        if (biogated_operation_count() == 0 && biogated_devices_is_idle(daemon->devices) && pending_tasks == 0) {
+        if (biogated_operations_count(daemon->operations) == 0 && biogated_devices_is_idle(daemon->devices) &&
+            biogated_store_pending_tasks(daemon->store) == 0) {
                 g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
                 g_main_loop_quit(daemon->loop);
         }
@@ -81,7 +77,7 @@ void biogated_daemon_run(BiogatedDaemon *daemon) {
         /* Threaded work (an erasure's fsyncs) completes in the context of
          * the call that started it, often the calls' one: serve both until
          * the last task is done, so its audit event and reply go out. */
-        while (pending_tasks > 0)
+        while (biogated_store_pending_tasks(daemon->store) > 0)
                 serve_round(contexts, &fds, &allocated);
 
         for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++)
@@ -92,18 +88,8 @@ void biogated_daemon_touch(BiogatedDaemon *daemon) {
         g_clear_handle_id(&daemon->idle_id, g_source_remove);
         if (daemon->no_idle_exit || daemon->config.idle_exit_seconds == 0)
                 return;
-        if (biogated_operation_count() > 0 || !biogated_devices_is_idle(daemon->devices))
+        if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
                 return;
         daemon->idle_id = g_timeout_add_seconds(daemon->config.idle_exit_seconds, on_idle_timeout, daemon);
-}
-
-static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_data) {
-        pending_tasks--;
-}
-
-void biogated_task_run_in_thread(GTask *task, GTaskThreadFunc func) {
-        pending_tasks++;
-        g_signal_connect(task, "notify::completed", G_CALLBACK(on_task_completed), NULL);
-        g_task_run_in_thread(task, func);
 }
 

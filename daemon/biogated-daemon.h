@@ -8,6 +8,7 @@
 #include "biogated-device.h"
 #include "biogated-dbus.h"
 #include "biogated-limits.h"
+#include "biogated-operation.h"
 #include "biogated-signing.h"
 #include "biogated-store.h"
 
@@ -24,6 +25,8 @@ typedef struct BiogatedDaemon {
         char *vendor_policy;            /* /usr/share/biogate/policy.conf */
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
+        BiogatedOperations *operations;
+        GHashTable *caller_uids;        /* Evaluate: unique name → uid + 1 (biogated-stepup.c); NULL until asked */
         gboolean no_idle_exit;
         guint idle_id;
         guint retention_id;             /* the daily retention sweep */
@@ -43,13 +46,8 @@ GMainContext *biogated_calls_context(void);
 /* Runs both contexts until daemon->loop (made with is_running TRUE) is
  * quit: each round dispatches the ready sources of the default context,
  * then the bus calls that are ready. Then it goes on until the last task
- * of biogated_task_run_in_thread() has completed. */
+ * of biogated_store_run_in_thread() has completed. */
 void biogated_daemon_run(BiogatedDaemon *daemon);
 
 /* Something happened: push the idle exit back. */
 void biogated_daemon_touch(BiogatedDaemon *daemon);
-
-/* g_task_run_in_thread() for work that touches the store, counted so that
- * biogated_daemon_run() waits for all of it at shutdown, and the idle exit
- * does not happen under it. */
-void biogated_task_run_in_thread(GTask *task, GTaskThreadFunc func);

@@ -143,7 +143,7 @@ static void store_print(EnrollRun *run, FpPrint *print) {
         };
         task = g_task_new(run->op, NULL, on_print_written, NULL);
         g_task_set_task_data(task, w, (GDestroyNotify) store_write_free);
-        biogated_task_run_in_thread(task, write_print_thread);
+        biogated_store_run_in_thread(biogated_operation_get_store(run->op), task, write_print_thread);
 }
 
 static void on_enroll_done(GObject *source, GAsyncResult *res, gpointer user_data) {

@@ -26,16 +26,6 @@ typedef struct Record {
         gboolean locked;
 } Record;
 
-static BiogatedLimits *default_limits;
-
-BiogatedLimits *biogated_limits_get_default(void) {
-        return default_limits;
-}
-
-void biogated_limits_set_default(BiogatedLimits *limits) {
-        default_limits = limits;
-}
-
 BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error) {
         g_autoptr(BiogatedLimits) limits = g_new0(BiogatedLimits, 1);
         int state_fd;

@@ -35,10 +35,6 @@ BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error);
 void biogated_limits_free(BiogatedLimits *limits);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedLimits, biogated_limits_free)
 
-/* The one the daemon uses (set at start-up); NULL in unit tests. */
-BiogatedLimits *biogated_limits_get_default(void);
-void biogated_limits_set_default(BiogatedLimits *limits);
-
 /* FALSE with LockedOut (message says how long, ret_retry_after_ms > 0, or
  * 0 when locked until unlocked) when uid may not try now. now: Unix µs. */
 gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, guint64 *ret_retry_after_ms,

@@ -155,7 +155,6 @@ int main(int argc, char *argv[]) {
                 g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
                 return EXIT_FAILURE;
         }
-        biogated_limits_set_default(daemon.limits);
         daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
         if (!daemon.signing_key) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
@@ -176,6 +175,7 @@ int main(int argc, char *argv[]) {
                                               });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon.loop = g_main_loop_new(NULL, TRUE);
+        daemon.operations = biogated_operations_new(on_activity_changed, &daemon);
 
         daemon.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         if (!daemon.connection) {
@@ -199,10 +199,9 @@ int main(int argc, char *argv[]) {
         g_unix_signal_add(SIGTERM, on_signal_quit, &daemon);
         g_unix_signal_add(SIGINT, on_signal_quit, &daemon);
         g_unix_signal_add(SIGHUP, on_sighup, &daemon);
-        biogated_operation_set_count_notify(on_activity_changed, &daemon);
         biogated_devices_set_idle_notify(daemon.devices, G_CALLBACK(on_activity_changed), &daemon);
         /* Close the sensor before suspend, reopen after resume (logind). */
-        sleep_watch = biogated_sleep_new(daemon.connection, daemon.devices);
+        sleep_watch = biogated_sleep_new(daemon.connection, daemon.devices, daemon.operations);
 
         /* Only now, with store, sensor list and API in place, may clients
          * (and D-Bus activation) see us. */
@@ -215,6 +214,7 @@ int main(int argc, char *argv[]) {
 
         g_bus_unown_name(name_id);
         biogated_sleep_free(sleep_watch);
+        g_clear_pointer(&daemon.operations, biogated_operations_free);
         g_clear_handle_id(&daemon.idle_id, g_source_remove);
         g_clear_handle_id(&daemon.retention_id, g_source_remove);
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.stepup));
@@ -225,8 +225,8 @@ int main(int argc, char *argv[]) {
         g_clear_object(&daemon.connection);
         g_clear_pointer(&daemon.devices, biogated_devices_free);
         g_clear_pointer(&daemon.store, biogated_store_free);
-        biogated_limits_set_default(NULL);
         g_clear_pointer(&daemon.limits, biogated_limits_free);
+        g_clear_pointer(&daemon.caller_uids, g_hash_table_unref);
         g_clear_pointer(&daemon.signing_key, biogated_signing_key_free);
         g_clear_pointer(&daemon.policy, biogate_policy_free);
         g_free(daemon.policy_dir);

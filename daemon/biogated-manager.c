@@ -133,9 +133,9 @@ static void start_operation_as(GDBusMethodInvocation *invocation, CallArgs *args
                 target.kind_data = biogated_consent_new(args->notice_version, caller->uid);
                 target.kind_data_free = (GDestroyNotify) biogated_consent_free;
         }
-        op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
+        op = biogated_operation_start(daemon->operations, g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid, kind, &target,
-                                      daemon->devices, daemon->store, &error);
+                                      daemon->devices, daemon->store, daemon->limits, &error);
         if (!op) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;

@@ -31,6 +31,7 @@ struct _BiogatedOperation {
 
         BiogatedDevices *devices;
         BiogatedStore *store;
+        BiogatedLimits *limits;
         BiogatedLease *lease;
         FpDevice *device;
         GCancellable *cancellable;
@@ -50,18 +51,23 @@ struct _BiogatedOperation {
 
         gboolean result_read;
         guint32 share;          /* the uid whose finished operations this one counts as */
-        gboolean in_finished;   /* in finished_operations */
+        BiogatedOperations *registry;
+        gboolean in_finished;   /* in registry->finished */
+};
+
+/* The operations of one daemon. */
+struct BiogatedOperations {
+        GHashTable *live;       /* path → BiogatedOperation (ref) */
+        /* uid → GQueue of its finished, still exported operations, oldest
+         * first (borrowed: live holds the references). */
+        GHashTable *finished;
+        guint64 next_id;
+        void (*count_notify)(gpointer);
+        gpointer count_notify_data;
 };
 
 G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
 
-static GHashTable *live_operations; /* path → BiogatedOperation (ref) */
-/* uid → GQueue of its finished, still exported operations, oldest first
- * (borrowed: live_operations holds the references). */
-static GHashTable *finished_operations;
-static guint64 next_operation_id = 1;
-static void (*count_notify)(gpointer);
-static gpointer count_notify_data;
 
 static const char *kind_name(BiogatedOperationKind kind) {
         switch (kind) {
@@ -75,13 +81,24 @@ static const char *kind_name(BiogatedOperationKind kind) {
         return "unknown";
 }
 
-guint biogated_operation_count(void) {
-        return live_operations ? g_hash_table_size(live_operations) : 0;
+BiogatedOperations *biogated_operations_new(void (*count_notify)(gpointer), gpointer user_data) {
+        BiogatedOperations *ops = g_new0(BiogatedOperations, 1);
+
+        ops->live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
+        ops->finished = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
+        ops->next_id = 1;
+        ops->count_notify = count_notify;
+        ops->count_notify_data = user_data;
+        return ops;
 }
 
-void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user_data) {
-        count_notify = notify;
-        count_notify_data = user_data;
+guint biogated_operations_count(BiogatedOperations *ops) {
+        return g_hash_table_size(ops->live);
+}
+
+static void notify_count(BiogatedOperations *ops) {
+        if (ops->count_notify)
+                ops->count_notify(ops->count_notify_data);
 }
 
 static void biogated_operation_finalize(GObject *object) {
@@ -148,14 +165,15 @@ static void forget_finished(BiogatedOperation *op) {
         if (!op->in_finished)
                 return;
         op->in_finished = FALSE;
-        queue = g_hash_table_lookup(finished_operations, GUINT_TO_POINTER(op->share));
+        queue = g_hash_table_lookup(op->registry->finished, GUINT_TO_POINTER(op->share));
         g_queue_remove(queue, op);
         if (g_queue_is_empty(queue))
-                g_hash_table_remove(finished_operations, GUINT_TO_POINTER(op->share));
+                g_hash_table_remove(op->registry->finished, GUINT_TO_POINTER(op->share));
 }
 
 static void unexport(BiogatedOperation *op) {
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
+        BiogatedOperations *registry;
 
         if (op->registration_id == 0)
                 return;
@@ -164,10 +182,10 @@ static void unexport(BiogatedOperation *op) {
         forget_finished(op);
         g_clear_handle_id(&op->owner_watch_id, g_bus_unwatch_name);
         g_clear_handle_id(&op->expire_id, g_source_remove);
-        /* May drop the last reference. */
-        g_hash_table_remove(live_operations, op->path);
-        if (count_notify)
-                count_notify(count_notify_data);
+        /* May drop the last reference: op->registry first. */
+        registry = op->registry;
+        g_hash_table_remove(registry->live, op->path);
+        notify_count(registry);
 }
 
 static gboolean on_expire(gpointer user_data) {
@@ -185,12 +203,10 @@ static gboolean on_expire(gpointer user_data) {
 static void keep_finished(BiogatedOperation *op) {
         GQueue *queue;
 
-        if (!finished_operations)
-                finished_operations = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
-        queue = g_hash_table_lookup(finished_operations, GUINT_TO_POINTER(op->share));
+        queue = g_hash_table_lookup(op->registry->finished, GUINT_TO_POINTER(op->share));
         if (!queue) {
                 queue = g_queue_new();
-                g_hash_table_insert(finished_operations, GUINT_TO_POINTER(op->share), queue);
+                g_hash_table_insert(op->registry->finished, GUINT_TO_POINTER(op->share), queue);
         }
         g_queue_push_tail(queue, op);
         op->in_finished = TRUE;
@@ -349,19 +365,40 @@ static void operation_cancel(BiogatedOperation *op) {
         g_cancellable_cancel(op->cancellable);
 }
 
-void biogated_operation_cancel_all(void) {
-        g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(g_object_unref);
+/* A copy of the live operations: finishing one may unexport it from the table. */
+static GPtrArray *live_copy(BiogatedOperations *registry) {
+        GPtrArray *ops = g_ptr_array_new_with_free_func(g_object_unref);
         GHashTableIter iter;
         gpointer op;
 
-        if (!live_operations)
-                return;
-        /* A copy: finishing one may unexport it from the table. */
-        g_hash_table_iter_init(&iter, live_operations);
+        g_hash_table_iter_init(&iter, registry->live);
         while (g_hash_table_iter_next(&iter, NULL, &op))
                 g_ptr_array_add(ops, g_object_ref(op));
+        return ops;
+}
+
+void biogated_operations_cancel_all(BiogatedOperations *registry) {
+        g_autoptr(GPtrArray) ops = live_copy(registry);
+
         for (guint i = 0; i < ops->len; i++)
                 operation_cancel(g_ptr_array_index(ops, i));
+}
+
+void biogated_operations_free(BiogatedOperations *registry) {
+        g_autoptr(GPtrArray) ops = NULL;
+
+        if (!registry)
+                return;
+        /* At exit: nobody is to be told, and what is still exported goes
+         * (an operation outliving this keeps no pointer to it that it uses:
+         * only unexport() and the finished queues do, and both are done). */
+        registry->count_notify = NULL;
+        ops = live_copy(registry);
+        for (guint i = 0; i < ops->len; i++)
+                unexport(g_ptr_array_index(ops, i));
+        g_hash_table_unref(registry->finished);
+        g_hash_table_unref(registry->live);
+        g_free(registry);
 }
 
 static gboolean on_timeout(gpointer user_data) {
@@ -565,9 +602,10 @@ static gboolean run_without_sensor(gpointer user_data) {
         return G_SOURCE_REMOVE;
 }
 
-BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const char *owner, uid_t owner_uid,
+BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusConnection *connection, const char *owner, uid_t owner_uid,
                                             BiogatedOperationKind kind, const BiogatedOperationTarget *target,
-                                            BiogatedDevices *devices, BiogatedStore *store, GError **error) {
+                                            BiogatedDevices *devices, BiogatedStore *store, BiogatedLimits *limits,
+                                            GError **error) {
         g_autoptr(BiogatedOperation) op = g_object_new(BIOGATED_TYPE_OPERATION, NULL);
         GDBusInterfaceInfo *info = biogate_operation_interface_info();
         BiogatedLeaseRequest request;
@@ -604,7 +642,9 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         op->target.prints = target->prints ? g_ptr_array_ref(target->prints) : g_ptr_array_new();
         op->devices = devices;
         op->store = store;
-        op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, next_operation_id++);
+        op->limits = limits;
+        op->registry = registry;
+        op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, registry->next_id++);
 
         /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */
         g_main_context_push_thread_default(biogated_calls_context());
@@ -613,9 +653,7 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         g_main_context_pop_thread_default(biogated_calls_context());
         if (op->registration_id == 0)
                 return NULL;
-        if (!live_operations)
-                live_operations = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
-        g_hash_table_insert(live_operations, op->path, g_object_ref(op));
+        g_hash_table_insert(registry->live, op->path, g_object_ref(op));
 
         if (target->no_sensor) {
                 g_return_val_if_fail(kind == BIOGATED_OPERATION_AUTHORIZE, NULL);
@@ -629,8 +667,7 @@ BiogatedOperation *biogated_operation_start(GDBusConnection *connection, const c
         }
         op->owner_watch_id = g_bus_watch_name_on_connection(connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                             NULL, on_owner_vanished, op, NULL);
-        if (count_notify)
-                count_notify(count_notify_data);
+        notify_count(registry);
         return g_steal_pointer(&op);
 }
 
@@ -656,6 +693,10 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op) {
         return op->store;
+}
+
+BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op) {
+        return op->limits;
 }
 
 void biogated_operation_set_state(BiogatedOperation *op, const char *state) {

@@ -7,6 +7,7 @@
 
 #include "biogate-finger.h"
 #include "biogated-device.h"
+#include "biogated-limits.h"
 #include "biogated-store.h"
 
 /* An org.biogate1.Operation object: one enrolment, verification or
@@ -35,6 +36,14 @@ G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION,
  * out the oldest. */
 #define BIOGATED_OPERATION_FINISHED_MAX_PER_UID 16u
 
+/* The operations of one daemon: those exported, the finished ones kept
+ * per user, the next path number. count_notify (may be NULL) is called
+ * whenever biogated_operations_count() may have changed. */
+typedef struct BiogatedOperations BiogatedOperations;
+BiogatedOperations *biogated_operations_new(void (*count_notify)(gpointer), gpointer user_data);
+/* At exit: unexports what is still exported, frees the registry. */
+void biogated_operations_free(BiogatedOperations *registry);
+
 typedef struct BiogatedOperationTarget {
         uid_t uid;
         const char *user;           /* user name */
@@ -57,24 +66,24 @@ typedef struct BiogatedOperationTarget {
 /* Exports the object and queues for the sensor. On failure nothing stays
  * exported. The returned reference belongs to the caller; the daemon keeps
  * its own while the object is exported. */
-BiogatedOperation *biogated_operation_start(GDBusConnection *connection,
+BiogatedOperation *biogated_operation_start(BiogatedOperations *registry,
+                                            GDBusConnection *connection,
                                             const char *owner,
                                             uid_t owner_uid,
                                             BiogatedOperationKind kind,
                                             const BiogatedOperationTarget *target,
                                             BiogatedDevices *devices,
                                             BiogatedStore *store,
+                                            BiogatedLimits *limits,
                                             GError **error);
 
 const char *biogated_operation_get_path(BiogatedOperation *op);
 
 /* Number of operations currently exported (for idle exit). */
-guint biogated_operation_count(void);
+guint biogated_operations_count(BiogatedOperations *registry);
 /* Cancels every operation, running or queued (before system sleep). Each
  * ends as if its owner had called Cancel. */
-void biogated_operation_cancel_all(void);
-/* Called when biogated_operation_count() may have changed. */
-void biogated_operation_set_count_notify(void (*notify)(gpointer), gpointer user_data);
+void biogated_operations_cancel_all(BiogatedOperations *registry);
 
 /* --- for the per-kind drivers (biogated-enroll.c, biogated-verify.c) --- */
 FpDevice *biogated_operation_get_device(BiogatedOperation *op);
@@ -83,6 +92,8 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 /* The uid of the caller that started it (for audit events). */
 uid_t biogated_operation_get_owner_uid(BiogatedOperation *op);
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op);
+/* The daemon's failure limits; never NULL. */
+BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op);
 
 void biogated_operation_set_state(BiogatedOperation *op, const char *state);
 void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stages);

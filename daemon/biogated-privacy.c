@@ -76,20 +76,18 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
         if (record_error)
                 g_variant_builder_add(&b, "{sv}", "record-unusable", g_variant_new_boolean(TRUE));
         g_variant_builder_add(&b, "{sv}", "retention-days", g_variant_new_uint32(daemon->config.retention_days));
-        if (daemon->limits) {
-                gboolean locked = !biogated_limits_check(daemon->limits, uid, g_get_real_time(), &retry_ms, NULL);
+        gboolean locked = !biogated_limits_check(daemon->limits, uid, g_get_real_time(), &retry_ms, NULL);
 
-                g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
-                if (locked && retry_ms > 0)
-                        g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
-                /* Failed approver touches of the user's four-eyes requests
-                 * have their own counter (biogated-limits.h). */
-                locked = !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, uid,
-                                                        g_get_real_time(), &retry_ms, NULL);
-                g_variant_builder_add(&b, "{sv}", "approvals-locked-out", g_variant_new_boolean(locked));
-                if (locked && retry_ms > 0)
-                        g_variant_builder_add(&b, "{sv}", "approvals-retry-after-ms", g_variant_new_uint64(retry_ms));
-        }
+        g_variant_builder_add(&b, "{sv}", "locked-out", g_variant_new_boolean(locked));
+        if (locked && retry_ms > 0)
+                g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_ms));
+        /* Failed approver touches of the user's four-eyes requests
+         * have their own counter (biogated-limits.h). */
+        locked = !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, uid,
+                                                g_get_real_time(), &retry_ms, NULL);
+        g_variant_builder_add(&b, "{sv}", "approvals-locked-out", g_variant_new_boolean(locked));
+        if (locked && retry_ms > 0)
+                g_variant_builder_add(&b, "{sv}", "approvals-retry-after-ms", g_variant_new_uint64(retry_ms));
         return g_variant_builder_end(&b);
 }
 
@@ -131,7 +129,7 @@ void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const ch
         };
         g_task_set_task_data(task, job, (GDestroyNotify) erase_job_free);
         /* fsync after fsync: not on the main loop. */
-        biogated_task_run_in_thread(task, erase_thread);
+        biogated_store_run_in_thread(store, task, erase_thread);
 }
 
 GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) {
@@ -327,7 +325,7 @@ static void record_use_async(BiogatedOperation *op, BiogateFinger finger, GAsync
 
         *data = finger;
         g_task_set_task_data(task, data, g_free);
-        biogated_task_run_in_thread(task, record_use_thread);
+        biogated_store_run_in_thread(biogated_operation_get_store(op), task, record_use_thread);
 }
 
 void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {

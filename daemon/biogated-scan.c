@@ -37,11 +37,11 @@ GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger fing
 }
 
 gboolean biogated_scan_check_limits(BiogatedOperation *op, uid_t uid) {
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autoptr(GError) error = NULL;
         guint64 retry_after_ms = 0;
 
-        if (!limits || biogated_limits_check(limits, uid, g_get_real_time(), &retry_after_ms, &error))
+        if (biogated_limits_check(limits, uid, g_get_real_time(), &retry_after_ms, &error))
                 return TRUE;
         biogated_operation_finish_error_details(op, error, "retry-after-ms", g_variant_new_uint64(retry_after_ms));
         return FALSE;

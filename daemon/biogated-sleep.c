@@ -13,6 +13,7 @@
 struct BiogatedSleep {
         GDBusConnection *connection;
         BiogatedDevices *devices;
+        BiogatedOperations *operations;
         guint watch_id;
         guint signal_id;            /* PrepareForSleep from the current logind */
         GCancellable *inhibiting;   /* the Inhibit call in flight, if any */
@@ -107,7 +108,7 @@ static void on_prepare_for_sleep(GDBusConnection *connection, const char *sender
                 g_message("The system is going to sleep: cancelling operations and closing the sensor");
                 s->sleeping = TRUE;
                 cancel_inhibiting(s);
-                biogated_operation_cancel_all();
+                biogated_operations_cancel_all(s->operations);
                 biogated_devices_suspend(s->devices, on_sensor_released, s);
         } else if (!start && s->sleeping) {
                 g_message("The system resumed: the sensor may be used again");
@@ -145,11 +146,13 @@ static void on_login1_vanished(GDBusConnection *connection, const char *name, gp
                 wake_up(s);
 }
 
-BiogatedSleep *biogated_sleep_new(GDBusConnection *connection, BiogatedDevices *devices) {
+BiogatedSleep *biogated_sleep_new(GDBusConnection *connection, BiogatedDevices *devices,
+                                  BiogatedOperations *operations) {
         BiogatedSleep *s = g_new0(BiogatedSleep, 1);
 
         s->connection = g_object_ref(connection);
         s->devices = devices;
+        s->operations = operations;
         s->inhibit_fd = -1;
         /* No auto-start: logind is started by systemd, never by us. */
         s->watch_id = g_bus_watch_name_on_connection(connection, LOGIN1_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "biogated-device.h"
+#include "biogated-operation.h"
 
 /* Suspend and resume through logind. While org.freedesktop.login1 is on the
  * bus, biogated holds a "sleep" delay inhibitor. On PrepareForSleep(true) it
@@ -19,6 +20,7 @@
 
 typedef struct BiogatedSleep BiogatedSleep;
 
-BiogatedSleep *biogated_sleep_new(GDBusConnection *connection, BiogatedDevices *devices);
+BiogatedSleep *biogated_sleep_new(GDBusConnection *connection, BiogatedDevices *devices,
+                                  BiogatedOperations *operations);
 void biogated_sleep_free(BiogatedSleep *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedSleep, biogated_sleep_free)

@@ -88,9 +88,9 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
  * another connection while the bus runs, so the answer is kept. Bounded:
  * when full, the table starts over (a few more questions to the bus). */
 #define CALLER_UIDS_MAX 4096u
-static GHashTable *caller_uids; /* unique name → GUINT_TO_POINTER(uid + 1) */
 
 typedef struct EvaluateCall {
+        BiogatedDaemon *daemon;
         GDBusMethodInvocation *invocation;      /* the handler's reference */
         GVariant *reply;
         char *digest, *kind, *amount, *currency, *rule, *requirement;
@@ -144,11 +144,11 @@ static void on_evaluate_caller(GObject *source, GAsyncResult *res, gpointer user
                 return;
         }
         g_variant_get(reply, "(u)", &uid);
-        if (!caller_uids || g_hash_table_size(caller_uids) >= CALLER_UIDS_MAX) {
-                g_clear_pointer(&caller_uids, g_hash_table_unref);
-                caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        if (!c->daemon->caller_uids || g_hash_table_size(c->daemon->caller_uids) >= CALLER_UIDS_MAX) {
+                g_clear_pointer(&c->daemon->caller_uids, g_hash_table_unref);
+                c->daemon->caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         }
-        g_hash_table_insert(caller_uids, g_strdup(g_dbus_method_invocation_get_sender(c->invocation)),
+        g_hash_table_insert(c->daemon->caller_uids, g_strdup(g_dbus_method_invocation_get_sender(c->invocation)),
                             GUINT_TO_POINTER(uid + 1u));
         evaluate_audit(g_steal_pointer(&c), (uid_t) uid);
 }
@@ -172,6 +172,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
                 return TRUE;
         }
         c = g_new0(EvaluateCall, 1);
+        c->daemon = daemon;
         c->invocation = invocation;
         text = biogate_tx_render_text(tx);
         c->digest = biogate_tx_digest_string(tx);
@@ -194,7 +195,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
          * events share one state write per main-loop iteration
          * (docs/performance.md), and the caller's uid is asked of the bus
          * once per connection. */
-        if (sender && caller_uids && (known = g_hash_table_lookup(caller_uids, sender))) {
+        if (sender && daemon->caller_uids && (known = g_hash_table_lookup(daemon->caller_uids, sender))) {
                 evaluate_audit(c, (uid_t) (GPOINTER_TO_UINT(known) - 1u));
                 return TRUE;
         }
@@ -283,8 +284,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                         goto fail;
                 }
         }
-        if (daemon->limits &&
-            !biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
+        if (!biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
                 goto fail;
         if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {
                 /* Both refused before anyone touches; the operation checks
@@ -293,8 +293,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                                                   rule->name);
                 if (error)
                         goto fail;
-                if (daemon->limits &&
-                    !biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, caller->uid,
+                if (!biogated_limits_check_counter(daemon->limits, BIOGATED_LIMITS_APPROVALS, caller->uid,
                                                    g_get_real_time(), &retry_after_ms, &error))
                         goto fail;
         }
@@ -330,9 +329,10 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                 .kind_data = g_steal_pointer(&data),
                 .kind_data_free = (GDestroyNotify) biogated_authorize_data_free,
         };
-        op = biogated_operation_start(g_dbus_method_invocation_get_connection(invocation),
+        op = biogated_operation_start(daemon->operations, g_dbus_method_invocation_get_connection(invocation),
                                       g_dbus_method_invocation_get_sender(invocation), caller->uid,
-                                      BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store, &error);
+                                      BIOGATED_OPERATION_AUTHORIZE, &target, daemon->devices, daemon->store,
+                                      daemon->limits, &error);
         if (!op)
                 goto fail;
         g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));

@@ -24,7 +24,24 @@ struct BiogatedStore {
         int prints_fd;
         BiogatedKeys *keys;
         GMutex lock; /* serializes every write */
+        guint pending_tasks; /* main thread only */
 };
+
+static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_data) {
+        BiogatedStore *store = user_data;
+
+        store->pending_tasks--;
+}
+
+void biogated_store_run_in_thread(BiogatedStore *store, GTask *task, GTaskThreadFunc func) {
+        store->pending_tasks++;
+        g_signal_connect(task, "notify::completed", G_CALLBACK(on_task_completed), store);
+        g_task_run_in_thread(task, func);
+}
+
+guint biogated_store_pending_tasks(BiogatedStore *store) {
+        return store->pending_tasks;
+}
 
 static void uid_name(uid_t uid, char name[static 16]) {
         g_snprintf(name, 16, "%u", (unsigned) uid);

@@ -38,6 +38,14 @@ BiogatedStore *biogated_store_open(const char *state_dir, GError **error);
 void biogated_store_free(BiogatedStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedStore, biogated_store_free)
 
+/* g_task_run_in_thread() for work that touches the store (writes that end
+ * in fsync), counted so that the daemon waits for all of it before the
+ * store goes away at shutdown, and does not exit idle under it. Call it and
+ * let the task complete on the daemon's (one) thread. */
+void biogated_store_run_in_thread(BiogatedStore *store, GTask *task, GTaskThreadFunc func);
+/* Tasks of biogated_store_run_in_thread() not yet completed. */
+guint biogated_store_pending_tasks(BiogatedStore *store);
+
 BiogatedKeyOrigin biogated_store_get_key_origin(BiogatedStore *store);
 
 /* ---- templates ---- */

@@ -13,15 +13,14 @@
 
 static void on_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
-        BiogatedLimits *limits = biogated_limits_get_default();
+        BiogatedLimits *limits = biogated_operation_get_limits(op);
 
         if (error) {
                 biogated_operation_finish_error(op, error);
                 return;
         }
-        if (limits)
-                biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
-                                       g_get_real_time());
+        biogated_limits_record(limits, target->uid, match != NULL, biogated_operation_get_owner_uid(op),
+                               g_get_real_time());
         if (match)
                 /* Reported once the finger's last use is on disk (retention). */
                 biogated_privacy_finish_match(op, biogated_print_get_finger(match));
