@@ -79,6 +79,20 @@ char *fixture_write_policy(Fixture *f, const char *name, const char *text) {
         return g_steal_pointer(&dir);
 }
 
+void fixture_start_daemon_with_policy(Fixture *f, const char *text, const char *const *extra_args) {
+        g_autofree char *dir = fixture_write_policy(f, "50-test.conf", text);
+        g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
+        g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+
+        for (guint i = 0; extra_args && extra_args[i]; i++)
+                g_ptr_array_add(args, (gpointer) extra_args[i]);
+        g_ptr_array_add(args, dir_arg);
+        g_ptr_array_add(args, vendor_arg);
+        g_ptr_array_add(args, NULL);
+        fixture_start_daemon(f, (const char *const *) args->pdata);
+}
+
 void fixture_teardown(Fixture *f, gconstpointer data) {
         int status = 0;
 

@@ -41,6 +41,9 @@ void fixture_teardown(Fixture *f, gconstpointer data);
 /* Writes text as NAME (0644) in the test's policy directory, for
  * --policy-dir; returns the directory. */
 char *fixture_write_policy(Fixture *f, const char *name, const char *text);
+/* Starts biogated with @text as the site policy (50-test.conf) and no vendor
+ * policy, so that only @text decides; @extra_args (NULL: none) go first. */
+void fixture_start_daemon_with_policy(Fixture *f, const char *text, const char *const *extra_args);
 GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
                  GVariant *params, const char *reply_type, GError **error);
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,

@@ -382,13 +382,8 @@ static char *evaluate_text(Fixture *f, GVariant *tx, GError **error) {
 }
 
 static void setup(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = NULL, *dir_arg = NULL, *vendor_arg = NULL;
-
         fixture_prepare(f, NULL);
-        dir = fixture_write_policy(f, "50-test.conf", "[default]\nrequire=fingerprint\n");
-        dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        fixture_start_daemon(f, (const char *[]) { dir_arg, vendor_arg, NULL });
+        fixture_start_daemon_with_policy(f, "[default]\nrequire=fingerprint\n", NULL);
 }
 
 /* ---- /approval-text/spoofing --------------------------------------------- */

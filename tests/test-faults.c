@@ -191,15 +191,10 @@ static void test_ctl_killed_mid_verify(Fixture *f, gconstpointer data) {
 }
 
 static void test_ctl_killed_mid_authorize(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = fixture_write_policy(f, "50-test.conf", stepup_policy);
-        g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        const char *args[] = { dir_arg, vendor_arg, NULL };
-
-        fixture_start_daemon(f, args);
+        fixture_start_daemon_with_policy(f, stepup_policy, NULL);
         enroll(f, "", "right-index-finger", "alice");
         kill_daemon_under_client(f, approve_argv, "Touch the sensor to approve");
-        fixture_start_daemon(f, args);
+        fixture_start_daemon_with_policy(f, stepup_policy, NULL);
         client_succeeds(f, approve_argv, "alice");
 }
 

@@ -29,13 +29,8 @@ static const char policy[] =
 static const char challenge_hex[] = "3031323334353637383961626364656630313233343536373839616263646566";
 
 static void setup(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = NULL, *dir_arg = NULL, *vendor_arg = NULL;
-
         fixture_prepare(f, NULL);
-        dir = fixture_write_policy(f, "50-test.conf", policy);
-        dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        fixture_start_daemon(f, (const char *[]) { dir_arg, vendor_arg, NULL });
+        fixture_start_daemon_with_policy(f, policy, NULL);
 }
 
 typedef struct Recorder {

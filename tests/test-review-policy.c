@@ -34,13 +34,8 @@ static const char selector_policy[] =
         "require=fingerprint\n";
 
 static void selector_setup(Fixture *f, gconstpointer data) {
-        g_autofree char *dir = NULL, *dir_arg = NULL, *vendor_arg = NULL;
-
         fixture_prepare(f, NULL);
-        dir = fixture_write_policy(f, "50-site.conf", selector_policy);
-        dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        fixture_start_daemon(f, (const char *[]) { dir_arg, vendor_arg, NULL });
+        fixture_start_daemon_with_policy(f, selector_policy, NULL);
 }
 
 /* StepUp.Evaluate of @tx_text (a GVariant text); asserts rule and requirement. */

@@ -38,7 +38,7 @@ static int preempt_bound_ms(void) {
 }
 
 static void sensor_setup(Fixture *f, const char *conf_text) {
-        g_autofree char *conf = NULL, *conf_arg = NULL, *dir = NULL, *dir_arg = NULL, *vendor_arg = NULL;
+        g_autofree char *conf = NULL, *conf_arg = NULL;
 
         /* The system bus's configuration: only root may own
          * org.freedesktop.login1, as on a real system. */
@@ -47,10 +47,7 @@ static void sensor_setup(Fixture *f, const char *conf_text) {
         conf_arg = g_strdup_printf("--config=%s", conf);
         g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
         g_assert_cmpint(chmod(conf, 0644), ==, 0);
-        dir = fixture_write_policy(f, "50-test.conf", security_policy);
-        dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        fixture_start_daemon(f, (const char *const[]) { conf_arg, dir_arg, vendor_arg, NULL });
+        fixture_start_daemon_with_policy(f, security_policy, (const char *const[]) { conf_arg, NULL });
         /* Before logind's stand-in is there: root's own enrolments. */
         enroll(f, "root", "right-index-finger", "sensor-root");
         enroll(f, "nobody", "right-index-finger", "sensor-nobody");

@@ -47,12 +47,7 @@ static const char test_policy[] =
         "require=fingerprint\n";
 
 static void start_with_policy(Fixture *f, const char *text) {
-        g_autofree char *dir = fixture_write_policy(f, "50-test.conf", text);
-        g_autofree char *dir_arg = g_strdup_printf("--policy-dir=%s", dir);
-        g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", f->tmp);
-        const char *args[] = { dir_arg, vendor_arg, NULL };
-
-        fixture_start_daemon(f, args);
+        fixture_start_daemon_with_policy(f, text, NULL);
 }
 
 static void setup(Fixture *f, gconstpointer data) {
