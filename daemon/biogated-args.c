@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "biogated-args.h"
 
 #include <string.h>
@@ -121,4 +123,45 @@ gboolean biogated_option_string(const char *key, GVariant *value, gpointer out, 
         g_free(*ret);
         *ret = g_variant_dup_string(value, NULL);
         return TRUE;
+}
+
+gboolean biogated_command_line_parse(BiogatedCommandLine *cl, int argc, char *argv[], GError **error) {
+        GOptionEntry entries[] = {
+                { "no-idle-exit", 0, 0, G_OPTION_ARG_NONE, &cl->no_idle_exit, "Keep running when idle", NULL },
+                { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &cl->state_dir, "Template store (default " BIOGATE_DEFAULT_STATE_DIR ")", "DIR" },
+                { "config", 0, 0, G_OPTION_ARG_FILENAME, &cl->config_path, "Configuration file (default " BIOGATE_DEFAULT_CONFIG ")", "FILE" },
+                { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &cl->policy_dir, "Step-up policy directory (default " BIOGATE_DEFAULT_POLICY_DIR ")", "DIR" },
+                { "vendor-policy", 0, 0, G_OPTION_ARG_FILENAME, &cl->vendor_policy, "Policy used when DIR has none (default " BIOGATE_DEFAULT_VENDOR_POLICY ")", "FILE" },
+                { "verbose", 0, 0, G_OPTION_ARG_NONE, &cl->verbose, "Log debug messages", NULL },
+                { "version", 0, 0, G_OPTION_ARG_NONE, &cl->version, "Print the version and exit", NULL },
+                { NULL },
+        };
+        g_autoptr(GOptionContext) context = g_option_context_new("- biogate fingerprint daemon");
+
+        *cl = (BiogatedCommandLine) { 0 };
+        g_option_context_add_main_entries(context, entries, NULL);
+        g_option_context_set_strict_posix(context, TRUE);
+        if (!g_option_context_parse(context, &argc, &argv, error))
+                return FALSE;
+        if (argc > 1) {
+                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument '%s'", argv[1]);
+                return FALSE;
+        }
+        cl->config_given = cl->config_path != NULL;
+        if (!cl->state_dir)
+                cl->state_dir = g_strdup(BIOGATE_DEFAULT_STATE_DIR);
+        if (!cl->config_path)
+                cl->config_path = g_strdup(BIOGATE_DEFAULT_CONFIG);
+        if (!cl->policy_dir)
+                cl->policy_dir = g_strdup(BIOGATE_DEFAULT_POLICY_DIR);
+        if (!cl->vendor_policy)
+                cl->vendor_policy = g_strdup(BIOGATE_DEFAULT_VENDOR_POLICY);
+        return TRUE;
+}
+
+void biogated_command_line_clear(BiogatedCommandLine *cl) {
+        g_clear_pointer(&cl->state_dir, g_free);
+        g_clear_pointer(&cl->config_path, g_free);
+        g_clear_pointer(&cl->policy_dir, g_free);
+        g_clear_pointer(&cl->vendor_policy, g_free);
 }

@@ -55,3 +55,23 @@ gboolean biogated_option_fingers(const char *key, GVariant *value, gpointer out,
 gboolean biogated_option_service(const char *key, GVariant *value, gpointer out, GError **error);    /* char ** */
 gboolean biogated_option_boolean(const char *key, GVariant *value, gpointer out, GError **error);    /* gboolean * */
 gboolean biogated_option_string(const char *key, GVariant *value, gpointer out, GError **error);     /* char ** */
+
+/* ---- biogated's command line -------------------------------------------- */
+
+/* What biogated was started with; paths are the defaults where not given. */
+typedef struct BiogatedCommandLine {
+        char *state_dir;
+        char *config_path;
+        gboolean config_given;          /* then the file must exist */
+        char *policy_dir;
+        char *vendor_policy;
+        gboolean no_idle_exit;
+        gboolean verbose;
+        gboolean version;
+} BiogatedCommandLine;
+
+/* Parses argv (options only, POSIX order). FALSE with a message for the
+ * user (no program name) on anything else. */
+gboolean biogated_command_line_parse(BiogatedCommandLine *cl, int argc, char *argv[], GError **error);
+void biogated_command_line_clear(BiogatedCommandLine *cl);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BiogatedCommandLine, biogated_command_line_clear)

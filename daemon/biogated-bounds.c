@@ -76,44 +76,64 @@ static const char *or_unknown(const char *s) {
         return s ? s : "?";
 }
 
-static void log_refusal(GDBusMessage *message, const GError *error) {
-        static GMutex lock;
-        static gint64 last_logged;
-        static guint suppressed;
-        gint64 now = g_get_monotonic_time();
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
+/* The filter's state, one per connection it is installed on. The filter
+ * (GDBus's reading thread) and the trim timer (main loop) each hold a
+ * reference: GDBus may still be running the filter after it was removed. */
+typedef struct BoundsFilter {
+        /* Refusals logged: the last report and how many went unlogged since. */
+        GMutex log_lock;
+        gint64 last_logged;
+        guint suppressed;
+        /* Set when a refused message's memory is to be given back, and
+         * while the timer that gives it back for certain is scheduled. */
+        gint trim_pending;
+        gint trim_timer_scheduled;
+} BoundsFilter;
 
-        if (last_logged != 0 && now - last_logged < REFUSAL_LOG_INTERVAL_USEC) {
-                suppressed++;
+static BoundsFilter *bounds_filter_ref(BoundsFilter *b) {
+        return g_atomic_rc_box_acquire(b);
+}
+
+static void bounds_filter_clear(BoundsFilter *b) {
+        g_mutex_clear(&b->log_lock);
+}
+
+static void bounds_filter_unref(gpointer b) {
+        g_atomic_rc_box_release_full(b, (GDestroyNotify) bounds_filter_clear);
+}
+
+static void log_refusal(BoundsFilter *b, GDBusMessage *message, const GError *error) {
+        gint64 now = g_get_monotonic_time();
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&b->log_lock);
+
+        if (b->last_logged != 0 && now - b->last_logged < REFUSAL_LOG_INTERVAL_USEC) {
+                b->suppressed++;
                 return;
         }
         /* The sender's unique name only: its uid would take a bus round
          * trip from this thread, and the bound applies to root as well. */
         g_message("Refused %s.%s from %s: %s (%u more refused since the last report)",
                   or_unknown(g_dbus_message_get_interface(message)), or_unknown(g_dbus_message_get_member(message)),
-                  or_unknown(g_dbus_message_get_sender(message)), error->message, suppressed);
-        last_logged = now;
-        suppressed = 0;
+                  or_unknown(g_dbus_message_get_sender(message)), error->message, b->suppressed);
+        b->last_logged = now;
+        b->suppressed = 0;
 }
-
-/* Set when a refused message's memory is to be given back, and while the
- * timer that gives it back for certain is scheduled. */
-static gint trim_pending;
-static gint trim_timer_scheduled;
 
 /* GDBus frees a message only after the filters return: the memory goes
  * back at the next message (in its reading thread, before that message is
  * looked at), and again a second after the refusal from the main loop,
  * since GDBus may still have been freeing parts of it when the next
  * message came (seen under load: 140 MiB left after the first trim). */
-static void trim_if_pending(void) {
-        if (g_atomic_int_compare_and_exchange(&trim_pending, TRUE, FALSE))
+static void trim_if_pending(BoundsFilter *b) {
+        if (g_atomic_int_compare_and_exchange(&b->trim_pending, TRUE, FALSE))
                 (void) malloc_trim(0);
 }
 
 static gboolean on_trim_timeout(gpointer user_data) {
-        g_atomic_int_set(&trim_timer_scheduled, FALSE);
-        g_atomic_int_set(&trim_pending, FALSE);
+        BoundsFilter *b = user_data;
+
+        g_atomic_int_set(&b->trim_timer_scheduled, FALSE);
+        g_atomic_int_set(&b->trim_pending, FALSE);
         (void) malloc_trim(0);
         return G_SOURCE_REMOVE;
 }
@@ -121,13 +141,14 @@ static gboolean on_trim_timeout(gpointer user_data) {
 /* Runs in GDBus's worker thread, for every message in and out. */
 static GDBusMessage *filter(GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
                             gpointer user_data) {
+        BoundsFilter *b = user_data;
         g_autoptr(GDBusMessage) reply = NULL;
         g_autoptr(GError) error = NULL;
         GDBusMessageType type;
 
         if (!incoming)
                 return message;
-        trim_if_pending();
+        trim_if_pending(b);
         type = g_dbus_message_get_message_type(message);
         /* Replies answer calls we made; the bus driver is trusted. */
         if ((type != G_DBUS_MESSAGE_TYPE_METHOD_CALL && type != G_DBUS_MESSAGE_TYPE_SIGNAL) ||
@@ -136,7 +157,7 @@ static GDBusMessage *filter(GDBusConnection *connection, GDBusMessage *message, 
         if (biogated_bounds_check(g_dbus_message_get_body(message), &error))
                 return message;
 
-        log_refusal(message, error);
+        log_refusal(b, message, error);
         if (type == G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
             !(g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)) {
                 g_autoptr(GError) send_error = NULL;
@@ -152,18 +173,22 @@ static GDBusMessage *filter(GDBusConnection *connection, GDBusMessage *message, 
         /* GDBus unmarshalled all of it into small blocks (a 400,000-key
          * dictionary takes some 200 MiB): give them back to the system
          * rather than leave the peak in the daemon's RSS. */
-        g_atomic_int_set(&trim_pending, TRUE);
-        if (g_atomic_int_compare_and_exchange(&trim_timer_scheduled, FALSE, TRUE))
-                g_timeout_add_seconds(1, on_trim_timeout, NULL);
+        g_atomic_int_set(&b->trim_pending, TRUE);
+        if (g_atomic_int_compare_and_exchange(&b->trim_timer_scheduled, FALSE, TRUE))
+                g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, 1, on_trim_timeout, bounds_filter_ref(b),
+                                           bounds_filter_unref);
         return NULL;
 }
 
 void biogated_bounds_install(GDBusConnection *connection) {
+        BoundsFilter *b = g_atomic_rc_box_new0(BoundsFilter);
+
+        g_mutex_init(&b->log_lock);
         /* Fixed thresholds (the defaults, but no longer adjusted upwards
          * by every large block freed): big buffers are mapped on their own
          * and unmapped when freed, and a thread's heap gives back its free
          * top instead of keeping up to 64 MiB of it. */
         (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         (void) mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-        (void) g_dbus_connection_add_filter(connection, filter, NULL, NULL);
+        (void) g_dbus_connection_add_filter(connection, filter, b, bounds_filter_unref);
 }

@@ -31,5 +31,7 @@ gboolean biogated_bounds_check(GVariant *body, GError **error);
 
 /* Installs the check on connection as a message filter: it runs in GDBus's
  * reading thread, so an oversized message is refused before it is queued
- * for the handlers, and one is alive at a time at most. */
+ * for the handlers, and one is alive at a time at most. The filter's own
+ * state (the refusal log's rate, a pending trim) lives with it, one per
+ * connection, and goes when the connection drops the filter. */
 void biogated_bounds_install(GDBusConnection *connection);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "biogate-bus.h"
+#include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-bounds.h"
 #include "biogated-daemon.h"
@@ -67,172 +68,170 @@ static void ensure_plain_malloc(char *argv[]) {
         fprintf(stderr, "biogated: cannot re-execute with G_SLICE=always-malloc: %s\n", strerror(errno));
 }
 
-int main(int argc, char *argv[]) {
-        g_autofree char *state_dir = NULL, *config_path = NULL, *policy_dir = NULL, *vendor_policy = NULL;
-        gboolean no_idle_exit = FALSE, verbose = FALSE, version = FALSE;
-        GOptionEntry entries[] = {
-                { "no-idle-exit", 0, 0, G_OPTION_ARG_NONE, &no_idle_exit, "Keep running when idle", NULL },
-                { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Template store (default " BIOGATE_DEFAULT_STATE_DIR ")", "DIR" },
-                { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file (default " BIOGATE_DEFAULT_CONFIG ")", "FILE" },
-                { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &policy_dir, "Step-up policy directory (default " BIOGATE_DEFAULT_POLICY_DIR ")", "DIR" },
-                { "vendor-policy", 0, 0, G_OPTION_ARG_FILENAME, &vendor_policy, "Policy used when DIR has none (default " BIOGATE_DEFAULT_VENDOR_POLICY ")", "FILE" },
-                { "verbose", 0, 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-                { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-                { NULL },
-        };
-        g_autoptr(GOptionContext) context = g_option_context_new("- biogate fingerprint daemon");
-        g_autoptr(GError) error = NULL;
-        gboolean exported;
-        BiogatedDaemon daemon = { .exit_code = EXIT_SUCCESS };
-        g_autoptr(BiogatedAudit) audit = NULL;
+static gboolean refuse(GError **error, GError *cause, const char *prefix) {
+        g_propagate_prefixed_error(error, cause, "%s", prefix);
+        return FALSE;
+}
+
+/* What main() holds besides the daemon: torn down in reverse. */
+typedef struct Biogated {
+        BiogatedDaemon daemon;
+        BiogatedAudit *audit;
         BiogatedSleep *sleep_watch;
         guint name_id;
+} Biogated;
+
+/* Configuration, state and API, then the bus name: on FALSE (error says
+ * why, for "biogated: ...") nothing was announced on the bus. */
+static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GError **error) {
+        BiogatedDaemon *daemon = &b->daemon;
+        g_autoptr(GError) local = NULL;
+        gboolean exported;
+
+        biogated_config_init(&daemon->config);
+        /* The default file is optional; one named on the command line is not. */
+        if (cl->config_given && !g_file_test(cl->config_path, G_FILE_TEST_EXISTS))
+                return refuse(error, g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s does not exist", cl->config_path),
+                              "refusing to start: ");
+        if (!biogated_config_load(&daemon->config, cl->config_path, &local))
+                return refuse(error, g_steal_pointer(&local), "refusing to start: ");
+        daemon->no_idle_exit = cl->no_idle_exit;
+        biogated_audit_set_evaluate_limit(daemon->config.evaluate_audit_burst,
+                                          daemon->config.evaluate_audit_window_seconds);
+        biogated_audit_set_refusal_limit(daemon->config.refusal_audit_burst,
+                                         daemon->config.refusal_audit_window_seconds);
+
+        (void) biogated_error_quark(); /* register the D-Bus error names */
+        /* The audit trail first: creating keys and sealing old files are
+         * events too. */
+        if (g_mkdir_with_parents(cl->state_dir, 0700) < 0)
+                return refuse(error, g_error_new_literal(G_FILE_ERROR, g_file_error_from_errno(errno), g_strerror(errno)),
+                              "refusing to start: cannot create the state directory: ");
+        b->audit = biogated_audit_open(cl->state_dir, &local);
+        if (!b->audit)
+                return refuse(error, g_steal_pointer(&local), "refusing to start: audit trail: ");
+        biogated_audit_set_default(b->audit);
+        daemon->store = biogated_store_open(cl->state_dir, &local);
+        if (!daemon->store)
+                return refuse(error, g_steal_pointer(&local), "refusing to start: ");
+        /* Seal what an older biogated left plain, finish interrupted
+         * erasures, expire unused templates: before anyone can call. */
+        biogated_privacy_start(daemon);
+        daemon->limits = biogated_limits_open(cl->state_dir, &local);
+        if (!daemon->limits)
+                return refuse(error, g_steal_pointer(&local), "refusing to start: failure counters: ");
+        daemon->signing_key = biogated_signing_key_load(cl->state_dir, &local);
+        if (!daemon->signing_key)
+                return refuse(error, g_steal_pointer(&local), "refusing to start: ");
+        daemon->policy_dir = g_strdup(cl->policy_dir);
+        daemon->vendor_policy = g_strdup(cl->vendor_policy);
+        /* A bad policy is no reason to refuse logins: step-ups are denied
+         * until a good one loads (Reload, SIGHUP). */
+        if (!biogated_stepup_reload_policy(daemon, 0, &local))
+                g_clear_error(&local);
+        daemon->devices = biogated_devices_new(daemon->config.device,
+                                               &(BiogatedSensorLimits) {
+                                                       .budget_seconds = daemon->config.sensor_budget_seconds,
+                                                       .window_seconds = daemon->config.sensor_budget_window_seconds,
+                                                       .login_budget_seconds = daemon->config.login_budget_seconds,
+                                                       .login_window_seconds = daemon->config.login_budget_window_seconds,
+                                               });
+        /* Running from the start: biogated_daemon_run() stops when it is quit. */
+        daemon->loop = g_main_loop_new(NULL, TRUE);
+        daemon->operations = biogated_operations_new(on_activity_changed, daemon);
+
+        daemon->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
+        if (!daemon->connection)
+                return refuse(error, g_steal_pointer(&local), "cannot connect to the system bus: ");
+        g_dbus_connection_set_exit_on_close(daemon->connection, FALSE);
+        /* Before anything is exported: every call is held to the size
+         * bounds before it is dispatched (biogated-bounds.h). */
+        biogated_bounds_install(daemon->connection);
+        /* Calls to the API are dispatched in a context of their own (see
+         * biogated_daemon_run()). */
+        g_main_context_push_thread_default(biogated_calls_context());
+        exported = biogated_manager_export(daemon, &local) && biogated_stepup_export(daemon, &local);
+        g_main_context_pop_thread_default(biogated_calls_context());
+        if (!exported)
+                return refuse(error, g_steal_pointer(&local), "cannot export the API: ");
+
+        g_unix_signal_add(SIGTERM, on_signal_quit, daemon);
+        g_unix_signal_add(SIGINT, on_signal_quit, daemon);
+        g_unix_signal_add(SIGHUP, on_sighup, daemon);
+        biogated_devices_set_idle_notify(daemon->devices, G_CALLBACK(on_activity_changed), daemon);
+        /* Close the sensor before suspend, reopen after resume (logind). */
+        b->sleep_watch = biogated_sleep_new(daemon->connection, daemon->devices, daemon->operations);
+
+        /* Only now, with store, sensor list and API in place, may clients
+         * (and D-Bus activation) see us. */
+        b->name_id = g_bus_own_name_on_connection(daemon->connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                                  on_name_acquired, on_name_lost, daemon, NULL);
+        biogated_daemon_touch(daemon);
+        return TRUE;
+}
+
+/* After biogated_start() succeeded and the loop ended. */
+static void biogated_stop(Biogated *b) {
+        BiogatedDaemon *daemon = &b->daemon;
+
+        /* The counts of Evaluate calls and refusals not logged one by one yet. */
+        biogated_audit_evaluate_flush();
+
+        g_bus_unown_name(b->name_id);
+        biogated_sleep_free(b->sleep_watch);
+        g_clear_pointer(&daemon->operations, biogated_operations_free);
+        g_clear_handle_id(&daemon->idle_id, g_source_remove);
+        g_clear_handle_id(&daemon->retention_id, g_source_remove);
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->stepup));
+        g_clear_object(&daemon->stepup);
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->manager));
+        g_clear_object(&daemon->manager);
+        g_dbus_connection_flush_sync(daemon->connection, NULL, NULL);
+        g_clear_object(&daemon->connection);
+        g_clear_pointer(&daemon->devices, biogated_devices_free);
+        g_clear_pointer(&daemon->store, biogated_store_free);
+        g_clear_pointer(&daemon->limits, biogated_limits_free);
+        g_clear_pointer(&daemon->caller_uids, g_hash_table_unref);
+        g_clear_pointer(&daemon->signing_key, biogated_signing_key_free);
+        g_clear_pointer(&daemon->policy, biogate_policy_free);
+        g_free(daemon->policy_dir);
+        g_free(daemon->vendor_policy);
+        g_main_loop_unref(daemon->loop);
+        biogated_config_clear(&daemon->config);
+        biogated_audit_set_default(NULL);
+        g_clear_pointer(&b->audit, biogated_audit_free);
+}
+
+int main(int argc, char *argv[]) {
+        g_auto(BiogatedCommandLine) cl = { 0 };
+        g_autoptr(GError) error = NULL;
+        Biogated b = { .daemon.exit_code = EXIT_SUCCESS };
 
         ensure_plain_malloc(argv);
         setlocale(LC_ALL, "");
-        g_option_context_add_main_entries(context, entries, NULL);
-        g_option_context_set_strict_posix(context, TRUE);
-        if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        if (!biogated_command_line_parse(&cl, argc, argv, &error)) {
                 g_printerr("biogated: %s\n", error->message);
                 return 2;
         }
-        if (argc > 1) {
-                g_printerr("biogated: unexpected argument '%s'\n", argv[1]);
-                return 2;
-        }
-        if (version) {
+        if (cl.version) {
                 g_print("biogated %s\n", BIOGATE_VERSION);
                 return EXIT_SUCCESS;
         }
         /* Our own debug messages only: drivers may log raw sensor data at
          * debug level, which must not reach the journal by accident. An
          * explicit G_MESSAGES_DEBUG from the environment still wins. */
-        if (verbose && !g_getenv("G_MESSAGES_DEBUG"))
+        if (cl.verbose && !g_getenv("G_MESSAGES_DEBUG"))
                 g_setenv("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
 
         /* Everything we create is ours alone. */
         umask(0077);
 
-        biogated_config_init(&daemon.config);
-        /* The default file is optional; one named on the command line is not. */
-        if (config_path && !g_file_test(config_path, G_FILE_TEST_EXISTS)) {
-                g_printerr("biogated: refusing to start: %s does not exist\n", config_path);
+        if (!biogated_start(&b, &cl, &error)) {
+                g_printerr("biogated: %s\n", error->message);
+                g_clear_pointer(&b.audit, biogated_audit_free);
                 return EXIT_FAILURE;
         }
-        if (!biogated_config_load(&daemon.config, config_path ? config_path : BIOGATE_DEFAULT_CONFIG, &error)) {
-                g_printerr("biogated: refusing to start: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        daemon.no_idle_exit = no_idle_exit;
-        biogated_audit_set_evaluate_limit(daemon.config.evaluate_audit_burst,
-                                          daemon.config.evaluate_audit_window_seconds);
-        biogated_audit_set_refusal_limit(daemon.config.refusal_audit_burst,
-                                         daemon.config.refusal_audit_window_seconds);
-
-        (void) biogated_error_quark(); /* register the D-Bus error names */
-        /* The audit trail first: creating keys and sealing old files are
-         * events too. */
-        if (g_mkdir_with_parents(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, 0700) < 0) {
-                g_printerr("biogated: refusing to start: cannot create the state directory: %s\n", g_strerror(errno));
-                return EXIT_FAILURE;
-        }
-        audit = biogated_audit_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
-        if (!audit) {
-                g_printerr("biogated: refusing to start: audit trail: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        biogated_audit_set_default(audit);
-        daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
-        if (!daemon.store) {
-                g_printerr("biogated: refusing to start: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        /* Seal what an older biogated left plain, finish interrupted
-         * erasures, expire unused templates: before anyone can call. */
-        biogated_privacy_start(&daemon);
-        daemon.limits = biogated_limits_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
-        if (!daemon.limits) {
-                g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
-        if (!daemon.signing_key) {
-                g_printerr("biogated: refusing to start: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        daemon.policy_dir = g_strdup(policy_dir ? policy_dir : BIOGATE_DEFAULT_POLICY_DIR);
-        daemon.vendor_policy = g_strdup(vendor_policy ? vendor_policy : BIOGATE_DEFAULT_VENDOR_POLICY);
-        /* A bad policy is no reason to refuse logins: step-ups are denied
-         * until a good one loads (Reload, SIGHUP). */
-        if (!biogated_stepup_reload_policy(&daemon, 0, &error))
-                g_clear_error(&error);
-        daemon.devices = biogated_devices_new(daemon.config.device,
-                                              &(BiogatedSensorLimits) {
-                                                      .budget_seconds = daemon.config.sensor_budget_seconds,
-                                                      .window_seconds = daemon.config.sensor_budget_window_seconds,
-                                                      .login_budget_seconds = daemon.config.login_budget_seconds,
-                                                      .login_window_seconds = daemon.config.login_budget_window_seconds,
-                                              });
-        /* Running from the start: biogated_daemon_run() stops when it is quit. */
-        daemon.loop = g_main_loop_new(NULL, TRUE);
-        daemon.operations = biogated_operations_new(on_activity_changed, &daemon);
-
-        daemon.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
-        if (!daemon.connection) {
-                g_printerr("biogated: cannot connect to the system bus: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-        g_dbus_connection_set_exit_on_close(daemon.connection, FALSE);
-        /* Before anything is exported: every call is held to the size
-         * bounds before it is dispatched (biogated-bounds.h). */
-        biogated_bounds_install(daemon.connection);
-        /* Calls to the API are dispatched in a context of their own (see
-         * biogated_daemon_run()). */
-        g_main_context_push_thread_default(biogated_calls_context());
-        exported = biogated_manager_export(&daemon, &error) && biogated_stepup_export(&daemon, &error);
-        g_main_context_pop_thread_default(biogated_calls_context());
-        if (!exported) {
-                g_printerr("biogated: cannot export the API: %s\n", error->message);
-                return EXIT_FAILURE;
-        }
-
-        g_unix_signal_add(SIGTERM, on_signal_quit, &daemon);
-        g_unix_signal_add(SIGINT, on_signal_quit, &daemon);
-        g_unix_signal_add(SIGHUP, on_sighup, &daemon);
-        biogated_devices_set_idle_notify(daemon.devices, G_CALLBACK(on_activity_changed), &daemon);
-        /* Close the sensor before suspend, reopen after resume (logind). */
-        sleep_watch = biogated_sleep_new(daemon.connection, daemon.devices, daemon.operations);
-
-        /* Only now, with store, sensor list and API in place, may clients
-         * (and D-Bus activation) see us. */
-        name_id = g_bus_own_name_on_connection(daemon.connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                               on_name_acquired, on_name_lost, &daemon, NULL);
-        biogated_daemon_touch(&daemon);
-        biogated_daemon_run(&daemon);
-        /* The counts of Evaluate calls and refusals not logged one by one yet. */
-        biogated_audit_evaluate_flush();
-
-        g_bus_unown_name(name_id);
-        biogated_sleep_free(sleep_watch);
-        g_clear_pointer(&daemon.operations, biogated_operations_free);
-        g_clear_handle_id(&daemon.idle_id, g_source_remove);
-        g_clear_handle_id(&daemon.retention_id, g_source_remove);
-        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.stepup));
-        g_clear_object(&daemon.stepup);
-        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon.manager));
-        g_clear_object(&daemon.manager);
-        g_dbus_connection_flush_sync(daemon.connection, NULL, NULL);
-        g_clear_object(&daemon.connection);
-        g_clear_pointer(&daemon.devices, biogated_devices_free);
-        g_clear_pointer(&daemon.store, biogated_store_free);
-        g_clear_pointer(&daemon.limits, biogated_limits_free);
-        g_clear_pointer(&daemon.caller_uids, g_hash_table_unref);
-        g_clear_pointer(&daemon.signing_key, biogated_signing_key_free);
-        g_clear_pointer(&daemon.policy, biogate_policy_free);
-        g_free(daemon.policy_dir);
-        g_free(daemon.vendor_policy);
-        g_main_loop_unref(daemon.loop);
-        biogated_config_clear(&daemon.config);
-        biogated_audit_set_default(NULL);
-        return daemon.exit_code;
+        biogated_daemon_run(&b.daemon);
+        biogated_stop(&b);
+        return b.daemon.exit_code;
 }
