@@ -307,8 +307,8 @@ BiogateOperation *biogate_client_authorize(BiogateClient *self, GVariant *transa
         if (!check_vardict(tx, BIOGATE_ERROR_INVALID_TRANSACTION, "transaction", &error) ||
             !check_vardict(opts, BIOGATE_ERROR_INVALID_ARGUMENT, "options", &error))
                 return biogate_private_operation_new_failed(error);
-        return biogate_private_operation_start(self->connection, "authorize", g_variant_new("(@a{sv}@a{sv})", tx, opts),
-                                       cancellable);
+        return biogate_private_operation_start(self->connection, "authorize", g_variant_new("(@a{sv}@a{sv})", tx, opts), 0,
+                                               cancellable);
 }
 
 /**
@@ -334,7 +334,7 @@ BiogateOperation *biogate_client_verify(BiogateClient *self, const char *user, G
         if (!check_vardict(opts, BIOGATE_ERROR_INVALID_ARGUMENT, "options", &error))
                 return biogate_private_operation_new_failed(error);
         return biogate_private_operation_start(self->connection, "verify",
-                                       g_variant_new("(s@a{sv})", user ? user : "", opts), cancellable);
+                                       g_variant_new("(s@a{sv})", user ? user : "", opts), 0, cancellable);
 }
 
 /**
@@ -366,7 +366,7 @@ BiogateOperation *biogate_client_enroll(BiogateClient *self, const char *user, c
         g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(notice_version));
         return biogate_private_operation_start(self->connection, "enroll",
                                        g_variant_new("(ss@a{sv})", user ? user : "", finger, g_variant_builder_end(&b)),
-                                       cancellable);
+                                               0, cancellable);
 }
 
 /* ---- Manager.ListFingers ------------------------------------------------ */

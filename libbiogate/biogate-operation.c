@@ -65,6 +65,11 @@ struct _BiogateOperation {
          * properties; NULL after. */
         GPtrArray *backlog;
 
+        BiogatePrivateOperationFlags flags;
+        /* Why it ended before biogated gave it a path, as the bus said it
+         * (biogate_private_operation_wait_started()). */
+        GError *start_error;
+
         gboolean cancel_requested;
         gboolean cancel_sent;
         gboolean done;
@@ -177,7 +182,7 @@ static void complete(BiogateOperation *self, const char *result, GVariant *detai
                 self->details = details ? g_variant_ref(details) : empty_vardict();
                 /* Our own object, not the daemon's: release it now that we
                  * have the result. */
-                if (self->proxy)
+                if (self->proxy && !(self->flags & BIOGATE_PRIVATE_OPERATION_NO_AUTO_RELEASE))
                         biogate_gen_operation_call_release(self->proxy, NULL, on_released, NULL);
         }
         stop_watching(self);
@@ -202,6 +207,8 @@ static void complete(BiogateOperation *self, const char *result, GVariant *detai
 }
 
 static void fail(BiogateOperation *self, GError *error) {
+        if (!self->done && !self->path && !self->start_error)
+                self->start_error = g_error_copy(error);
         biogate_error_tidy(error);
         complete(self, NULL, NULL, error);
 }
@@ -397,6 +404,10 @@ static const struct {
 };
 
 static void call_method(BiogateOperation *self) {
+        GDBusCallFlags flags = self->flags & BIOGATE_PRIVATE_OPERATION_PLAIN_CALL
+                                       ? G_DBUS_CALL_FLAGS_NO_AUTO_START
+                                       : G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
+
         for (size_t i = 0; i < G_N_ELEMENTS(start_methods); i++) {
                 if (strcmp(self->kind, start_methods[i].kind) != 0)
                         continue;
@@ -404,8 +415,8 @@ static void call_method(BiogateOperation *self) {
                  * (enrolling for someone else), the caller's session agent
                  * may ask for it instead of a flat refusal. */
                 g_dbus_connection_call(self->connection, self->daemon, BIOGATE_OBJECT_PATH, start_methods[i].interface,
-                                       start_methods[i].method, self->args, G_VARIANT_TYPE("(o)"),
-                                       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, -1, self->internal,
+                                       start_methods[i].method, self->args, G_VARIANT_TYPE("(o)"), flags, -1,
+                                       self->internal,
                                        on_method_reply, g_object_ref(self));
                 return;
         }
@@ -425,7 +436,8 @@ static void on_name_owner(GObject *source, GAsyncResult *res, gpointer userdata)
                 if (is_cancelled(error))
                         return;
                 /* Not running: once, ask the bus to activate it. */
-                if (!started && g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)) {
+                if (!started && !(self->flags & BIOGATE_PRIVATE_OPERATION_PLAIN_CALL) &&
+                    g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)) {
                         g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                                "org.freedesktop.DBus", "StartServiceByName",
                                                g_variant_new("(su)", BIOGATE_BUS_NAME, 0u), G_VARIANT_TYPE("(u)"),
@@ -490,7 +502,7 @@ static void on_cancellable_cancelled(GCancellable *cancellable, gpointer userdat
 }
 
 BiogateOperation *biogate_private_operation_start(GDBusConnection *connection, const char *kind, GVariant *args,
-                                          GCancellable *cancellable) {
+                                                  BiogatePrivateOperationFlags flags, GCancellable *cancellable) {
         BiogateOperation *self = g_object_new(BIOGATE_TYPE_OPERATION, NULL);
 
         (void) biogate_error_quark();
@@ -498,6 +510,7 @@ BiogateOperation *biogate_private_operation_start(GDBusConnection *connection, c
         self->context = g_main_context_ref_thread_default();
         self->kind = g_strdup(kind);
         self->args = g_variant_ref_sink(args);
+        self->flags = flags;
         self->backlog = g_ptr_array_new_with_free_func(pending_signal_free);
         self->waiters = g_ptr_array_new_with_free_func(g_object_unref);
         self->self_ref = TRUE;
@@ -526,6 +539,36 @@ BiogateOperation *biogate_private_operation_new_failed(GError *error) {
         self->waiters = g_ptr_array_new_with_free_func(g_object_unref);
         complete(self, NULL, NULL, error);
         return self;
+}
+
+gboolean biogate_private_operation_wait_started(BiogateOperation *self, GError **error) {
+        g_autoptr(BiogateOperation) hold = g_object_ref(self);
+
+        while (!self->path && !self->done)
+                g_main_context_iteration(self->context, TRUE);
+        if (self->path)
+                return TRUE;
+        g_propagate_error(error, g_error_copy(self->start_error ? self->start_error : self->error));
+        return FALSE;
+}
+
+const GError *biogate_private_operation_get_local_error(BiogateOperation *self) {
+        return self->error;
+}
+
+void biogate_private_operation_abandon(BiogateOperation *self) {
+        if (self->done)
+                return;
+        /* Nothing more is reported: no signal, no Release, no Cancel. */
+        self->done = TRUE;
+        stop_watching(self);
+        if (self->cancellable)
+                g_cancellable_disconnect(self->cancellable, self->cancellable_id);
+        self->cancellable_id = 0;
+        if (self->self_ref) {
+                self->self_ref = FALSE;
+                g_object_unref(self);
+        }
 }
 
 /**
@@ -832,6 +875,7 @@ static void biogate_operation_finalize(GObject *object) {
         g_free(self->result);
         g_clear_pointer(&self->details, g_variant_unref);
         g_clear_error(&self->error);
+        g_clear_error(&self->start_error);
         g_clear_pointer(&self->waiters, g_ptr_array_unref);
         G_OBJECT_CLASS(biogate_operation_parent_class)->finalize(object);
 }

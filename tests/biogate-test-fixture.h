@@ -290,13 +290,25 @@ gboolean btf_journald_stop(BtfJournald *journald, int *ret_wait_status, GError *
 /* btf_journald_stop() ignoring the outcome, and free. Accepts NULL. */
 void btf_journald_free(BtfJournald *journald);
 
-/* ---- org.biogate1.Operation signal recorder ----------------------------- */
+/* ---- org.biogate1.Operation ------------------------------------------------ */
 
 typedef struct BtfOp BtfOp;
 
-/* Subscribes on @connection to every signal of org.biogate1.Operation from
- * org.biogate1 (any path) and records them. Call it BEFORE Enroll/Verify:
- * the daemon may signal before its method reply. Use the connection that
+/* Runs an operation with libbiogate on @connection: kind "verify" (@args
+ * (sa{sv})), "enroll" ((ssa{sv})) or "authorize" ((a{sv}a{sv})); a floating
+ * @args is consumed. Returns once biogated has answered the call, bound to
+ * the new object's path, or NULL with the call's error as the bus returned
+ * it. As a plain caller would: biogated is not activated, and the operation
+ * is not released by itself (Operation.Release is the test's). The waits
+ * below see biogated's signals, in order, early ones included; an end that
+ * libbiogate reports on its own (biogated left the bus) is no Finished. */
+BtfOp *btf_op_start(GDBusConnection *connection, const char *kind, GVariant *args, GError **error);
+
+/* For tests of the protocol itself (the call made by hand, unicast,
+ * forgeries): subscribes on @connection to every signal of
+ * org.biogate1.Operation from org.biogate1 (any path) and records them.
+ * Call it BEFORE Enroll/Verify: the daemon may signal before its method
+ * reply. Use the connection that
  * makes the call (the signals are unicast to the operation's owner). */
 BtfOp *btf_op_watch_begin(GDBusConnection *connection);
 /* From now on waits only consider signals from @object_path (those that

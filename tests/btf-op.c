@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The integration fixture, part: a recorder for org.biogate1.Operation signals. */
+/* The integration fixture, part: operations, run by libbiogate
+ * (btf_op_start()), or only recorded from the bus (btf_op_watch_begin(), for
+ * tests of the protocol itself). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -7,8 +9,9 @@
 #include "btf-private.h"
 
 #include "biogate-bus.h"
+#include "biogate-private.h"
 
-/* ---- org.biogate1.Operation signal recorder ----------------------------- */
+/* ---- org.biogate1.Operation: what the test saw --------------------------- */
 
 typedef struct OpEvent {
         char *path;
@@ -21,7 +24,8 @@ typedef struct OpEvent {
 struct BtfOp {
         GDBusConnection *connection;
         GMainContext *ctx;
-        guint subscription;
+        guint subscription;             /* btf_op_watch_begin(): every signal from the bus */
+        BiogateOperation *operation;    /* btf_op_start(): libbiogate's */
         char *path;             /* NULL until bound */
         GPtrArray *events;      /* OpEvent, in arrival order */
 };
@@ -34,6 +38,16 @@ static void op_event_free(gpointer data) {
         g_free(ev->name);
         g_clear_pointer(&ev->details, g_variant_unref);
         g_free(ev);
+}
+
+static void op_record(BtfOp *op, const char *path, const char *signal, const char *name, GVariant *details) {
+        OpEvent *ev = g_new0(OpEvent, 1);
+
+        ev->path = g_strdup(path);
+        ev->signal = g_strdup(signal);
+        ev->name = g_strdup(name);
+        ev->details = g_variant_ref(details);
+        g_ptr_array_add(op->events, ev);
 }
 
 static void op_signal_cb(GDBusConnection *connection, const char *sender, const char *path,
@@ -67,6 +81,43 @@ BtfOp *btf_op_watch_begin(GDBusConnection *connection) {
                         connection, BIOGATE_BUS_NAME, BIOGATE_OPERATION_INTERFACE, NULL, NULL, NULL,
                         G_DBUS_SIGNAL_FLAGS_NONE, op_signal_cb, op, NULL);
         return op;
+}
+
+static void on_progress(BiogateOperation *operation, const char *status, GVariant *details, gpointer user_data) {
+        BtfOp *op = user_data;
+
+        op_record(op, biogate_operation_get_object_path(operation), "Progress", status, details);
+}
+
+static void on_finished(BiogateOperation *operation, const char *result, GVariant *details, gpointer user_data) {
+        BtfOp *op = user_data;
+
+        /* Only biogated's own Finished counts: libbiogate's ending on the
+         * daemon's departure is no signal the daemon sent (kept for
+         * describe()). */
+        op_record(op, biogate_operation_get_object_path(operation), biogate_private_operation_get_local_error(operation) ? "Lost" : "Finished", result,
+                  details);
+}
+
+BtfOp *btf_op_start(GDBusConnection *connection, const char *kind, GVariant *args, GError **error) {
+        BtfOp *op = g_new0(BtfOp, 1);
+        g_autoptr(BtfOp) cleanup = op;
+
+        op->connection = g_object_ref(connection);
+        op->ctx = g_main_context_ref_thread_default();
+        op->events = g_ptr_array_new_with_free_func(op_event_free);
+        /* As the tests' own calls always were: they release the operation
+         * themselves (or check that it was not), never activate biogated. */
+        op->operation = biogate_private_operation_start(connection, kind, args,
+                                                        BIOGATE_PRIVATE_OPERATION_NO_AUTO_RELEASE |
+                                                                BIOGATE_PRIVATE_OPERATION_PLAIN_CALL,
+                                                        NULL);
+        g_signal_connect(op->operation, "progress", G_CALLBACK(on_progress), op);
+        g_signal_connect(op->operation, "finished", G_CALLBACK(on_finished), op);
+        if (!biogate_private_operation_wait_started(op->operation, error))
+                return NULL;
+        op->path = g_strdup(biogate_operation_get_object_path(op->operation));
+        return g_steal_pointer(&cleanup);
 }
 
 void btf_op_bind(BtfOp *op, const char *object_path) {
@@ -222,7 +273,15 @@ gboolean btf_op_wait_finished(BtfOp *op, int timeout_ms, char **ret_result,
 void btf_op_free(BtfOp *op) {
         if (!op)
                 return;
-        g_dbus_connection_signal_unsubscribe(op->connection, op->subscription);
+        if (op->operation) {
+                g_signal_handlers_disconnect_by_data(op->operation, op);
+                /* Stop hearing about it, as the recorder unsubscribes: the
+                 * test decides whether the operation is released. */
+                biogate_private_operation_abandon(op->operation);
+                g_object_unref(op->operation);
+        }
+        if (op->subscription)
+                g_dbus_connection_signal_unsubscribe(op->connection, op->subscription);
         g_object_unref(op->connection);
         g_main_context_unref(op->ctx);
         g_ptr_array_unref(op->events);

@@ -135,7 +135,6 @@ void assert_dbus_error(const GError *error, const char *name) {
                 g_error("expected %s, got %s (%s)", name, remote, error->message);
 }
 
-/* Starts Enroll or Verify with a watcher subscribed before the call. */
 GVariant *tx_new(const char *kind, const char *amount, const char *currency, const char *payee) {
         static const guint8 challenge[32] = "0123456789abcdef0123456789abcdef";
         GVariantBuilder b;
@@ -154,26 +153,16 @@ GVariant *tx_new(const char *kind, const char *amount, const char *currency, con
         return g_variant_builder_end(&b);
 }
 
-static BtfOp *start_op_on(GDBusConnection *conn, const char *iface, const char *method, GVariant *params,
-                          GError **error) {
-        g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
-        g_autoptr(GVariant) reply = call_on(conn, BIOGATE_OBJECT_PATH, iface, method, params, "(o)", error);
-        const char *path;
-
-        if (!reply)
-                return NULL;
-        g_variant_get(reply, "(&o)", &path);
-        btf_op_bind(op, path);
-        return g_steal_pointer(&op);
-}
-
+/* The Manager's Verify or Enroll, run by libbiogate. */
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error) {
-        return start_op_on(conn, BIOGATE_MANAGER_INTERFACE, method, params, error);
+        const char *kind = g_str_equal(method, "Verify") ? "verify" : g_str_equal(method, "Enroll") ? "enroll" : NULL;
+
+        g_assert_nonnull(kind);
+        return btf_op_start(conn, kind, params, error);
 }
 
 BtfOp *start_authorize(GDBusConnection *conn, GVariant *tx, GError **error) {
-        return start_op_on(conn, BIOGATE_STEPUP_INTERFACE, "Authorize", g_variant_new("(@a{sv}a{sv})", tx, NULL),
-                           error);
+        return btf_op_start(conn, "authorize", g_variant_new("(@a{sv}a{sv})", tx, NULL), error);
 }
 
 BtfOp *start_verify(GDBusConnection *conn, const char *user) {

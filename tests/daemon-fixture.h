@@ -49,6 +49,8 @@ GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, co
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
                        GError **error);
 void assert_dbus_error(const GError *error, const char *name);
+/* Manager.Verify or Manager.Enroll, run by libbiogate (btf_op_start()):
+ * NULL with the call's error. */
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);
 /* A transaction (floating a{sv}) with reference T-1001 and a fixed 32-byte
  * challenge; NULL leaves a field out. */

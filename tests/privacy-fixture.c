@@ -52,7 +52,7 @@ char *privacy_verify_user_finger(Fixture *f, const char *user, const char *finge
 
 char *privacy_verify_error(Fixture *f, const char *finger) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = manager_call(f->conn, "Verify", verify_params(finger), "(o)", &error);
+        g_autoptr(BtfOp) op = start_op(f->conn, "Verify", verify_params(finger), &error);
 
         g_assert_nonnull(error);
         return g_dbus_error_get_remote_error(error);

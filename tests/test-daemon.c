@@ -123,7 +123,7 @@ static void test_verify_no_match(Fixture *f, gconstpointer data) {
 
 static void test_verify_no_prints(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+        g_autoptr(BtfOp) op = start_op(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), &error);
 
         assert_dbus_error(error, "org.biogate1.Error.NoEnrolledPrints");
 }
@@ -183,11 +183,11 @@ static void test_duplicate_print(Fixture *f, gconstpointer data) {
 
 static void test_already_enrolled(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(BtfOp) again = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        reply = manager_call(f->conn, "Enroll",
-                             g_variant_new("(ss@a{sv})", "", "right-index-finger", consent_options()), "(o)", &error);
+        again = start_op(f->conn, "Enroll", g_variant_new("(ss@a{sv})", "", "right-index-finger", consent_options()),
+                         &error);
         assert_dbus_error(error, "org.biogate1.Error.AlreadyEnrolled");
 }
 
@@ -340,8 +340,8 @@ static void test_sensor_error_mid_enroll(Fixture *f, gconstpointer data) {
 }
 
 static void test_sensor_unplugged_mid_verify(Fixture *f, gconstpointer data) {
-        g_autoptr(BtfOp) op = NULL;
-        g_autoptr(GVariant) details = NULL, devices = NULL, r = NULL, list = NULL;
+        g_autoptr(BtfOp) op = NULL, refused = NULL;
+        g_autoptr(GVariant) details = NULL, devices = NULL, list = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *result = NULL;
 
@@ -353,7 +353,7 @@ static void test_sensor_unplugged_mid_verify(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(result, ==, BIOGATE_RESULT_FAILED);
         g_assert_cmpstr(detail_string(details, "error"), ==, "org.biogate1.Error.NoSuchDevice");
 
-        r = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+        refused = start_op(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), &error);
         assert_dbus_error(error, "org.biogate1.Error.NoSuchDevice");
         g_clear_error(&error);
         devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
@@ -469,8 +469,8 @@ static char *get_state(GDBusConnection *conn, BtfOp *op) {
  * DeviceBusy. Cancelling the running one lets the next start. */
 static void test_queue(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(BtfOp) first = NULL, second = NULL, third = NULL;
-        g_autoptr(GVariant) busy = NULL, r = NULL;
+        g_autoptr(BtfOp) first = NULL, second = NULL, third = NULL, busy = NULL;
+        g_autoptr(GVariant) r = NULL;
         g_autofree char *s2 = NULL, *res1 = NULL, *res2 = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
@@ -480,7 +480,7 @@ static void test_queue(Fixture *f, gconstpointer data) {
         third = start_verify(f->conn, "");
         s2 = get_state(f->conn, second);
         g_assert_cmpstr(s2, ==, "queued");
-        busy = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), "(o)", &error);
+        busy = start_op(f->conn, "Verify", g_variant_new("(sa{sv})", "", NULL), &error);
         assert_dbus_error(error, "org.biogate1.Error.DeviceBusy");
         g_clear_error(&error);
 
@@ -500,8 +500,7 @@ static void test_queue(Fixture *f, gconstpointer data) {
  * next login of another user needs. */
 static void test_queue_fair_share(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(BtfOp) running = NULL, n1 = NULL, n2 = NULL, own = NULL;
-        g_autoptr(GVariant) busy = NULL;
+        g_autoptr(BtfOp) running = NULL, n1 = NULL, n2 = NULL, own = NULL, busy = NULL;
         g_autofree char *state = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
@@ -510,7 +509,7 @@ static void test_queue_fair_share(Fixture *f, gconstpointer data) {
         wait_finger_needed(running);
         n1 = start_verify(f->conn, "nobody");
         n2 = start_verify(f->conn, "nobody");
-        busy = manager_call(f->conn, "Verify", g_variant_new("(sa{sv})", "nobody", NULL), "(o)", &error);
+        busy = start_op(f->conn, "Verify", g_variant_new("(sa{sv})", "nobody", NULL), &error);
         assert_dbus_error(error, "org.biogate1.Error.DeviceBusy");
         g_clear_error(&error);
 
@@ -745,7 +744,8 @@ static void test_finger_swap_at_enrolment(Fixture *f, gconstpointer data) {
 static void test_no_sensor(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
-        g_autoptr(GVariant) list = NULL, r = NULL;
+        g_autoptr(GVariant) list = NULL;
+        g_autoptr(BtfOp) refused = NULL;
         g_auto(GStrv) fingers = NULL;
 
         g_assert_no_error(error);
@@ -753,8 +753,7 @@ static void test_no_sensor(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(g_variant_n_children(list), ==, 0);
         fingers = list_fingers(f->conn, "");
         g_assert_cmpuint(g_strv_length(fingers), ==, 0);
-        r = manager_call(f->conn, "Enroll", g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()), "(o)",
-                         &error);
+        refused = start_op(f->conn, "Enroll", g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()), &error);
         assert_dbus_error(error, "org.biogate1.Error.NoSuchDevice");
 }
 

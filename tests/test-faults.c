@@ -317,15 +317,16 @@ static void test_sensor_faults_each_stage(Fixture *f, gconstpointer data) {
                                 /* The sensor is gone for this daemon: new
                                  * operations fail at once. A new daemon finds
                                  * it again and enrols. */
-                                g_autoptr(GVariant) devices = NULL, list = NULL, r = NULL;
+                                g_autoptr(GVariant) devices = NULL, list = NULL;
+                                g_autoptr(BtfOp) refused = NULL;
 
                                 devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
                                 g_assert_no_error(error);
                                 list = g_variant_get_child_value(devices, 0);
                                 g_assert_cmpuint(g_variant_n_children(list), ==, 0);
-                                r = manager_call(f->conn, "Enroll",
-                                                 g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()),
-                                                 "(o)", &error);
+                                refused = start_op(f->conn, "Enroll",
+                                                   g_variant_new("(ss@a{sv})", "", "left-thumb", consent_options()),
+                                                   &error);
                                 assert_dbus_error(error, ERR "NoSuchDevice");
                                 g_clear_error(&error);
                                 restart_daemon(f, NULL);

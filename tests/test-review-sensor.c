@@ -65,36 +65,15 @@ static void login_budget_setup(Fixture *f, gconstpointer data) {
                         "login_budget_window_seconds=" G_STRINGIFY(LOGIN_BUDGET_WINDOW_SECONDS) "\n");
 }
 
-typedef struct {
-        GVariant *reply;
-        GError *error;
-        gboolean done;
-} Reply;
-
-static void on_reply(GObject *source, GAsyncResult *res, gpointer user_data) {
-        Reply *r = user_data;
-
-        r->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &r->error);
-        r->done = TRUE;
-}
-
 /* Manager.method, answered while this thread's main context runs: the
  * daemon asks logind's stand-in, which answers from this context, before
- * it replies to a root caller. */
+ * it replies to a root caller. btf_op_start() iterates it while it waits. */
 static BtfOp *start_op_iterating(GDBusConnection *conn, const char *method, GVariant *params) {
-        g_autoptr(BtfOp) op = btf_op_watch_begin(conn);
-        Reply r = { 0 };
-        const char *path;
+        g_autoptr(GError) error = NULL;
+        BtfOp *op = start_op(conn, method, params, &error);
 
-        g_dbus_connection_call(conn, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, params,
-                               G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_reply, &r);
-        while (!r.done)
-                g_main_context_iteration(NULL, TRUE);
-        g_assert_no_error(r.error);
-        g_variant_get(r.reply, "(&o)", &path);
-        btf_op_bind(op, path);
-        g_variant_unref(r.reply);
-        return g_steal_pointer(&op);
+        g_assert_no_error(error);
+        return op;
 }
 
 static void assert_in_log(Fixture *f, const char *line) {
