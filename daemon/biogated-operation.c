@@ -394,8 +394,16 @@ void biogated_operations_free(BiogatedOperations *registry) {
          * only unexport() and the finished queues do, and both are done). */
         registry->count_notify = NULL;
         ops = live_copy(registry);
-        for (guint i = 0; i < ops->len; i++)
-                unexport(g_ptr_array_index(ops, i));
+        for (guint i = 0; i < ops->len; i++) {
+                BiogatedOperation *op = g_ptr_array_index(ops, i);
+
+                /* Its place at the sensor too: the sensor queue, freed after
+                 * us, would otherwise drop the lease's reference to an
+                 * operation that still points at that lease, and the
+                 * operation's finalize would free the lease a second time. */
+                g_clear_pointer(&op->lease, biogated_lease_release);
+                unexport(op);
+        }
         g_hash_table_unref(registry->finished);
         g_hash_table_unref(registry->live);
         g_free(registry);
