@@ -91,7 +91,8 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         biogated_config_init(&daemon->config);
         /* The default file is optional; one named on the command line is not. */
         if (cl->config_given && !g_file_test(cl->config_path, G_FILE_TEST_EXISTS))
-                return refuse(error, g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s does not exist", cl->config_path),
+                return refuse(error,
+                              g_error_new(G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s does not exist", cl->config_path),
                               "refusing to start: ");
         if (!biogated_config_load(&daemon->config, cl->config_path, &local))
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
@@ -105,7 +106,8 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         /* The audit trail first: creating keys and sealing old files are
          * events too. */
         if (g_mkdir_with_parents(cl->state_dir, 0700) < 0)
-                return refuse(error, g_error_new_literal(G_FILE_ERROR, g_file_error_from_errno(errno), g_strerror(errno)),
+                return refuse(error,
+                              g_error_new_literal(G_FILE_ERROR, g_file_error_from_errno(errno), g_strerror(errno)),
                               "refusing to start: cannot create the state directory: ");
         b->audit = biogated_audit_open(cl->state_dir, &local);
         if (!b->audit)

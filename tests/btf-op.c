@@ -91,12 +91,12 @@ static void on_progress(BiogateOperation *operation, const char *status, GVarian
 
 static void on_finished(BiogateOperation *operation, const char *result, GVariant *details, gpointer user_data) {
         BtfOp *op = user_data;
-
         /* Only biogated's own Finished counts: libbiogate's ending on the
          * daemon's departure is no signal the daemon sent (kept for
          * describe()). */
-        op_record(op, biogate_operation_get_object_path(operation), biogate_private_operation_get_local_error(operation) ? "Lost" : "Finished", result,
-                  details);
+        const char *member = biogate_private_operation_get_local_error(operation) ? "Lost" : "Finished";
+
+        op_record(op, biogate_operation_get_object_path(operation), member, result, details);
 }
 
 BtfOp *btf_op_start(GDBusConnection *connection, const char *kind, GVariant *args, GError **error) {
