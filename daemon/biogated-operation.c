@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "biogated-operation.h"
+#include "biogated-operation-private.h"
 
 #include "biogate-bus.h"
 #include "biogated-dbus.h"
@@ -13,63 +13,9 @@
  * room for the Release or a second look that usually follows, not more. */
 #define OPERATION_READ_GRACE_SECONDS 5
 
-struct _BiogatedOperation {
-        GObject parent_instance;
-
-        GDBusConnection *connection;
-        char *owner;
-        uid_t owner_uid;
-        char *path;
-        guint registration_id;
-        guint owner_watch_id;
-
-        BiogatedOperationKind kind;
-        BiogatedOperationTarget target;
-        char *target_user;
-        char *target_service;
-        char *target_text;
-
-        BiogatedDevices *devices;
-        BiogatedStore *store;
-        BiogatedLimits *limits;
-        BiogatedLease *lease;
-        FpDevice *device;
-        GCancellable *cancellable;
-
-        const char *state;
-        guint stage;
-        guint stages;
-        char *result;
-        GVariant *result_details;
-
-        guint timeout_id;
-        gboolean timed_out;
-        guint expire_id;
-
-        GError *preempted;      /* why the sensor was taken back, or NULL */
-        guint64 preempted_retry_after_ms;
-
-        gboolean result_read;
-        guint32 share;          /* the uid whose finished operations this one counts as */
-        BiogatedOperations *registry;
-        gboolean in_finished;   /* in registry->finished */
-};
-
-/* The operations of one daemon. */
-struct BiogatedOperations {
-        GHashTable *live;       /* path → BiogatedOperation (ref) */
-        /* uid → GQueue of its finished, still exported operations, oldest
-         * first (borrowed: live holds the references). */
-        GHashTable *finished;
-        guint64 next_id;
-        void (*count_notify)(gpointer);
-        gpointer count_notify_data;
-};
-
 G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
 
-
-static const char *kind_name(BiogatedOperationKind kind) {
+const char *operation_kind_name(BiogatedOperationKind kind) {
         switch (kind) {
         case BIOGATED_OPERATION_ENROLL:
                 return "enroll";
@@ -137,26 +83,8 @@ static void biogated_operation_init(BiogatedOperation *op) {
         op->result_details = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 }
 
-static gboolean is_done(BiogatedOperation *op) {
+gboolean operation_is_done(BiogatedOperation *op) {
         return op->result[0] != '\0';
-}
-
-static void emit_to_owner(BiogatedOperation *op, const char *interface, const char *member, GVariant *params) {
-        g_autoptr(GError) error = NULL;
-
-        if (op->registration_id == 0) {
-                g_variant_unref(g_variant_ref_sink(params));
-                return;
-        }
-        /* Unicast: a destination makes dbus-daemon deliver it to the owner
-         * only, so nobody else can watch who touches the sensor. */
-        if (!g_dbus_connection_emit_signal(op->connection, op->owner, op->path, interface, member, params, &error))
-                g_debug("Cannot signal %s on %s: %s", member, op->path, error->message);
-}
-
-static void emit_properties_changed(BiogatedOperation *op, GVariant *changed) {
-        emit_to_owner(op, "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                      g_variant_new("(s@a{sv}as)", BIOGATE_OPERATION_INTERFACE, changed, NULL));
 }
 
 static void forget_finished(BiogatedOperation *op) {
@@ -171,7 +99,7 @@ static void forget_finished(BiogatedOperation *op) {
                 g_hash_table_remove(op->registry->finished, GUINT_TO_POINTER(op->share));
 }
 
-static void unexport(BiogatedOperation *op) {
+void operation_unexport(BiogatedOperation *op) {
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
         BiogatedOperations *registry;
 
@@ -192,7 +120,7 @@ static gboolean on_expire(gpointer user_data) {
         BiogatedOperation *op = user_data;
 
         op->expire_id = 0;
-        unexport(op);
+        operation_unexport(op);
         return G_SOURCE_REMOVE;
 }
 
@@ -215,13 +143,13 @@ static void keep_finished(BiogatedOperation *op) {
 
                 g_debug("%s: more than %u finished operations of uid %u; dropping %s", op->path,
                         BIOGATED_OPERATION_FINISHED_MAX_PER_UID, (unsigned) op->share, oldest->path);
-                unexport(oldest);
+                operation_unexport(oldest);
         }
 }
 
 /* The owner has read the result: the object may go soon. */
-static void note_result_read(BiogatedOperation *op) {
-        if (!is_done(op) || op->result_read || op->registration_id == 0)
+void operation_note_result_read(BiogatedOperation *op) {
+        if (!operation_is_done(op) || op->result_read || op->registration_id == 0)
                 return;
         op->result_read = TRUE;
         g_clear_handle_id(&op->expire_id, g_source_remove);
@@ -268,13 +196,13 @@ static void audit_result(BiogatedOperation *op) {
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name) ||
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_TIMED_OUT)->dbus_name)))
                 biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
-                                       kind_name(op->kind),
+                                       operation_kind_name(op->kind),
                                        op->target_user, (unsigned) op->target.uid,
                                        op->target_service ? " via service '" : "",
                                        op->target_service ? op->target_service : "",
                                        op->target_service ? "'" : "", error);
         else
-                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind),
+                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", operation_kind_name(op->kind),
                                op->target_user, (unsigned) op->target.uid,
                                op->target_service ? " via service '" : "",
                                op->target_service ? op->target_service : "", op->target_service ? "'" : "",
@@ -286,7 +214,7 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
         GVariantBuilder changed;
 
-        if (is_done(op))
+        if (operation_is_done(op))
                 return;
         g_free(op->result);
         op->result = g_strdup(result);
@@ -305,9 +233,9 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
         g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
         g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
-        emit_properties_changed(op, g_variant_builder_end(&changed));
-        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
-                      g_variant_new("(s@a{sv})", op->result, op->result_details));
+        operation_emit_properties_changed(op, g_variant_builder_end(&changed));
+        operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
+                                g_variant_new("(s@a{sv})", op->result, op->result_details));
 
         if (op->registration_id != 0) {
                 op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
@@ -346,14 +274,14 @@ void biogated_operation_finish_error_details(BiogatedOperation *op, const GError
         if (key)
                 g_variant_builder_add(&details, "{sv}", key, value);
         if (!g_str_equal(result, BIOGATE_RESULT_CANCELLED))
-                g_message("%s for %s failed: %s", kind_name(op->kind), op->target_user, mapped->message);
+                g_message("%s for %s failed: %s", operation_kind_name(op->kind), op->target_user, mapped->message);
         biogated_operation_finish(op, result, g_variant_builder_end(&details));
 }
 
-static void operation_cancel(BiogatedOperation *op) {
+void operation_cancel(BiogatedOperation *op) {
         g_autoptr(GError) error = NULL;
 
-        if (is_done(op))
+        if (operation_is_done(op))
                 return;
         if (!op->device) {
                 /* Still queued: nothing runs on the sensor that could report
@@ -391,7 +319,7 @@ void biogated_operations_free(BiogatedOperations *registry) {
                 return;
         /* At exit: nobody is to be told, and what is still exported goes
          * (an operation outliving this keeps no pointer to it that it uses:
-         * only unexport() and the finished queues do, and both are done). */
+         * only operation_unexport() and the finished queues do, and both are done). */
         registry->count_notify = NULL;
         ops = live_copy(registry);
         for (guint i = 0; i < ops->len; i++) {
@@ -402,7 +330,7 @@ void biogated_operations_free(BiogatedOperations *registry) {
                  * operation that still points at that lease, and the
                  * operation's finalize would free the lease a second time. */
                 g_clear_pointer(&op->lease, biogated_lease_release);
-                unexport(op);
+                operation_unexport(op);
         }
         g_hash_table_unref(registry->finished);
         g_hash_table_unref(registry->live);
@@ -420,7 +348,7 @@ static gboolean on_timeout(gpointer user_data) {
 
 void biogated_operation_touch_timeout(BiogatedOperation *op) {
         g_clear_handle_id(&op->timeout_id, g_source_remove);
-        if (!is_done(op))
+        if (!operation_is_done(op))
                 op->timeout_id = g_timeout_add(op->target.timeout_ms, on_timeout, op);
 }
 
@@ -429,110 +357,8 @@ static void on_owner_vanished(GDBusConnection *connection, const char *name, gpo
 
         g_debug("Owner %s of %s left the bus", name, op->path);
         operation_cancel(op);
-        unexport(op);
+        operation_unexport(op);
 }
-
-static const char *const property_names[] = {
-        "Kind", "State", "Stage", "Stages", "Text", "Result", "ResultDetails",
-};
-
-/* A property's value, or NULL for a name that is not one. The caller owns
- * the reference: ResultDetails is the operation's own (non-floating) value,
- * so a floating one for the others would leave the callers no single rule. */
-static GVariant *property_value(BiogatedOperation *op, const char *property) {
-        GVariant *v = NULL;
-
-        if (g_str_equal(property, "Kind"))
-                v = g_variant_new_string(kind_name(op->kind));
-        else if (g_str_equal(property, "State"))
-                v = g_variant_new_string(op->state);
-        else if (g_str_equal(property, "Stage"))
-                v = g_variant_new_uint32(op->stage);
-        else if (g_str_equal(property, "Stages"))
-                v = g_variant_new_uint32(op->stages);
-        else if (g_str_equal(property, "Text"))
-                v = g_variant_new_string(op->target_text ? op->target_text : "");
-        else if (g_str_equal(property, "Result"))
-                v = g_variant_new_string(op->result);
-        else if (g_str_equal(property, "ResultDetails"))
-                v = op->result_details;
-        return v ? g_variant_ref_sink(v) : NULL;
-}
-
-/* org.freedesktop.DBus.Properties on an operation, for its owner only (the
- * caller checked). Handled here rather than through get_property: GDBus
- * answers GetAll itself and drops the properties whose getter failed, so
- * another client would get an empty dictionary instead of PermissionDenied
- * and learn that the operation exists. */
-static void properties_call(BiogatedOperation *op, const char *method, GVariant *parameters,
-                            GDBusMethodInvocation *invocation) {
-        if (g_str_equal(method, "Get")) {
-                const char *interface, *property;
-                g_autoptr(GVariant) value = NULL;
-
-                g_variant_get(parameters, "(&s&s)", &interface, &property);
-                value = g_str_equal(interface, BIOGATE_OPERATION_INTERFACE) ? property_value(op, property) : NULL;
-                if (!value) {
-                        g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
-                                                              "No property %s.%s", interface, property);
-                        return;
-                }
-                g_dbus_method_invocation_return_value(invocation, g_variant_new("(v)", value));
-                if (g_str_equal(property, "Result"))
-                        note_result_read(op);
-        } else if (g_str_equal(method, "GetAll")) {
-                const char *interface;
-                GVariantBuilder b;
-
-                g_variant_get(parameters, "(&s)", &interface);
-                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-                if (g_str_equal(interface, BIOGATE_OPERATION_INTERFACE))
-                        for (gsize i = 0; i < G_N_ELEMENTS(property_names); i++) {
-                                g_autoptr(GVariant) value = property_value(op, property_names[i]);
-
-                                g_variant_builder_add(&b, "{sv}", property_names[i], value);
-                        }
-                g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{sv})", &b));
-                if (g_str_equal(interface, BIOGATE_OPERATION_INTERFACE))
-                        note_result_read(op);
-        } else {
-                g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
-                                                      "The properties of an operation are read-only");
-        }
-}
-
-static void method_call(GDBusConnection *connection, const char *sender, const char *path,
-                        const char *interface, const char *method, GVariant *parameters,
-                        GDBusMethodInvocation *invocation, gpointer user_data) {
-        g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
-
-        if (g_strcmp0(sender, op->owner) != 0) {
-                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
-                                                              BIOGATE_ERROR_PERMISSION_DENIED,
-                                                              "This operation belongs to another client");
-                return;
-        }
-        if (g_str_equal(interface, "org.freedesktop.DBus.Properties")) {
-                properties_call(op, method, parameters, invocation);
-                return;
-        }
-        if (g_str_equal(method, "Cancel")) {
-                operation_cancel(op);
-        } else if (g_str_equal(method, "Release")) {
-                operation_cancel(op);
-                unexport(op);
-        } else {
-                g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
-                                                      "No method %s", method);
-                return;
-        }
-        g_dbus_method_invocation_return_value(invocation, NULL);
-}
-
-/* No get_property: GDBus then hands the Properties calls to method_call. */
-static const GDBusInterfaceVTable operation_vtable = {
-        .method_call = method_call,
-};
 
 static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, guint64 retry_after_ms,
                            gpointer user_data) {
@@ -547,7 +373,7 @@ static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError 
                         biogated_operation_finish_error(op, error);
                 return;
         }
-        if (is_done(op)) {
+        if (operation_is_done(op)) {
                 /* Cancelled while it was being opened. */
                 g_clear_pointer(&op->lease, biogated_lease_release);
                 return;
@@ -578,7 +404,7 @@ static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, gui
                                  gpointer user_data) {
         g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
 
-        if (is_done(op))
+        if (operation_is_done(op))
                 return TRUE;
         if (!force && ((op->kind == BIOGATED_OPERATION_ENROLL && op->stage > 0) ||
                        g_str_equal(op->state, "waiting-for-approver")))
@@ -597,7 +423,7 @@ static gboolean on_lease_preempt(BiogatedLease *lease, const GError *reason, gui
 static gboolean run_without_sensor(gpointer user_data) {
         BiogatedOperation *op = BIOGATED_OPERATION(user_data);
 
-        if (is_done(op))
+        if (operation_is_done(op))
                 return G_SOURCE_REMOVE;
         switch (op->kind) {
         case BIOGATED_OPERATION_AUTHORIZE:
@@ -670,7 +496,7 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusC
         else if (!(op->lease = biogated_devices_request(devices, &request, on_lease_ready, on_lease_preempt, g_object_ref(op), g_object_unref,
                                              error))) {
                 g_object_unref(op); /* the reference the lease would have held */
-                unexport(op);
+                operation_unexport(op);
                 return NULL;
         }
         op->owner_watch_id = g_bus_watch_name_on_connection(connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -707,30 +533,3 @@ BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op) {
         return op->limits;
 }
 
-void biogated_operation_set_state(BiogatedOperation *op, const char *state) {
-        GVariantBuilder changed;
-
-        if (is_done(op) || g_str_equal(op->state, state))
-                return;
-        op->state = state;
-        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(state));
-        emit_properties_changed(op, g_variant_builder_end(&changed));
-}
-
-void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stages) {
-        GVariantBuilder changed;
-
-        op->stage = stage;
-        op->stages = stages;
-        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&changed, "{sv}", "Stage", g_variant_new_uint32(stage));
-        g_variant_builder_add(&changed, "{sv}", "Stages", g_variant_new_uint32(stages));
-        emit_properties_changed(op, g_variant_builder_end(&changed));
-}
-
-void biogated_operation_emit_progress(BiogatedOperation *op, const char *status, GVariant *details) {
-        if (!details)
-                details = g_variant_new("a{sv}", NULL);
-        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Progress", g_variant_new("(s@a{sv})", status, details));
-}

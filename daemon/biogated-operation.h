@@ -12,10 +12,11 @@
 
 /* An org.biogate1.Operation object: one enrolment, verification or
  * step-up authorization, started by Manager.Enroll, Manager.Verify or
- * StepUp.Authorize. This file is its D-Bus side (Cancel, Release, the
- * properties and signals, all to the owner alone), its lifetime and its
- * result; what each kind does once it holds the sensor is in
- * biogated-enroll.c, biogated-verify.c and biogated-authorize.c. It is
+ * StepUp.Authorize. biogated-operation.c holds its lifetime, the sensor
+ * and its result, biogated-operation-dbus.c its D-Bus side (Cancel,
+ * Release, the properties and signals, all to the owner alone); what each
+ * kind does once it holds the sensor is in biogated-enroll.c,
+ * biogated-verify.c and biogated-authorize.c. It is
  * exported with a hand-written vtable (from the generated interface info)
  * rather than a generated skeleton, because skeletons broadcast
  * PropertiesChanged; ours goes to the owner alone. */

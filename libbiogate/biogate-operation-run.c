@@ -410,8 +410,8 @@ BiogateOperation *biogate_private_operation_start(GDBusConnection *connection, c
                 self->cancellable = g_object_ref(cancellable);
                 /* Runs at once if it is cancelled already: then the Cancel
                  * goes out as soon as the operation has a path. */
-                self->cancellable_id = g_cancellable_connect(cancellable, G_CALLBACK(operation_run_on_cancellable_cancelled),
-                                                             self, NULL);
+                self->cancellable_id = g_cancellable_connect(
+                                cancellable, G_CALLBACK(operation_run_on_cancellable_cancelled), self, NULL);
         }
         if (g_dbus_connection_is_closed(connection)) {
                 on_closed(connection, FALSE, NULL, self);
