@@ -259,6 +259,15 @@ gboolean btf_vdev_sendf(const char *path, GError **error, const char *format, ..
 gboolean btf_vdev_wait_socket(const char *path, int timeout_ms, GError **error);
 gboolean btf_vdev_wait_gone(const char *path, int timeout_ms, GError **error);
 
+/* For a test that runs libfprint in its own process (the sensor queue, an
+ * operation): makes a directory and points this process's libfprint at
+ * virtual_device with its socket in it (FP_DRIVERS_WHITELIST/ALLOWLIST,
+ * FP_VIRTUAL_DEVICE, read when libfprint's context first enumerates).
+ * Call it before any thread starts. Returns the directory. */
+char *btf_vdev_in_process_setup(void);
+/* Removes the socket and the directory; frees @dir. */
+void btf_vdev_in_process_clear(char *dir);
+
 /* ---- systemd-journald ---------------------------------------------------- */
 
 typedef struct BtfJournald BtfJournald;

@@ -240,3 +240,24 @@ gboolean btf_vdev_wait_socket(const char *path, int timeout_ms, GError **error) 
 gboolean btf_vdev_wait_gone(const char *path, int timeout_ms, GError **error) {
         return wait_path(path, FALSE, timeout_ms, error);
 }
+
+char *btf_vdev_in_process_setup(void) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_dir_make_tmp("biogate-vdev-XXXXXX", &error);
+        g_autofree char *socket_path = NULL;
+
+        g_assert_no_error(error);
+        socket_path = g_build_filename(dir, "vdev.sock", NULL);
+        g_setenv("FP_DRIVERS_WHITELIST", "virtual_device", TRUE);
+        g_setenv("FP_DRIVERS_ALLOWLIST", "virtual_device", TRUE);
+        g_setenv("FP_VIRTUAL_DEVICE", socket_path, TRUE);
+        return g_steal_pointer(&dir);
+}
+
+void btf_vdev_in_process_clear(char *dir) {
+        g_autofree char *socket_path = g_build_filename(dir, "vdev.sock", NULL);
+
+        (void) unlink(socket_path);
+        (void) rmdir(dir);
+        g_free(dir);
+}

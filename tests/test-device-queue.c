@@ -7,10 +7,9 @@
  * back for them. Until now only daemon/queue, daemon/queue-fair-share and
  * the load tests covered this, through the whole daemon. */
 #include "biogated-device.h"
-
-#include <glib/gstdio.h>
-
 #include "biogated-error.h"
+
+#include "biogate-test-fixture.h"
 
 #define TIMEOUT_MS 20000
 
@@ -26,8 +25,6 @@ typedef struct {
         gboolean ready;
         guint preempted;
 } Client;
-
-static char *vdev_dir;
 
 static void on_ready(BiogatedLease *lease, FpDevice *device, const GError *error, guint64 retry_after_ms,
                      gpointer user_data) {
@@ -223,25 +220,17 @@ static void test_login_first(Fixture *f, gconstpointer data) {
 }
 
 int main(int argc, char **argv) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *socket_path = NULL;
+        char *vdev_dir;
         int ret;
 
         g_test_init(&argc, &argv, NULL);
-        /* libfprint reads these when its context enumerates. */
-        vdev_dir = g_dir_make_tmp("biogate-queue-XXXXXX", &error);
-        g_assert_no_error(error);
-        socket_path = g_build_filename(vdev_dir, "vdev.sock", NULL);
-        g_setenv("FP_DRIVERS_WHITELIST", "virtual_device", TRUE);
-        g_setenv("FP_DRIVERS_ALLOWLIST", "virtual_device", TRUE);
-        g_setenv("FP_VIRTUAL_DEVICE", socket_path, TRUE);
+        vdev_dir = btf_vdev_in_process_setup();
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("/device-queue/fifo-across-uids", test_fifo_across_uids);
         ADD("/device-queue/bounds", test_bounds);
         ADD("/device-queue/login-first", test_login_first);
         ret = g_test_run();
-        (void) g_unlink(socket_path);
-        (void) g_rmdir(vdev_dir);
+        btf_vdev_in_process_clear(vdev_dir);
         return ret;
 }

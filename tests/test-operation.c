@@ -9,8 +9,6 @@
  * its owner gone, the per-user bound on finished operations, and the
  * daemon's exit with one still queued. Until now
  * only the integration tests, through the whole daemon, covered this. */
-#include <glib/gstdio.h>
-
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
@@ -34,8 +32,6 @@ typedef struct {
         guint subscription;
         GPtrArray *heard;               /* "Progress(status)" / "Finished(result)" the owner heard */
 } Fixture;
-
-static char *vdev_dir;
 
 static void on_count(gpointer user_data) {
         Fixture *f = user_data;
@@ -462,19 +458,12 @@ static void test_exit_while_queued(Fixture *f, gconstpointer data) {
 }
 
 int main(int argc, char **argv) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *socket_path = NULL;
+        char *vdev_dir;
         int ret;
 
         g_test_init(&argc, &argv, NULL);
         (void) biogated_error_quark();
-        /* libfprint reads these when its context enumerates. */
-        vdev_dir = g_dir_make_tmp("biogate-operation-vdev-XXXXXX", &error);
-        g_assert_no_error(error);
-        socket_path = g_build_filename(vdev_dir, "vdev.sock", NULL);
-        g_setenv("FP_DRIVERS_WHITELIST", "virtual_device", TRUE);
-        g_setenv("FP_DRIVERS_ALLOWLIST", "virtual_device", TRUE);
-        g_setenv("FP_VIRTUAL_DEVICE", socket_path, TRUE);
+        vdev_dir = btf_vdev_in_process_setup();
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("/operation/queued-cancel-release", test_queued_cancel_release);
@@ -484,7 +473,6 @@ int main(int argc, char **argv) {
         ADD("/operation/finished-bounded", test_finished_bounded);
         ADD("/operation/exit-while-queued", test_exit_while_queued);
         ret = g_test_run();
-        (void) g_unlink(socket_path);
-        (void) g_rmdir(vdev_dir);
+        btf_vdev_in_process_clear(vdev_dir);
         return ret;
 }
