@@ -124,10 +124,6 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         daemon.no_idle_exit = no_idle_exit;
-        biogated_audit_set_evaluate_limit(daemon.config.evaluate_audit_burst,
-                                          daemon.config.evaluate_audit_window_seconds);
-        biogated_audit_set_refusal_limit(daemon.config.refusal_audit_burst,
-                                         daemon.config.refusal_audit_window_seconds);
 
         (void) biogated_error_quark(); /* register the D-Bus error names */
         /* The audit trail first: creating keys and sealing old files are
@@ -136,13 +132,18 @@ int main(int argc, char *argv[]) {
                 g_printerr("biogated: refusing to start: cannot create the state directory: %s\n", g_strerror(errno));
                 return EXIT_FAILURE;
         }
-        audit = biogated_audit_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        daemon.writer = biogated_writer_new(NULL);
+        audit = biogated_audit_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.writer, &error);
         if (!audit) {
                 g_printerr("biogated: refusing to start: audit trail: %s\n", error->message);
                 return EXIT_FAILURE;
         }
+        biogated_audit_set_evaluate_limit(audit, daemon.config.evaluate_audit_burst,
+                                          daemon.config.evaluate_audit_window_seconds);
+        biogated_audit_set_refusal_limit(audit, daemon.config.refusal_audit_burst,
+                                         daemon.config.refusal_audit_window_seconds);
         biogated_audit_set_default(audit);
-        daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.writer, &error);
         if (!daemon.store) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
                 return EXIT_FAILURE;
@@ -150,7 +151,8 @@ int main(int argc, char *argv[]) {
         /* Seal what an older biogated left plain, finish interrupted
          * erasures, expire unused templates: before anyone can call. */
         biogated_privacy_start(&daemon);
-        daemon.limits = biogated_limits_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        daemon.limits = biogated_limits_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.writer,
+                                             &error);
         if (!daemon.limits) {
                 g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
                 return EXIT_FAILURE;
@@ -203,14 +205,18 @@ int main(int argc, char *argv[]) {
         /* Close the sensor before suspend, reopen after resume (logind). */
         sleep_watch = biogated_sleep_new(daemon.connection, daemon.devices, daemon.operations);
 
-        /* Only now, with store, sensor list and API in place, may clients
-         * (and D-Bus activation) see us. */
+        /* Only now, with store, sensor list and API in place, and the
+         * start-up's events and writes durable, may clients (and D-Bus
+         * activation) see us. */
+        biogated_writer_drain(daemon.writer);
         name_id = g_bus_own_name_on_connection(daemon.connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                                on_name_acquired, on_name_lost, &daemon, NULL);
         biogated_daemon_touch(&daemon);
         biogated_daemon_run(&daemon);
         /* The counts of Evaluate calls and refusals not logged one by one yet. */
-        biogated_audit_evaluate_flush();
+        biogated_audit_evaluate_flush(audit);
+        /* Those events, and every write still queued, before anything goes. */
+        biogated_writer_drain(daemon.writer);
 
         g_bus_unown_name(name_id);
         biogated_sleep_free(sleep_watch);
@@ -234,5 +240,6 @@ int main(int argc, char *argv[]) {
         g_main_loop_unref(daemon.loop);
         biogated_config_clear(&daemon.config);
         biogated_audit_set_default(NULL);
+        g_clear_pointer(&daemon.writer, biogated_writer_free);
         return daemon.exit_code;
 }

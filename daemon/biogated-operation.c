@@ -281,10 +281,27 @@ static void audit_result(BiogatedOperation *op) {
                                op->result, info.reason ? " " : "", info.reason ? info.reason : "");
 }
 
+static void on_result_durable(const GError *error, gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = user_data;
+        GVariantBuilder changed;
+
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
+        g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
+        g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
+        emit_properties_changed(op, g_variant_builder_end(&changed));
+        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
+                      g_variant_new("(s@a{sv})", op->result, op->result_details));
+
+        if (op->registration_id != 0) {
+                op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
+                keep_finished(op);
+        }
+}
+
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
         g_autoptr(GVariant) sunk = details ? g_variant_ref_sink(details) : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
-        GVariantBuilder changed;
 
         if (is_done(op))
                 return;
@@ -300,19 +317,9 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_object(&op->device);
 
         audit_result(op);
-
-        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
-        g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
-        g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
-        emit_properties_changed(op, g_variant_builder_end(&changed));
-        emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
-                      g_variant_new("(s@a{sv})", op->result, op->result_details));
-
-        if (op->registration_id != 0) {
-                op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
-                keep_finished(op);
-        }
+        /* The result goes out once what decided it is durable: its audit
+         * event, the failure count, the record of the enrolment. */
+        biogated_writer_then(biogated_store_get_writer(op->store), on_result_durable, g_object_ref(op));
 }
 
 void biogated_operation_finish_error(BiogatedOperation *op, const GError *error) {

@@ -117,24 +117,48 @@ typedef struct Schedule {
         guint retention_days;
 } Schedule;
 
+typedef struct Sweep {
+        Schedule *schedule;
+        gint64 now;
+        GArray *expiries;       /* written on the writer thread, read in done */
+} Sweep;
+
+static gboolean sweep_on_writer(gpointer data, GError **error) {
+        Sweep *sweep = data;
+
+        sweep->expiries = biogated_retention_sweep(sweep->schedule->store, sweep->schedule->retention_days,
+                                                   sweep->now);
+        return TRUE;
+}
+
+static void on_swept(const GError *error, gpointer user_data) {
+        g_autofree Sweep *sweep = user_data;
+        g_autoptr(GArray) expiries = sweep->expiries;
+
+        biogated_retention_log(expiries, sweep->schedule->retention_days);
+}
+
 static gboolean on_sweep_timer(gpointer user_data) {
         Schedule *s = user_data;
-        g_autoptr(GArray) expiries = biogated_retention_sweep(s->store, s->retention_days,
-                                                              g_get_real_time() / G_USEC_PER_SEC);
+        Sweep *sweep = g_new0(Sweep, 1);
 
-        /* On the main loop: once a day, a few small files; a thread would
-         * have to outlive a daemon that exits meanwhile. */
-        biogated_retention_log(expiries, s->retention_days);
+        /* On the writer, in order with every other write; a sweep still
+         * queued when the daemon exits is done before it goes. */
+        *sweep = (Sweep) { .schedule = s, .now = g_get_real_time() / G_USEC_PER_SEC };
+        biogated_writer_run(biogated_store_get_writer(s->store), sweep_on_writer, sweep, NULL, on_swept, sweep);
         return G_SOURCE_CONTINUE;
 }
 
 guint biogated_retention_start(BiogatedStore *store, guint retention_days) {
+        g_autoptr(GArray) expiries = NULL;
         Schedule *s;
 
         if (retention_days == 0)
                 return 0;
+        /* At start-up, before anyone can call: on this thread. */
+        expiries = biogated_retention_sweep(store, retention_days, g_get_real_time() / G_USEC_PER_SEC);
+        biogated_retention_log(expiries, retention_days);
         s = g_new0(Schedule, 1);
         *s = (Schedule) { .store = store, .retention_days = retention_days };
-        (void) on_sweep_timer(s);
         return g_timeout_add_seconds_full(G_PRIORITY_LOW, SWEEP_INTERVAL_SECONDS, on_sweep_timer, s, g_free);
 }

@@ -10,7 +10,7 @@
 #include "biogate-token.h"
 #include "biogated-audit.h"
 #include "biogated-error.h"
-#include "biogated-fileio.h"
+#include "biogated-storeio.h"
 
 #define CREDENTIAL_NAME "biogate.signing-key"
 #define KEY_FILE "signing.key"

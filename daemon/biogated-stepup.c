@@ -346,7 +346,8 @@ fail:
                                                  rule ? rule->name : NULL,
                                                  biogate_error_info((BiogateError) error->code)->dbus_name,
                                                  error->message);
-        g_dbus_method_invocation_return_gerror(invocation, error);
+        /* After its event, as every audited answer. */
+        biogated_daemon_return_error_durable(daemon->writer, invocation, error);
 }
 
 static const BiogatedOption authorize_options[] = {

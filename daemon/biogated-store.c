@@ -23,6 +23,7 @@ struct BiogatedStore {
         int state_fd;
         int prints_fd;
         BiogatedKeys *keys;
+        BiogatedWriter *writer;
         GMutex lock; /* serializes every write */
         guint pending_tasks; /* main thread only */
 };
@@ -33,10 +34,38 @@ static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_da
         store->pending_tasks--;
 }
 
+typedef struct TaskJob {
+        GTask *task;
+        GTaskThreadFunc func;
+} TaskJob;
+
+static void task_job_free(gpointer data) {
+        TaskJob *job = data;
+
+        g_object_unref(job->task);
+        g_free(job);
+}
+
+static gboolean run_task(gpointer data, GError **error) {
+        TaskJob *job = data;
+
+        /* The task completes in its own context, with what func returned. */
+        job->func(job->task, g_task_get_source_object(job->task), g_task_get_task_data(job->task),
+                  g_task_get_cancellable(job->task));
+        return TRUE;
+}
+
 void biogated_store_run_in_thread(BiogatedStore *store, GTask *task, GTaskThreadFunc func) {
+        TaskJob *job = g_new0(TaskJob, 1);
+
         store->pending_tasks++;
         g_signal_connect(task, "notify::completed", G_CALLBACK(on_task_completed), store);
-        g_task_run_in_thread(task, func);
+        *job = (TaskJob) { .task = g_object_ref(task), .func = func };
+        biogated_writer_run(store->writer, run_task, job, task_job_free, NULL, NULL);
+}
+
+BiogatedWriter *biogated_store_get_writer(BiogatedStore *store) {
+        return store->writer;
 }
 
 guint biogated_store_pending_tasks(BiogatedStore *store) {
@@ -86,10 +115,11 @@ static void remove_user_temp_files(BiogatedStore *store) {
         }
 }
 
-BiogatedStore *biogated_store_open(const char *state_dir, GError **error) {
+BiogatedStore *biogated_store_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
         g_autoptr(BiogatedStore) store = g_new0(BiogatedStore, 1);
 
         store->state_fd = store->prints_fd = -1;
+        store->writer = writer;
         g_mutex_init(&store->lock);
         if (sodium_init() < 0) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "libsodium cannot be initialized");

@@ -157,7 +157,7 @@ static void test_open_refuses_shared_dir(void) {
         BiogatedStore *store;
 
         g_assert_cmpint(chmod(dir, 0755), ==, 0);
-        store = biogated_store_open(dir, &error);
+        store = biogated_store_open(dir, NULL, &error);
         g_assert_null(store);
         g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED);
         g_assert_cmpint(system(cmd), ==, 0);
