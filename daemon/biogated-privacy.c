@@ -283,29 +283,37 @@ gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFin
         return biogated_store_edit_record(store, uid, FALSE, set_last_used, &args, error);
 }
 
+typedef struct UseJob {
+        BiogateFinger finger;
+        gint64 now;             /* Unix s */
+} UseJob;
+
 static void record_use_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
         BiogatedOperation *op = source;
-        const BiogateFinger *finger = task_data;
+        const UseJob *job = task_data;
+        BiogatedStore *store = biogated_operation_get_store(op);
+        uid_t uid = biogated_operation_get_target(op)->uid;
         GError *error = NULL;
 
-        if (!biogated_privacy_record_use(biogated_operation_get_store(op), biogated_operation_get_target(op)->uid,
-                                         *finger, g_get_real_time() / G_USEC_PER_SEC, &error))
+        if (!biogated_privacy_record_use(store, uid, job->finger, job->now, &error)) {
                 g_task_return_error(task, error);
-        else
-                g_task_return_boolean(task, TRUE);
+                return;
+        }
+        biogated_store_note_use_day(store, uid, job->finger, job->now - job->now % 86400);
+        g_task_return_boolean(task, TRUE);
 }
 
 /* Logs a failed record update (the match itself stands) and returns the
  * finger it was about. */
 static BiogateFinger check_use_recorded(GObject *source, GAsyncResult *res) {
         BiogatedOperation *op = BIOGATED_OPERATION(source);
-        const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
+        const UseJob *job = g_task_get_task_data(G_TASK(res));
         g_autoptr(GError) error = NULL;
 
         if (!g_task_propagate_boolean(G_TASK(res), &error))
-                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
+                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(job->finger),
                           (unsigned) biogated_operation_get_target(op)->uid, error->message);
-        return *finger;
+        return job->finger;
 }
 
 static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -321,11 +329,20 @@ static void on_use_noted(GObject *source, GAsyncResult *res, gpointer user_data)
 
 static void record_use_async(BiogatedOperation *op, BiogateFinger finger, GAsyncReadyCallback done) {
         g_autoptr(GTask) task = g_task_new(op, NULL, done, NULL);
-        BiogateFinger *data = g_new(BiogateFinger, 1);
+        BiogatedStore *store = biogated_operation_get_store(op);
+        UseJob *job = g_new(UseJob, 1);
 
-        *data = finger;
-        g_task_set_task_data(task, data, g_free);
-        biogated_store_run_in_thread(biogated_operation_get_store(op), task, record_use_thread);
+        *job = (UseJob) { .finger = finger, .now = g_get_real_time() / G_USEC_PER_SEC };
+        g_task_set_task_data(task, job, g_free);
+        /* The record has this day already (this daemon wrote or found it
+         * there since the user's files last changed): nothing to read,
+         * unseal or write, and the login does not wait for the writer. */
+        if (biogated_store_has_use_day(store, biogated_operation_get_target(op)->uid, finger,
+                                       job->now - job->now % 86400)) {
+                g_task_return_boolean(task, TRUE);
+                return;
+        }
+        biogated_store_run_in_thread(store, task, record_use_thread);
 }
 
 void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {

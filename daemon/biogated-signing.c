@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,28 @@ static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GE
         return TRUE;
 }
 
+/* TRUE when public/jwks.json is already exactly what we would write, ours,
+ * and read-only (0444 less the umask, 0400 under biogated's 0077): then it
+ * is left alone, and a start costs no fsync and no rename for it. Anything
+ * else (missing, a link, another owner, writable, other content) is
+ * replaced. */
+static gboolean jwks_is_current(int dir_fd, const char *jwks) {
+        _cleanup_fd_ int fd = openat(dir_fd, "jwks.json", O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        gsize size = strlen(jwks);
+        g_autofree char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return FALSE;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777 & ~0444) != 0 ||
+            (guint64) st.st_size != size)
+                return FALSE;
+        buf = g_malloc(size + 1);
+        n = read(fd, buf, size + 1);
+        return n == (ssize_t) size && memcmp(buf, jwks, size) == 0;
+}
+
 static void publish_jwks(int state_fd, const char *jwks) {
         g_autoptr(GError) error = NULL;
         int fd;
@@ -101,7 +124,8 @@ static void publish_jwks(int state_fd, const char *jwks) {
                 g_warning("Cannot open public/: %s", g_strerror(errno));
                 return;
         }
-        if (!biogated_write_file_atomic(fd, "jwks.json", jwks, strlen(jwks), 0444, &error))
+        if (!jwks_is_current(fd, jwks) &&
+            !biogated_write_file_atomic(fd, "jwks.json", jwks, strlen(jwks), 0444, &error))
                 g_warning("Cannot publish the JWK set: %s", error->message);
         (void) close(fd);
 }

@@ -89,6 +89,14 @@ typedef gboolean (*BiogatedRecordEdit)(GVariantDict *record, gpointer user_data)
 gboolean biogated_store_edit_record(BiogatedStore *store, uid_t uid, gboolean create, BiogatedRecordEdit edit,
                                     gpointer user_data, GError **error);
 
+/* The day (Unix s at 00:00 UTC) that the record holds as the last use of
+ * uid's finger, as far as this store knows: noted after a record update
+ * that set or found it, forgotten whenever a file of uid changes. Lets a
+ * login skip the record update on every match after the first of a day.
+ * Any thread. */
+void biogated_store_note_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day);
+gboolean biogated_store_has_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day);
+
 /* ---- erasure ---- */
 
 typedef struct BiogatedErasure {
