@@ -68,8 +68,6 @@ struct BiogatedAudit {
         guint refusal_burst, refusal_window_s;
 };
 
-/* The daemon's instance; NULL: events only go to the log. */
-static BiogatedAudit *default_audit;
 
 const char *biogated_audit_event_name(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].name : NULL;
@@ -81,10 +79,6 @@ const char *biogated_audit_event_message_id(BiogatedAuditEvent event) {
 
 int biogated_audit_event_priority(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].priority : -1;
-}
-
-void biogated_audit_set_default(BiogatedAudit *audit) {
-        default_audit = audit;
 }
 
 void biogated_audit_free(BiogatedAudit *audit) {
@@ -169,7 +163,6 @@ static GBytes *chain_state(BiogatedAudit *audit) {
 
 BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
         g_autoptr(BiogatedAudit) audit = g_new0(BiogatedAudit, 1);
-        BiogatedAudit *previous = default_audit;
         gboolean created = FALSE, resumed;
         int state_fd, private_fd;
 
@@ -206,19 +199,17 @@ BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer
                 audit->seq = 0;
                 memset(audit->chain, 0, sizeof audit->chain);
         }
-        biogated_audit_set_default(audit);
         /* The chain's first event says it starts; a new key comes after. */
         if (resumed)
-                biogated_audit(BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
+                biogated_audit(audit, BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain resumed at sequence %" G_GUINT64_FORMAT, audit->seq + 1);
         else
-                biogated_audit(BIOGATED_AUDIT_CHAIN_STARTED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
+                biogated_audit(audit, BIOGATED_AUDIT_CHAIN_STARTED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain started");
         if (created)
-                biogated_audit(BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
+                biogated_audit(audit, BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
                                                                                   .reason = "audit key" },
                                "Created a new audit key");
-        biogated_audit_set_default(previous);
         return g_steal_pointer(&audit);
 }
 
@@ -288,18 +279,16 @@ static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const 
         ADD("BIOGATE_LAST_TIME", info->last_time);
         ADD("BIOGATE_SUPPRESSED_EVENT", info->suppressed_event);
 
-        if (audit) {
-                seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
-                time = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
-                ADD("BIOGATE_SEQ", seq);
-                ADD("BIOGATE_TIME", time);
-                biogate_audit_chain_next(audit->key, audit->chain, (BiogateAuditField *) fields->data, fields->len,
-                                         chain);
-                audit->seq++;
-                memcpy(audit->chain, chain, sizeof chain);
-                chain_hex = biogate_audit_chain_to_hex(chain);
-                ADD("BIOGATE_CHAIN", chain_hex);
-        }
+        seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
+        time = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
+        ADD("BIOGATE_SEQ", seq);
+        ADD("BIOGATE_TIME", time);
+        biogate_audit_chain_next(audit->key, audit->chain, (BiogateAuditField *) fields->data, fields->len,
+                                 chain);
+        audit->seq++;
+        memcpy(audit->chain, chain, sizeof chain);
+        chain_hex = biogate_audit_chain_to_hex(chain);
+        ADD("BIOGATE_CHAIN", chain_hex);
 #undef ADD
 
         e->lines = g_ptr_array_new_with_free_func(g_free);
@@ -349,44 +338,40 @@ static void on_chain_saved(const GError *error, gpointer user_data) {
  * visible gap), never show a sequence number twice. Events chained while a
  * save is running share the next one (the writer writes a file rewritten
  * in one batch once): one fsync per batch of events, not per event. */
-static void audit_thenv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                        gpointer done_data, const char *format, va_list ap) G_GNUC_PRINTF(5, 0);
-static void audit_thenv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                        gpointer done_data, const char *format, va_list ap) {
+static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                        BiogatedAuditDone done, gpointer done_data, const char *format, va_list ap)
+        G_GNUC_PRINTF(6, 0);
+static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                        BiogatedAuditDone done, gpointer done_data, const char *format, va_list ap) {
         g_autofree char *message = g_strdup_vprintf(format, ap);
         /* Most callers act on themselves, whose name the event has already. */
         g_autofree char *caller_user = info->user && info->uid == info->caller_uid ? g_strdup(info->user)
                                                                                     : biogated_user_name(info->caller_uid);
-        BiogatedAudit *audit = default_audit;
         Entry *e = entry_build(audit, event, info, caller_user, message);
-        g_autoptr(GBytes) state = NULL;
+        g_autoptr(GBytes) state = chain_state(audit);
 
         e->done = done;
         e->done_data = done_data;
-        if (!audit) {
-                on_chain_saved(NULL, e);
-                return;
-        }
-        state = chain_state(audit);
         biogated_writer_write(audit->writer, audit->dir_fd, CHAIN_FILE, state, 0600, on_chain_saved, e);
 }
 
-void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+void biogated_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                    const char *format, ...) {
         va_list ap;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        audit_thenv(event, info, NULL, NULL, format, ap);
+        audit_thenv(audit, event, info, NULL, NULL, format, ap);
         va_end(ap);
 }
 
-void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                         gpointer done_data, const char *format, ...) {
+void biogated_audit_then(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                         BiogatedAuditDone done, gpointer done_data, const char *format, ...) {
         va_list ap;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        audit_thenv(event, info, done, done_data, format, ap);
+        audit_thenv(audit, event, info, done, done_data, format, ap);
         va_end(ap);
 }
 
@@ -474,7 +459,7 @@ static void window_send_summary(LimitWindow *w) {
         info = (BiogatedAuditInfo) { .user = name, .uid = w->uid, .caller_uid = w->uid, .reason = reasons,
                                      .count = count, .first_time = first, .last_time = last };
         if (w->event == BIOGATED_AUDIT_STEPUP_EVALUATE) {
-                biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED, &info,
+                biogated_audit(w->audit, BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED, &info,
                                "%s more step-up evaluations by %s (uid %u) within %u s, beyond the %u logged one by "
                                "one: by rule %s",
                                count, name ? name : uid, (unsigned) w->uid, window_seconds(w), window_burst(w),
@@ -485,7 +470,7 @@ static void window_send_summary(LimitWindow *w) {
          * (error, denied) finds their summaries too. */
         info.suppressed_event = events[w->event].name;
         info.outcome = w->outcome;
-        biogated_audit(BIOGATED_AUDIT_SUPPRESSED, &info,
+        biogated_audit(w->audit, BIOGATED_AUDIT_SUPPRESSED, &info,
                        "%s more %s events caused by %s (uid %u) within %u s, beyond the %u logged one by one: %s",
                        count, events[w->event].name, name ? name : uid, (unsigned) w->uid, window_seconds(w),
                        window_burst(w), reasons);
@@ -549,16 +534,14 @@ static void window_count(LimitWindow *w, const char *reason) {
         (*calls)++;
 }
 
-void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
-                             const char *format, ...) {
-        /* Without the daemon's trail (unit tests) nothing is chained or
-         * saved: there is no flood to hold back. */
-        LimitWindow *w = default_audit ? window_get(default_audit, BIOGATED_AUDIT_STEPUP_EVALUATE, info->caller_uid)
-                                       : NULL;
+void biogated_audit_evaluate(BiogatedAudit *audit, const BiogatedAuditInfo *info, BiogatedAuditDone done,
+                             gpointer done_data, const char *format, ...) {
+        LimitWindow *w;
         va_list ap;
 
         g_return_if_fail(info->rule);
-        if (!w || w->sent < w->audit->evaluate_burst) {
+        w = window_get(audit, BIOGATED_AUDIT_STEPUP_EVALUATE, info->caller_uid);
+        if (w->sent < audit->evaluate_burst) {
                 /* The subject of an evaluation is the caller: named here,
                  * for the events that are sent only. */
                 g_autofree char *name = info->user ? NULL : biogated_user_name(info->caller_uid);
@@ -566,10 +549,9 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
 
                 if (name)
                         named.user = name;
-                if (w)
-                        w->sent++;
+                w->sent++;
                 va_start(ap, format);
-                audit_thenv(BIOGATED_AUDIT_STEPUP_EVALUATE, &named, done, done_data, format, ap);
+                audit_thenv(audit, BIOGATED_AUDIT_STEPUP_EVALUATE, &named, done, done_data, format, ap);
                 va_end(ap);
                 return;
         }
@@ -578,16 +560,17 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
                 done(done_data);
 }
 
-void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
+void biogated_audit_refusal(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                            const char *format, ...) {
         va_list ap;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX && event != BIOGATED_AUDIT_STEPUP_EVALUATE);
         /* root (login hosts, administrators, biogated itself) is not the
          * flood this guards against, and its refusals stay one by one. */
-        if (info->caller_uid != 0 && default_audit) {
-                LimitWindow *w = window_get(default_audit, event, info->caller_uid);
+        if (info->caller_uid != 0) {
+                LimitWindow *w = window_get(audit, event, info->caller_uid);
 
-                if (w->sent >= default_audit->refusal_burst) {
+                if (w->sent >= audit->refusal_burst) {
                         if (w->suppressed == 0)
                                 w->outcome = info->outcome ? g_intern_string(info->outcome)
                                                            : events[event].outcome;
@@ -597,7 +580,7 @@ void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *i
                 w->sent++;
         }
         va_start(ap, format);
-        audit_thenv(event, info, NULL, NULL, format, ap);
+        audit_thenv(audit, event, info, NULL, NULL, format, ap);
         va_end(ap);
 }
 

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "biogate-policy.h"
+#include "biogated-audit.h"
 #include "biogated-config.h"
 #include "biogated-device.h"
 #include "biogated-dbus.h"
@@ -16,6 +17,7 @@
 typedef struct BiogatedDaemon {
         GMainLoop *loop;
         BiogatedWriter *writer;         /* every durable write (biogated-writer.h) */
+        BiogatedAudit *audit;           /* the audit trail */
         GDBusConnection *connection;
         BiogatedConfig config;
         BiogatedStore *store;

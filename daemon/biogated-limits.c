@@ -20,6 +20,7 @@
 struct BiogatedLimits {
         int dir_fd;
         BiogatedWriter *writer;
+        BiogatedAudit *audit;
         /* Records handed to the writer and not yet reported: name →
          * Unsaved. What the next check reads, so that a failure counts the
          * moment it happens, not once it is on disk. */
@@ -37,12 +38,14 @@ typedef struct Unsaved {
         guint writes;          /* of this name, not yet reported */
 } Unsaved;
 
-BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
+BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, BiogatedAudit *audit,
+                                     GError **error) {
         g_autoptr(BiogatedLimits) limits = g_new0(BiogatedLimits, 1);
         int state_fd;
 
         limits->dir_fd = -1;
         limits->writer = writer;
+        limits->audit = audit;
         limits->unsaved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         state_fd = biogated_open_private_dir(AT_FDCWD, state_dir, FALSE, error);
         if (state_fd < 0)
@@ -240,7 +243,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                                 "four-eyes approvals locked until an administrator unlocks" :
                                 "locked until an administrator unlocks";
                         r.locked = TRUE;
-                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                        biogated_audit(limits->audit, BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
                                                               .outcome = "locked", .reason = reason },
                                        "uid %u: %u %s without a success; %s locked", (unsigned) uid, r.consecutive,
@@ -252,7 +255,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                         r.not_before = now + (gint64) delay_s * G_USEC_PER_SEC;
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
                         g_autofree char *name = biogated_user_name(uid);
-                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                        biogated_audit(limits->audit, BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
                                                               .outcome = "delayed",
                                                               .reason = reason },

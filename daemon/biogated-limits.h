@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "biogated-audit.h"
 #include "biogated-writer.h"
 
 /* Failure limits for biometric matching, per user, persisted so that a
@@ -34,8 +35,9 @@ typedef enum BiogatedLimitsCounter {
 } BiogatedLimitsCounter;
 
 /* The counters are written by writer, which must outlive them; a check
- * sees a count the moment it is recorded. */
-BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, GError **error);
+ * sees a count the moment it is recorded. Lockouts are audited to audit. */
+BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, BiogatedAudit *audit,
+                                     GError **error);
 void biogated_limits_free(BiogatedLimits *limits);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedLimits, biogated_limits_free)
 

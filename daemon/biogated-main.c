@@ -142,7 +142,7 @@ int main(int argc, char *argv[]) {
                                           daemon.config.evaluate_audit_window_seconds);
         biogated_audit_set_refusal_limit(audit, daemon.config.refusal_audit_burst,
                                          daemon.config.refusal_audit_window_seconds);
-        biogated_audit_set_default(audit);
+        daemon.audit = audit;
         daemon.store = biogated_store_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.writer, &error);
         if (!daemon.store) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
@@ -152,12 +152,13 @@ int main(int argc, char *argv[]) {
          * erasures, expire unused templates: before anyone can call. */
         biogated_privacy_start(&daemon);
         daemon.limits = biogated_limits_open(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.writer,
-                                             &error);
+                                             daemon.audit, &error);
         if (!daemon.limits) {
                 g_printerr("biogated: refusing to start: failure counters: %s\n", error->message);
                 return EXIT_FAILURE;
         }
-        daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, &error);
+        daemon.signing_key = biogated_signing_key_load(state_dir ? state_dir : BIOGATE_DEFAULT_STATE_DIR, daemon.audit,
+                                                       &error);
         if (!daemon.signing_key) {
                 g_printerr("biogated: refusing to start: %s\n", error->message);
                 return EXIT_FAILURE;
@@ -177,7 +178,7 @@ int main(int argc, char *argv[]) {
                                               });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon.loop = g_main_loop_new(NULL, TRUE);
-        daemon.operations = biogated_operations_new(on_activity_changed, &daemon);
+        daemon.operations = biogated_operations_new(daemon.audit, on_activity_changed, &daemon);
 
         daemon.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         if (!daemon.connection) {
@@ -239,7 +240,6 @@ int main(int argc, char *argv[]) {
         g_free(daemon.vendor_policy);
         g_main_loop_unref(daemon.loop);
         biogated_config_clear(&daemon.config);
-        biogated_audit_set_default(NULL);
         g_clear_pointer(&daemon.writer, biogated_writer_free);
         return daemon.exit_code;
 }

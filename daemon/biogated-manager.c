@@ -286,7 +286,8 @@ static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                              "This finger is already enrolled; delete it first to enrol it again");
                 return;
         }
-        others = biogated_prints_load_others(args->daemon->store, caller->target_uid, caller->uid);
+        others = biogated_prints_load_others(args->daemon->store, args->daemon->audit, caller->target_uid,
+                                                     caller->uid);
         start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL, others);
 }
 
@@ -325,7 +326,7 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
  * within the per-caller limit of biogated_audit_refusal(). */
 static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
                            const GError *error) {
-        biogated_audit_refusal(BIOGATED_AUDIT_VERIFY_ERROR,
+        biogated_audit_refusal(args->daemon->audit, BIOGATED_AUDIT_VERIFY_ERROR,
                        &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
                                               .caller_uid = caller->uid, .service = args->service,
                                               .reason = biogate_error_info((BiogateError) error->code)->dbus_name },
@@ -351,7 +352,8 @@ static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 verify_refused(invocation, args, caller, error);
                 return;
         }
-        prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, caller->uid, &error);
+        prints = biogated_prints_load(args->daemon->store, args->daemon->audit, caller->target_uid, mask, caller->uid,
+                                      &error);
         if (!prints) {
                 verify_refused(invocation, args, caller, error);
                 return;
@@ -418,7 +420,7 @@ static void on_fingers_deleted(const GError *error, gpointer user_data) {
         Deletion *d = user_data;
 
         BIOGATED_FOREACH_FINGER(f, d->deleted)
-                biogated_audit(BIOGATED_AUDIT_DELETE,
+                biogated_audit(d->daemon->audit, BIOGATED_AUDIT_DELETE,
                                &(BiogatedAuditInfo) { .user = d->user, .uid = d->uid, .caller_uid = d->by,
                                                       .reason = biogate_finger_to_name(f) },
                                "Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name(f),
@@ -523,7 +525,7 @@ static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCa
         EraseCall *call = g_new0(EraseCall, 1);
 
         *call = (EraseCall) { .daemon = daemon, .invocation = g_object_ref(invocation) };
-        biogated_privacy_erase_user_async(daemon->store, caller->target_uid, caller->target_user, caller->uid,
+        biogated_privacy_erase_user_async(daemon->store, daemon->audit, caller->target_uid, caller->target_user, caller->uid,
                                           on_erased, call);
 }
 
@@ -558,7 +560,7 @@ static void on_unlocked(const GError *error, gpointer user_data) {
         if (error) {
                 g_dbus_method_invocation_return_gerror(call->invocation, error);
         } else {
-                biogated_audit(BIOGATED_AUDIT_UNLOCK,
+                biogated_audit(call->daemon->audit, BIOGATED_AUDIT_UNLOCK,
                                &(BiogatedAuditInfo) { .user = call->user, .uid = call->uid, .caller_uid = call->by,
                                                       .reason = "administrator" },
                                "Biometrics of %s (uid %u) unlocked by uid %u", call->user, (unsigned) call->uid,

@@ -64,6 +64,7 @@ struct BiogatedOperations {
         guint64 next_id;
         void (*count_notify)(gpointer);
         gpointer count_notify_data;
+        BiogatedAudit *audit;
 };
 
 G_DEFINE_TYPE(BiogatedOperation, biogated_operation, G_TYPE_OBJECT)
@@ -81,9 +82,10 @@ static const char *kind_name(BiogatedOperationKind kind) {
         return "unknown";
 }
 
-BiogatedOperations *biogated_operations_new(void (*count_notify)(gpointer), gpointer user_data) {
+BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, void (*count_notify)(gpointer), gpointer user_data) {
         BiogatedOperations *ops = g_new0(BiogatedOperations, 1);
 
+        ops->audit = audit;
         ops->live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
         ops->finished = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
         ops->next_id = 1;
@@ -267,14 +269,14 @@ static void audit_result(BiogatedOperation *op) {
         if (error && (g_str_equal(error, biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name) ||
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name) ||
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_TIMED_OUT)->dbus_name)))
-                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
+                biogated_audit_refusal(op->registry->audit, event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
                                        kind_name(op->kind),
                                        op->target_user, (unsigned) op->target.uid,
                                        op->target_service ? " via service '" : "",
                                        op->target_service ? op->target_service : "",
                                        op->target_service ? "'" : "", error);
         else
-                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind),
+                biogated_audit(op->registry->audit, event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", kind_name(op->kind),
                                op->target_user, (unsigned) op->target.uid,
                                op->target_service ? " via service '" : "",
                                op->target_service ? op->target_service : "", op->target_service ? "'" : "",
@@ -700,6 +702,10 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op) {
         return op->store;
+}
+
+BiogatedAudit *biogated_operation_get_audit(BiogatedOperation *op) {
+        return op->registry->audit;
 }
 
 BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op) {

@@ -52,7 +52,7 @@ static gboolean read_seed_from(int dir_fd, const char *name, guint8 seed[crypto_
         return TRUE;
 }
 
-static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
+static gboolean load_seed(BiogatedAudit *audit, int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
         const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
         g_autoptr(GError) local_error = NULL;
 
@@ -81,7 +81,7 @@ static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GE
         randombytes_buf(seed, crypto_sign_SEEDBYTES);
         if (!biogated_write_file_atomic(private_fd, KEY_FILE, seed, crypto_sign_SEEDBYTES, 0400, error))
                 return FALSE;
-        biogated_audit(BIOGATED_AUDIT_KEY_CREATED,
+        biogated_audit(audit, BIOGATED_AUDIT_KEY_CREATED,
                        &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = "token signing key" },
                        "Created a new token signing key in private/" KEY_FILE);
         return TRUE;
@@ -130,7 +130,7 @@ static void publish_jwks(int state_fd, const char *jwks) {
         (void) close(fd);
 }
 
-BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **error) {
+BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, BiogatedAudit *audit, GError **error) {
         g_autoptr(BiogatedSigningKey) key = g_new0(BiogatedSigningKey, 1);
         int state_fd, private_fd;
         gboolean ok;
@@ -152,7 +152,7 @@ BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **er
                 (void) close(state_fd);
                 return NULL;
         }
-        ok = load_seed(private_fd, key->secret->seed, error);
+        ok = load_seed(audit, private_fd, key->secret->seed, error);
         (void) close(private_fd);
         if (ok) {
                 crypto_sign_seed_keypair(key->pk, key->secret->sk, key->secret->seed);

@@ -29,6 +29,7 @@
 typedef struct {
         char *dir;
         BiogatedWriter *writer;
+        BiogatedAudit *audit;   /* lockouts are audited */
         BiogatedLimits *limits;
 } Fixture;
 
@@ -39,7 +40,9 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_assert_cmpint(chmod(f->dir, 0700), ==, 0);
         f->writer = biogated_writer_new(NULL);
-        f->limits = biogated_limits_open(f->dir, f->writer, &error);
+        f->audit = biogated_audit_open(f->dir, f->writer, &error);
+        g_assert_no_error(error);
+        f->limits = biogated_limits_open(f->dir, f->writer, f->audit, &error);
         g_assert_no_error(error);
 }
 
@@ -47,6 +50,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
         g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
 
         biogated_limits_free(f->limits);
+        biogated_writer_drain(f->writer);
+        biogated_audit_free(f->audit);
         biogated_writer_free(f->writer);
         g_assert_cmpint(system(cmd), ==, 0);
         g_free(f->dir);
@@ -191,7 +196,7 @@ static void test_restart_keeps(Fixture *f, gconstpointer data) {
 
         fail_n(f, BIOGATED_LIMITS_MATCHES, UID, BIOGATED_LIMIT_DELAY_AFTER, now);
         biogated_limits_free(f->limits);
-        f->limits = biogated_limits_open(f->dir, f->writer, &error);
+        f->limits = biogated_limits_open(f->dir, f->writer, f->audit, &error);
         g_assert_no_error(error);
         g_assert_false(may_try(f, BIOGATED_LIMITS_MATCHES, UID, now + S(1), &retry_ms));
         g_assert_cmpuint(retry_ms, ==, (BIOGATED_LIMIT_FIRST_DELAY_S - 1) * 1000);
