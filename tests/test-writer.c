@@ -146,6 +146,7 @@ static void test_order(Fixture *f, gconstpointer data) {
  * is a second one. */
 static void test_batch(Fixture *f, gconstpointer data) {
         g_autofree char *sub = g_build_filename(f->dir, "sub", NULL);
+        g_autofree char *old = g_build_filename(sub, "old", NULL);
         BiogatedWriterStats stats;
         int sub_fd;
         Expect e[] = {
@@ -159,7 +160,7 @@ static void test_batch(Fixture *f, gconstpointer data) {
         g_assert_cmpint(mkdir(sub, 0700), ==, 0);
         sub_fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         g_assert_cmpint(sub_fd, >=, 0);
-        g_assert_true(g_file_set_contents(g_build_filename(sub, "old", NULL), "old", -1, NULL));
+        g_assert_true(g_file_set_contents(old, "old", -1, NULL));
 
         write_text(f, f->dir_fd, "x", "v1", on_done, &e[0]);
         write_text(f, f->dir_fd, "y", "y1", on_done, &e[1]);
@@ -173,7 +174,7 @@ static void test_batch(Fixture *f, gconstpointer data) {
         assert_order(f, G_N_ELEMENTS(e));
         for (guint i = 0; i < G_N_ELEMENTS(e); i++)
                 g_assert_no_error(e[i].error);
-        g_assert_false(g_file_test(g_build_filename(sub, "old", NULL), G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
         biogated_writer_get_stats(f->writer, &stats);
         g_assert_cmpuint(stats.batches, ==, 1);
         g_assert_cmpuint(stats.files_written, ==, 2);
