@@ -7,11 +7,15 @@ static gboolean on_idle_timeout(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         daemon->idle_id = 0;
-        if (biogated_operations_count(daemon->operations) == 0 && biogated_devices_is_idle(daemon->devices) &&
-            biogated_store_pending_tasks(daemon->store) == 0 && biogated_writer_pending(daemon->writer) == 0) {
-                g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
-                g_main_loop_quit(daemon->loop);
+        if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
+                return G_SOURCE_REMOVE; /* they touch us again when they are done */
+        if (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0) {
+                /* Writes report nothing when they end: look again later. */
+                biogated_daemon_touch(daemon);
+                return G_SOURCE_REMOVE;
         }
+        g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
+        g_main_loop_quit(daemon->loop);
         return G_SOURCE_REMOVE;
 }
 
