@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "biogate-audit.h"
-#include "biogated-fileio.h"
+#include "biogated-storeio.h"
+#include "biogated-writer.h"
 
 #define CREDENTIAL_NAME "biogate.audit-key"
 #define KEY_FILE "audit.key"
@@ -54,16 +55,19 @@ static const struct {
         [BIOGATED_AUDIT_SUPPRESSED]       = { "audit-suppressed",     "cc2623fd69e0440c8ec017cca9de1e70", LOG_INFO, NULL },
 };
 
+/* Only the main thread chains and sends events: no lock. */
 struct BiogatedAudit {
         guint8 *key;                            /* sodium_malloc'd */
         guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
         guint64 seq;                            /* of the last event chained */
         int dir_fd;                             /* <state>/audit */
+        BiogatedWriter *writer;                 /* saves the chain state */
+        /* The windows of events limited per caller (see below). */
+        GHashTable *windows;                    /* &LimitWindow.key → LimitWindow */
+        guint evaluate_burst, evaluate_window_s;
+        guint refusal_burst, refusal_window_s;
 };
 
-static BiogatedAudit *default_audit;
-/* Events also come from worker threads (erasure); the chain is one line. */
-static GMutex audit_lock;
 
 const char *biogated_audit_event_name(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].name : NULL;
@@ -77,23 +81,6 @@ int biogated_audit_event_priority(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].priority : -1;
 }
 
-static void pending_flush_locked(BiogatedAudit *audit, GPtrArray *ret_done);
-static void inflight_finish_locked(GPtrArray *ret_done);
-static void run_done(GPtrArray *done);
-static void entry_free(gpointer e);
-
-void biogated_audit_set_default(BiogatedAudit *audit) {
-        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-
-        g_mutex_lock(&audit_lock);
-        /* Events chained with the old instance are saved and sent with it. */
-        inflight_finish_locked(done);
-        pending_flush_locked(default_audit, done);
-        default_audit = audit;
-        g_mutex_unlock(&audit_lock);
-        run_done(done);
-}
-
 void biogated_audit_free(BiogatedAudit *audit) {
         if (!audit)
                 return;
@@ -101,6 +88,7 @@ void biogated_audit_free(BiogatedAudit *audit) {
                 sodium_free(audit->key);
         if (audit->dir_fd >= 0)
                 (void) close(audit->dir_fd);
+        g_clear_pointer(&audit->windows, g_hash_table_unref);
         g_free(audit);
 }
 
@@ -165,23 +153,25 @@ static gboolean load_chain(BiogatedAudit *audit) {
         return TRUE;
 }
 
-static gboolean save_chain(BiogatedAudit *audit, guint64 seq, const guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE]) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *hex = biogate_audit_chain_to_hex(chain);
-        g_autofree char *text = g_strdup_printf("seq=%" G_GUINT64_FORMAT "\nchain=%s\n", seq, hex);
+/* The state file's content after the newest event chained. */
+static GBytes *chain_state(BiogatedAudit *audit) {
+        g_autofree char *hex = biogate_audit_chain_to_hex(audit->chain);
+        char *text = g_strdup_printf("seq=%" G_GUINT64_FORMAT "\nchain=%s\n", audit->seq, hex);
 
-        if (biogated_write_file_atomic(audit->dir_fd, CHAIN_FILE, text, strlen(text), 0600, &error))
-                return TRUE;
-        g_warning("Cannot save the audit chain state: %s", error->message);
-        return FALSE;
+        return g_bytes_new_take(text, strlen(text));
 }
 
-BiogatedAudit *biogated_audit_open(const char *state_dir, GError **error) {
+BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
         g_autoptr(BiogatedAudit) audit = g_new0(BiogatedAudit, 1);
         gboolean created = FALSE, resumed;
         int state_fd, private_fd;
 
         audit->dir_fd = -1;
+        audit->writer = writer;
+        audit->evaluate_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT;
+        audit->evaluate_window_s = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT;
+        audit->refusal_burst = BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT;
+        audit->refusal_window_s = BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT;
         if (sodium_init() < 0 || !(audit->key = sodium_malloc(BIOGATE_AUDIT_KEY_SIZE))) {
                 g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "Cannot lock memory for the audit key");
                 return NULL;
@@ -209,19 +199,17 @@ BiogatedAudit *biogated_audit_open(const char *state_dir, GError **error) {
                 audit->seq = 0;
                 memset(audit->chain, 0, sizeof audit->chain);
         }
-        biogated_audit_set_default(audit);
         /* The chain's first event says it starts; a new key comes after. */
         if (resumed)
-                biogated_audit(BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
+                biogated_audit(audit, BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain resumed at sequence %" G_GUINT64_FORMAT, audit->seq + 1);
         else
-                biogated_audit(BIOGATED_AUDIT_CHAIN_STARTED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
+                biogated_audit(audit, BIOGATED_AUDIT_CHAIN_STARTED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain started");
         if (created)
-                biogated_audit(BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
+                biogated_audit(audit, BIOGATED_AUDIT_KEY_CREATED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID,
                                                                                   .reason = "audit key" },
                                "Created a new audit key");
-        biogated_audit_set_default(NULL);
         return g_steal_pointer(&audit);
 }
 
@@ -252,26 +240,8 @@ static void entry_free(gpointer data) {
         g_free(e);
 }
 
-/* Events chained by biogated_audit_then() whose state is not saved yet, in
- * chain order, and the idle source that will save and send them. */
-static GPtrArray *pending;
-static guint pending_flush_id;
-/* The batch whose state a worker thread is saving, sent once it is saved
- * (NULL: none); one save runs at a time, so while it waits for the disk
- * the main loop goes on answering and the next batch grows. */
-static GPtrArray *inflight;
-static gboolean inflight_saved;
-static gboolean save_running;
-static GCond inflight_cond;
-
-typedef struct SaveJob {
-        BiogatedAudit *audit;
-        guint64 seq;
-        guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
-} SaveJob;
-
 /* Chains the event (audit->seq and ->chain move on in memory only) and
- * returns it ready to send. Called with audit_lock held. */
+ * returns it ready to send. */
 static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
                           const char *caller_user, const char *message) {
         g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
@@ -309,18 +279,16 @@ static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const 
         ADD("BIOGATE_LAST_TIME", info->last_time);
         ADD("BIOGATE_SUPPRESSED_EVENT", info->suppressed_event);
 
-        if (audit) {
-                seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
-                time = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
-                ADD("BIOGATE_SEQ", seq);
-                ADD("BIOGATE_TIME", time);
-                biogate_audit_chain_next(audit->key, audit->chain, (BiogateAuditField *) fields->data, fields->len,
-                                         chain);
-                audit->seq++;
-                memcpy(audit->chain, chain, sizeof chain);
-                chain_hex = biogate_audit_chain_to_hex(chain);
-                ADD("BIOGATE_CHAIN", chain_hex);
-        }
+        seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
+        time = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
+        ADD("BIOGATE_SEQ", seq);
+        ADD("BIOGATE_TIME", time);
+        biogate_audit_chain_next(audit->key, audit->chain, (BiogateAuditField *) fields->data, fields->len,
+                                 chain);
+        audit->seq++;
+        memcpy(audit->chain, chain, sizeof chain);
+        chain_hex = biogate_audit_chain_to_hex(chain);
+        ADD("BIOGATE_CHAIN", chain_hex);
 #undef ADD
 
         e->lines = g_ptr_array_new_with_free_func(g_free);
@@ -350,185 +318,60 @@ static void entry_send(Entry *e) {
                 g_message("%s", e->stderr_line);
 }
 
-/* Sends a batch whose state is saved, in chain order, and moves it to
- * ret_done, whose "done" callbacks run without the lock. */
-static void batch_send(GPtrArray **batch, GPtrArray *ret_done) {
-        for (guint i = 0; i < (*batch)->len; i++)
-                entry_send((*batch)->pdata[i]);
-        g_ptr_array_extend_and_steal(ret_done, g_steal_pointer(batch));
+/* The state of the event is durable (or could not be saved: the event
+ * goes out all the same, with a warning, as it always did): send it, then
+ * tell whoever waits for it. Called in chain order: the writer completes
+ * jobs in the order they were submitted. */
+static void on_chain_saved(const GError *error, gpointer user_data) {
+        Entry *e = user_data;
+
+        if (error)
+                g_warning("Cannot save the audit chain state: %s", error->message);
+        entry_send(e);
+        if (e->done)
+                e->done(e->done_data);
+        entry_free(e);
 }
 
-/* Saves the state of the newest chained event, then sends the pending
- * events: one write and fsync for all of them. Called with audit_lock
- * held. */
-static void pending_flush_locked(BiogatedAudit *audit, GPtrArray *ret_done) {
-        if (!pending || pending->len == 0)
-                return;
-        if (audit)
-                (void) save_chain(audit, audit->seq, audit->chain);
-        batch_send(&pending, ret_done);
-}
-
-/* Waits until the in-flight batch's state is saved, then sends the batch.
- * Called with audit_lock held. */
-static void inflight_finish_locked(GPtrArray *ret_done) {
-        if (!inflight)
-                return;
-        while (!inflight_saved)
-                g_cond_wait(&inflight_cond, &audit_lock);
-        batch_send(&inflight, ret_done);
-}
-
-static void schedule_flush_locked(void);
-
-static gboolean on_saved(gpointer user_data) {
-        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-
-        g_mutex_lock(&audit_lock);
-        /* A synchronous biogated_audit() may have sent the batch already. */
-        inflight_finish_locked(done);
-        save_running = FALSE;
-        if (pending && pending->len > 0)
-                schedule_flush_locked();
-        g_mutex_unlock(&audit_lock);
-        run_done(done);
-        return G_SOURCE_REMOVE;
-}
-
-static void save_worker(gpointer data, gpointer user_data) {
-        g_autofree SaveJob *job = data;
-
-        (void) save_chain(job->audit, job->seq, job->chain);
-        g_mutex_lock(&audit_lock);
-        inflight_saved = TRUE;
-        g_cond_broadcast(&inflight_cond);
-        g_mutex_unlock(&audit_lock);
-        /* The batch's replies go out from the main loop. */
-        g_main_context_invoke(NULL, on_saved, NULL);
-}
-
-/* A thread of its own for the saves, not GIO's shared pool: work in that
- * pool (an erasure) may wait in biogated_audit() for the save in flight,
- * and a save queued behind such waiters would wait for the pool to grow. */
-static GThreadPool *save_pool(void) {
-        static GThreadPool *pool;
-
-        if (!pool)
-                pool = g_thread_pool_new(save_worker, NULL, 1, FALSE, NULL);
-        return pool;
-}
-
-static void run_done(GPtrArray *done) {
-        for (guint i = 0; i < done->len; i++) {
-                Entry *e = done->pdata[i];
-
-                if (e->done)
-                        e->done(e->done_data);
-        }
-}
-
-static gboolean on_pending_flush(gpointer user_data) {
-        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-        BiogatedAudit *audit;
-
-        g_mutex_lock(&audit_lock);
-        audit = default_audit;
-        pending_flush_id = 0;
-        if (save_running || !pending || pending->len == 0) {
-                /* on_saved() schedules the next batch. */
-        } else if (!audit) {
-                pending_flush_locked(NULL, done);
-        } else {
-                SaveJob *job = g_new0(SaveJob, 1);
-
-                /* Every chained event is in pending: the newest is its last. */
-                job->audit = audit;
-                job->seq = audit->seq;
-                memcpy(job->chain, audit->chain, sizeof job->chain);
-                inflight = g_steal_pointer(&pending);
-                inflight_saved = FALSE;
-                save_running = TRUE;
-                g_thread_pool_push(save_pool(), job, NULL);
-        }
-        g_mutex_unlock(&audit_lock);
-        run_done(done);
-        return G_SOURCE_REMOVE;
-}
-
-static void schedule_flush_locked(void) {
-        /* Low priority: the calls already waiting in this main-loop
-         * iteration are handled first, and their events share one state
-         * write (a group commit), instead of an fsync each. */
-        if (!pending_flush_id)
-                pending_flush_id = g_idle_add_full(G_PRIORITY_LOW, on_pending_flush, NULL, NULL);
-}
-
-/* Formats the message, takes audit_lock, chains the event and appends it
- * to the pending ones; the caller releases the lock. */
-static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
-                                va_list ap) G_GNUC_PRINTF(3, 0);
-static Entry *entry_chain_lockv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format,
-                                va_list ap) {
+/* Chains the event, and hands its chain state to the writer, which saves it
+ * before the event is sent: after a crash the journal may miss an event (a
+ * visible gap), never show a sequence number twice. Events chained while a
+ * save is running share the next one (the writer writes a file rewritten
+ * in one batch once): one fsync per batch of events, not per event. */
+static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                        BiogatedAuditDone done, gpointer done_data, const char *format, va_list ap)
+        G_GNUC_PRINTF(6, 0);
+static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                        BiogatedAuditDone done, gpointer done_data, const char *format, va_list ap) {
         g_autofree char *message = g_strdup_vprintf(format, ap);
-        /* Outside the lock: the user database may be slow (NSS). Most
-         * callers act on themselves, whose name the event has already. */
+        /* Most callers act on themselves, whose name the event has already. */
         g_autofree char *caller_user = info->user && info->uid == info->caller_uid ? g_strdup(info->user)
                                                                                     : biogated_user_name(info->caller_uid);
-        Entry *e;
-
-        g_mutex_lock(&audit_lock);
-        e = entry_build(default_audit, event, info, caller_user, message);
-        if (!pending)
-                pending = g_ptr_array_new_with_free_func(entry_free);
-        g_ptr_array_add(pending, e);
-        return e;
-}
-
-/* Sends what entry_chain_lockv() chained, with every event chained before
- * it, and releases audit_lock. */
-static void audit_send_chained_unlock(void) {
-        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(entry_free);
-
-        inflight_finish_locked(done);
-        /* Events chained before this one go first: pending_flush_locked()
-         * saves the state of this newest one for all of them. Saved before
-         * sending: after a crash the journal may miss an event (a visible
-         * gap), never show a sequence twice. */
-        pending_flush_locked(default_audit, done);
-        g_mutex_unlock(&audit_lock);
-        run_done(done);
-}
-
-void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
-        va_list ap;
-
-        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
-        va_start(ap, format);
-        (void) entry_chain_lockv(event, info, format, ap);
-        va_end(ap);
-        audit_send_chained_unlock();
-}
-
-static void audit_thenv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                        gpointer done_data, const char *format, va_list ap) G_GNUC_PRINTF(5, 0);
-static void audit_thenv(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                        gpointer done_data, const char *format, va_list ap) {
-        Entry *e = entry_chain_lockv(event, info, format, ap);
+        Entry *e = entry_build(audit, event, info, caller_user, message);
+        g_autoptr(GBytes) state = chain_state(audit);
 
         e->done = done;
         e->done_data = done_data;
-        if (!save_running)
-                schedule_flush_locked();
-        g_mutex_unlock(&audit_lock);
+        biogated_writer_write(audit->writer, audit->dir_fd, CHAIN_FILE, state, 0600, on_chain_saved, e);
 }
 
-void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                         gpointer done_data, const char *format, ...) {
+void biogated_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                    const char *format, ...) {
         va_list ap;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
         va_start(ap, format);
-        audit_thenv(event, info, done, done_data, format, ap);
+        audit_thenv(audit, event, info, NULL, NULL, format, ap);
+        va_end(ap);
+}
+
+void biogated_audit_then(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                         BiogatedAuditDone done, gpointer done_data, const char *format, ...) {
+        va_list ap;
+
+        g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX);
+        va_start(ap, format);
+        audit_thenv(audit, event, info, done, done_data, format, ap);
         va_end(ap);
 }
 
@@ -542,9 +385,9 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
  * One event each would rotate the login and approval events out of the
  * journal, and push biogated over journald's rate limit, which then drops
  * its events, genuine ones included. So each (event, caller uid) gets a
- * burst of events per window, then one summary. Only the main thread
- * calls these: the windows need no lock. */
+ * burst of events per window, then one summary. */
 typedef struct LimitWindow {
+        BiogatedAudit *audit;
         guint64 key;                    /* (caller uid << 32) | event: sorts by uid, then event */
         BiogatedAuditEvent event;
         uid_t uid;
@@ -556,34 +399,29 @@ typedef struct LimitWindow {
         guint timeout_id;
 } LimitWindow;
 
-static GHashTable *limit_windows;       /* &LimitWindow.key → LimitWindow */
-static guint evaluate_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT;
-static guint evaluate_window_s = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT;
-static guint refusal_burst = BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT;
-static guint refusal_window_s = BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT;
-
-void biogated_audit_set_evaluate_limit(guint burst, guint window_s) {
+void biogated_audit_set_evaluate_limit(BiogatedAudit *audit, guint burst, guint window_s) {
         g_return_if_fail(burst <= BIOGATED_AUDIT_EVALUATE_BURST_MAX);
         g_return_if_fail(window_s >= 1 && window_s <= BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
 
-        evaluate_burst = burst;
-        evaluate_window_s = window_s;
+        audit->evaluate_burst = burst;
+        audit->evaluate_window_s = window_s;
 }
 
-void biogated_audit_set_refusal_limit(guint burst, guint window_s) {
+void biogated_audit_set_refusal_limit(BiogatedAudit *audit, guint burst, guint window_s) {
         g_return_if_fail(burst <= BIOGATED_AUDIT_EVALUATE_BURST_MAX);
         g_return_if_fail(window_s >= 1 && window_s <= BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX);
 
-        refusal_burst = burst;
-        refusal_window_s = window_s;
+        audit->refusal_burst = burst;
+        audit->refusal_window_s = window_s;
 }
 
 static guint window_burst(const LimitWindow *w) {
-        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? evaluate_burst : refusal_burst;
+        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? w->audit->evaluate_burst : w->audit->refusal_burst;
 }
 
 static guint window_seconds(const LimitWindow *w) {
-        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? evaluate_window_s : refusal_window_s;
+        return w->event == BIOGATED_AUDIT_STEPUP_EVALUATE ? w->audit->evaluate_window_s
+                                                          : w->audit->refusal_window_s;
 }
 
 static int compare_strings(gconstpointer a, gconstpointer b) {
@@ -621,7 +459,7 @@ static void window_send_summary(LimitWindow *w) {
         info = (BiogatedAuditInfo) { .user = name, .uid = w->uid, .caller_uid = w->uid, .reason = reasons,
                                      .count = count, .first_time = first, .last_time = last };
         if (w->event == BIOGATED_AUDIT_STEPUP_EVALUATE) {
-                biogated_audit(BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED, &info,
+                biogated_audit(w->audit, BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED, &info,
                                "%s more step-up evaluations by %s (uid %u) within %u s, beyond the %u logged one by "
                                "one: by rule %s",
                                count, name ? name : uid, (unsigned) w->uid, window_seconds(w), window_burst(w),
@@ -632,7 +470,7 @@ static void window_send_summary(LimitWindow *w) {
          * (error, denied) finds their summaries too. */
         info.suppressed_event = events[w->event].name;
         info.outcome = w->outcome;
-        biogated_audit(BIOGATED_AUDIT_SUPPRESSED, &info,
+        biogated_audit(w->audit, BIOGATED_AUDIT_SUPPRESSED, &info,
                        "%s more %s events caused by %s (uid %u) within %u s, beyond the %u logged one by one: %s",
                        count, events[w->event].name, name ? name : uid, (unsigned) w->uid, window_seconds(w),
                        window_burst(w), reasons);
@@ -652,29 +490,30 @@ static gboolean on_window_end(gpointer user_data) {
         /* The next call of this uid opens a new window. */
         w->timeout_id = 0;
         window_send_summary(w);
-        g_hash_table_remove(limit_windows, &w->key);
+        g_hash_table_remove(w->audit->windows, &w->key);
         return G_SOURCE_REMOVE;
 }
 
 /* The window of (event, uid), opened by its first call. */
-static LimitWindow *window_get(BiogatedAuditEvent event, uid_t uid) {
+static LimitWindow *window_get(BiogatedAudit *audit, BiogatedAuditEvent event, uid_t uid) {
         guint64 key = ((guint64) uid << 32) | (guint64) event;
         LimitWindow *w;
 
-        if (!limit_windows)
-                limit_windows = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, window_free);
-        w = g_hash_table_lookup(limit_windows, &key);
+        if (!audit->windows)
+                audit->windows = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, window_free);
+        w = g_hash_table_lookup(audit->windows, &key);
         if (w)
                 return w;
         /* A window per (event, uid) seen in the last window_s seconds, no
          * more: uids are few, and each goes at its end. */
         w = g_new0(LimitWindow, 1);
+        w->audit = audit;
         w->key = key;
         w->event = event;
         w->uid = uid;
         w->reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         w->timeout_id = g_timeout_add_seconds(window_seconds(w), on_window_end, w);
-        g_hash_table_insert(limit_windows, &w->key, w);
+        g_hash_table_insert(audit->windows, &w->key, w);
         return w;
 }
 
@@ -695,14 +534,14 @@ static void window_count(LimitWindow *w, const char *reason) {
         (*calls)++;
 }
 
-void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
-                             const char *format, ...) {
+void biogated_audit_evaluate(BiogatedAudit *audit, const BiogatedAuditInfo *info, BiogatedAuditDone done,
+                             gpointer done_data, const char *format, ...) {
         LimitWindow *w;
         va_list ap;
 
         g_return_if_fail(info->rule);
-        w = window_get(BIOGATED_AUDIT_STEPUP_EVALUATE, info->caller_uid);
-        if (w->sent < evaluate_burst) {
+        w = window_get(audit, BIOGATED_AUDIT_STEPUP_EVALUATE, info->caller_uid);
+        if (w->sent < audit->evaluate_burst) {
                 /* The subject of an evaluation is the caller: named here,
                  * for the events that are sent only. */
                 g_autofree char *name = info->user ? NULL : biogated_user_name(info->caller_uid);
@@ -712,7 +551,7 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
                         named.user = name;
                 w->sent++;
                 va_start(ap, format);
-                audit_thenv(BIOGATED_AUDIT_STEPUP_EVALUATE, &named, done, done_data, format, ap);
+                audit_thenv(audit, BIOGATED_AUDIT_STEPUP_EVALUATE, &named, done, done_data, format, ap);
                 va_end(ap);
                 return;
         }
@@ -721,16 +560,17 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
                 done(done_data);
 }
 
-void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...) {
-        LimitWindow *w;
+void biogated_audit_refusal(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                            const char *format, ...) {
         va_list ap;
 
         g_return_if_fail((unsigned) event < _BIOGATED_AUDIT_EVENT_MAX && event != BIOGATED_AUDIT_STEPUP_EVALUATE);
         /* root (login hosts, administrators, biogated itself) is not the
          * flood this guards against, and its refusals stay one by one. */
         if (info->caller_uid != 0) {
-                w = window_get(event, info->caller_uid);
-                if (w->sent >= refusal_burst) {
+                LimitWindow *w = window_get(audit, event, info->caller_uid);
+
+                if (w->sent >= audit->refusal_burst) {
                         if (w->suppressed == 0)
                                 w->outcome = info->outcome ? g_intern_string(info->outcome)
                                                            : events[event].outcome;
@@ -740,9 +580,8 @@ void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *i
                 w->sent++;
         }
         va_start(ap, format);
-        (void) entry_chain_lockv(event, info, format, ap);
+        audit_thenv(audit, event, info, NULL, NULL, format, ap);
         va_end(ap);
-        audit_send_chained_unlock();
 }
 
 static int compare_window_keys(gconstpointer a, gconstpointer b) {
@@ -751,8 +590,8 @@ static int compare_window_keys(gconstpointer a, gconstpointer b) {
         return x < y ? -1 : x > y;
 }
 
-void biogated_audit_evaluate_flush(void) {
-        g_autoptr(GHashTable) windows = g_steal_pointer(&limit_windows);
+void biogated_audit_evaluate_flush(BiogatedAudit *audit) {
+        g_autoptr(GHashTable) windows = g_steal_pointer(&audit->windows);
         g_autofree gpointer *keys = NULL;
         guint n;
 

@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "biogated-writer.h"
+
 /* The audit trail: one journal event per security decision, each type
  * with a fixed MESSAGE_ID (documented in biogate.catalog and
  * docs/audit.md), chained with an HMAC so that a deleted, reordered or
@@ -68,29 +70,28 @@ typedef struct BiogatedAudit BiogatedAudit;
 
 /* Loads the audit key (credential biogate.audit-key, or <state>/private/
  * audit.key, created 0400) and the chain state (<state>/audit/chain), and
- * emits audit-chain-started or audit-chain-resumed. */
-BiogatedAudit *biogated_audit_open(const char *state_dir, GError **error);
+ * emits audit-chain-started or audit-chain-resumed. The chain state is
+ * saved by writer, which must outlive the trail. */
+BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer, GError **error);
 void biogated_audit_free(BiogatedAudit *audit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAudit, biogated_audit_free)
 
-/* The daemon's instance; events before it exists (or in unit tests) only
- * go to the log. */
-void biogated_audit_set_default(BiogatedAudit *audit);
+/* Chains the event and sends it: to the journal with its fields, and as
+ * one line to stderr when stderr is not the journal already. It goes out
+ * once the writer has saved its chain state (biogated-writer.h), after
+ * every event chained before it: a reply that must follow the event waits
+ * for biogated_writer_then(), or uses biogated_audit_then(). Main thread
+ * only. */
+void biogated_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                    const char *format, ...) G_GNUC_PRINTF(4, 5);
 
-/* Sends the event: to the journal with its fields, and as one line to
- * stderr when stderr is not the journal already. */
-void biogated_audit(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
-
-/* The same for a caller that can answer later (StepUp.Evaluate): the event
- * is chained now and sent, with done(done_data) after it, from an idle
- * callback of the main context, which saves the chain state once for every
- * event chained until then. Under load this takes one fsync per batch of
- * calls instead of one per call; the order (state saved, event sent, then
- * the answer) is the same as biogated_audit()'s. */
+/* The same, with done(done_data) once the event is sent. Under load the
+ * writer saves the chain state once for a batch of events (one fsync per
+ * batch, not per event); the order is always: state saved, event sent,
+ * done. */
 typedef void (*BiogatedAuditDone)(gpointer user_data);
-void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info, BiogatedAuditDone done,
-                         gpointer done_data, const char *format, ...) G_GNUC_PRINTF(5, 6);
+void biogated_audit_then(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                         BiogatedAuditDone done, gpointer done_data, const char *format, ...) G_GNUC_PRINTF(6, 7);
 
 /* StepUp.Evaluate's event, limited per caller: within a window of
  * window_s seconds that starts with a caller's first Evaluate, the first
@@ -105,9 +106,9 @@ void biogated_audit_then(BiogatedAuditEvent event, const BiogatedAuditInfo *info
 #define BIOGATED_AUDIT_EVALUATE_BURST_MAX 10000u
 #define BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT 60u
 #define BIOGATED_AUDIT_EVALUATE_WINDOW_S_MAX 3600u
-void biogated_audit_set_evaluate_limit(guint burst, guint window_s);
-void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone done, gpointer done_data,
-                             const char *format, ...) G_GNUC_PRINTF(4, 5);
+void biogated_audit_set_evaluate_limit(BiogatedAudit *audit, guint burst, guint window_s);
+void biogated_audit_evaluate(BiogatedAudit *audit, const BiogatedAuditInfo *info, BiogatedAuditDone done,
+                             gpointer done_data, const char *format, ...) G_GNUC_PRINTF(5, 6);
 /* An event that decides nothing and changes nothing, caused by a call that
  * any user may repeat: a call refused before it touched the sensor or the
  * store (verify-error, stepup-deny, enroll-failed before a touch), an
@@ -123,13 +124,13 @@ void biogated_audit_evaluate(const BiogatedAuditInfo *info, BiogatedAuditDone do
 #define BIOGATED_AUDIT_NOTHING_TO_ERASE "nothing to erase"
 #define BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT 20u
 #define BIOGATED_AUDIT_REFUSAL_WINDOW_S_DEFAULT 60u
-void biogated_audit_set_refusal_limit(guint burst, guint window_s);
-void biogated_audit_refusal(BiogatedAuditEvent event, const BiogatedAuditInfo *info, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
+void biogated_audit_set_refusal_limit(BiogatedAudit *audit, guint burst, guint window_s);
+void biogated_audit_refusal(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
+                            const char *format, ...) G_GNUC_PRINTF(4, 5);
 
 /* Sends the summary of every window (Evaluate's and the refusals') now,
  * before biogated exits. */
-void biogated_audit_evaluate_flush(void);
+void biogated_audit_evaluate_flush(BiogatedAudit *audit);
 
 /* "verify-match" etc., its MESSAGE_ID (32 hex digits) and priority. */
 const char *biogated_audit_event_name(BiogatedAuditEvent event);

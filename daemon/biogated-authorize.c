@@ -65,7 +65,7 @@ static char *text_digest(const char *text) {
         return biogate_base64url_encode(digest, sizeof digest);
 }
 
-static void authorize_audit(BiogatedAuditEvent event, gboolean refusal, const char *user, uid_t uid,
+static void authorize_audit(BiogatedAudit *audit, BiogatedAuditEvent event, gboolean refusal, const char *user, uid_t uid,
                             const BiogateTx *tx, const char *rule, const char *outcome, const char *reason,
                             const char *message) {
         g_autofree char *digest = tx ? biogate_tx_digest_string(tx) : NULL;
@@ -83,22 +83,22 @@ static void authorize_audit(BiogatedAuditEvent event, gboolean refusal, const ch
         };
 
         if (refusal)
-                biogated_audit_refusal(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
+                biogated_audit_refusal(audit, event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
                                        tx ? tx->kind : "", rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "",
                                        message);
         else
-                biogated_audit(event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
+                biogated_audit(audit, event, &info, "Step-up for %s%s%s%s%s%s: %s", user, tx ? " (" : "",
                                tx ? tx->kind : "", rule ? ", rule " : "", rule ? rule : "", tx ? ")" : "", message);
 }
 
-void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
+void biogated_authorize_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
                               const char *rule, const char *outcome, const char *reason, const char *message) {
-        authorize_audit(event, FALSE, user, uid, tx, rule, outcome, reason, message);
+        authorize_audit(audit, event, FALSE, user, uid, tx, rule, outcome, reason, message);
 }
 
-void biogated_authorize_audit_refusal(const char *user, uid_t uid, const BiogateTx *tx, const char *rule,
+void biogated_authorize_audit_refusal(BiogatedAudit *audit, const char *user, uid_t uid, const BiogateTx *tx, const char *rule,
                                       const char *reason, const char *message) {
-        authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, TRUE, user, uid, tx, rule, "denied", reason, message);
+        authorize_audit(audit, BIOGATED_AUDIT_STEPUP_DENY, TRUE, user, uid, tx, rule, "denied", reason, message);
 }
 
 static void fail(BiogatedOperation *op, const GError *error) {
@@ -106,7 +106,7 @@ static void fail(BiogatedOperation *op, const GError *error) {
         g_autoptr(GError) mapped = biogated_error_from_gerror(error);
 
         if (!g_error_matches(mapped, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CANCELLED))
-                biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+                biogated_authorize_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
                                          data_of(op)->rule, "error",
                                          biogate_error_info((BiogateError) mapped->code)->dbus_name, mapped->message);
         biogated_operation_finish_error(op, error);
@@ -116,7 +116,7 @@ static void deny(BiogatedOperation *op, const char *reason, const char *message)
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         GVariantBuilder details;
 
-        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+        biogated_authorize_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
                                  data_of(op)->rule, "denied", reason, message);
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
@@ -163,7 +163,7 @@ static void approve(BiogatedOperation *op, gboolean with_fingerprint, const char
                 fail(op, error);
                 return;
         }
-        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_APPROVE, target->user, target->uid, data->tx, data->rule,
+        biogated_authorize_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_STEPUP_APPROVE, target->user, target->uid, data->tx, data->rule,
                                  "success", approver ? approver : (with_fingerprint ? "fingerprint" : "no touch required"),
                                  approver ? "approved with a second person" : "approved");
         g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
@@ -187,7 +187,7 @@ static gboolean check_approval_limits(BiogatedOperation *op) {
         if (biogated_limits_check_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, g_get_real_time(),
                                           &retry_after_ms, &error))
                 return TRUE;
-        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
+        biogated_authorize_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data_of(op)->tx,
                                  data_of(op)->rule, "denied", biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name,
                                  error->message);
         biogated_operation_finish_error_details(op, error, "retry-after-ms", g_variant_new_uint64(retry_after_ms));
@@ -205,7 +205,7 @@ static void count_approver_failure(BiogatedOperation *op, const char *reason) {
         data->approver_failures++;
         message = g_strdup_printf("approver touch %u of %u found no eligible approver", data->approver_failures,
                                   BIOGATED_AUTHORIZE_APPROVER_TRIES);
-        biogated_authorize_audit(BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data->tx, data->rule,
+        biogated_authorize_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_STEPUP_DENY, target->user, target->uid, data->tx, data->rule,
                                  "failure", reason, message);
         biogated_limits_record_counter(limits, BIOGATED_LIMITS_APPROVALS, target->uid, FALSE,
                                        biogated_operation_get_owner_uid(op), g_get_real_time());

@@ -30,12 +30,12 @@ typedef struct BiogatedAuthorizeData {
 void biogated_authorize_data_free(BiogatedAuthorizeData *data);
 
 /* One step-up decision to the audit trail (approve, deny, error). */
-void biogated_authorize_audit(BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
+void biogated_authorize_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const char *user, uid_t uid, const BiogateTx *tx,
                               const char *rule, const char *outcome, const char *reason, const char *message);
 /* A step-up refused when it was asked for, before any touch (policy,
  * limits, no prints): a stepup-deny within the per-caller limit of
  * biogated_audit_refusal(). */
-void biogated_authorize_audit_refusal(const char *user, uid_t uid, const BiogateTx *tx, const char *rule,
+void biogated_authorize_audit_refusal(BiogatedAudit *audit, const char *user, uid_t uid, const BiogateTx *tx, const char *rule,
                                       const char *reason, const char *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAuthorizeData, biogated_authorize_data_free)
 

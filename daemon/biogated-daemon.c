@@ -7,11 +7,15 @@ static gboolean on_idle_timeout(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         daemon->idle_id = 0;
-        if (biogated_operations_count(daemon->operations) == 0 && biogated_devices_is_idle(daemon->devices) &&
-            biogated_store_pending_tasks(daemon->store) == 0) {
-                g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
-                g_main_loop_quit(daemon->loop);
+        if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
+                return G_SOURCE_REMOVE; /* they touch us again when they are done */
+        if (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0) {
+                /* Writes report nothing when they end: look again later. */
+                biogated_daemon_touch(daemon);
+                return G_SOURCE_REMOVE;
         }
+        g_message("Idle for %u s, exiting", daemon->config.idle_exit_seconds);
+        g_main_loop_quit(daemon->loop);
         return G_SOURCE_REMOVE;
 }
 
@@ -77,7 +81,7 @@ void biogated_daemon_run(BiogatedDaemon *daemon) {
         /* Threaded work (an erasure's fsyncs) completes in the context of
          * the call that started it, often the calls' one: serve both until
          * the last task is done, so its audit event and reply go out. */
-        while (biogated_store_pending_tasks(daemon->store) > 0)
+        while (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0)
                 serve_round(contexts, &fds, &allocated);
 
         for (gsize i = 0; i < G_N_ELEMENTS(contexts); i++)
@@ -93,3 +97,42 @@ void biogated_daemon_touch(BiogatedDaemon *daemon) {
         daemon->idle_id = g_timeout_add_seconds(daemon->config.idle_exit_seconds, on_idle_timeout, daemon);
 }
 
+typedef struct DurableReply {
+        GDBusMethodInvocation *invocation;
+        GVariant *parameters;
+        GError *error;          /* or this */
+} DurableReply;
+
+static void on_durable(const GError *error, gpointer user_data) {
+        DurableReply *r = user_data;
+
+        /* Either takes the reference the call's handler gave up; ours goes
+         * too. */
+        if (r->error)
+                g_dbus_method_invocation_return_gerror(r->invocation, r->error);
+        else
+                g_dbus_method_invocation_return_value(r->invocation, r->parameters);
+        g_object_unref(r->invocation);
+        if (r->parameters)
+                g_variant_unref(r->parameters);
+        g_clear_error(&r->error);
+        g_free(r);
+}
+
+void biogated_daemon_return_durable(BiogatedWriter *writer, GDBusMethodInvocation *invocation,
+                                    GVariant *parameters) {
+        DurableReply *r = g_new0(DurableReply, 1);
+
+        r->invocation = g_object_ref(invocation);
+        r->parameters = parameters ? g_variant_ref_sink(parameters) : NULL;
+        biogated_writer_then(writer, on_durable, r);
+}
+
+void biogated_daemon_return_error_durable(BiogatedWriter *writer, GDBusMethodInvocation *invocation,
+                                          const GError *error) {
+        DurableReply *r = g_new0(DurableReply, 1);
+
+        r->invocation = g_object_ref(invocation);
+        r->error = g_error_copy(error);
+        biogated_writer_then(writer, on_durable, r);
+}

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "biogate-policy.h"
+#include "biogated-audit.h"
 #include "biogated-config.h"
 #include "biogated-device.h"
 #include "biogated-dbus.h"
@@ -11,9 +12,12 @@
 #include "biogated-operation.h"
 #include "biogated-signing.h"
 #include "biogated-store.h"
+#include "biogated-writer.h"
 
 typedef struct BiogatedDaemon {
         GMainLoop *loop;
+        BiogatedWriter *writer;         /* every durable write (biogated-writer.h) */
+        BiogatedAudit *audit;           /* the audit trail */
         GDBusConnection *connection;
         BiogatedConfig config;
         BiogatedStore *store;
@@ -46,8 +50,19 @@ GMainContext *biogated_calls_context(void);
 /* Runs both contexts until daemon->loop (made with is_running TRUE) is
  * quit: each round dispatches the ready sources of the default context,
  * then the bus calls that are ready. Then it goes on until the last task
- * of biogated_store_run_in_thread() has completed. */
+ * of biogated_store_run_in_thread() has completed and the writer has
+ * reported every write. */
 void biogated_daemon_run(BiogatedDaemon *daemon);
 
 /* Something happened: push the idle exit back. */
 void biogated_daemon_touch(BiogatedDaemon *daemon);
+
+/* Replies to invocation with parameters (floating or NULL) once every write
+ * submitted to writer so far is durable and reported: for calls whose
+ * answer must not come before what they changed is on disk (an erasure,
+ * a deletion, an unlock and their audit events). */
+void biogated_daemon_return_durable(BiogatedWriter *writer, GDBusMethodInvocation *invocation,
+                                    GVariant *parameters);
+/* The same with an error reply (for refusals that were audited). */
+void biogated_daemon_return_error_durable(BiogatedWriter *writer, GDBusMethodInvocation *invocation,
+                                          const GError *error);

@@ -97,7 +97,7 @@ static void on_print_written(GObject *source, GAsyncResult *res, gpointer user_d
                 biogated_operation_finish_error(op, error);
                 return;
         }
-        biogated_audit(BIOGATED_AUDIT_CONSENT,
+        biogated_audit(biogated_operation_get_audit(op), BIOGATED_AUDIT_CONSENT,
                        &(BiogatedAuditInfo) { .user = target->user, .uid = target->uid,
                                               .caller_uid = consent->recorded_by,
                                               .reason = consent->notice_version },

@@ -11,13 +11,20 @@
 #include "biogated-audit.h"
 #include "biogated-caller.h"
 #include "biogated-error.h"
-#include "biogated-fileio.h"
+#include "biogated-storeio.h"
+#include "biogated-writer.h"
 
 #define LIMITS_DIR "limits"
 #define RECORD_MAX 256
 
 struct BiogatedLimits {
         int dir_fd;
+        BiogatedWriter *writer;
+        BiogatedAudit *audit;
+        /* Records handed to the writer and not yet reported: name →
+         * Unsaved. What the next check reads, so that a failure counts the
+         * moment it happens, not once it is on disk. */
+        GHashTable *unsaved;
 };
 
 typedef struct Record {
@@ -26,11 +33,20 @@ typedef struct Record {
         gboolean locked;
 } Record;
 
-BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error) {
+typedef struct Unsaved {
+        Record record;         /* the newest one handed to the writer */
+        guint writes;          /* of this name, not yet reported */
+} Unsaved;
+
+BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, BiogatedAudit *audit,
+                                     GError **error) {
         g_autoptr(BiogatedLimits) limits = g_new0(BiogatedLimits, 1);
         int state_fd;
 
         limits->dir_fd = -1;
+        limits->writer = writer;
+        limits->audit = audit;
+        limits->unsaved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         state_fd = biogated_open_private_dir(AT_FDCWD, state_dir, FALSE, error);
         if (state_fd < 0)
                 return NULL;
@@ -44,8 +60,12 @@ BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error) {
 void biogated_limits_free(BiogatedLimits *limits) {
         if (!limits)
                 return;
+        /* Their reports refer to us. */
+        if (g_hash_table_size(limits->unsaved) > 0)
+                biogated_writer_drain(limits->writer);
         if (limits->dir_fd >= 0)
                 (void) close(limits->dir_fd);
+        g_hash_table_unref(limits->unsaved);
         g_free(limits);
 }
 
@@ -65,12 +85,16 @@ static Record read_record(BiogatedLimits *limits, BiogatedLimitsCounter counter,
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) data = NULL;
         char name[RECORD_NAME_MAX], text[RECORD_MAX + 1];
+        const Unsaved *unsaved;
         Record r = { 0 };
         unsigned consecutive, locked;
         long long not_before;
         gsize size;
 
         record_name(counter, uid, name);
+        unsaved = g_hash_table_lookup(limits->unsaved, name);
+        if (unsaved)
+                return unsaved->record;
         data = biogated_read_private_file(limits->dir_fd, name, RECORD_MAX, &error);
         if (!data) {
                 if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
@@ -95,14 +119,73 @@ static Record read_record(BiogatedLimits *limits, BiogatedLimitsCounter counter,
         return r;
 }
 
-static gboolean write_record(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, const Record *r,
-                             GError **error) {
-        g_autofree char *text = g_strdup_printf("consecutive=%u\nnot_before=%" G_GINT64_FORMAT "\nlocked=%u\n",
-                                                r->consecutive, r->not_before, r->locked ? 1u : 0u);
+typedef struct Saving {
+        BiogatedLimits *limits;
+        char *name;
+        uid_t uid;
+        /* Unlock: reports once its last removal is reported. */
+        struct Unlocking *unlocking;
+} Saving;
+
+typedef struct Unlocking {
+        guint left;
+        GError *error;
+        BiogatedWriterDone done;
+        gpointer user_data;
+} Unlocking;
+
+static void on_saved(const GError *error, gpointer user_data) {
+        Saving *s = user_data;
+        Unsaved *unsaved = g_hash_table_lookup(s->limits->unsaved, s->name);
+
+        /* Dropped with the last write: the disk has the newest record, or,
+         * when that write failed, what it had (a failure then counts as
+         * it always did when the disk refused it, with a warning). */
+        if (--unsaved->writes == 0)
+                g_hash_table_remove(s->limits->unsaved, s->name);
+        if (error && !s->unlocking)
+                g_warning("Cannot store the failure counter of uid %u: %s", (unsigned) s->uid, error->message);
+        if (s->unlocking) {
+                Unlocking *u = s->unlocking;
+
+                if (error && !u->error)
+                        u->error = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL,
+                                               "Cannot reset the counter: %s", error->message);
+                if (--u->left == 0) {
+                        u->done(u->error, u->user_data);
+                        g_clear_error(&u->error);
+                        g_free(u);
+                }
+        }
+        g_free(s->name);
+        g_free(s);
+}
+
+/* Hands the record (NULL: remove it) to the writer; checks see it at once. */
+static void save_record(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, const Record *r,
+                        Unlocking *unlocking) {
+        Saving *s = g_new0(Saving, 1);
         char name[RECORD_NAME_MAX];
+        Unsaved *unsaved;
 
         record_name(counter, uid, name);
-        return biogated_write_file_atomic(limits->dir_fd, name, text, strlen(text), 0600, error);
+        unsaved = g_hash_table_lookup(limits->unsaved, name);
+        if (!unsaved) {
+                unsaved = g_new0(Unsaved, 1);
+                g_hash_table_insert(limits->unsaved, g_strdup(name), unsaved);
+        }
+        unsaved->record = r ? *r : (Record) { 0 };
+        unsaved->writes++;
+        *s = (Saving) { .limits = limits, .name = g_strdup(name), .uid = uid, .unlocking = unlocking };
+        if (r) {
+                g_autofree char *text = g_strdup_printf("consecutive=%u\nnot_before=%" G_GINT64_FORMAT "\nlocked=%u\n",
+                                                        r->consecutive, r->not_before, r->locked ? 1u : 0u);
+                g_autoptr(GBytes) data = g_bytes_new(text, strlen(text));
+
+                biogated_writer_write(limits->writer, limits->dir_fd, name, data, 0600, on_saved, s);
+        } else {
+                biogated_writer_remove(limits->writer, limits->dir_fd, name, on_saved, s);
+        }
 }
 
 gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,
@@ -142,7 +225,6 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
 
 void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
                                     gboolean success, uid_t caller_uid, gint64 now) {
-        g_autoptr(GError) error = NULL;
         Record r = read_record(limits, counter, uid);
         const char *what = counter == BIOGATED_LIMITS_APPROVALS ? "failed approver touches" : "failed matches";
         const char *locks = counter == BIOGATED_LIMITS_APPROVALS ? "four-eyes approvals" : "biometrics";
@@ -161,7 +243,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                                 "four-eyes approvals locked until an administrator unlocks" :
                                 "locked until an administrator unlocks";
                         r.locked = TRUE;
-                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                        biogated_audit(limits->audit, BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
                                                               .outcome = "locked", .reason = reason },
                                        "uid %u: %u %s without a success; %s locked", (unsigned) uid, r.consecutive,
@@ -173,7 +255,7 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                         r.not_before = now + (gint64) delay_s * G_USEC_PER_SEC;
                         g_autofree char *reason = g_strdup_printf("retry-after-ms=%" G_GUINT64_FORMAT, delay_s * 1000);
                         g_autofree char *name = biogated_user_name(uid);
-                        biogated_audit(BIOGATED_AUDIT_LOCKOUT,
+                        biogated_audit(limits->audit, BIOGATED_AUDIT_LOCKOUT,
                                        &(BiogatedAuditInfo) { .user = name, .uid = uid, .caller_uid = caller_uid,
                                                               .outcome = "delayed",
                                                               .reason = reason },
@@ -183,27 +265,18 @@ void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounte
                                        delay_s);
                 }
         }
-        if (!write_record(limits, counter, uid, &r, &error))
-                g_warning("Cannot store the failure counter of uid %u: %s", (unsigned) uid, error->message);
+        save_record(limits, counter, uid, &r, NULL);
 }
 
 void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now) {
         biogated_limits_record_counter(limits, BIOGATED_LIMITS_MATCHES, uid, success, caller_uid, now);
 }
 
-gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error) {
+void biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, BiogatedWriterDone done, gpointer user_data) {
         static const BiogatedLimitsCounter counters[] = { BIOGATED_LIMITS_MATCHES, BIOGATED_LIMITS_APPROVALS };
-        char name[RECORD_NAME_MAX];
+        Unlocking *u = g_new0(Unlocking, 1);
 
-        for (gsize i = 0; i < G_N_ELEMENTS(counters); i++) {
-                record_name(counters[i], uid, name);
-                if (unlinkat(limits->dir_fd, name, 0) < 0 && errno != ENOENT) {
-                        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot reset the counter: %s",
-                                    g_strerror(errno));
-                        return FALSE;
-                }
-        }
-        if (fsync(limits->dir_fd) < 0)
-                g_warning("Cannot sync the failure counters: %s", g_strerror(errno));
-        return TRUE;
+        *u = (Unlocking) { .left = G_N_ELEMENTS(counters), .done = done, .user_data = user_data };
+        for (gsize i = 0; i < G_N_ELEMENTS(counters); i++)
+                save_record(limits, counters[i], uid, NULL, u);
 }

@@ -4,6 +4,9 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "biogated-audit.h"
+#include "biogated-writer.h"
+
 /* Failure limits for biometric matching, per user, persisted so that a
  * restart does not reset them (NIST SP 800-63B §5.2.2): after
  * BIOGATED_LIMIT_DELAY_AFTER consecutive failed matches each further attempt
@@ -31,7 +34,10 @@ typedef enum BiogatedLimitsCounter {
         BIOGATED_LIMITS_APPROVALS,      /* approver touches in the user's four-eyes step-ups */
 } BiogatedLimitsCounter;
 
-BiogatedLimits *biogated_limits_open(const char *state_dir, GError **error);
+/* The counters are written by writer, which must outlive them; a check
+ * sees a count the moment it is recorded. Lockouts are audited to audit. */
+BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, BiogatedAudit *audit,
+                                     GError **error);
 void biogated_limits_free(BiogatedLimits *limits);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedLimits, biogated_limits_free)
 
@@ -44,11 +50,14 @@ gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCou
                                        guint64 *ret_retry_after_ms, GError **error);
 
 /* Count a failed or successful match of uid, in a call of caller_uid (for
- * the lockout event). Write errors are logged: a full disk must not turn a
- * failure into a success. */
+ * the lockout event). The count is written by the writer: a reply that
+ * must follow it waits for biogated_writer_then(). Write errors are
+ * logged: a full disk must not turn a failure into a success. */
 void biogated_limits_record(BiogatedLimits *limits, uid_t uid, gboolean success, uid_t caller_uid, gint64 now);
 void biogated_limits_record_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid,
                                     gboolean success, uid_t caller_uid, gint64 now);
 
-/* Resets both counters of uid. */
-gboolean biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, GError **error);
+/* Resets both counters of uid (checks see it at once), and calls done once
+ * that is durable; error is BIOGATE_DBUS_ERROR Internal when a counter
+ * could not be removed (it then stays as it was). */
+void biogated_limits_unlock(BiogatedLimits *limits, uid_t uid, BiogatedWriterDone done, gpointer user_data);

@@ -97,10 +97,6 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         if (!biogated_config_load(&daemon->config, cl->config_path, &local))
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
         daemon->no_idle_exit = cl->no_idle_exit;
-        biogated_audit_set_evaluate_limit(daemon->config.evaluate_audit_burst,
-                                          daemon->config.evaluate_audit_window_seconds);
-        biogated_audit_set_refusal_limit(daemon->config.refusal_audit_burst,
-                                         daemon->config.refusal_audit_window_seconds);
 
         (void) biogated_error_quark(); /* register the D-Bus error names */
         /* The audit trail first: creating keys and sealing old files are
@@ -109,20 +105,25 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
                 return refuse(error,
                               g_error_new_literal(G_FILE_ERROR, g_file_error_from_errno(errno), g_strerror(errno)),
                               "refusing to start: cannot create the state directory: ");
-        b->audit = biogated_audit_open(cl->state_dir, &local);
+        daemon->writer = biogated_writer_new(NULL);
+        b->audit = biogated_audit_open(cl->state_dir, daemon->writer, &local);
         if (!b->audit)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: audit trail: ");
-        biogated_audit_set_default(b->audit);
-        daemon->store = biogated_store_open(cl->state_dir, &local);
+        biogated_audit_set_evaluate_limit(b->audit, daemon->config.evaluate_audit_burst,
+                                          daemon->config.evaluate_audit_window_seconds);
+        biogated_audit_set_refusal_limit(b->audit, daemon->config.refusal_audit_burst,
+                                         daemon->config.refusal_audit_window_seconds);
+        daemon->audit = b->audit;
+        daemon->store = biogated_store_open(cl->state_dir, daemon->writer, &local);
         if (!daemon->store)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
         /* Seal what an older biogated left plain, finish interrupted
          * erasures, expire unused templates: before anyone can call. */
         biogated_privacy_start(daemon);
-        daemon->limits = biogated_limits_open(cl->state_dir, &local);
+        daemon->limits = biogated_limits_open(cl->state_dir, daemon->writer, daemon->audit, &local);
         if (!daemon->limits)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: failure counters: ");
-        daemon->signing_key = biogated_signing_key_load(cl->state_dir, &local);
+        daemon->signing_key = biogated_signing_key_load(cl->state_dir, daemon->audit, &local);
         if (!daemon->signing_key)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
         daemon->policy_dir = g_strdup(cl->policy_dir);
@@ -140,7 +141,7 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
                                                });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon->loop = g_main_loop_new(NULL, TRUE);
-        daemon->operations = biogated_operations_new(on_activity_changed, daemon);
+        daemon->operations = biogated_operations_new(daemon->audit, on_activity_changed, daemon);
 
         daemon->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
         if (!daemon->connection)
@@ -164,8 +165,10 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         /* Close the sensor before suspend, reopen after resume (logind). */
         b->sleep_watch = biogated_sleep_new(daemon->connection, daemon->devices, daemon->operations);
 
-        /* Only now, with store, sensor list and API in place, may clients
-         * (and D-Bus activation) see us. */
+        /* Only now, with store, sensor list and API in place, and the
+         * start-up's events and writes durable, may clients (and D-Bus
+         * activation) see us. */
+        biogated_writer_drain(daemon->writer);
         b->name_id = g_bus_own_name_on_connection(daemon->connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                                   on_name_acquired, on_name_lost, daemon, NULL);
         biogated_daemon_touch(daemon);
@@ -177,7 +180,9 @@ static void biogated_stop(Biogated *b) {
         BiogatedDaemon *daemon = &b->daemon;
 
         /* The counts of Evaluate calls and refusals not logged one by one yet. */
-        biogated_audit_evaluate_flush();
+        biogated_audit_evaluate_flush(b->audit);
+        /* Those events, and every write still queued, before anything goes. */
+        biogated_writer_drain(daemon->writer);
 
         g_bus_unown_name(b->name_id);
         biogated_sleep_free(b->sleep_watch);
@@ -200,8 +205,8 @@ static void biogated_stop(Biogated *b) {
         g_free(daemon->vendor_policy);
         g_main_loop_unref(daemon->loop);
         biogated_config_clear(&daemon->config);
-        biogated_audit_set_default(NULL);
         g_clear_pointer(&b->audit, biogated_audit_free);
+        g_clear_pointer(&daemon->writer, biogated_writer_free);
 }
 
 int main(int argc, char *argv[]) {
@@ -231,6 +236,7 @@ int main(int argc, char *argv[]) {
         if (!biogated_start(&b, &cl, &error)) {
                 g_printerr("biogated: %s\n", error->message);
                 g_clear_pointer(&b.audit, biogated_audit_free);
+                g_clear_pointer(&b.daemon.writer, biogated_writer_free);
                 return EXIT_FAILURE;
         }
         biogated_daemon_run(&b.daemon);

@@ -286,7 +286,8 @@ static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                              "This finger is already enrolled; delete it first to enrol it again");
                 return;
         }
-        others = biogated_prints_load_others(args->daemon->store, caller->target_uid, caller->uid);
+        others = biogated_prints_load_others(args->daemon->store, args->daemon->audit, caller->target_uid,
+                                                     caller->uid);
         start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL, others);
 }
 
@@ -325,13 +326,13 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
  * within the per-caller limit of biogated_audit_refusal(). */
 static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
                            const GError *error) {
-        biogated_audit_refusal(BIOGATED_AUDIT_VERIFY_ERROR,
+        biogated_audit_refusal(args->daemon->audit, BIOGATED_AUDIT_VERIFY_ERROR,
                        &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
                                               .caller_uid = caller->uid, .service = args->service,
                                               .reason = biogate_error_info((BiogateError) error->code)->dbus_name },
                        "verify for %s (uid %u) refused: %s", caller->target_user, (unsigned) caller->target_uid,
                        error->message);
-        g_dbus_method_invocation_return_gerror(invocation, error);
+        biogated_daemon_return_error_durable(args->daemon->writer, invocation, error);
 }
 
 static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
@@ -351,7 +352,8 @@ static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 verify_refused(invocation, args, caller, error);
                 return;
         }
-        prints = biogated_prints_load(args->daemon->store, caller->target_uid, mask, caller->uid, &error);
+        prints = biogated_prints_load(args->daemon->store, args->daemon->audit, caller->target_uid, mask, caller->uid,
+                                      &error);
         if (!prints) {
                 verify_refused(invocation, args, caller, error);
                 return;
@@ -380,9 +382,63 @@ static gboolean forget_finger(GVariantDict *record, gpointer user_data) {
         return biogated_record_forget_finger(record, (BiogateFinger) GPOINTER_TO_INT(user_data));
 }
 
+/* A DeleteFingers call on its way through the writer. */
+typedef struct Deletion {
+        BiogatedDaemon *daemon;
+        GDBusMethodInvocation *invocation;
+        uid_t uid, by;
+        char *user;
+        guint wanted;
+        guint deleted;          /* written on the writer thread, read in done */
+        GError *record_error;   /* likewise */
+} Deletion;
+
+static void deletion_free(Deletion *d) {
+        g_clear_object(&d->invocation);
+        g_free(d->user);
+        g_clear_error(&d->record_error);
+        g_free(d);
+}
+
+/* On the writer thread: fsync after fsync. */
+static gboolean delete_fingers(gpointer data, GError **error) {
+        Deletion *d = data;
+
+        BIOGATED_FOREACH_FINGER(f, d->wanted) {
+                if (!biogated_store_delete_print(d->daemon->store, d->uid, f, error))
+                        return FALSE;
+                d->deleted |= 1u << f;
+                /* Its dates go with it; the consent history stays until EraseUser. */
+                if (!d->record_error)
+                        (void) biogated_store_edit_record(d->daemon->store, d->uid, FALSE, forget_finger,
+                                                          GINT_TO_POINTER(f), &d->record_error);
+        }
+        return TRUE;
+}
+
+static void on_fingers_deleted(const GError *error, gpointer user_data) {
+        Deletion *d = user_data;
+
+        BIOGATED_FOREACH_FINGER(f, d->deleted)
+                biogated_audit(d->daemon->audit, BIOGATED_AUDIT_DELETE,
+                               &(BiogatedAuditInfo) { .user = d->user, .uid = d->uid, .caller_uid = d->by,
+                                                      .reason = biogate_finger_to_name(f) },
+                               "Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name(f),
+                               d->user, (unsigned) d->uid, (unsigned) d->by);
+        if (d->record_error)
+                g_warning("Cannot update the record of uid %u: %s", (unsigned) d->uid, d->record_error->message);
+        /* Either takes the call's reference; d keeps its own. */
+        if (error)
+                g_dbus_method_invocation_return_gerror(d->invocation, error);
+        else
+                biogated_daemon_return_durable(d->daemon->writer, d->invocation, NULL);
+        deletion_free(d);
+}
+
 static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         CallArgs *args = user_data;
         g_autoptr(GError) error = NULL;
+        Deletion *d;
         guint mask = 0, wanted;
 
         if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
@@ -395,27 +451,11 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "A named finger is not enrolled");
                 return;
         }
-        BIOGATED_FOREACH_FINGER(f, wanted) {
-                if (!biogated_store_delete_print(args->daemon->store, caller->target_uid, f, &error)) {
-                        g_dbus_method_invocation_return_gerror(invocation, error);
-                        return;
-                }
-                biogated_audit(BIOGATED_AUDIT_DELETE,
-                               &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                                      .caller_uid = caller->uid,
-                                                      .reason = biogate_finger_to_name(f) },
-                               "Deleted %s of %s (uid %u) at the request of uid %u",
-                               biogate_finger_to_name(f), caller->target_user,
-                               (unsigned) caller->target_uid, (unsigned) caller->uid);
-                /* Its dates go with it; the consent history stays until EraseUser. */
-                if (!biogated_store_edit_record(args->daemon->store, caller->target_uid, FALSE, forget_finger,
-                                                GINT_TO_POINTER(f), &error)) {
-                        g_warning("Cannot update the record of uid %u: %s", (unsigned) caller->target_uid,
-                                  error->message);
-                        g_clear_error(&error);
-                }
-        }
-        g_dbus_method_invocation_return_value(invocation, NULL);
+        d = g_new0(Deletion, 1);
+        *d = (Deletion) { .daemon = args->daemon, .invocation = g_object_ref(invocation),
+                          .uid = caller->target_uid, .by = caller->uid, .user = g_strdup(caller->target_user),
+                          .wanted = wanted };
+        biogated_writer_run(args->daemon->writer, delete_fingers, d, NULL, on_fingers_deleted, d);
 }
 
 static gboolean handle_delete_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
@@ -461,23 +501,32 @@ static gboolean handle_get_user_data(BiogateManager *manager, GDBusMethodInvocat
 
 /* ---- EraseUser ---- */
 
+typedef struct EraseCall {
+        BiogatedDaemon *daemon;
+        GDBusMethodInvocation *invocation;
+} EraseCall;
+
 static void on_erased(GObject *source, GAsyncResult *res, gpointer user_data) {
-        g_autoptr(GDBusMethodInvocation) invocation = user_data;
+        g_autofree EraseCall *call = user_data;
+        g_autoptr(GDBusMethodInvocation) invocation = call->invocation;
         g_autoptr(GError) error = NULL;
         GVariant *erased = biogated_privacy_erase_user_finish(res, &error);
 
+        /* After the erasure's audit event is saved and sent. */
         if (!erased) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
+                biogated_daemon_return_error_durable(call->daemon->writer, invocation, error);
                 return;
         }
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", erased));
+        biogated_daemon_return_durable(call->daemon->writer, invocation, g_variant_new("(@a{sv})", erased));
 }
 
 static void erase_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
+        EraseCall *call = g_new0(EraseCall, 1);
 
-        biogated_privacy_erase_user_async(daemon->store, caller->target_uid, caller->target_user, caller->uid,
-                                          on_erased, g_object_ref(invocation));
+        *call = (EraseCall) { .daemon = daemon, .invocation = g_object_ref(invocation) };
+        biogated_privacy_erase_user_async(daemon->store, daemon->audit, caller->target_uid, caller->target_user, caller->uid,
+                                          on_erased, call);
 }
 
 static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
@@ -498,23 +547,42 @@ static gboolean refused_unless_manager(GDBusMethodInvocation *invocation, const 
         return return_error(invocation, BIOGATE_ERROR_PERMISSION_DENIED, message);
 }
 
+typedef struct UnlockCall {
+        BiogatedDaemon *daemon;
+        GDBusMethodInvocation *invocation;
+        uid_t uid, by;
+        char *user;
+} UnlockCall;
+
+static void on_unlocked(const GError *error, gpointer user_data) {
+        UnlockCall *call = user_data;
+
+        if (error) {
+                g_dbus_method_invocation_return_gerror(call->invocation, error);
+        } else {
+                biogated_audit(call->daemon->audit, BIOGATED_AUDIT_UNLOCK,
+                               &(BiogatedAuditInfo) { .user = call->user, .uid = call->uid, .caller_uid = call->by,
+                                                      .reason = "administrator" },
+                               "Biometrics of %s (uid %u) unlocked by uid %u", call->user, (unsigned) call->uid,
+                               (unsigned) call->by);
+                biogated_daemon_return_durable(call->daemon->writer, call->invocation, NULL);
+        }
+        g_object_unref(call->invocation);
+        g_free(call->user);
+        g_free(call);
+}
+
 static void unlock_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
-        g_autoptr(GError) error = NULL;
+        UnlockCall *call;
 
         /* The gate asked for manage; a lockout is never lifted without it. */
         if (refused_unless_manager(invocation, caller, "Only an administrator may unlock biometrics"))
                 return;
-        if (!biogated_limits_unlock(daemon->limits, caller->target_uid, &error)) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
-                return;
-        }
-        biogated_audit(BIOGATED_AUDIT_UNLOCK,
-                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                              .caller_uid = caller->uid, .reason = "administrator" },
-                       "Biometrics of %s (uid %u) unlocked by uid %u", caller->target_user,
-                       (unsigned) caller->target_uid, (unsigned) caller->uid);
-        g_dbus_method_invocation_return_value(invocation, NULL);
+        call = g_new0(UnlockCall, 1);
+        *call = (UnlockCall) { .daemon = daemon, .invocation = g_object_ref(invocation), .uid = caller->target_uid,
+                               .by = caller->uid, .user = g_strdup(caller->target_user) };
+        biogated_limits_unlock(daemon->limits, caller->target_uid, on_unlocked, call);
 }
 
 static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
@@ -532,12 +600,15 @@ static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedC
 
         if (refused_unless_manager(invocation, caller, "Only an administrator may reload the policy"))
                 return;
+        /* Either way after its audit event (policy-loaded, policy-rejected). */
         if (!biogated_stepup_reload_policy(daemon, caller->uid, &error)) {
-                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
-                                                      "%s", error->message);
+                g_autoptr(GError) unavailable = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
+                                                            "%s", error->message);
+
+                biogated_daemon_return_error_durable(daemon->writer, invocation, unavailable);
                 return;
         }
-        g_dbus_method_invocation_return_value(invocation, NULL);
+        biogated_daemon_return_durable(daemon->writer, invocation, NULL);
 }
 
 static gboolean handle_reload(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {

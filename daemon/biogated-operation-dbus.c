@@ -58,8 +58,40 @@ static GVariant *property_value(BiogatedOperation *op, const char *property) {
  * answers GetAll itself and drops the properties whose getter failed, so
  * another client would get an empty dictionary instead of PermissionDenied
  * and learn that the operation exists. */
+typedef struct PropertiesCall {
+        BiogatedOperation *op;
+        char *method;
+        GVariant *parameters;
+        GDBusMethodInvocation *invocation;
+} PropertiesCall;
+
+static void properties_call(BiogatedOperation *op, const char *method, GVariant *parameters,
+                            GDBusMethodInvocation *invocation);
+
+static void on_result_sent(const GError *error, gpointer user_data) {
+        PropertiesCall *pc = user_data;
+
+        properties_call(pc->op, pc->method, pc->parameters, pc->invocation);
+        g_object_unref(pc->op);
+        g_free(pc->method);
+        g_variant_unref(pc->parameters);
+        g_free(pc);
+}
+
 static void properties_call(BiogatedOperation *op, const char *method, GVariant *parameters,
                             GDBusMethodInvocation *invocation) {
+        if (operation_is_done(op) && !op->result_sent) {
+                /* The result is decided but its writes (the audit event,
+                 * the failure count) are not durable yet: nobody reads it
+                 * before they are, by a property any more than by Finished.
+                 * The writer reports in order: this comes after Finished. */
+                PropertiesCall *pc = g_new0(PropertiesCall, 1);
+
+                *pc = (PropertiesCall) { .op = g_object_ref(op), .method = g_strdup(method),
+                                         .parameters = g_variant_ref(parameters), .invocation = invocation };
+                biogated_writer_then(biogated_store_get_writer(op->store), on_result_sent, pc);
+                return;
+        }
         if (g_str_equal(method, "Get")) {
                 const char *interface, *property;
                 g_autoptr(GVariant) value = NULL;

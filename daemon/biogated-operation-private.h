@@ -45,6 +45,7 @@ struct _BiogatedOperation {
         guint64 preempted_retry_after_ms;
 
         gboolean result_read;
+        gboolean result_sent;   /* Finished went out: its writes are durable */
         guint32 share;          /* the uid whose finished operations this one counts as */
         BiogatedOperations *registry;
         gboolean in_finished;   /* in registry->finished */
@@ -59,6 +60,7 @@ struct BiogatedOperations {
         guint64 next_id;
         void (*count_notify)(gpointer);
         gpointer count_notify_data;
+        BiogatedAudit *audit;
 };
 
 /* ---- biogated-operation.c ---- */

@@ -27,8 +27,10 @@ const char *operation_kind_name(BiogatedOperationKind kind) {
         return "unknown";
 }
 
-BiogatedOperations *biogated_operations_new(void (*count_notify)(gpointer), gpointer user_data) {
+BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, void (*count_notify)(gpointer), gpointer user_data) {
         BiogatedOperations *ops = g_new0(BiogatedOperations, 1);
+
+        ops->audit = audit;
 
         ops->live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
         ops->finished = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
@@ -195,24 +197,43 @@ static void audit_result(BiogatedOperation *op) {
         if (error && (g_str_equal(error, biogate_error_info(BIOGATE_ERROR_LOCKED_OUT)->dbus_name) ||
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_NO_ENROLLED_PRINTS)->dbus_name) ||
                       g_str_equal(error, biogate_error_info(BIOGATE_ERROR_TIMED_OUT)->dbus_name)))
-                biogated_audit_refusal(event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
+                biogated_audit_refusal(op->registry->audit, event, &info, "%s for %s (uid %u)%s%s%s ended without a touch: %s",
                                        operation_kind_name(op->kind),
                                        op->target_user, (unsigned) op->target.uid,
                                        op->target_service ? " via service '" : "",
                                        op->target_service ? op->target_service : "",
                                        op->target_service ? "'" : "", error);
         else
-                biogated_audit(event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s", operation_kind_name(op->kind),
+                biogated_audit(op->registry->audit, event, &info, "%s for %s (uid %u)%s%s%s: %s%s%s",
+                               operation_kind_name(op->kind),
                                op->target_user, (unsigned) op->target.uid,
                                op->target_service ? " via service '" : "",
                                op->target_service ? op->target_service : "", op->target_service ? "'" : "",
                                op->result, info.reason ? " " : "", info.reason ? info.reason : "");
 }
 
+static void on_result_durable(const GError *error, gpointer user_data) {
+        g_autoptr(BiogatedOperation) op = user_data;
+        GVariantBuilder changed;
+
+        op->result_sent = TRUE;
+        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
+        g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
+        g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
+        operation_emit_properties_changed(op, g_variant_builder_end(&changed));
+        operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
+                                g_variant_new("(s@a{sv})", op->result, op->result_details));
+
+        if (op->registration_id != 0) {
+                op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
+                keep_finished(op);
+        }
+}
+
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
         g_autoptr(GVariant) sunk = details ? g_variant_ref_sink(details) : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
         g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
-        GVariantBuilder changed;
 
         if (operation_is_done(op))
                 return;
@@ -228,19 +249,9 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_object(&op->device);
 
         audit_result(op);
-
-        g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&changed, "{sv}", "State", g_variant_new_string(op->state));
-        g_variant_builder_add(&changed, "{sv}", "Result", g_variant_new_string(op->result));
-        g_variant_builder_add(&changed, "{sv}", "ResultDetails", op->result_details);
-        operation_emit_properties_changed(op, g_variant_builder_end(&changed));
-        operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
-                                g_variant_new("(s@a{sv})", op->result, op->result_details));
-
-        if (op->registration_id != 0) {
-                op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
-                keep_finished(op);
-        }
+        /* The result goes out once what decided it is durable: its audit
+         * event, the failure count, the record of the enrolment. */
+        biogated_writer_then(biogated_store_get_writer(op->store), on_result_durable, g_object_ref(op));
 }
 
 void biogated_operation_finish_error(BiogatedOperation *op, const GError *error) {
@@ -527,6 +538,10 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op) {
         return op->store;
+}
+
+BiogatedAudit *biogated_operation_get_audit(BiogatedOperation *op) {
+        return op->registry->audit;
 }
 
 BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "biogate-finger.h"
+#include "biogated-audit.h"
 #include "biogated-device.h"
 #include "biogated-limits.h"
 #include "biogated-store.h"
@@ -41,7 +42,7 @@ G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION,
  * per user, the next path number. count_notify (may be NULL) is called
  * whenever biogated_operations_count() may have changed. */
 typedef struct BiogatedOperations BiogatedOperations;
-BiogatedOperations *biogated_operations_new(void (*count_notify)(gpointer), gpointer user_data);
+BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, void (*count_notify)(gpointer), gpointer user_data);
 /* At exit: unexports what is still exported, frees the registry. */
 void biogated_operations_free(BiogatedOperations *registry);
 
@@ -93,6 +94,8 @@ const BiogatedOperationTarget *biogated_operation_get_target(BiogatedOperation *
 /* The uid of the caller that started it (for audit events). */
 uid_t biogated_operation_get_owner_uid(BiogatedOperation *op);
 BiogatedStore *biogated_operation_get_store(BiogatedOperation *op);
+/* The daemon's audit trail; never NULL. */
+BiogatedAudit *biogated_operation_get_audit(BiogatedOperation *op);
 /* The daemon's failure limits; never NULL. */
 BiogatedLimits *biogated_operation_get_limits(BiogatedOperation *op);
 

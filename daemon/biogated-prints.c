@@ -54,7 +54,8 @@ static FpPrint *load_one(BiogatedStore *store, uid_t uid, BiogateFinger finger, 
         return g_steal_pointer(&print);
 }
 
-GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid_t caller_uid, GError **error) {
+GPtrArray *biogated_prints_load(BiogatedStore *store, BiogatedAudit *audit, uid_t uid, guint mask, uid_t caller_uid,
+                                GError **error) {
         g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func(g_object_unref);
         g_autoptr(GError) last_error = NULL;
 
@@ -64,7 +65,7 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid
 
                 print = load_one(store, uid, f, &local_error);
                 if (!print) {
-                        biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                        biogated_audit(audit, BIOGATED_AUDIT_STORE_REJECTED,
                                        &(BiogatedAuditInfo) { .uid = uid, .caller_uid = caller_uid,
                                                               .reason = local_error->message },
                                        "Skipping the unusable print %s of uid %u: %s",
@@ -82,7 +83,8 @@ GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid
         return g_steal_pointer(&prints);
 }
 
-GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid, uid_t caller_uid) {
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, BiogatedAudit *audit, uid_t except_uid,
+                                       uid_t caller_uid) {
         g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_object_unref);
         g_autoptr(GArray) uids = NULL;
         g_autoptr(GError) error = NULL;
@@ -99,7 +101,7 @@ GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid, u
 
                 if (uid == except_uid || !biogated_store_list_fingers(store, uid, &mask, NULL) || mask == 0)
                         continue;
-                prints = biogated_prints_load(store, uid, mask, caller_uid, NULL);
+                prints = biogated_prints_load(store, audit, uid, mask, caller_uid, NULL);
                 for (guint j = 0; prints && j < prints->len; j++)
                         g_ptr_array_add(all, g_object_ref(g_ptr_array_index(prints, j)));
         }

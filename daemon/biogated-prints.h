@@ -4,6 +4,7 @@
 #include <fprint.h>
 #include <gio/gio.h>
 
+#include "biogated-audit.h"
 #include "biogated-store.h"
 
 /* FpPrint objects from and to the store. A stored print that cannot be
@@ -15,11 +16,13 @@
  * StoreCorrupted when prints were asked for but none could be loaded. */
 /* caller_uid: whose call needs them, for the audit event of a file
  * rejected on the way (0: biogated itself). */
-GPtrArray *biogated_prints_load(BiogatedStore *store, uid_t uid, guint mask, uid_t caller_uid, GError **error);
+GPtrArray *biogated_prints_load(BiogatedStore *store, BiogatedAudit *audit, uid_t uid, guint mask, uid_t caller_uid,
+                                GError **error);
 
 /* Every stored print of every user except except_uid (for the duplicate
  * check). Unreadable ones are skipped. */
-GPtrArray *biogated_prints_load_others(BiogatedStore *store, uid_t except_uid, uid_t caller_uid);
+GPtrArray *biogated_prints_load_others(BiogatedStore *store, BiogatedAudit *audit, uid_t except_uid,
+                                       uid_t caller_uid);
 
 /* The subset of prints usable on device (same driver and sensor). */
 GPtrArray *biogated_prints_filter_compatible(GPtrArray *prints, FpDevice *device);

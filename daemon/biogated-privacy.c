@@ -95,6 +95,7 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
 
 typedef struct EraseJob {
         BiogatedStore *store;
+        BiogatedAudit *audit;
         uid_t uid;
         uid_t by;
         char *user;
@@ -116,13 +117,14 @@ static void erase_thread(GTask *task, gpointer source, gpointer task_data, GCanc
                 g_task_return_boolean(task, TRUE);
 }
 
-void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const char *user, uid_t by,
+void biogated_privacy_erase_user_async(BiogatedStore *store, BiogatedAudit *audit, uid_t uid, const char *user, uid_t by,
                                        GAsyncReadyCallback callback, gpointer user_data) {
         g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
         EraseJob *job = g_new0(EraseJob, 1);
 
         *job = (EraseJob) {
                 .store = store,
+                .audit = audit,
                 .uid = uid,
                 .by = by,
                 .user = g_strdup(user),
@@ -141,7 +143,7 @@ GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) 
         GVariantBuilder b;
 
         if (!g_task_propagate_boolean(G_TASK(res), &local_error)) {
-                biogated_audit(BIOGATED_AUDIT_ERASE,
+                biogated_audit(job->audit, BIOGATED_AUDIT_ERASE,
                                &(BiogatedAuditInfo) { .outcome = "error", .user = job->user, .uid = job->uid,
                                                       .caller_uid = job->by, .reason = local_error->message },
                                "Erasing %s (uid %u) at the request of uid %u failed: %s", job->user,
@@ -154,7 +156,7 @@ GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) 
         if (e->fingers == 0 && !e->key && !e->record && e->files == 0)
                 /* Nothing changed, and any user may ask again at once
                  * (about 340 a second): within the per-caller limit. */
-                biogated_audit_refusal(BIOGATED_AUDIT_ERASE,
+                biogated_audit_refusal(job->audit, BIOGATED_AUDIT_ERASE,
                                        &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid,
                                                               .caller_uid = job->by,
                                                               .reason = BIOGATED_AUDIT_NOTHING_TO_ERASE },
@@ -162,7 +164,7 @@ GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) 
                                        (unsigned) job->uid, (unsigned) job->by);
         else
                 /* What was erased, never what it was. */
-                biogated_audit(BIOGATED_AUDIT_ERASE,
+                biogated_audit(job->audit, BIOGATED_AUDIT_ERASE,
                                &(BiogatedAuditInfo) { .user = job->user, .uid = job->uid, .caller_uid = job->by },
                                "Erased %s (uid %u) at the request of uid %u: fingers %s, key %s, record %s, %u files",
                                job->user, (unsigned) job->uid, (unsigned) job->by, fingers,
@@ -181,8 +183,10 @@ GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error) 
 /* ---- start-up ---- */
 
 static void report_sealed(uid_t uid, BiogateFinger finger, const GError *error, gpointer user_data) {
+        BiogatedAudit *audit = user_data;
+
         if (error) {
-                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                biogated_audit(audit, BIOGATED_AUDIT_STORE_REJECTED,
                                &(BiogatedAuditInfo) { .uid = uid, .reason = error->message },
                                "Cannot seal the plain template %s of uid %u; it stays unusable: %s",
                                biogate_finger_to_name(finger), (unsigned) uid, error->message);
@@ -192,13 +196,14 @@ static void report_sealed(uid_t uid, BiogateFinger finger, const GError *error, 
 }
 
 static void report_stray(uid_t uid, const char *name, const char *what, gpointer user_data) {
+        BiogatedAudit *audit = user_data;
         g_autofree char *reason = g_strdup_printf("%s; not followed", what);
 
         if (name)
-                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
+                biogated_audit(audit, BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
                                "Ignoring prints/%u/%s of the state directory: %s", (unsigned) uid, name, reason);
         else
-                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
+                biogated_audit(audit, BIOGATED_AUDIT_STORE_REJECTED, &(BiogatedAuditInfo) { .uid = uid, .reason = reason },
                                "Ignoring prints/%u of the state directory: %s; the prints of uid %u are unusable "
                                "until it is removed", (unsigned) uid, reason, (unsigned) uid);
 }
@@ -211,7 +216,7 @@ void biogated_privacy_start(BiogatedDaemon *daemon) {
 
         switch (biogated_store_get_key_origin(store)) {
         case BIOGATED_KEY_CREATED:
-                biogated_audit(BIOGATED_AUDIT_KEY_CREATED,
+                biogated_audit(daemon->audit, BIOGATED_AUDIT_KEY_CREATED,
                                &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = "master key" },
                                "Created a new master key in private/" BIOGATED_MASTER_KEY_FILE
                                " of the state directory; every template is sealed under it. Provide the credential "
@@ -227,7 +232,7 @@ void biogated_privacy_start(BiogatedDaemon *daemon) {
 
         r = biogated_store_check_master_key(store, &error);
         if (r < 0) {
-                biogated_audit(BIOGATED_AUDIT_STORE_REJECTED,
+                biogated_audit(daemon->audit, BIOGATED_AUDIT_STORE_REJECTED,
                                &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = error->message },
                                "%s. No stored template opens until that key is back; users can be erased and "
                                "enrol again", error->message);
@@ -235,7 +240,7 @@ void biogated_privacy_start(BiogatedDaemon *daemon) {
         } else if (r == 0) {
                 /* First start with sealing: templates of an older biogated
                  * are plain files. Seal them, once. */
-                biogated_prints_seal_plain(store, g_get_real_time() / G_USEC_PER_SEC, report_sealed, NULL);
+                biogated_prints_seal_plain(store, g_get_real_time() / G_USEC_PER_SEC, report_sealed, daemon->audit);
                 if (!biogated_store_mark_sealed(store, &error)) {
                         g_warning("Cannot mark the store as sealed: %s", error->message);
                         g_clear_error(&error);
@@ -244,20 +249,20 @@ void biogated_privacy_start(BiogatedDaemon *daemon) {
 
         /* A symlink planted where a template belongs is never followed and
          * never listed: without this it would go unnoticed. */
-        biogated_store_find_strays(store, report_stray, NULL);
+        biogated_store_find_strays(store, report_stray, daemon->audit);
 
         erased = biogated_store_finish_erasures(store, &error);
         if (!erased)
                 g_warning("Cannot finish interrupted erasures: %s", error->message);
         for (guint i = 0; erased && i < erased->len; i++) {
                 uid_t uid = g_array_index(erased, guint32, i);
-                biogated_audit(BIOGATED_AUDIT_ERASE,
+                biogated_audit(daemon->audit, BIOGATED_AUDIT_ERASE,
                                &(BiogatedAuditInfo) { .uid = uid, .reason = "an interrupted erasure finished" },
                                "Removed the leftover files of uid %u, whose key is gone (an erasure that was "
                                "interrupted)", (unsigned) uid);
         }
 
-        daemon->retention_id = biogated_retention_start(store, daemon->config.retention_days);
+        daemon->retention_id = biogated_retention_start(store, daemon->audit, daemon->config.retention_days);
 }
 
 /* ---- last use ---- */
@@ -283,29 +288,37 @@ gboolean biogated_privacy_record_use(BiogatedStore *store, uid_t uid, BiogateFin
         return biogated_store_edit_record(store, uid, FALSE, set_last_used, &args, error);
 }
 
+typedef struct UseJob {
+        BiogateFinger finger;
+        gint64 now;             /* Unix s */
+} UseJob;
+
 static void record_use_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable) {
         BiogatedOperation *op = source;
-        const BiogateFinger *finger = task_data;
+        const UseJob *job = task_data;
+        BiogatedStore *store = biogated_operation_get_store(op);
+        uid_t uid = biogated_operation_get_target(op)->uid;
         GError *error = NULL;
 
-        if (!biogated_privacy_record_use(biogated_operation_get_store(op), biogated_operation_get_target(op)->uid,
-                                         *finger, g_get_real_time() / G_USEC_PER_SEC, &error))
+        if (!biogated_privacy_record_use(store, uid, job->finger, job->now, &error)) {
                 g_task_return_error(task, error);
-        else
-                g_task_return_boolean(task, TRUE);
+                return;
+        }
+        biogated_store_note_use_day(store, uid, job->finger, job->now - job->now % 86400);
+        g_task_return_boolean(task, TRUE);
 }
 
 /* Logs a failed record update (the match itself stands) and returns the
  * finger it was about. */
 static BiogateFinger check_use_recorded(GObject *source, GAsyncResult *res) {
         BiogatedOperation *op = BIOGATED_OPERATION(source);
-        const BiogateFinger *finger = g_task_get_task_data(G_TASK(res));
+        const UseJob *job = g_task_get_task_data(G_TASK(res));
         g_autoptr(GError) error = NULL;
 
         if (!g_task_propagate_boolean(G_TASK(res), &error))
-                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(*finger),
+                g_warning("Cannot record the use of %s of uid %u: %s", biogate_finger_to_name(job->finger),
                           (unsigned) biogated_operation_get_target(op)->uid, error->message);
-        return *finger;
+        return job->finger;
 }
 
 static void on_use_recorded(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -321,11 +334,20 @@ static void on_use_noted(GObject *source, GAsyncResult *res, gpointer user_data)
 
 static void record_use_async(BiogatedOperation *op, BiogateFinger finger, GAsyncReadyCallback done) {
         g_autoptr(GTask) task = g_task_new(op, NULL, done, NULL);
-        BiogateFinger *data = g_new(BiogateFinger, 1);
+        BiogatedStore *store = biogated_operation_get_store(op);
+        UseJob *job = g_new(UseJob, 1);
 
-        *data = finger;
-        g_task_set_task_data(task, data, g_free);
-        biogated_store_run_in_thread(biogated_operation_get_store(op), task, record_use_thread);
+        *job = (UseJob) { .finger = finger, .now = g_get_real_time() / G_USEC_PER_SEC };
+        g_task_set_task_data(task, job, g_free);
+        /* The record has this day already (this daemon wrote or found it
+         * there since the user's files last changed): nothing to read,
+         * unseal or write, and the login does not wait for the writer. */
+        if (biogated_store_has_use_day(store, biogated_operation_get_target(op)->uid, finger,
+                                       job->now - job->now % 86400)) {
+                g_task_return_boolean(task, TRUE);
+                return;
+        }
+        biogated_store_run_in_thread(store, task, record_use_thread);
 }
 
 void biogated_privacy_finish_match(BiogatedOperation *op, BiogateFinger finger) {

@@ -34,7 +34,7 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
  * by, in a worker thread; callback runs in the thread-default context of
  * the caller. The finish audits the outcome and returns the a{sv} of
  * EraseUser (what was erased, never what it was), floating. */
-void biogated_privacy_erase_user_async(BiogatedStore *store, uid_t uid, const char *user, uid_t by,
+void biogated_privacy_erase_user_async(BiogatedStore *store, BiogatedAudit *audit, uid_t uid, const char *user, uid_t by,
                                        GAsyncReadyCallback callback, gpointer user_data);
 GVariant *biogated_privacy_erase_user_finish(GAsyncResult *res, GError **error);
 

@@ -89,13 +89,13 @@ static char *finger_list(guint mask) {
         return g_string_free(s, FALSE);
 }
 
-void biogated_retention_log(GArray *expiries, guint retention_days) {
+void biogated_retention_log(BiogatedAudit *audit, GArray *expiries, guint retention_days) {
         for (guint i = 0; i < expiries->len; i++) {
                 const BiogatedExpiry *e = &g_array_index(expiries, BiogatedExpiry, i);
                 g_autofree char *name = NULL, *fingers = NULL;
 
                 if (e->error) {
-                        biogated_audit(BIOGATED_AUDIT_RETENTION_PURGE,
+                        biogated_audit(audit, BIOGATED_AUDIT_RETENTION_PURGE,
                                        &(BiogatedAuditInfo) { .outcome = "error", .uid = e->uid,
                                                               .reason = e->error->message },
                                        "Retention: cannot sweep uid %u: %s", (unsigned) e->uid, e->error->message);
@@ -103,7 +103,7 @@ void biogated_retention_log(GArray *expiries, guint retention_days) {
                 }
                 name = biogated_user_name(e->uid);
                 fingers = finger_list(e->fingers);
-                biogated_audit(BIOGATED_AUDIT_RETENTION_PURGE,
+                biogated_audit(audit, BIOGATED_AUDIT_RETENTION_PURGE,
                                &(BiogatedAuditInfo) { .user = name, .uid = e->uid, .reason = fingers },
                                "Retention: erased %s of %s (uid %u), unused for more than %u days%s", fingers,
                                name ? name : "a user without a passwd entry",
@@ -114,27 +114,52 @@ void biogated_retention_log(GArray *expiries, guint retention_days) {
 
 typedef struct Schedule {
         BiogatedStore *store;
+        BiogatedAudit *audit;
         guint retention_days;
 } Schedule;
 
+typedef struct Sweep {
+        Schedule *schedule;
+        gint64 now;
+        GArray *expiries;       /* written on the writer thread, read in done */
+} Sweep;
+
+static gboolean sweep_on_writer(gpointer data, GError **error) {
+        Sweep *sweep = data;
+
+        sweep->expiries = biogated_retention_sweep(sweep->schedule->store, sweep->schedule->retention_days,
+                                                   sweep->now);
+        return TRUE;
+}
+
+static void on_swept(const GError *error, gpointer user_data) {
+        g_autofree Sweep *sweep = user_data;
+        g_autoptr(GArray) expiries = sweep->expiries;
+
+        biogated_retention_log(sweep->schedule->audit, expiries, sweep->schedule->retention_days);
+}
+
 static gboolean on_sweep_timer(gpointer user_data) {
         Schedule *s = user_data;
-        g_autoptr(GArray) expiries = biogated_retention_sweep(s->store, s->retention_days,
-                                                              g_get_real_time() / G_USEC_PER_SEC);
+        Sweep *sweep = g_new0(Sweep, 1);
 
-        /* On the main loop: once a day, a few small files; a thread would
-         * have to outlive a daemon that exits meanwhile. */
-        biogated_retention_log(expiries, s->retention_days);
+        /* On the writer, in order with every other write; a sweep still
+         * queued when the daemon exits is done before it goes. */
+        *sweep = (Sweep) { .schedule = s, .now = g_get_real_time() / G_USEC_PER_SEC };
+        biogated_writer_run(biogated_store_get_writer(s->store), sweep_on_writer, sweep, NULL, on_swept, sweep);
         return G_SOURCE_CONTINUE;
 }
 
-guint biogated_retention_start(BiogatedStore *store, guint retention_days) {
+guint biogated_retention_start(BiogatedStore *store, BiogatedAudit *audit, guint retention_days) {
+        g_autoptr(GArray) expiries = NULL;
         Schedule *s;
 
         if (retention_days == 0)
                 return 0;
+        /* At start-up, before anyone can call: on this thread. */
+        expiries = biogated_retention_sweep(store, retention_days, g_get_real_time() / G_USEC_PER_SEC);
+        biogated_retention_log(audit, expiries, retention_days);
         s = g_new0(Schedule, 1);
-        *s = (Schedule) { .store = store, .retention_days = retention_days };
-        (void) on_sweep_timer(s);
+        *s = (Schedule) { .store = store, .audit = audit, .retention_days = retention_days };
         return g_timeout_add_seconds_full(G_PRIORITY_LOW, SWEEP_INTERVAL_SECONDS, on_sweep_timer, s, g_free);
 }

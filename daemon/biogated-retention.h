@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "biogated-audit.h"
 #include "biogated-store.h"
 
 /* Retention (biogate.conf retention_days=): templates not used for a
@@ -23,8 +24,8 @@ typedef struct BiogatedExpiry {
 GArray *biogated_retention_sweep(BiogatedStore *store, guint retention_days, gint64 now);
 
 /* Logs each expiry with the user and the fingers. */
-void biogated_retention_log(GArray *expiries, guint retention_days);
+void biogated_retention_log(BiogatedAudit *audit, GArray *expiries, guint retention_days);
 
 /* Sweeps once now, then once a day. Returns the timer's source id (0 for
  * retention_days 0). store must outlive the timer. */
-guint biogated_retention_start(BiogatedStore *store, guint retention_days);
+guint biogated_retention_start(BiogatedStore *store, BiogatedAudit *audit, guint retention_days);

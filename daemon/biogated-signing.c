@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "biogate-token.h"
 #include "biogated-audit.h"
 #include "biogated-error.h"
-#include "biogated-fileio.h"
+#include "biogated-storeio.h"
 
 #define CREDENTIAL_NAME "biogate.signing-key"
 #define KEY_FILE "signing.key"
@@ -51,7 +52,7 @@ static gboolean read_seed_from(int dir_fd, const char *name, guint8 seed[crypto_
         return TRUE;
 }
 
-static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
+static gboolean load_seed(BiogatedAudit *audit, int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GError **error) {
         const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
         g_autoptr(GError) local_error = NULL;
 
@@ -80,10 +81,32 @@ static gboolean load_seed(int private_fd, guint8 seed[crypto_sign_SEEDBYTES], GE
         randombytes_buf(seed, crypto_sign_SEEDBYTES);
         if (!biogated_write_file_atomic(private_fd, KEY_FILE, seed, crypto_sign_SEEDBYTES, 0400, error))
                 return FALSE;
-        biogated_audit(BIOGATED_AUDIT_KEY_CREATED,
+        biogated_audit(audit, BIOGATED_AUDIT_KEY_CREATED,
                        &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .reason = "token signing key" },
                        "Created a new token signing key in private/" KEY_FILE);
         return TRUE;
+}
+
+/* TRUE when public/jwks.json is already exactly what we would write, ours,
+ * and read-only (0444 less the umask, 0400 under biogated's 0077): then it
+ * is left alone, and a start costs no fsync and no rename for it. Anything
+ * else (missing, a link, another owner, writable, other content) is
+ * replaced. */
+static gboolean jwks_is_current(int dir_fd, const char *jwks) {
+        _cleanup_fd_ int fd = openat(dir_fd, "jwks.json", O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        gsize size = strlen(jwks);
+        g_autofree char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return FALSE;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777 & ~0444) != 0 ||
+            (guint64) st.st_size != size)
+                return FALSE;
+        buf = g_malloc(size + 1);
+        n = read(fd, buf, size + 1);
+        return n == (ssize_t) size && memcmp(buf, jwks, size) == 0;
 }
 
 static void publish_jwks(int state_fd, const char *jwks) {
@@ -101,12 +124,13 @@ static void publish_jwks(int state_fd, const char *jwks) {
                 g_warning("Cannot open public/: %s", g_strerror(errno));
                 return;
         }
-        if (!biogated_write_file_atomic(fd, "jwks.json", jwks, strlen(jwks), 0444, &error))
+        if (!jwks_is_current(fd, jwks) &&
+            !biogated_write_file_atomic(fd, "jwks.json", jwks, strlen(jwks), 0444, &error))
                 g_warning("Cannot publish the JWK set: %s", error->message);
         (void) close(fd);
 }
 
-BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **error) {
+BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, BiogatedAudit *audit, GError **error) {
         g_autoptr(BiogatedSigningKey) key = g_new0(BiogatedSigningKey, 1);
         int state_fd, private_fd;
         gboolean ok;
@@ -128,7 +152,7 @@ BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **er
                 (void) close(state_fd);
                 return NULL;
         }
-        ok = load_seed(private_fd, key->secret->seed, error);
+        ok = load_seed(audit, private_fd, key->secret->seed, error);
         (void) close(private_fd);
         if (ok) {
                 crypto_sign_seed_keypair(key->pk, key->secret->sk, key->secret->seed);

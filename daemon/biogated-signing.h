@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "biogated-audit.h"
+
 /* The Ed25519 key that signs step-up tokens. From the systemd credential
  * biogate.signing-key (a 32-byte seed, so LoadCredentialEncrypted= can seal
  * it to the TPM), else generated once into <state>/private/signing.key
@@ -12,7 +14,7 @@
  * wiped on free. */
 typedef struct BiogatedSigningKey BiogatedSigningKey;
 
-BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, GError **error);
+BiogatedSigningKey *biogated_signing_key_load(const char *state_dir, BiogatedAudit *audit, GError **error);
 void biogated_signing_key_free(BiogatedSigningKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedSigningKey, biogated_signing_key_free)
 

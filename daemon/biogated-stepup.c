@@ -37,14 +37,14 @@ gboolean biogated_stepup_reload_policy(BiogatedDaemon *daemon, uid_t caller_uid,
 
         if (!policy) {
                 /* The last good policy stays; without one every step-up is denied. */
-                biogated_audit(BIOGATED_AUDIT_POLICY_REJECTED,
+                biogated_audit(daemon->audit, BIOGATED_AUDIT_POLICY_REJECTED,
                                &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
                                                       .reason = (*error)->message },
                                "Step-up policy rejected, %s: %s",
                                daemon->policy ? "keeping the previous one" : "denying every step-up", (*error)->message);
                 return FALSE;
         }
-        biogated_audit(BIOGATED_AUDIT_POLICY_LOADED,
+        biogated_audit(daemon->audit, BIOGATED_AUDIT_POLICY_LOADED,
                        &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
                                               .reason = biogate_policy_describe_sources(policy) },
                        "Step-up policy loaded from %s", biogate_policy_describe_sources(policy));
@@ -121,7 +121,7 @@ static void evaluate_audit(EvaluateCall *c, uid_t uid) {
         /* Limited per caller: a flood of these by one uid must not push the
          * login and approval events out of the journal (biogated-audit.h).
          * The user's name is looked up only for an event that is sent. */
-        biogated_audit_evaluate(&(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
+        biogated_audit_evaluate(c->daemon->audit, &(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
                                                        .tx_digest = c->digest, .tx_kind = c->kind,
                                                        .amount = c->amount, .currency = c->currency,
                                                        .rule = c->rule, .reason = c->requirement },
@@ -244,7 +244,7 @@ static GPtrArray *approver_gallery(BiogatedDaemon *daemon, const char *group_nam
                                 continue;
                         if (!biogated_store_list_fingers(daemon->store, uid, &mask, NULL) || mask == 0)
                                 continue;
-                        prints = biogated_prints_load(daemon->store, uid, mask, maker, NULL);
+                        prints = biogated_prints_load(daemon->store, daemon->audit, uid, mask, maker, NULL);
                         for (guint j = 0; prints && j < prints->len; j++)
                                 g_ptr_array_add(gallery, g_object_ref(g_ptr_array_index(prints, j)));
                 }
@@ -305,7 +305,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                             "No fingerprints are enrolled");
                         goto fail;
                 }
-                prints = biogated_prints_load(daemon->store, caller->uid, mask, caller->uid, &error);
+                prints = biogated_prints_load(daemon->store, daemon->audit, caller->uid, mask, caller->uid, &error);
                 if (!prints)
                         goto fail;
         }
@@ -341,12 +341,13 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
 fail:
         /* Refused before any touch: the caller may ask again at once. */
         if (error->domain == BIOGATE_DBUS_ERROR)
-                biogated_authorize_audit_refusal(caller->target_user, caller->uid,
+                biogated_authorize_audit_refusal(daemon->audit, caller->target_user, caller->uid,
                                                  call->tx ? call->tx : (data ? data->tx : NULL),
                                                  rule ? rule->name : NULL,
                                                  biogate_error_info((BiogateError) error->code)->dbus_name,
                                                  error->message);
-        g_dbus_method_invocation_return_gerror(invocation, error);
+        /* After its event, as every audited answer. */
+        biogated_daemon_return_error_durable(daemon->writer, invocation, error);
 }
 
 static const BiogatedOption authorize_options[] = {

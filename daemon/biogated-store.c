@@ -23,8 +23,14 @@ struct BiogatedStore {
         int state_fd;
         int prints_fd;
         BiogatedKeys *keys;
+        BiogatedWriter *writer;
         GMutex lock; /* serializes every write */
         guint pending_tasks; /* main thread only */
+        /* Last-use days known to be in the records (uid << 8 | finger →
+         * day); its own lock, never held across I/O, so that the main
+         * thread never waits for a write. */
+        GMutex use_lock;
+        GHashTable *use_days;
 };
 
 static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_data) {
@@ -33,14 +39,73 @@ static void on_task_completed(GObject *task, GParamSpec *pspec, gpointer user_da
         store->pending_tasks--;
 }
 
+typedef struct TaskJob {
+        GTask *task;
+        GTaskThreadFunc func;
+} TaskJob;
+
+static void task_job_free(gpointer data) {
+        TaskJob *job = data;
+
+        g_object_unref(job->task);
+        g_free(job);
+}
+
+static gboolean run_task(gpointer data, GError **error) {
+        TaskJob *job = data;
+
+        /* The task completes in its own context, with what func returned. */
+        job->func(job->task, g_task_get_source_object(job->task), g_task_get_task_data(job->task),
+                  g_task_get_cancellable(job->task));
+        return TRUE;
+}
+
 void biogated_store_run_in_thread(BiogatedStore *store, GTask *task, GTaskThreadFunc func) {
+        TaskJob *job = g_new0(TaskJob, 1);
+
         store->pending_tasks++;
         g_signal_connect(task, "notify::completed", G_CALLBACK(on_task_completed), store);
-        g_task_run_in_thread(task, func);
+        *job = (TaskJob) { .task = g_object_ref(task), .func = func };
+        biogated_writer_run(store->writer, run_task, job, task_job_free, NULL, NULL);
+}
+
+BiogatedWriter *biogated_store_get_writer(BiogatedStore *store) {
+        return store->writer;
 }
 
 guint biogated_store_pending_tasks(BiogatedStore *store) {
         return store->pending_tasks;
+}
+
+static gint64 use_key(uid_t uid, BiogateFinger finger) {
+        return ((gint64) uid << 8) | (gint64) finger;
+}
+
+void biogated_store_note_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->use_lock);
+
+        g_hash_table_insert(store->use_days, g_memdup2(&(gint64) { use_key(uid, finger) }, sizeof(gint64)),
+                            g_memdup2(&day, sizeof day));
+}
+
+gboolean biogated_store_has_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->use_lock);
+        gint64 key = use_key(uid, finger);
+        const gint64 *known = g_hash_table_lookup(store->use_days, &key);
+
+        return known && *known == day;
+}
+
+static gboolean key_of_uid(gpointer key, gpointer value, gpointer user_data) {
+        return (*(const gint64 *) key >> 8) == *(const gint64 *) user_data;
+}
+
+/* Called by every write of uid's files, before it changes them. */
+static void forget_use_days(BiogatedStore *store, uid_t uid) {
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&store->use_lock);
+        gint64 u = (gint64) uid;
+
+        g_hash_table_foreach_remove(store->use_days, key_of_uid, &u);
 }
 
 static void uid_name(uid_t uid, char name[static 16]) {
@@ -86,11 +151,14 @@ static void remove_user_temp_files(BiogatedStore *store) {
         }
 }
 
-BiogatedStore *biogated_store_open(const char *state_dir, GError **error) {
+BiogatedStore *biogated_store_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
         g_autoptr(BiogatedStore) store = g_new0(BiogatedStore, 1);
 
         store->state_fd = store->prints_fd = -1;
+        store->writer = writer;
         g_mutex_init(&store->lock);
+        g_mutex_init(&store->use_lock);
+        store->use_days = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
         if (sodium_init() < 0) {
                 g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "libsodium cannot be initialized");
                 return NULL;
@@ -124,6 +192,8 @@ void biogated_store_free(BiogatedStore *store) {
         biogated_storeio_close(&store->prints_fd);
         biogated_storeio_close(&store->state_fd);
         g_mutex_clear(&store->lock);
+        g_mutex_clear(&store->use_lock);
+        g_hash_table_unref(store->use_days);
         g_free(store);
 }
 
@@ -152,6 +222,7 @@ gboolean biogated_store_write_print(BiogatedStore *store, uid_t uid, BiogateFing
                 return FALSE;
         }
         locker = g_mutex_locker_new(&store->lock);
+        forget_use_days(store, uid);
         key = biogated_keys_get_user_key(store->keys, uid, TRUE, error);
         if (!key)
                 return FALSE;
@@ -279,6 +350,7 @@ gboolean biogated_store_delete_print(BiogatedStore *store, uid_t uid, BiogateFin
         int r;
 
         g_return_val_if_fail(name, FALSE);
+        forget_use_days(store, uid);
         dir_fd = open_user_dir(store, uid, FALSE);
         if (dir_fd == -ENOENT) {
                 g_propagate_error(error, no_prints_error());
@@ -380,6 +452,7 @@ gboolean biogated_store_edit_record(BiogatedStore *store, uid_t uid, gboolean cr
         gboolean exists = FALSE;
         int r;
 
+        forget_use_days(store, uid);
         /* A record that is not there is only created on purpose (consent at
          * enrolment), never by a late update for a user erased meanwhile. */
         if (!create) {
@@ -433,6 +506,7 @@ static gboolean erase_locked(BiogatedStore *store, uid_t uid, BiogatedErasure *e
         int failed = 0;
 
         *e = (BiogatedErasure) { 0 };
+        forget_use_days(store, uid);
         /* The key first: once it is gone, whatever follows may fail or be
          * cut short, and still nothing of this user can be opened again. */
         if (!biogated_keys_destroy_user_key(store->keys, uid, &e->key, error))

@@ -6,6 +6,7 @@
 
 #include "biogate-finger.h"
 #include "biogated-keys.h"
+#include "biogated-writer.h"
 
 /* The template store. Under the state directory (0700):
  *
@@ -33,16 +34,22 @@ typedef struct BiogatedStore BiogatedStore;
 /* Opens the store, creating what is missing. The master key comes from the
  * systemd credential in $CREDENTIALS_DIRECTORY when there is one, else from
  * (or into) private/master.key. Temp files of interrupted writes are
- * removed: open the store before anything writes to it. */
-BiogatedStore *biogated_store_open(const char *state_dir, GError **error);
+ * removed: open the store before anything writes to it. Work that writes
+ * goes to writer (biogated_store_run_in_thread()), which must outlive the
+ * store; NULL only for a store that is read and written on the calling
+ * thread alone (unit tests). */
+BiogatedStore *biogated_store_open(const char *state_dir, BiogatedWriter *writer, GError **error);
 void biogated_store_free(BiogatedStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedStore, biogated_store_free)
 
-/* g_task_run_in_thread() for work that touches the store (writes that end
- * in fsync), counted so that the daemon waits for all of it before the
- * store goes away at shutdown, and does not exit idle under it. Call it and
- * let the task complete on the daemon's (one) thread. */
+/* Runs func as g_task_run_in_thread() would, but on the daemon's writer
+ * thread, in order with every other durable write (biogated-writer.h);
+ * counted so that the daemon waits for all of it before the store goes
+ * away at shutdown, and does not exit idle under it. Call it and let the
+ * task complete on the daemon's (one) thread. */
 void biogated_store_run_in_thread(BiogatedStore *store, GTask *task, GTaskThreadFunc func);
+/* The writer the store was opened with. */
+BiogatedWriter *biogated_store_get_writer(BiogatedStore *store);
 /* Tasks of biogated_store_run_in_thread() not yet completed. */
 guint biogated_store_pending_tasks(BiogatedStore *store);
 
@@ -81,6 +88,14 @@ typedef gboolean (*BiogatedRecordEdit)(GVariantDict *record, gpointer user_data)
  * it, the record (and the user key) are created. */
 gboolean biogated_store_edit_record(BiogatedStore *store, uid_t uid, gboolean create, BiogatedRecordEdit edit,
                                     gpointer user_data, GError **error);
+
+/* The day (Unix s at 00:00 UTC) that the record holds as the last use of
+ * uid's finger, as far as this store knows: noted after a record update
+ * that set or found it, forgotten whenever a file of uid changes. Lets a
+ * login skip the record update on every match after the first of a day.
+ * Any thread. */
+void biogated_store_note_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day);
+gboolean biogated_store_has_use_day(BiogatedStore *store, uid_t uid, BiogateFinger finger, gint64 day);
 
 /* ---- erasure ---- */
 

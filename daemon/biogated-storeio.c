@@ -119,7 +119,7 @@ static int write_all(int fd, const guint8 *data, gsize size) {
         return 0;
 }
 
-int biogated_storeio_write(int dir_fd, const char *name, const void *data, gsize size, mode_t mode) {
+int biogated_storeio_replace(int dir_fd, const char *name, const void *data, gsize size, mode_t mode) {
         g_autofree char *tmp = g_strdup_printf(BIOGATED_STOREIO_TEMP_PREFIX "%s.%08x%08x", name, g_random_int(),
                                                g_random_int());
         int fd, r;
@@ -134,22 +134,30 @@ int biogated_storeio_write(int dir_fd, const char *name, const void *data, gsize
                 r = -errno;
         if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = -errno;
-        if (r < 0) {
+        if (r < 0)
                 (void) unlinkat(dir_fd, tmp, 0);
-                return r;
-        }
-        /* Without this the rename may not survive a power cut. */
+        return r;
+}
+
+int biogated_storeio_sync_dir(int dir_fd) {
+        /* Without this a rename or unlink may not survive a power cut. */
         if (fsync(dir_fd) < 0)
                 return -errno;
         return 0;
 }
 
+int biogated_storeio_write(int dir_fd, const char *name, const void *data, gsize size, mode_t mode) {
+        int r = biogated_storeio_replace(dir_fd, name, data, size, mode);
+
+        if (r < 0)
+                return r;
+        return biogated_storeio_sync_dir(dir_fd);
+}
+
 int biogated_storeio_remove(int dir_fd, const char *name) {
         if (unlinkat(dir_fd, name, 0) < 0)
                 return -errno;
-        if (fsync(dir_fd) < 0)
-                return -errno;
-        return 0;
+        return biogated_storeio_sync_dir(dir_fd);
 }
 
 int biogated_storeio_shred(int dir_fd, const char *name) {
@@ -225,4 +233,52 @@ GError *biogated_storeio_error(int r, const char *what, const char *name) {
                 return biogated_error_new(BIOGATE_ERROR_INTERNAL, "Template store: %s %s: %s", what, name,
                                           g_strerror(-r));
         }
+}
+
+/* ---- the same, with errors in G_FILE_ERROR ----
+ *
+ * For the daemon's other private files (audit, limits, signing key), whose
+ * callers tell "missing" from "untrustworthy" by G_FILE_ERROR code. */
+
+void biogated_storeio_set_file_error(GError **error, int r, const char *what, const char *name) {
+        int err = -r;
+        GFileError code = g_file_error_from_errno(err);
+
+        if (err == EPERM || err == ELOOP || err == EMSGSIZE || err == EBADMSG || err == ENOTDIR)
+                code = G_FILE_ERROR_PERM;
+        g_set_error(error, G_FILE_ERROR, code, "Cannot %s %s: %s", what, name,
+                    code == G_FILE_ERROR_PERM ? "not a private file of the daemon, or of a wrong size"
+                                              : g_strerror(err));
+}
+
+int biogated_open_private_dir(int parent_fd, const char *name, gboolean create, GError **error) {
+        int fd = biogated_storeio_open_dir(parent_fd, name, create);
+
+        if (fd < 0) {
+                biogated_storeio_set_file_error(error, fd, "open the directory", name);
+                return -1;
+        }
+        return fd;
+}
+
+GBytes *biogated_read_private_file(int dir_fd, const char *name, gsize max_size, GError **error) {
+        GBytes *data = NULL;
+        int r = biogated_storeio_read(dir_fd, name, max_size, &data);
+
+        if (r < 0) {
+                biogated_storeio_set_file_error(error, r, "read", name);
+                return NULL;
+        }
+        return data;
+}
+
+gboolean biogated_write_file_atomic(int dir_fd, const char *name, const void *data, gsize size, mode_t mode,
+                                    GError **error) {
+        int r = biogated_storeio_write(dir_fd, name, data, size, mode);
+
+        if (r < 0) {
+                biogated_storeio_set_file_error(error, r, "write", name);
+                return FALSE;
+        }
+        return TRUE;
 }

@@ -31,6 +31,13 @@ int biogated_storeio_read(int dir_fd, const char *name, gsize max_size, GBytes *
 /* Atomically replaces (or creates) name with data; the file gets mode. */
 int biogated_storeio_write(int dir_fd, const char *name, const void *data, gsize size, mode_t mode);
 
+/* The two halves of biogated_storeio_write(), for the writer
+ * (biogated-writer.c), which syncs a directory once for several files:
+ * the new content is on disk and renamed into place, but the rename is
+ * durable only after biogated_storeio_sync_dir(). */
+int biogated_storeio_replace(int dir_fd, const char *name, const void *data, gsize size, mode_t mode);
+int biogated_storeio_sync_dir(int dir_fd);
+
 /* Unlinks name and syncs the directory. */
 int biogated_storeio_remove(int dir_fd, const char *name);
 
@@ -51,3 +58,23 @@ GError *biogated_storeio_error(int r, const char *what, const char *name);
 
 /* GBytes over a g_malloc()ed buffer that is wiped before it is freed. */
 GBytes *biogated_bytes_new_secret(guint8 *buf, gsize size);
+
+/* ---- the same, with errors in G_FILE_ERROR ----
+ *
+ * For the daemon's other private files (audit, limits, signing key). */
+
+/* A directory owned by us with no group/other bits; created 0700 when
+ * create is TRUE. Returns the fd or -1. */
+int biogated_open_private_dir(int parent_fd, const char *name, gboolean create, GError **error);
+
+/* A regular file owned by us, not writable by group/others, of at most
+ * max_size bytes. */
+GBytes *biogated_read_private_file(int dir_fd, const char *name, gsize max_size, GError **error);
+
+/* Replaces name in dir_fd with data, created with mode. */
+gboolean biogated_write_file_atomic(int dir_fd, const char *name, const void *data, gsize size, mode_t mode,
+                                    GError **error);
+
+/* A G_FILE_ERROR for r (a -errno from above): PERM for a file that is
+ * there but untrustworthy. */
+void biogated_storeio_set_file_error(GError **error, int r, const char *what, const char *name);

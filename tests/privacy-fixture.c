@@ -64,7 +64,7 @@ BiogatedStore *privacy_open_store(Fixture *f) {
 
         g_assert_true(btf_daemon_has_exited(f->daemon));
         g_assert_null(g_getenv("CREDENTIALS_DIRECTORY"));
-        store = biogated_store_open(f->state, &error);
+        store = biogated_store_open(f->state, NULL, &error);
         g_assert_no_error(error);
         return store;
 }

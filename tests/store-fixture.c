@@ -11,7 +11,7 @@ void store_fixture_setup(StoreFixture *f, gconstpointer data) {
         g_unsetenv("CREDENTIALS_DIRECTORY");
         f->dir = g_dir_make_tmp("biogate-store-XXXXXX", &error);
         g_assert_no_error(error);
-        f->store = biogated_store_open(f->dir, &error);
+        f->store = biogated_store_open(f->dir, NULL, &error);
         g_assert_no_error(error);
 }
 

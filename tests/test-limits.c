@@ -28,6 +28,8 @@
 
 typedef struct {
         char *dir;
+        BiogatedWriter *writer;
+        BiogatedAudit *audit;   /* lockouts are audited */
         BiogatedLimits *limits;
 } Fixture;
 
@@ -37,7 +39,10 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         f->dir = g_dir_make_tmp("biogate-limits-XXXXXX", &error);
         g_assert_no_error(error);
         g_assert_cmpint(chmod(f->dir, 0700), ==, 0);
-        f->limits = biogated_limits_open(f->dir, &error);
+        f->writer = biogated_writer_new(NULL);
+        f->audit = biogated_audit_open(f->dir, f->writer, &error);
+        g_assert_no_error(error);
+        f->limits = biogated_limits_open(f->dir, f->writer, f->audit, &error);
         g_assert_no_error(error);
 }
 
@@ -45,8 +50,24 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
         g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
 
         biogated_limits_free(f->limits);
+        biogated_writer_drain(f->writer);
+        biogated_audit_free(f->audit);
+        biogated_writer_free(f->writer);
         g_assert_cmpint(system(cmd), ==, 0);
         g_free(f->dir);
+}
+
+static void on_unlocked(const GError *error, gpointer user_data) {
+        GError **ret_error = user_data;
+
+        *ret_error = error ? g_error_copy(error) : NULL;
+}
+
+/* Unlock, once it is on disk. */
+static gboolean unlock(Fixture *f, uid_t uid, GError **error) {
+        biogated_limits_unlock(f->limits, uid, on_unlocked, error);
+        biogated_writer_drain(f->writer);
+        return *error == NULL;
 }
 
 /* TRUE when uid may try at now; *ret_retry_ms the wait the daemon reports. */
@@ -136,7 +157,7 @@ static void test_lock_until_unlock(Fixture *f, gconstpointer data) {
         biogated_limits_record(f->limits, UID, TRUE, CALLER, now);
         g_assert_false(may_try(f, BIOGATED_LIMITS_MATCHES, UID, now, NULL));
 
-        g_assert_true(biogated_limits_unlock(f->limits, UID, &error));
+        g_assert_true(unlock(f, UID, &error));
         g_assert_no_error(error);
         g_assert_true(may_try(f, BIOGATED_LIMITS_MATCHES, UID, now, NULL));
         fail_n(f, BIOGATED_LIMITS_MATCHES, UID, BIOGATED_LIMIT_DELAY_AFTER - 1, now);
@@ -162,7 +183,7 @@ static void test_counters_apart(Fixture *f, gconstpointer data) {
         g_assert_true(may_try(f, BIOGATED_LIMITS_APPROVALS, UID, now, NULL));
         fail_n(f, BIOGATED_LIMITS_APPROVALS, UID, BIOGATED_LIMIT_DELAY_AFTER, now);
         fail_n(f, BIOGATED_LIMITS_MATCHES, UID, BIOGATED_LIMIT_DELAY_AFTER, now);
-        g_assert_true(biogated_limits_unlock(f->limits, UID, &error));
+        g_assert_true(unlock(f, UID, &error));
         g_assert_no_error(error);
         g_assert_true(may_try(f, BIOGATED_LIMITS_APPROVALS, UID, now, NULL));
         g_assert_true(may_try(f, BIOGATED_LIMITS_MATCHES, UID, now, NULL));
@@ -175,7 +196,7 @@ static void test_restart_keeps(Fixture *f, gconstpointer data) {
 
         fail_n(f, BIOGATED_LIMITS_MATCHES, UID, BIOGATED_LIMIT_DELAY_AFTER, now);
         biogated_limits_free(f->limits);
-        f->limits = biogated_limits_open(f->dir, &error);
+        f->limits = biogated_limits_open(f->dir, f->writer, f->audit, &error);
         g_assert_no_error(error);
         g_assert_false(may_try(f, BIOGATED_LIMITS_MATCHES, UID, now + S(1), &retry_ms));
         g_assert_cmpuint(retry_ms, ==, (BIOGATED_LIMIT_FIRST_DELAY_S - 1) * 1000);

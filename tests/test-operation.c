@@ -9,6 +9,8 @@
  * its owner gone, the per-user bound on finished operations, and the
  * daemon's exit with one still queued. Until now
  * only the integration tests, through the whole daemon, covered this. */
+#include <sys/stat.h>
+
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-operation.h"
@@ -25,6 +27,9 @@ typedef struct {
         GDBusConnection *daemon_conn;   /* the registry's side, owns org.biogate1 */
         GDBusConnection *owner;         /* the operations' owner */
         BiogatedDevices *devices;
+        BiogatedWriter *writer;         /* the results wait for it, as in biogated */
+        BiogatedAudit *audit;
+        BiogatedStore *store;
         BiogatedOperations *registry;
         guint count_notified;
         BiogatedLease *holder;          /* the test's own hold on the sensor, or NULL */
@@ -88,6 +93,7 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
+        g_autofree char *state = NULL;
 
         f->tmp = btf_tmpdir_new();
         f->bus = btf_bus_start(f->tmp, BIOGATE_BUS_POLICY, &error);
@@ -108,13 +114,25 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                                                              NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, f, NULL);
         f->devices = biogated_devices_new(NULL, &limits);
         g_assert_nonnull(biogated_devices_get_default(f->devices));
-        f->registry = biogated_operations_new(on_count, f);
+        /* The audit trail and the store in a state directory of their own. */
+        state = g_build_filename(f->tmp, "state", NULL);
+        g_assert_cmpint(mkdir(state, 0700), ==, 0);
+        f->writer = biogated_writer_new(NULL);
+        f->audit = biogated_audit_open(state, f->writer, &error);
+        g_assert_no_error(error);
+        f->store = biogated_store_open(state, f->writer, &error);
+        g_assert_no_error(error);
+        f->registry = biogated_operations_new(f->audit, on_count, f);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data) {
         g_clear_pointer(&f->registry, biogated_operations_free);
         let_go_of_sensor(f);
         biogated_devices_free(f->devices);
+        biogated_writer_drain(f->writer);
+        biogated_store_free(f->store);
+        biogated_audit_free(f->audit);
+        biogated_writer_free(f->writer);
         if (f->subscription)
                 g_dbus_connection_signal_unsubscribe(f->owner, f->subscription);
         g_clear_object(&f->owner);
@@ -138,7 +156,7 @@ static BiogatedOperation *start(Fixture *f, BiogatedOperationKind kind) {
         };
         BiogatedOperation *op = biogated_operation_start(f->registry, f->daemon_conn,
                                                          g_dbus_connection_get_unique_name(f->owner), OWNER_UID, kind,
-                                                         &target, f->devices, NULL, NULL, &error);
+                                                         &target, f->devices, f->store, NULL, &error);
 
         g_assert_no_error(error);
         g_assert_nonnull(op);
@@ -428,6 +446,8 @@ static void test_finished_bounded(Fixture *f, gconstpointer data) {
                 }
                 /* As before system sleep: every live one ends "cancelled". */
                 biogated_operations_cancel_all(f->registry);
+                /* A result is kept once its audit event is durable. */
+                biogated_writer_drain(f->writer);
                 g_assert_cmpuint(biogated_operations_count(f->registry), ==,
                                  MIN(i + 1, BIOGATED_OPERATION_FINISHED_MAX_PER_UID));
         }

@@ -202,7 +202,7 @@ static void assert_mode(const char *path, mode_t mode) {
 static BiogatedStore *open_store(Fixture *f, GError **error) {
         g_autofree char *state = g_build_filename(f->dir, "state", NULL);
 
-        return biogated_store_open(state, error);
+        return biogated_store_open(state, NULL, error);
 }
 
 /* Generated once (0400 in a 0700 directory), then read back: data sealed

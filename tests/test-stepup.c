@@ -622,6 +622,41 @@ static void test_biogatectl_approve(Fixture *f, gconstpointer data) {
         btf_assert_exit_code(status, 1);
 }
 
+static void stat_jwks(Fixture *f, struct stat *ret_st) {
+        g_autofree char *path = g_build_filename(f->state, "public", "jwks.json", NULL);
+
+        g_assert_cmpint(lstat(path, ret_st), ==, 0);
+}
+
+/* public/jwks.json is written when it is missing or not what the key
+ * gives, never again on a start that finds it as it should be (a start
+ * costs no fsync and no rename for it); what GetPublicKeys serves is in it. */
+static void test_jwks_kept(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = g_build_filename(f->state, "public", "jwks.json", NULL);
+        g_autofree char *served = jwks(f), *on_disk = NULL, *again = NULL;
+        struct stat first, second, third;
+
+        g_assert_true(g_file_get_contents(path, &on_disk, NULL, NULL));
+        g_assert_cmpstr(on_disk, ==, served);
+        stat_jwks(f, &first);
+
+        g_assert_true(btf_daemon_stop(f->daemon, NULL, &error));
+        start_with_policy(f, test_policy);
+        stat_jwks(f, &second);
+        g_assert_cmpuint(second.st_ino, ==, first.st_ino);
+
+        /* Made writable (or edited): replaced on the next start. */
+        g_assert_true(btf_daemon_stop(f->daemon, NULL, &error));
+        g_assert_cmpint(chmod(path, 0600), ==, 0);
+        start_with_policy(f, test_policy);
+        stat_jwks(f, &third);
+        g_assert_cmpuint(third.st_ino, !=, first.st_ino);
+        g_assert_cmpuint(third.st_mode & 0222, ==, 0);
+        g_assert_true(g_file_get_contents(path, &again, NULL, NULL));
+        g_assert_cmpstr(again, ==, served);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -638,6 +673,7 @@ int main(int argc, char *argv[]) {
         ADD("failure-limits", test_failure_limits);
         ADD("policy-reload", test_policy_reload);
         ADD("biogatectl-approve", test_biogatectl_approve);
+        ADD("jwks-kept", test_jwks_kept);
         g_test_add("/review/approver-failures-counted", Fixture, "virtual_device_storage", setup,
                    test_approver_failures_counted, fixture_teardown);
         g_test_add("/review/finger-under-two-uids", Fixture, NULL, setup_two_uids, test_finger_under_two_uids,

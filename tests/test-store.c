@@ -157,7 +157,7 @@ static void test_open_refuses_shared_dir(void) {
         BiogatedStore *store;
 
         g_assert_cmpint(chmod(dir, 0755), ==, 0);
-        store = biogated_store_open(dir, &error);
+        store = biogated_store_open(dir, NULL, &error);
         g_assert_null(store);
         g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_STORE_CORRUPTED);
         g_assert_cmpint(system(cmd), ==, 0);
@@ -458,6 +458,50 @@ static void test_config(void) {
         biogated_config_clear(&config);
 }
 
+static gboolean touch_record(GVariantDict *record, gpointer user_data) {
+        g_variant_dict_insert(record, "test-touched", "b", TRUE);
+        return TRUE;
+}
+
+/* The last-use day a login can skip writing: known once noted, per uid and
+ * finger and day, and forgotten by every change to that uid's files, so
+ * that a record rewritten, a finger deleted or a user erased (and enrolled
+ * again the same day) gets its day written again. */
+static void test_use_day_forgotten_on_change(StoreFixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) print = bytes_of('u', 100);
+        const gint64 day = 20000 * 86400;
+
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+        biogated_store_note_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day);
+        biogated_store_note_use_day(f->store, 1001, BIOGATE_FINGER_RIGHT_INDEX, day);
+        g_assert_true(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day + 86400));
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_LEFT_INDEX, day));
+
+        g_assert_true(biogated_store_write_print(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, "d", "i", print, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+        /* Another uid's stays. */
+        g_assert_true(biogated_store_has_use_day(f->store, 1001, BIOGATE_FINGER_RIGHT_INDEX, day));
+
+        biogated_store_note_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day);
+        g_assert_true(biogated_store_edit_record(f->store, 1000, TRUE, touch_record, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+
+        biogated_store_note_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day);
+        g_assert_true(biogated_store_delete_print(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+
+        biogated_store_note_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day);
+        g_assert_true(biogated_store_erase_user(f->store, 1000, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_false(biogated_store_has_use_day(f->store, 1000, BIOGATE_FINGER_RIGHT_INDEX, day));
+        g_assert_true(biogated_store_has_use_day(f->store, 1001, BIOGATE_FINGER_RIGHT_INDEX, day));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         (void) biogated_error_quark();
@@ -476,6 +520,8 @@ int main(int argc, char *argv[]) {
                    store_fixture_teardown);
         g_test_add("/store/finish-interrupted-erasure", StoreFixture, NULL, store_fixture_setup, test_finish_interrupted_erasure,
                    store_fixture_teardown);
+        g_test_add("/store/use-day-forgotten-on-change", StoreFixture, NULL, store_fixture_setup,
+                   test_use_day_forgotten_on_change, store_fixture_teardown);
         g_test_add_func("/config/parse", test_config);
         return g_test_run();
 }
