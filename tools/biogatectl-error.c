@@ -139,33 +139,36 @@ GError *ctl_error_new(const char *name, const char *format, ...) {
         return g_dbus_error_new_for_dbus_error(name, message);
 }
 
+/* The message may quote what the user typed: made printable. */
+static char *printable_vprintf(const char *format, va_list ap) G_GNUC_PRINTF(1, 0);
+static char *printable_vprintf(const char *format, va_list ap) {
+        g_autofree char *message = g_strdup_vprintf(format, ap);
+
+        return ctl_printable(message);
+}
+
 CtlExit ctl_input_error(const char *format, ...) {
-        g_autofree char *message = NULL;
         g_autofree char *safe = NULL;
         va_list ap;
 
         va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
+        safe = printable_vprintf(format, ap);
         va_end(ap);
 
         /* The command line was right; what it described was not. --help
          * would not help, so no hint to it. */
-        safe = ctl_printable(message);
         fprintf(stderr, "biogatectl: %s\n", safe);
         return CTL_EXIT_USAGE;
 }
 
 CtlExit ctl_usage_error(const char *command, const char *format, ...) {
-        g_autofree char *message = NULL;
         g_autofree char *safe = NULL;
         va_list ap;
 
         va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
+        safe = printable_vprintf(format, ap);
         va_end(ap);
 
-        /* The message may quote what the user typed. */
-        safe = ctl_printable(message);
         fprintf(stderr, "biogatectl: %s\nTry 'biogatectl%s%s --help'.\n",
                 safe, command ? " " : "", command ? command : "");
         return CTL_EXIT_USAGE;
