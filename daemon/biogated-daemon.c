@@ -19,14 +19,6 @@ static gboolean on_idle_timeout(gpointer user_data) {
         return G_SOURCE_REMOVE;
 }
 
-GMainContext *biogated_calls_context(void) {
-        static GMainContext *calls;
-
-        if (!calls)
-                calls = g_main_context_new();
-        return calls;
-}
-
 /* One round over both contexts: prepare, poll once, dispatch what is ready
  * in each. */
 static void serve_round(GMainContext *const contexts[static 2], GPollFD **fds, gint *allocated) {
@@ -68,7 +60,7 @@ static void serve_round(GMainContext *const contexts[static 2], GPollFD **fds, g
  * every login, forever. With the calls in a context of their own, each
  * round serves both. */
 void biogated_daemon_run(BiogatedDaemon *daemon) {
-        GMainContext *const contexts[2] = { g_main_context_default(), biogated_calls_context() };
+        GMainContext *const contexts[2] = { g_main_context_default(), daemon->calls_context };
         g_autofree GPollFD *fds = NULL;
         gint allocated = 0;
 

@@ -16,6 +16,13 @@
 
 typedef struct BiogatedDaemon {
         GMainLoop *loop;
+        /* The context that bus calls to the daemon's objects are dispatched
+         * in: objects are registered with it as the thread-default context,
+         * and it is the thread-default context while they run, so what they
+         * start on the bus (the caller's credentials, polkit, name watches)
+         * answers there too. libfprint, timers, idle callbacks and the
+         * writer's reports stay in the global default context. */
+        GMainContext *calls_context;
         BiogatedWriter *writer;         /* every durable write (biogated-writer.h) */
         BiogatedAudit *audit;           /* the audit trail */
         GDBusConnection *connection;
@@ -39,13 +46,6 @@ typedef struct BiogatedDaemon {
 
 /* Exports org.biogate1.Manager on the daemon's connection. */
 gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error);
-
-/* The context that bus calls to the daemon's objects are dispatched in:
- * register objects with it as the thread-default context. It is the
- * thread-default context while they run, so what they start on the bus
- * (the caller's credentials, polkit, name watches) answers there too.
- * libfprint, timers and idle callbacks stay in the global default context. */
-GMainContext *biogated_calls_context(void);
 
 /* Runs both contexts until daemon->loop (made with is_running TRUE) is
  * quit: each round dispatches the ready sources of the default context,

@@ -141,7 +141,8 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
                                                });
         /* Running from the start: biogated_daemon_run() stops when it is quit. */
         daemon->loop = g_main_loop_new(NULL, TRUE);
-        daemon->operations = biogated_operations_new(daemon->audit, on_activity_changed, daemon);
+        daemon->calls_context = g_main_context_new();
+        daemon->operations = biogated_operations_new(daemon->audit, daemon->calls_context, on_activity_changed, daemon);
 
         daemon->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
         if (!daemon->connection)
@@ -152,9 +153,9 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         biogated_bounds_install(daemon->connection);
         /* Calls to the API are dispatched in a context of their own (see
          * biogated_daemon_run()). */
-        g_main_context_push_thread_default(biogated_calls_context());
+        g_main_context_push_thread_default(daemon->calls_context);
         exported = biogated_manager_export(daemon, &local) && biogated_stepup_export(daemon, &local);
-        g_main_context_pop_thread_default(biogated_calls_context());
+        g_main_context_pop_thread_default(daemon->calls_context);
         if (!exported)
                 return refuse(error, g_steal_pointer(&local), "cannot export the API: ");
 
@@ -204,6 +205,7 @@ static void biogated_stop(Biogated *b) {
         g_free(daemon->policy_dir);
         g_free(daemon->vendor_policy);
         g_main_loop_unref(daemon->loop);
+        g_main_context_unref(daemon->calls_context);
         biogated_config_clear(&daemon->config);
         g_clear_pointer(&b->audit, biogated_audit_free);
         g_clear_pointer(&daemon->writer, biogated_writer_free);

@@ -61,6 +61,7 @@ struct BiogatedOperations {
         void (*count_notify)(gpointer);
         gpointer count_notify_data;
         BiogatedAudit *audit;
+        GMainContext *calls_context;    /* where the operations' bus calls are dispatched */
 };
 
 /* ---- biogated-operation.c ---- */

@@ -27,10 +27,12 @@ const char *operation_kind_name(BiogatedOperationKind kind) {
         return "unknown";
 }
 
-BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, void (*count_notify)(gpointer), gpointer user_data) {
+BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, GMainContext *calls_context,
+                                            void (*count_notify)(gpointer), gpointer user_data) {
         BiogatedOperations *ops = g_new0(BiogatedOperations, 1);
 
         ops->audit = audit;
+        ops->calls_context = g_main_context_ref(calls_context);
 
         ops->live = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
         ops->finished = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
@@ -345,6 +347,7 @@ void biogated_operations_free(BiogatedOperations *registry) {
         }
         g_hash_table_unref(registry->finished);
         g_hash_table_unref(registry->live);
+        g_main_context_unref(registry->calls_context);
         g_free(registry);
 }
 
@@ -492,10 +495,10 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusC
         op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, registry->next_id++);
 
         /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */
-        g_main_context_push_thread_default(biogated_calls_context());
+        g_main_context_push_thread_default(registry->calls_context);
         op->registration_id = g_dbus_connection_register_object(connection, op->path, info, &operation_vtable,
                                                                 op, NULL, error);
-        g_main_context_pop_thread_default(biogated_calls_context());
+        g_main_context_pop_thread_default(registry->calls_context);
         if (op->registration_id == 0)
                 return NULL;
         g_hash_table_insert(registry->live, op->path, g_object_ref(op));

@@ -42,7 +42,8 @@ G_DECLARE_FINAL_TYPE(BiogatedOperation, biogated_operation, BIOGATED, OPERATION,
  * per user, the next path number. count_notify (may be NULL) is called
  * whenever biogated_operations_count() may have changed. */
 typedef struct BiogatedOperations BiogatedOperations;
-BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, void (*count_notify)(gpointer), gpointer user_data);
+BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, GMainContext *calls_context,
+                                            void (*count_notify)(gpointer), gpointer user_data);
 /* At exit: unexports what is still exported, frees the registry. */
 void biogated_operations_free(BiogatedOperations *registry);
 

@@ -30,6 +30,7 @@ typedef struct {
         BiogatedWriter *writer;         /* the results wait for it, as in biogated */
         BiogatedAudit *audit;
         BiogatedStore *store;
+        GMainContext *calls_context;    /* the registry's, served by the test as biogated serves it */
         BiogatedOperations *registry;
         guint count_notified;
         BiogatedLease *holder;          /* the test's own hold on the sensor, or NULL */
@@ -122,11 +123,13 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         f->store = biogated_store_open(state, f->writer, &error);
         g_assert_no_error(error);
-        f->registry = biogated_operations_new(f->audit, on_count, f);
+        f->calls_context = g_main_context_new();
+        f->registry = biogated_operations_new(f->audit, f->calls_context, on_count, f);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data) {
         g_clear_pointer(&f->registry, biogated_operations_free);
+        g_main_context_unref(f->calls_context);
         let_go_of_sensor(f);
         biogated_devices_free(f->devices);
         biogated_writer_drain(f->writer);
@@ -187,15 +190,15 @@ static gpointer owner_call_thread(gpointer user_data) {
 }
 
 /* The owner (or @connection) calls a method of the operation at @path.
- * Bus calls to operations are dispatched in biogated_calls_context(): the
+ * Bus calls to operations are dispatched in the registry's calls context: the
  * call is made from a thread of its own, while this one serves that
  * context, as biogated's main loop does. */
-static GVariant *call_from(GDBusConnection *connection, const char *path, const char *interface, const char *method,
-                           GVariant *parameters, GError **error) {
+static GVariant *call_from(Fixture *f, GDBusConnection *connection, const char *path, const char *interface,
+                           const char *method, GVariant *parameters, GError **error) {
         OwnerCall c = {
                 .connection = connection, .path = g_strdup(path), .interface = interface, .method = method,
                 .parameters = parameters ? g_variant_ref_sink(parameters) : NULL,
-                .wake = biogated_calls_context(),
+                .wake = f->calls_context,
         };
         GThread *thread = g_thread_new("owner-call", owner_call_thread, &c);
 
@@ -210,13 +213,13 @@ static GVariant *call_from(GDBusConnection *connection, const char *path, const 
 }
 
 static GVariant *call(Fixture *f, BiogatedOperation *op, const char *method, GError **error) {
-        return call_from(f->owner, biogated_operation_get_path(op), BIOGATE_OPERATION_INTERFACE, method, NULL, error);
+        return call_from(f, f->owner, biogated_operation_get_path(op), BIOGATE_OPERATION_INTERFACE, method, NULL, error);
 }
 
 /* A property as the owner reads it. */
 static GVariant *property(Fixture *f, const char *path, const char *name) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_from(f->owner, path, "org.freedesktop.DBus.Properties", "Get",
+        g_autoptr(GVariant) reply = call_from(f, f->owner, path, "org.freedesktop.DBus.Properties", "Get",
                                               g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, name), &error);
         GVariant *value;
 
@@ -310,7 +313,7 @@ static void test_queued_cancel_release(Fixture *f, gconstpointer data) {
 
         /* Released: unexported, and freed once the caller's reference goes. */
         g_object_add_weak_pointer(G_OBJECT(op), (gpointer *) &op);
-        r3 = call_from(f->owner, path, BIOGATE_OPERATION_INTERFACE, "Release", NULL, &error);
+        r3 = call_from(f, f->owner, path, BIOGATE_OPERATION_INTERFACE, "Release", NULL, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(biogated_operations_count(f->registry), ==, 0);
         g_object_unref(op);
@@ -318,7 +321,7 @@ static void test_queued_cancel_release(Fixture *f, gconstpointer data) {
 
         /* Twice: nothing is there any more. */
         g_clear_pointer(&r3, g_variant_unref);
-        r3 = call_from(f->owner, path, BIOGATE_OPERATION_INTERFACE, "Release", NULL, &error);
+        r3 = call_from(f, f->owner, path, BIOGATE_OPERATION_INTERFACE, "Release", NULL, &error);
         g_assert_null(r3);
         g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
 }
@@ -337,17 +340,17 @@ static void test_owner_only(Fixture *f, gconstpointer data) {
         hold_sensor(f);
         op = start(f, BIOGATED_OPERATION_VERIFY);
         for (gsize i = 0; i < G_N_ELEMENTS(methods); i++) {
-                g_autoptr(GVariant) r = call_from(other, biogated_operation_get_path(op), BIOGATE_OPERATION_INTERFACE,
+                g_autoptr(GVariant) r = call_from(f, other, biogated_operation_get_path(op), BIOGATE_OPERATION_INTERFACE,
                                                   methods[i], NULL, &error);
 
                 g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED);
                 g_clear_error(&error);
         }
-        r1 = call_from(other, biogated_operation_get_path(op), "org.freedesktop.DBus.Properties", "GetAll",
+        r1 = call_from(f, other, biogated_operation_get_path(op), "org.freedesktop.DBus.Properties", "GetAll",
                        g_variant_new("(s)", BIOGATE_OPERATION_INTERFACE), &error);
         g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED);
         g_clear_error(&error);
-        r2 = call_from(other, biogated_operation_get_path(op), "org.freedesktop.DBus.Properties", "Get",
+        r2 = call_from(f, other, biogated_operation_get_path(op), "org.freedesktop.DBus.Properties", "Get",
                        g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "State"), &error);
         g_assert_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED);
         g_clear_error(&error);
@@ -452,7 +455,7 @@ static void test_finished_bounded(Fixture *f, gconstpointer data) {
                                  MIN(i + 1, BIOGATED_OPERATION_FINISHED_MAX_PER_UID));
         }
         g_assert_true(btf_wait_until(is_null, &first, BTF_TIMEOUT_DEFAULT));
-        gone = call_from(f->owner, first_path, "org.freedesktop.DBus.Properties", "Get",
+        gone = call_from(f, f->owner, first_path, "org.freedesktop.DBus.Properties", "Get",
                          g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "Result"), &error);
         g_assert_null(gone);
         g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
