@@ -70,8 +70,44 @@ static BiogateTx *parse_tx(BiogatedDaemon *daemon, GVariant *dict, GError **erro
         return g_steal_pointer(&tx);
 }
 
+/* The machine's time zone, read again at most once a minute. GLib 2.74's
+ * g_time_zone_new_local() re-reads and parses /etc/localtime on every call
+ * when TZ is unset (a stat, a readlink and the zone file), and Evaluate asks
+ * for the local time on every call; the policy's time windows are in
+ * minutes, so a zone change is seen as soon as it can matter. Kept with the
+ * StepUp object, which lives as long as the daemon. */
+#define LOCAL_ZONE_MAX_AGE_US (60 * G_USEC_PER_SEC)
+
+typedef struct LocalZone {
+        GTimeZone *zone;
+        gint64 read_at;         /* monotonic */
+} LocalZone;
+
+static void local_zone_free(gpointer data) {
+        LocalZone *z = data;
+
+        g_clear_pointer(&z->zone, g_time_zone_unref);
+        g_free(z);
+}
+
+static GDateTime *local_now(BiogatedDaemon *daemon) {
+        LocalZone *z = g_object_get_data(G_OBJECT(daemon->stepup), "biogated-local-zone");
+        gint64 now = g_get_monotonic_time();
+
+        if (!z) {
+                z = g_new0(LocalZone, 1);
+                g_object_set_data_full(G_OBJECT(daemon->stepup), "biogated-local-zone", z, local_zone_free);
+        }
+        if (!z->zone || now - z->read_at >= LOCAL_ZONE_MAX_AGE_US) {
+                g_clear_pointer(&z->zone, g_time_zone_unref);
+                z->zone = g_time_zone_new_local();
+                z->read_at = now;
+        }
+        return g_date_time_new_now(z->zone);
+}
+
 static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const BiogateTx *tx, GError **error) {
-        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autoptr(GDateTime) now = local_now(daemon);
 
         if (!daemon->policy) {
                 g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
