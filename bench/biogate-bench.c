@@ -9,8 +9,9 @@
  *       backend connections do).
  *   biogate-bench stepup SOCKET SCAN-ID ITERATIONS
  *       Manager.Verify and StepUp.Authorize through libbiogate, interleaved, each with the
- *       virtual sensor touched the moment the daemon opens it: call → result
- *       in ms. Authorize minus Verify is what step-up adds to a match.
+ *       virtual sensor touched the moment the daemon opens it (SOCKET "-":
+ *       by a running toucher, on finger-needed): call → result in ms.
+ *       Authorize minus Verify is what step-up adds to a match.
  *   biogate-bench tokens SECONDS
  *       In-process token sign and verify per second (libbiogate-stepup).
  *   biogate-bench activate NAME PATH INTERFACE METHOD
@@ -334,13 +335,17 @@ static double run_operation(BiogateClient *client, const char *kind, GVariant *t
         g_autoptr(BiogateOperation) op = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *result = NULL;
-        Toucher *toucher;
+        Toucher *toucher = NULL;
         gint64 start;
         double ms;
 
-        if (unlink(socket_path) < 0 && errno != ENOENT)
-                die("cannot remove the old sensor socket", NULL);
-        toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
+        /* "-": a resident toucher (biogate-bench toucher) touches on the
+         * daemon's finger-needed. */
+        if (!g_str_equal(socket_path, "-")) {
+                if (unlink(socket_path) < 0 && errno != ENOENT)
+                        die("cannot remove the old sensor socket", NULL);
+                toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
+        }
         start = g_get_monotonic_time();
         if (transaction)
                 op = biogate_client_authorize(client, transaction, NULL, NULL);
@@ -350,7 +355,8 @@ static double run_operation(BiogateClient *client, const char *kind, GVariant *t
          * daemon's object once it has the result. */
         result = biogate_operation_wait_sync(op, NULL, &error);
         ms = ms_since(start);
-        toucher_join(toucher);
+        if (toucher)
+                toucher_join(toucher);
         if (!result)
                 die(kind, error);
 
