@@ -124,7 +124,6 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
  * (biogated_caller_credentials()). */
 
 typedef struct EvaluateCall {
-        BiogatedDaemon *daemon;
         GDBusMethodInvocation *invocation;      /* the handler's reference */
         GVariant *reply;
         char *digest, *kind, *amount, *currency, *rule, *requirement;
@@ -194,7 +193,6 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
                 return TRUE;
         }
         c = g_new0(EvaluateCall, 1);
-        c->daemon = daemon;
         c->invocation = invocation;
         text = biogate_tx_render_text(tx);
         c->digest = biogate_tx_digest_string(tx);
