@@ -5,12 +5,13 @@
  *
  *   biogate-bench evaluate CLIENTS SECONDS
  *       StepUp.Evaluate decisions/s, CLIENTS threads each on its own bus
- *       connection, each with one call in flight (what a desk's backend
- *       connections do).
+ *       connection (sd-bus), each with one call in flight (what a desk's
+ *       backend connections do).
  *   biogate-bench stepup SOCKET SCAN-ID ITERATIONS
  *       Manager.Verify and StepUp.Authorize through libbiogate, interleaved, each with the
- *       virtual sensor touched the moment the daemon opens it: call → result
- *       in ms. Authorize minus Verify is what step-up adds to a match.
+ *       virtual sensor touched the moment the daemon opens it (SOCKET "-":
+ *       by a running toucher, on finger-needed): call → result in ms.
+ *       Authorize minus Verify is what step-up adds to a match.
  *   biogate-bench tokens SECONDS
  *       In-process token sign and verify per second (libbiogate-stepup).
  *   biogate-bench activate NAME PATH INTERFACE METHOD
@@ -22,6 +23,22 @@
  *       Sends each COMMAND to the virtual sensor, the first DELAY-MS after
  *       it opens (remove SOCKET before starting the operation) (for fprintd's clients, which lose a result that comes
  *       before their VerifyStart reply: see docs/performance.md).
+ *   biogate-bench toucher SOCKET SCAN-ID
+ *       The resident toucher: a bus monitor that touches the virtual sensor
+ *       (SCAN SCAN-ID) the moment a daemon asks for a finger, biogated's
+ *       Progress("finger-needed") or fprintd's VerifyFingerSelected, the
+ *       same way for both. Prints "touch DAEMON MONOTONIC-US" per touch
+ *       and runs until killed.
+ *   biogate-bench login ROUNDS USER SERVICE...
+ *       ROUNDS rounds of pam_start + pam_authenticate + pam_end for each
+ *       SERVICE in turn, in this one process (hot: libraries loaded, as in
+ *       a display manager or sudo run twice). Prints "login SERVICE
+ *       START-US END-US" (CLOCK_MONOTONIC, comparable with the toucher's),
+ *       round 0 left out as a warm-up; "failed SERVICE" for a login that
+ *       did not succeed. Under pam_wrapper.
+ *   biogate-bench verifies COUNT
+ *       COUNT Manager.Verify operations one after another through
+ *       libbiogate, touched by a running toucher: a load for RSS figures.
  *
  * The bus is the system bus (DBUS_SYSTEM_BUS_ADDRESS: bench/run's private
  * one). */
@@ -36,7 +53,9 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <security/pam_appl.h>
 #include <sodium.h>
+#include <systemd/sd-bus.h>
 
 #include "biogate.h"
 #include "biogate-token.h"
@@ -119,25 +138,46 @@ typedef struct EvalClient {
         gint *start_gate;
 } EvalClient;
 
+/* The load generator is on sd-bus, as a lean backend would be: each
+ * thread blocks on its own connection. GDBus would run all eight
+ * connections through one worker thread of this process and spend about
+ * as much CPU per call as the daemon does, which on a two-core machine is
+ * CPU taken from the daemon and dbus-daemon. */
+static int eval_call(sd_bus *bus) {
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL, *reply = NULL;
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BIOGATE_NAME, BIOGATE_PATH, STEPUP_INTERFACE, "Evaluate");
+        if (r >= 0)
+                r = sd_bus_message_set_auto_start(m, 0);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 5, "kind", "s", "withdrawal", "amount", "s", "250000.00",
+                                          "currency", "s", "USD", "payee", "s", "ACME Ltd", "reference", "s",
+                                          "T-1001");
+        if (r >= 0)
+                r = sd_bus_call(bus, m, (uint64_t) CALL_TIMEOUT_MS * 1000, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_message_skip(reply, "ssa{sv}");
+        if (r < 0)
+                fprintf(stderr, "biogate-bench: Evaluate failed: %s\n",
+                        sd_bus_error_is_set(&error) ? error.message : g_strerror(-r));
+        return r;
+}
+
 static gpointer eval_client_run(gpointer data) {
         EvalClient *c = data;
-        g_autoptr(GDBusConnection) bus = bus_connect();
+        __attribute__((cleanup(sd_bus_flush_close_unrefp))) sd_bus *bus = NULL;
 
+        if (sd_bus_open_system(&bus) < 0)
+                die("cannot connect to the system bus", NULL);
         /* Connected: wait for the others, so all of them run the whole time. */
         g_atomic_int_dec_and_test(c->start_gate);
         while (g_atomic_int_get(c->start_gate) > 0)
                 g_usleep(100);
         while (g_get_monotonic_time() < c->deadline) {
-                g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus, BIOGATE_NAME, BIOGATE_PATH,
-                                                                        STEPUP_INTERFACE, "Evaluate",
-                                                                        g_variant_new("(@a{sv})", transaction_new(FALSE)),
-                                                                        G_VARIANT_TYPE("(ssa{sv})"),
-                                                                        G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                                                        CALL_TIMEOUT_MS, NULL, &error);
-
-                if (!reply)
-                        die("Evaluate failed", error);
+                if (eval_call(bus) < 0)
+                        exit(EXIT_FAILURE);
                 c->calls++;
         }
         return NULL;
@@ -295,13 +335,17 @@ static double run_operation(BiogateClient *client, const char *kind, GVariant *t
         g_autoptr(BiogateOperation) op = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree char *result = NULL;
-        Toucher *toucher;
+        Toucher *toucher = NULL;
         gint64 start;
         double ms;
 
-        if (unlink(socket_path) < 0 && errno != ENOENT)
-                die("cannot remove the old sensor socket", NULL);
-        toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
+        /* "-": a resident toucher (biogate-bench toucher) touches on the
+         * daemon's finger-needed. */
+        if (!g_str_equal(socket_path, "-")) {
+                if (unlink(socket_path) < 0 && errno != ENOENT)
+                        die("cannot remove the old sensor socket", NULL);
+                toucher = toucher_start(socket_path, (const char *const[]) { scan, NULL }, 0);
+        }
         start = g_get_monotonic_time();
         if (transaction)
                 op = biogate_client_authorize(client, transaction, NULL, NULL);
@@ -311,7 +355,8 @@ static double run_operation(BiogateClient *client, const char *kind, GVariant *t
          * daemon's object once it has the result. */
         result = biogate_operation_wait_sync(op, NULL, &error);
         ms = ms_since(start);
-        toucher_join(toucher);
+        if (toucher)
+                toucher_join(toucher);
         if (!result)
                 die(kind, error);
 
@@ -516,6 +561,168 @@ static int cmd_touch(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+/* ---- the resident toucher ---- */
+
+typedef struct Monitor {
+        char *socket_path;
+        char *scan;
+} Monitor;
+
+static void touch_now(const Monitor *m, const char *daemon) {
+        size_t len = strlen(m->scan), off = 0;
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        gint64 at;
+        int fd;
+
+        /* The driver listens before the daemon asks for a finger; a
+         * refused connect is the few instructions between bind() and
+         * listen(). */
+        while ((fd = vdev_try_connect(m->socket_path)) == -ECONNREFUSED && g_get_monotonic_time() < deadline)
+                g_thread_yield();
+        if (fd < 0) {
+                fprintf(stderr, "biogate-bench: toucher: cannot connect to the virtual sensor: %s\n",
+                        g_strerror(-fd));
+                return;
+        }
+        at = g_get_monotonic_time();
+        while (off < len) {
+                ssize_t n = send(fd, m->scan + off, len - off, MSG_NOSIGNAL);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        break;
+                off += (size_t) n;
+        }
+        (void) shutdown(fd, SHUT_WR);
+        close(fd);
+        printf("touch %s %" G_GINT64_FORMAT "\n", daemon, at);
+}
+
+/* Runs in GDBus's worker thread, as each message arrives: the touch goes
+ * out without a trip through a main loop. */
+static GDBusMessage *on_monitored(GDBusConnection *bus, GDBusMessage *message, gboolean incoming,
+                                  gpointer user_data) {
+        const Monitor *m = user_data;
+        const char *interface, *member;
+        GVariant *body;
+
+        if (!incoming || g_dbus_message_get_message_type(message) != G_DBUS_MESSAGE_TYPE_SIGNAL)
+                return message;
+        interface = g_dbus_message_get_interface(message);
+        member = g_dbus_message_get_member(message);
+        body = g_dbus_message_get_body(message);
+        if (g_strcmp0(interface, "org.biogate1.Operation") == 0 && g_strcmp0(member, "Progress") == 0 && body &&
+            g_variant_is_of_type(body, G_VARIANT_TYPE("(sa{sv})"))) {
+                const char *status;
+
+                g_variant_get(body, "(&s@a{sv})", &status, NULL);
+                if (g_str_equal(status, "finger-needed"))
+                        touch_now(m, "biogate");
+        } else if (g_strcmp0(interface, "net.reactivated.Fprint.Device") == 0 &&
+                   g_strcmp0(member, "VerifyFingerSelected") == 0)
+                touch_now(m, "fprintd");
+        g_object_unref(message);
+        return NULL;
+}
+
+static int cmd_toucher(int argc, char **argv) {
+        const char *rules[] = {
+                "type='signal',interface='org.biogate1.Operation',member='Progress'",
+                "type='signal',interface='net.reactivated.Fprint.Device',member='VerifyFingerSelected'",
+                NULL,
+        };
+        g_autoptr(GDBusConnection) bus = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+        Monitor m;
+
+        if (argc != 2)
+                die("usage: toucher SOCKET SCAN-ID", NULL);
+        m = (Monitor) { .socket_path = argv[0], .scan = g_strdup_printf("SCAN %s", argv[1]) };
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        bus = bus_connect();
+        g_dbus_connection_add_filter(bus, on_monitored, &m, NULL);
+        reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                            g_variant_new("(^asu)", rules, 0u), NULL, G_DBUS_CALL_FLAGS_NONE,
+                                            CALL_TIMEOUT_MS, NULL, &error);
+        if (!reply)
+                die("BecomeMonitor", error);
+        printf("ready\n");
+        g_main_loop_run(loop);
+        return EXIT_SUCCESS;
+}
+
+/* ---- whole logins through PAM ---- */
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp, void *data) {
+        /* Prompts are shown to nobody; a password prompt gets "". */
+        *resp = calloc((size_t) n, sizeof **resp);
+        return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+static int cmd_login(int argc, char **argv) {
+        const struct pam_conv conv = { conversation, NULL };
+        guint rounds;
+
+        if (argc < 3)
+                die("usage: login ROUNDS USER SERVICE...", NULL);
+        rounds = (guint) strtoul(argv[0], NULL, 10);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        for (guint i = 0; i <= rounds; i++)
+                for (int s = 2; s < argc; s++) {
+                        pam_handle_t *pamh = NULL;
+                        gint64 start, end;
+                        int r;
+
+                        start = g_get_monotonic_time();
+                        r = pam_start(argv[s], argv[1], &conv, &pamh);
+                        if (r == PAM_SUCCESS)
+                                r = pam_authenticate(pamh, 0);
+                        end = g_get_monotonic_time();
+                        if (pamh)
+                                pam_end(pamh, r);
+                        /* Counted, not fatal: a module that loses a race
+                         * (see docs/performance.md) shows as failures. */
+                        if (r != PAM_SUCCESS) {
+                                fprintf(stderr, "biogate-bench: login %s: %s\n", argv[s], pam_strerror(NULL, r));
+                                printf("failed %s\n", argv[s]);
+                                continue;
+                        }
+                        if (i > 0)
+                                printf("login %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n", argv[s], start, end);
+                }
+        return EXIT_SUCCESS;
+}
+
+/* ---- verifications as a load ---- */
+
+static int cmd_verifies(int argc, char **argv) {
+        g_autoptr(GDBusConnection) bus = NULL;
+        g_autoptr(BiogateClient) client = NULL;
+        guint n;
+
+        if (argc != 1)
+                die("usage: verifies COUNT", NULL);
+        n = (guint) strtoul(argv[0], NULL, 10);
+        bus = bus_connect();
+        client = biogate_client_new_for_connection(bus);
+        for (guint i = 0; i < n; i++) {
+                g_autoptr(BiogateOperation) op = biogate_client_verify(client, NULL, NULL, NULL);
+                g_autoptr(GError) error = NULL;
+                g_autofree char *result = biogate_operation_wait_sync(op, NULL, &error);
+
+                if (!result)
+                        die("Verify", error);
+                if (!g_str_equal(result, "match"))
+                        die("Verify did not match", NULL);
+        }
+        printf("verifies n=%u\n", n);
+        return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv) {
         static const struct {
                 const char *name;
@@ -527,6 +734,9 @@ int main(int argc, char **argv) {
                 { "activate", cmd_activate },
                 { "calls",    cmd_calls },
                 { "touch",    cmd_touch },
+                { "toucher",  cmd_toucher },
+                { "login",    cmd_login },
+                { "verifies", cmd_verifies },
         };
 
         if (sodium_init() < 0)
@@ -535,6 +745,7 @@ int main(int argc, char **argv) {
                 for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
                         if (g_str_equal(argv[1], commands[i].name))
                                 return commands[i].run(argc - 2, argv + 2);
-        fprintf(stderr, "usage: biogate-bench evaluate|stepup|tokens|activate|calls|touch ARGS... (see bench/run)\n");
+        fprintf(stderr, "usage: biogate-bench evaluate|stepup|tokens|activate|calls|touch|toucher|login|verifies ARGS... "
+                        "(see bench/run)\n");
         return 2;
 }

@@ -18,9 +18,137 @@ static const char *const self_actions[_BIOGATED_ACTION_MAX] = {
         [BIOGATED_ACTION_MANAGE] = BIOGATED_POLKIT_ACTION_MANAGE,
 };
 
-/* Set while polkitd is known to be missing, so the fallback is logged once
- * per absence rather than once per call. */
-static gboolean polkit_absence_logged;
+/* ---- Credentials of the unique names that call us, per bus connection ----
+ *
+ * The bus assigns a unique name to a connection when it connects and never
+ * gives it to another connection while the bus runs (the D-Bus
+ * specification: unique names are never reused). So what the bus says about
+ * a unique name stays true for as long as the name exists, and an answer
+ * can be kept until NameOwnerChanged says the name is gone.
+ *
+ * Kept: the uid and pid the bus reports, both fixed when the connection is
+ * made. Not kept: anything about the caller's logind session (is it a
+ * login, is it local and active). A session can end, or stop being the
+ * active one, while the connection lives on, so those are asked each time.
+ *
+ * The context hangs off the GDBusConnection (object data), so it lives
+ * exactly as long as the bus it describes. */
+
+#define CALLERS_MAX 4096u       /* a bound, not a working limit: names leave as their connections close */
+
+typedef struct Callers {
+        GHashTable *known;              /* unique name → BiogatedCredentials* */
+        guint owner_changed_id;
+        guint64 lookups;                /* GetConnectionCredentials calls made */
+        /* Set while polkitd is known to be missing, so the fallback is
+         * logged once per absence rather than once per call. */
+        gboolean polkit_absence_logged;
+} Callers;
+
+static void callers_free(gpointer data) {
+        Callers *callers = data;
+
+        /* Not unsubscribed: this runs when the connection is finalized,
+         * after it dropped its subscriptions, so nothing can call us any
+         * more. */
+        g_hash_table_unref(callers->known);
+        g_free(callers);
+}
+
+static void on_name_owner_changed(GDBusConnection *connection, const char *sender, const char *path,
+                                  const char *interface, const char *member, GVariant *parameters,
+                                  gpointer user_data) {
+        Callers *callers = user_data;
+        const char *name, *old_owner, *new_owner;
+
+        if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sss)")))
+                return;
+        g_variant_get(parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+        if (name[0] == ':' && new_owner[0] == '\0')
+                g_hash_table_remove(callers->known, name);
+}
+
+static Callers *callers_of(GDBusConnection *connection) {
+        Callers *callers = g_object_get_data(G_OBJECT(connection), "biogated-callers");
+
+        if (callers)
+                return callers;
+        callers = g_new0(Callers, 1);
+        callers->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        /* Subscribed before the first GetConnectionCredentials is sent on
+         * this connection, so the bus has the match before it answers: a
+         * name that leaves after its answer is always reported to us, after
+         * the answer, and its entry cannot outlive it. */
+        callers->owner_changed_id = g_dbus_connection_signal_subscribe(
+                connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+                "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, callers, NULL);
+        g_object_set_data_full(G_OBJECT(connection), "biogated-callers", callers, callers_free);
+        return callers;
+}
+
+typedef struct CredentialsLookup {
+        GDBusMethodInvocation *invocation;      /* ref */
+        BiogatedCredentialsReady ready;
+        gpointer user_data;
+} CredentialsLookup;
+
+static void on_connection_credentials(GObject *source, GAsyncResult *res, gpointer user_data) {
+        CredentialsLookup *l = user_data;
+        g_autoptr(GVariant) reply = NULL, creds = NULL;
+        g_autoptr(GError) error = NULL;
+        BiogatedCredentials c = {};
+        guint32 uid, pid = 0;
+
+        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        if (reply) {
+                g_variant_get(reply, "(@a{sv})", &creds);
+                if (!g_variant_lookup(creds, "UnixUserID", "u", &uid))
+                        g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                            "The bus did not report the caller's uid");
+        }
+        if (!error) {
+                Callers *callers = callers_of(G_DBUS_CONNECTION(source));
+                const char *sender = g_dbus_method_invocation_get_sender(l->invocation);
+
+                (void) g_variant_lookup(creds, "ProcessID", "u", &pid);
+                c = (BiogatedCredentials) { .uid = (uid_t) uid, .pid = (pid_t) pid };
+                if (sender && g_hash_table_size(callers->known) < CALLERS_MAX)
+                        g_hash_table_replace(callers->known, g_strdup(sender), g_memdup2(&c, sizeof c));
+        }
+        l->ready(l->invocation, error ? NULL : &c, error, l->user_data);
+        g_object_unref(l->invocation);
+        g_free(l);
+}
+
+void biogated_caller_credentials(GDBusMethodInvocation *invocation, BiogatedCredentialsReady ready,
+                                 gpointer user_data) {
+        GDBusConnection *connection = g_dbus_method_invocation_get_connection(invocation);
+        const char *sender = g_dbus_method_invocation_get_sender(invocation);
+        Callers *callers = callers_of(connection);
+        const BiogatedCredentials *known = sender ? g_hash_table_lookup(callers->known, sender) : NULL;
+        CredentialsLookup *l;
+
+        if (known) {
+                ready(invocation, known, NULL, user_data);
+                return;
+        }
+        l = g_new0(CredentialsLookup, 1);
+        *l = (CredentialsLookup) { .invocation = g_object_ref(invocation), .ready = ready, .user_data = user_data };
+        callers->lookups++;
+        g_dbus_connection_call(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetConnectionCredentials", g_variant_new("(s)", sender ? sender : ""),
+                               G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                               on_connection_credentials, l);
+}
+
+void biogated_caller_cache_stats(GDBusConnection *connection, guint *ret_known, guint64 *ret_lookups) {
+        Callers *callers = callers_of(connection);
+
+        *ret_known = g_hash_table_size(callers->known);
+        *ret_lookups = callers->lookups;
+}
+
+/* ---- Authorization ---- */
 
 typedef struct Pending {
         GDBusMethodInvocation *invocation;
@@ -159,10 +287,12 @@ static gboolean polkitd_is_absent(const GError *error) {
 }
 
 static void fall_back(Pending *p) {
-        if (!polkit_absence_logged) {
+        Callers *callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
+
+        if (!callers->polkit_absence_logged) {
                 g_message("polkitd is not on the system bus: authorizing by the built-in rule "
                           "(a user may act on themselves, root on anyone)");
-                polkit_absence_logged = TRUE;
+                callers->polkit_absence_logged = TRUE;
         }
         if (!p->lookup_error &&
             biogated_caller_builtin_allows(p->action, p->caller->uid, p->caller->target_uid)) {
@@ -199,7 +329,7 @@ static void on_checked(GObject *source, GAsyncResult *res, gpointer user_data) {
                 deny(p, "The authorization check failed");
                 return;
         }
-        polkit_absence_logged = FALSE;
+        callers_of(g_dbus_method_invocation_get_connection(p->invocation))->polkit_absence_logged = FALSE;
         if (polkit_authorization_result_get_is_authorized(result)) {
                 if (g_str_equal(p->polkit_action, BIOGATED_POLKIT_ACTION_MANAGE))
                         p->caller->may_manage = TRUE;
@@ -263,28 +393,21 @@ static void check_polkit(Pending *p) {
         polkit_authority_get_async(p->cancellable, on_authority, p);
 }
 
-static void on_credentials(GObject *source, GAsyncResult *res, gpointer user_data) {
+static void on_credentials(GDBusMethodInvocation *invocation, const BiogatedCredentials *creds,
+                           const GError *lookup_error, gpointer user_data) {
         g_autoptr(Pending) p = user_data;
-        g_autoptr(GVariant) reply = NULL, creds = NULL;
         g_autoptr(GError) error = NULL;
         BiogatedCaller *caller;
-        guint32 uid, pid = 0;
 
-        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
-        if (!reply) {
+        if (!creds) {
                 /* The caller left the bus, or the bus would not tell: deny. */
-                deny(p, "Cannot determine the caller's identity");
+                deny(p, g_error_matches(lookup_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)
+                                ? lookup_error->message : "Cannot determine the caller's identity");
                 return;
         }
-        g_variant_get(reply, "(@a{sv})", &creds);
-        if (!g_variant_lookup(creds, "UnixUserID", "u", &uid)) {
-                deny(p, "The bus did not report the caller's uid");
-                return;
-        }
-        (void) g_variant_lookup(creds, "ProcessID", "u", &pid);
         caller = p->caller = g_new0(BiogatedCaller, 1);
-        caller->uid = (uid_t) uid;
-        caller->pid = (pid_t) pid;
+        caller->uid = creds->uid;
+        caller->pid = creds->pid;
         caller->may_manage = caller->uid == 0;
 
         if (!lookup_user(p->user[0] ? p->user : NULL, caller->uid, &caller->target_uid, &caller->target_user, &error)) {
@@ -320,8 +443,5 @@ void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *us
         p = g_new0(Pending, 1);
         *p = (Pending) { .invocation = g_object_ref(invocation), .user = g_strdup(user), .action = action,
                          .ready = ready, .user_data = user_data, .destroy = destroy };
-        g_dbus_connection_call(g_dbus_method_invocation_get_connection(invocation), "org.freedesktop.DBus",
-                               "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionCredentials",
-                               g_variant_new("(s)", g_dbus_method_invocation_get_sender(invocation)),
-                               G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_credentials, p);
+        biogated_caller_credentials(invocation, on_credentials, p);
 }

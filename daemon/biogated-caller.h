@@ -59,6 +59,23 @@ gboolean biogated_caller_builtin_allows(BiogatedAction action, uid_t uid, uid_t 
 typedef void (*BiogatedCallerReady)(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
                                     gpointer user_data);
 
+/* The caller's uid and pid as the bus reports them (GetConnectionCredentials
+ * of the sender). Asked once per unique name and kept until the name
+ * leaves the bus (biogated-caller.c says why that is safe); a kept answer
+ * calls ready at once, before this returns. creds is NULL and error set
+ * when the bus would not say (the caller left). */
+typedef struct BiogatedCredentials {
+        uid_t uid;
+        pid_t pid;          /* 0 when the bus did not say */
+} BiogatedCredentials;
+typedef void (*BiogatedCredentialsReady)(GDBusMethodInvocation *invocation, const BiogatedCredentials *creds,
+                                         const GError *error, gpointer user_data);
+void biogated_caller_credentials(GDBusMethodInvocation *invocation, BiogatedCredentialsReady ready,
+                                 gpointer user_data);
+/* For tests: the names whose credentials are kept on connection, and how
+ * many times the bus was asked. */
+void biogated_caller_cache_stats(GDBusConnection *connection, guint *ret_known, guint64 *ret_lookups);
+
 void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
                                BiogatedCallerReady ready, gpointer user_data, GDestroyNotify destroy);
 

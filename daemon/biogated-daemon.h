@@ -37,7 +37,6 @@ typedef struct BiogatedDaemon {
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
         BiogatedOperations *operations;
-        GHashTable *caller_uids;        /* Evaluate: unique name → uid + 1 (biogated-stepup.c); NULL until asked */
         gboolean no_idle_exit;
         guint idle_id;
         guint retention_id;             /* the daily retention sweep */

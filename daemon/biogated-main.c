@@ -199,7 +199,6 @@ static void biogated_stop(Biogated *b) {
         g_clear_pointer(&daemon->devices, biogated_devices_free);
         g_clear_pointer(&daemon->store, biogated_store_free);
         g_clear_pointer(&daemon->limits, biogated_limits_free);
-        g_clear_pointer(&daemon->caller_uids, g_hash_table_unref);
         g_clear_pointer(&daemon->signing_key, biogated_signing_key_free);
         g_clear_pointer(&daemon->policy, biogate_policy_free);
         g_free(daemon->policy_dir);

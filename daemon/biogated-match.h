@@ -19,3 +19,8 @@ typedef void (*BiogatedMatchDone)(BiogatedOperation *op, FpPrint *match, const G
 
 /* gallery must be non-empty and compatible with the device. */
 void biogated_match_run(BiogatedOperation *op, GPtrArray *gallery, BiogatedMatchDone done, gpointer user_data);
+/* The same for a gallery of the operation's own user: each "finger-needed"
+ * names the fingers that can match ("fingers", as), so a login prompt can
+ * say which one to use. Never for a gallery of other users' prints (the
+ * duplicate check, approvers): their fingers are not the caller's business. */
+void biogated_match_run_own(BiogatedOperation *op, GPtrArray *gallery, BiogatedMatchDone done, gpointer user_data);

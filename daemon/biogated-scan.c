@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-scan.h"
 
+#include "biogated-args.h"
 #include "biogated-limits.h"
+#include "biogated-prints.h"
 
 void biogated_scan_emit_retry(BiogatedOperation *op, const GError *error) {
         static const char *const reasons[] = {
@@ -23,6 +25,23 @@ void biogated_scan_emit_retry(BiogatedOperation *op, const GError *error) {
 void biogated_scan_wait_for_finger(BiogatedOperation *op) {
         biogated_operation_set_state(op, "waiting-for-finger");
         biogated_operation_emit_progress(op, "finger-needed", NULL);
+}
+
+void biogated_scan_wait_for_match(BiogatedOperation *op, GPtrArray *gallery) {
+        GVariantBuilder details;
+        guint mask = 0;
+
+        /* The fingers that can match this touch, so that a client can name
+         * the one to use without a ListFingers round trip of its own. */
+        for (guint i = 0; i < gallery->len; i++) {
+                BiogateFinger f = biogated_print_get_finger(g_ptr_array_index(gallery, i));
+                if (biogate_finger_to_name(f))
+                        mask |= 1u << f;
+        }
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "fingers", biogated_finger_names(mask));
+        biogated_operation_set_state(op, "waiting-for-finger");
+        biogated_operation_emit_progress(op, "finger-needed", g_variant_builder_end(&details));
 }
 
 GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger finger) {

@@ -13,6 +13,9 @@ void biogated_scan_emit_retry(BiogatedOperation *op, const GError *error);
 
 /* Mark the operation as waiting for a touch and tell the owner. */
 void biogated_scan_wait_for_finger(BiogatedOperation *op);
+/* The same for a match against gallery (FpPrint*), with "fingers" (as): the
+ * enrolled fingers the touch can match. */
+void biogated_scan_wait_for_match(BiogatedOperation *op, GPtrArray *gallery);
 
 /* {"user": s, "finger": s} for a result. */
 GVariant *biogated_scan_result_details(BiogatedOperation *op, BiogateFinger finger);

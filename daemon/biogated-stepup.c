@@ -70,8 +70,44 @@ static BiogateTx *parse_tx(BiogatedDaemon *daemon, GVariant *dict, GError **erro
         return g_steal_pointer(&tx);
 }
 
+/* The machine's time zone, read again at most once a minute. GLib 2.74's
+ * g_time_zone_new_local() re-reads and parses /etc/localtime on every call
+ * when TZ is unset (a stat, a readlink and the zone file), and Evaluate asks
+ * for the local time on every call; the policy's time windows are in
+ * minutes, so a zone change is seen as soon as it can matter. Kept with the
+ * StepUp object, which lives as long as the daemon. */
+#define LOCAL_ZONE_MAX_AGE_US (60 * G_USEC_PER_SEC)
+
+typedef struct LocalZone {
+        GTimeZone *zone;
+        gint64 read_at;         /* monotonic */
+} LocalZone;
+
+static void local_zone_free(gpointer data) {
+        LocalZone *z = data;
+
+        g_clear_pointer(&z->zone, g_time_zone_unref);
+        g_free(z);
+}
+
+static GDateTime *local_now(BiogatedDaemon *daemon) {
+        LocalZone *z = g_object_get_data(G_OBJECT(daemon->stepup), "biogated-local-zone");
+        gint64 now = g_get_monotonic_time();
+
+        if (!z) {
+                z = g_new0(LocalZone, 1);
+                g_object_set_data_full(G_OBJECT(daemon->stepup), "biogated-local-zone", z, local_zone_free);
+        }
+        if (!z->zone || now - z->read_at >= LOCAL_ZONE_MAX_AGE_US) {
+                g_clear_pointer(&z->zone, g_time_zone_unref);
+                z->zone = g_time_zone_new_local();
+                z->read_at = now;
+        }
+        return g_date_time_new_now(z->zone);
+}
+
 static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const BiogateTx *tx, GError **error) {
-        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autoptr(GDateTime) now = local_now(daemon);
 
         if (!daemon->policy) {
                 g_set_error_literal(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
@@ -83,14 +119,11 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
 
 /* ---- Evaluate ---- */
 
-/* Evaluate needs no permission, but its event names who asked: the bus
- * tells the uid of a unique name, and a unique name is never given to
- * another connection while the bus runs, so the answer is kept. Bounded:
- * when full, the table starts over (a few more questions to the bus). */
-#define CALLER_UIDS_MAX 4096u
+/* Evaluate needs no permission, but its event names who asked: the uid
+ * the bus reports for the caller's unique name, asked once per connection
+ * (biogated_caller_credentials()). */
 
 typedef struct EvaluateCall {
-        BiogatedDaemon *daemon;
         GDBusMethodInvocation *invocation;      /* the handler's reference */
         GVariant *reply;
         char *digest, *kind, *amount, *currency, *rule, *requirement;
@@ -129,28 +162,18 @@ static void evaluate_audit(EvaluateCall *c, uid_t uid) {
                                 (unsigned) uid, c->rule, c->requirement);
 }
 
-static void on_evaluate_caller(GObject *source, GAsyncResult *res, gpointer user_data) {
+static void on_evaluate_caller(GDBusMethodInvocation *invocation, const BiogatedCredentials *creds,
+                               const GError *error, gpointer user_data) {
         g_autoptr(EvaluateCall) c = user_data;
-        g_autoptr(GVariant) reply = NULL;
-        g_autoptr(GError) error = NULL;
-        guint32 uid;
 
-        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
-        if (!reply) {
+        if (!creds) {
                 /* Gone, or the bus would not say: no anonymous event. */
                 g_dbus_method_invocation_return_error_literal(c->invocation, BIOGATE_DBUS_ERROR,
                                                               BIOGATE_ERROR_PERMISSION_DENIED,
                                                               "Cannot determine the caller's identity");
                 return;
         }
-        g_variant_get(reply, "(u)", &uid);
-        if (!c->daemon->caller_uids || g_hash_table_size(c->daemon->caller_uids) >= CALLER_UIDS_MAX) {
-                g_clear_pointer(&c->daemon->caller_uids, g_hash_table_unref);
-                c->daemon->caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        }
-        g_hash_table_insert(c->daemon->caller_uids, g_strdup(g_dbus_method_invocation_get_sender(c->invocation)),
-                            GUINT_TO_POINTER(uid + 1u));
-        evaluate_audit(g_steal_pointer(&c), (uid_t) uid);
+        evaluate_audit(g_steal_pointer(&c), creds->uid);
 }
 
 static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *invocation, GVariant *dict,
@@ -159,10 +182,8 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         g_autoptr(BiogateTx) tx = NULL;
         g_autofree char *text = NULL;
         const BiogatePolicyRule *rule;
-        const char *sender = g_dbus_method_invocation_get_sender(invocation);
         GVariantBuilder details;
         EvaluateCall *c;
-        gpointer known;
 
         biogated_daemon_touch(daemon);
         tx = parse_tx(daemon, dict, &error);
@@ -172,7 +193,6 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
                 return TRUE;
         }
         c = g_new0(EvaluateCall, 1);
-        c->daemon = daemon;
         c->invocation = invocation;
         text = biogate_tx_render_text(tx);
         c->digest = biogate_tx_digest_string(tx);
@@ -195,14 +215,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
          * events share one state write per main-loop iteration
          * (docs/performance.md), and the caller's uid is asked of the bus
          * once per connection. */
-        if (sender && daemon->caller_uids && (known = g_hash_table_lookup(daemon->caller_uids, sender))) {
-                evaluate_audit(c, (uid_t) (GPOINTER_TO_UINT(known) - 1u));
-                return TRUE;
-        }
-        g_dbus_connection_call(g_dbus_method_invocation_get_connection(invocation), "org.freedesktop.DBus",
-                               "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser",
-                               g_variant_new("(s)", sender ? sender : ""), G_VARIANT_TYPE("(u)"),
-                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_evaluate_caller, c);
+        biogated_caller_credentials(invocation, on_evaluate_caller, c);
         return TRUE;
 }
 

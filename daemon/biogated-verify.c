@@ -43,5 +43,5 @@ void biogated_verify_run(BiogatedOperation *op) {
         }
         if (!biogated_scan_check_limits(op, target->uid))
                 return;
-        biogated_match_run(op, prints, on_matched, NULL);
+        biogated_match_run_own(op, prints, on_matched, NULL);
 }

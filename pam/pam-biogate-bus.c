@@ -64,38 +64,6 @@ static PamBiogateResult result_from_bus_error(const sd_bus_error *error, int r) 
         return result_of(PAM_BIOGATE_DAEMON_UNAVAILABLE);
 }
 
-PamBiogateResult pam_biogate_list_fingers(sd_bus *bus, const char *user, uint64_t deadline, unsigned *ret_mask) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        unsigned mask = 0;
-        const char *name;
-        int r;
-
-        if (remaining_usec(deadline) == 0)
-                return result_of(PAM_BIOGATE_TIMED_OUT);
-        r = sd_bus_message_new_method_call(bus, &m, BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
-                                           BIOGATE_MANAGER_INTERFACE, "ListFingers");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", user);
-        if (r < 0)
-                return result_from_bus_error(NULL, r);
-        r = sd_bus_call(bus, m, remaining_usec(deadline), &error, &reply);
-        if (r < 0)
-                return result_from_bus_error(&error, r);
-        r = sd_bus_message_enter_container(reply, 'a', "s");
-        if (r < 0)
-                return result_of(PAM_BIOGATE_UNEXPECTED);
-        while ((r = sd_bus_message_read(reply, "s", &name)) > 0) {
-                BiogateFinger f = biogate_finger_from_name(name);
-                if (f != BIOGATE_FINGER_INVALID)
-                        mask |= 1u << f;
-        }
-        if (r < 0)
-                return result_of(PAM_BIOGATE_UNEXPECTED);
-        *ret_mask = mask;
-        return result_of(PAM_BIOGATE_MATCH); /* "ok" */
-}
-
 /* ---- one Verify operation ---- */
 
 typedef struct Verification {
@@ -118,8 +86,30 @@ static void finish(Verification *v, PamBiogateResult result) {
         v->result = result;
 }
 
-/* Reads "key" of type s from an a{sv} at the current position. */
-static int read_details(sd_bus_message *m, const char **ret_user, const char **ret_error, const char **ret_reason) {
+/* The bitmask of the finger names in an "as" at the current position;
+ * names this module does not know are left out. */
+static int read_finger_names(sd_bus_message *m, unsigned *ret_mask) {
+        const char *name;
+        unsigned mask = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &name)) > 0) {
+                BiogateFinger f = biogate_finger_from_name(name);
+                if (f != BIOGATE_FINGER_INVALID)
+                        mask |= 1u << f;
+        }
+        if (r < 0)
+                return r;
+        *ret_mask = mask;
+        return sd_bus_message_exit_container(m);
+}
+
+/* Reads the keys we use from an a{sv} at the current position; a key with
+ * another type than ours is skipped, as unknown keys are. */
+static int read_details(sd_bus_message *m, PamBiogateDetails *ret) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -133,18 +123,23 @@ static int read_details(sd_bus_message *m, const char **ret_user, const char **r
                 if (r < 0)
                         return r;
                 if (strcmp(key, "user") == 0)
-                        target = ret_user;
+                        target = &ret->user;
                 else if (strcmp(key, "error") == 0)
-                        target = ret_error;
+                        target = &ret->error;
                 else if (strcmp(key, "reason") == 0)
-                        target = ret_reason;
-                if (target && sd_bus_message_peek_type(m, NULL, NULL) > 0 &&
-                    sd_bus_message_enter_container(m, 'v', "s") > 0) {
+                        target = &ret->reason;
+                if (sd_bus_message_peek_type(m, NULL, NULL) <= 0)
+                        return -EBADMSG;
+                if (target && sd_bus_message_enter_container(m, 'v', "s") > 0) {
                         r = sd_bus_message_read(m, "s", &value);
                         if (r < 0)
                                 return r;
                         *target = value;
                         r = sd_bus_message_exit_container(m);
+                } else if (strcmp(key, "fingers") == 0 && sd_bus_message_enter_container(m, 'v', "as") > 0) {
+                        r = read_finger_names(m, &ret->fingers);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
                 } else
                         r = sd_bus_message_skip(m, "v");
                 if (r < 0)
@@ -175,21 +170,22 @@ static void apply_result(Verification *v, const char *result, const char *user, 
 }
 
 static void handle_operation_signal(Verification *v, sd_bus_message *m) {
-        const char *status = NULL, *user = NULL, *error = NULL, *reason = NULL;
+        PamBiogateDetails details = {};
+        const char *status = NULL;
 
         /* Anyone may send us a signal; only the daemon that answered our call
          * speaks for our operation. */
         if (!v->path || strcmp(sd_bus_message_get_path(m) ?: "", v->path) != 0 ||
             strcmp(sd_bus_message_get_sender(m) ?: "", v->daemon) != 0)
                 return;
-        if (sd_bus_message_read(m, "s", &status) < 0 || read_details(m, &user, &error, &reason) < 0) {
+        if (sd_bus_message_read(m, "s", &status) < 0 || read_details(m, &details) < 0) {
                 finish(v, result_of(PAM_BIOGATE_UNEXPECTED));
                 return;
         }
         if (sd_bus_message_is_signal(m, BIOGATE_OPERATION_INTERFACE, "Finished"))
-                apply_result(v, status, user, error);
+                apply_result(v, status, details.user, details.error);
         else if (sd_bus_message_is_signal(m, BIOGATE_OPERATION_INTERFACE, "Progress") && v->args->progress &&
-                 v->args->progress(v->args->userdata, status, reason) < 0)
+                 v->args->progress(v->args->userdata, status, &details) < 0)
                 finish(v, result_of(PAM_BIOGATE_CONV_ERROR));
 }
 
@@ -223,9 +219,21 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+/* A match the bus refused (its limits) would leave us deaf to the result:
+ * the attempt ends, as it did when the match was installed synchronously. */
+static int on_match_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Verification *v = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e)
+                finish(v, result_from_bus_error(NULL, -sd_bus_error_get_errno(e)));
+        return 0;
+}
+
 static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Verification *v = userdata;
-        const char *state = NULL, *result = NULL, *user = NULL, *error = NULL, *reason = NULL;
+        const char *state = NULL, *result = NULL;
+        PamBiogateDetails details = {};
         int r;
 
         if (v->done || sd_bus_message_is_method_error(reply, NULL))
@@ -239,7 +247,7 @@ static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 if (strcmp(key, "State") == 0 || strcmp(key, "Result") == 0)
                         r = sd_bus_message_read(reply, "v", "s", strcmp(key, "State") == 0 ? &state : &result);
                 else if (strcmp(key, "ResultDetails") == 0 && sd_bus_message_enter_container(reply, 'v', "a{sv}") > 0) {
-                        r = read_details(reply, &user, &error, &reason);
+                        r = read_details(reply, &details);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(reply);
                 } else
@@ -250,7 +258,7 @@ static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *re
         if (r < 0)
                 return 0;
         if (state && strcmp(state, "done") == 0 && result && *result)
-                apply_result(v, result, user, error);
+                apply_result(v, result, details.user, details.error);
         return 0;
 }
 
@@ -345,13 +353,17 @@ PamBiogateResult pam_biogate_verify(sd_bus *bus, const PamBiogateVerify *args) {
         int r;
 
         /* Both matches are in place before the call, so nothing the daemon
-         * says about the operation, or its exit, can slip past. */
-        r = sd_bus_match_signal(bus, &owner, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, &v);
+         * says about the operation, or its exit, can slip past: the bus
+         * handles one connection's messages in order, so AddMatch sent
+         * before Verify is in force before the daemon sees Verify. Not
+         * waiting for their replies saves two round trips per login. */
+        r = sd_bus_match_signal_async(bus, &owner, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed,
+                                      on_match_installed, &v);
         if (r >= 0) {
                 snprintf(match, sizeof match, "type='signal',sender='%s',interface='%s'", BIOGATE_BUS_NAME,
                          BIOGATE_OPERATION_INTERFACE);
-                r = sd_bus_add_match(bus, &signals, match, on_operation_signal, &v);
+                r = sd_bus_add_match_async(bus, &signals, match, on_operation_signal, on_match_installed, &v);
         }
         if (r >= 0)
                 r = start_verify(&v, &call);

@@ -15,9 +15,18 @@
 
 int pam_biogate_bus_open(sd_bus **ret_bus);
 
+/* What we read from a signal's a{sv} details; strings point into the
+ * message and live as long as the callback. */
+typedef struct PamBiogateDetails {
+        const char *user;
+        const char *error;
+        const char *reason;     /* "retry-scan" */
+        unsigned fingers;       /* "finger-needed": 1u << BiogateFinger of each finger that can match; 0 unknown */
+} PamBiogateDetails;
+
 /* Called for Progress signals of our operation; a negative return (the
  * conversation failed) ends the verification with PAM_BIOGATE_CONV_ERROR. */
-typedef int (*PamBiogateProgress)(void *userdata, const char *status, const char *reason);
+typedef int (*PamBiogateProgress)(void *userdata, const char *status, const PamBiogateDetails *details);
 
 typedef struct PamBiogateVerify {
         const char *user;
@@ -29,12 +38,11 @@ typedef struct PamBiogateVerify {
         void *userdata;
 } PamBiogateVerify;
 
-/* Bitmask (1u << BiogateFinger) of the user's enrolled fingers. */
-PamBiogateResult pam_biogate_list_fingers(sd_bus *bus, const char *user, uint64_t deadline, unsigned *ret_mask);
-
 /* One Verify operation: PAM_BIOGATE_MATCH only for a "match" the daemon
  * reported for this very operation and user; PAM_BIOGATE_NO_MATCH for one
- * non-matching touch; anything else ends the attempt. */
+ * non-matching touch; anything else ends the attempt. Nothing enrolled (for
+ * args->finger, if set) is the daemon's NoEnrolledPrints error on the call,
+ * before any prompt. */
 PamBiogateResult pam_biogate_verify(sd_bus *bus, const PamBiogateVerify *args);
 
 uint64_t pam_biogate_now_usec(void);

@@ -33,7 +33,6 @@
 typedef struct Attempt {
         pam_handle_t *pamh;
         const PamBiogateOptions *options;
-        const char *finger_text;   /* "right index finger" when only one can match */
         unsigned touches;          /* finger-needed prompts in this try */
 } Attempt;
 
@@ -54,14 +53,18 @@ static int say(Attempt *a, int style, const char *format, ...) {
         return pam_prompt(a->pamh, style, NULL, "%s", text) == PAM_SUCCESS ? 0 : -EIO;
 }
 
-static int on_progress(void *userdata, const char *status, const char *reason) {
+static int on_progress(void *userdata, const char *status, const PamBiogateDetails *details) {
         Attempt *a = userdata;
+        const char *reason = details->reason;
 
         if (strcmp(status, "finger-needed") == 0) {
                 if (a->touches++ > 0)
                         return say(a, PAM_TEXT_INFO, "Touch the fingerprint sensor again");
-                if (a->finger_text)
-                        return say(a, PAM_TEXT_INFO, "Place your %s on the fingerprint sensor", a->finger_text);
+                /* The daemon names the fingers that can match; when it is
+                 * one, so does the prompt. */
+                if (__builtin_popcount(details->fingers) == 1)
+                        return say(a, PAM_TEXT_INFO, "Place your %s on the fingerprint sensor",
+                                   biogate_finger_to_text((BiogateFinger) __builtin_ctz(details->fingers)));
                 return say(a, PAM_TEXT_INFO, "Place your finger on the fingerprint sensor");
         }
         if (strcmp(status, "retry-scan") == 0) {
@@ -107,7 +110,6 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
         uint64_t deadline = pam_biogate_now_usec() + (uint64_t) options->timeout_s * UINT64_C(1000000);
         PamBiogateInterrupt interrupt;
         PamBiogateResult result;
-        unsigned mask = 0;
         Attempt attempt = { .pamh = pamh, .options = options };
 
         if (!user_exists(user))
@@ -120,17 +122,9 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
         if (pam_biogate_bus_open(&bus) < 0)
                 return (PamBiogateResult) { PAM_BIOGATE_DAEMON_UNAVAILABLE, 0 };
 
-        result = pam_biogate_list_fingers(bus, user, deadline, &mask);
-        if (result.outcome != PAM_BIOGATE_MATCH)
-                return result;
-        if (options->finger != BIOGATE_FINGER_INVALID)
-                mask &= 1u << options->finger;
-        /* Do not ask for a touch that cannot succeed. */
-        if (mask == 0)
-                return (PamBiogateResult) { PAM_BIOGATE_DAEMON_ERROR, BIOGATE_ERROR_NO_ENROLLED_PRINTS };
-        if (__builtin_popcount(mask) == 1)
-                attempt.finger_text = biogate_finger_to_text((BiogateFinger) __builtin_ctz(mask));
-
+        /* No ListFingers first: Verify itself refuses with NoEnrolledPrints
+         * before any prompt when no finger (of the one named by finger=)
+         * is enrolled, and its "finger-needed" names the fingers. */
         (void) pam_get_item(pamh, PAM_SERVICE, &service);
         pam_biogate_interrupt_begin(&interrupt);
         for (unsigned try = 1;; try++) {

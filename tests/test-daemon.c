@@ -146,6 +146,43 @@ static void test_verify_checks_all_fingers(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(detail_string(details, "finger"), ==, "right-index-finger");
 }
 
+/* Verify's "finger-needed" names the fingers the touch can match (the PAM
+ * module's prompt comes from it); enrolment's names none. */
+static void test_verify_names_fingers(Fixture *f, gconstpointer data) {
+        g_autoptr(BtfOp) all = NULL, one = NULL, enrol = NULL;
+        g_autoptr(GVariant) d1 = NULL, d2 = NULL, d3 = NULL;
+        g_autofree const char **names = NULL, **named = NULL;
+        g_autoptr(GError) error = NULL;
+        GVariantBuilder options;
+
+        enroll(f, "", "left-thumb", "thumb");
+        enroll(f, "", "right-index-finger", "index");
+        all = start_verify(f->conn, "");
+        g_assert_true(btf_op_wait_progress(all, "finger-needed", T, &d1, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_variant_lookup(d1, "fingers", "^a&s", &names));
+        g_assert_cmpuint(g_strv_length((char **) names), ==, 2);
+        g_assert_true(g_strv_contains(names, "left-thumb"));
+        g_assert_true(g_strv_contains(names, "right-index-finger"));
+        release(f->conn, all);
+
+        g_variant_builder_init(&options, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&options, "{sv}", "fingers", g_variant_new_strv((const char *[]) { "left-thumb" }, 1));
+        one = start_op(f->conn, "Verify", g_variant_new("(sa{sv})", "", &options), &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_op_wait_progress(one, "finger-needed", T, &d2, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_variant_lookup(d2, "fingers", "^a&s", &named));
+        g_assert_cmpuint(g_strv_length((char **) named), ==, 1);
+        g_assert_cmpstr(named[0], ==, "left-thumb");
+        release(f->conn, one);
+
+        enrol = start_enroll(f->conn, "", "right-thumb");
+        g_assert_true(btf_op_wait_progress(enrol, "finger-needed", T, &d3, &error));
+        g_assert_no_error(error);
+        g_assert_false(g_variant_lookup(d3, "fingers", "^a&s", NULL));
+}
+
 /* A sensor that can identify matches one touch against all fingers. */
 static void test_identify_all_fingers(Fixture *f, gconstpointer data) {
         g_autoptr(BtfOp) op = NULL;
@@ -811,6 +848,7 @@ int main(int argc, char *argv[]) {
         ADD("verify-no-match", test_verify_no_match);
         ADD("verify-no-prints", test_verify_no_prints);
         ADD("verify-checks-all-fingers", test_verify_checks_all_fingers);
+        ADD("verify-names-fingers", test_verify_names_fingers);
         ADD_DRIVER("identify-all-fingers", "virtual_device_storage", test_identify_all_fingers);
         ADD_DRIVER("duplicate-print", "virtual_device_storage", test_duplicate_print);
         ADD("already-enrolled", test_already_enrolled);
