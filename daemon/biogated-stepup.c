@@ -125,6 +125,7 @@ static const BiogatePolicyRule *match_rule(BiogatedDaemon *daemon, const Biogate
 
 typedef struct EvaluateCall {
         GDBusMethodInvocation *invocation;      /* the handler's reference */
+        BiogatedAudit *audit;                   /* the daemon's, which outlives its calls */
         GVariant *reply;
         char *digest, *kind, *amount, *currency, *rule, *requirement;
 } EvaluateCall;
@@ -154,7 +155,7 @@ static void evaluate_audit(EvaluateCall *c, uid_t uid) {
         /* Limited per caller: a flood of these by one uid must not push the
          * login and approval events out of the journal (biogated-audit.h).
          * The user's name is looked up only for an event that is sent. */
-        biogated_audit_evaluate(c->daemon->audit, &(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
+        biogated_audit_evaluate(c->audit, &(BiogatedAuditInfo) { .uid = uid, .caller_uid = uid,
                                                        .tx_digest = c->digest, .tx_kind = c->kind,
                                                        .amount = c->amount, .currency = c->currency,
                                                        .rule = c->rule, .reason = c->requirement },
@@ -194,6 +195,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         }
         c = g_new0(EvaluateCall, 1);
         c->invocation = invocation;
+        c->audit = daemon->audit;
         text = biogate_tx_render_text(tx);
         c->digest = biogate_tx_digest_string(tx);
         c->kind = g_strdup(tx->kind);
