@@ -294,13 +294,17 @@ static const char test_policy[] =
 
 
 void audit_start_daemon(AuditFixture *a) {
+        audit_start_daemon_with_env(a, NULL);
+}
+
+void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env) {
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
         g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
         const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
 
         /* Through nsenter into the journald's namespace: biogated logs there. */
-        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, NULL, args);
+        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env, args);
 }
 
 void audit_stop_daemon(AuditFixture *a) {

@@ -30,8 +30,10 @@ typedef struct {
  * journald (through nsenter: its PID is the one the fixture checks). */
 void audit_setup(AuditFixture *a, gconstpointer data);
 void audit_teardown(AuditFixture *a, gconstpointer data);
-/* (Re)starts biogated on the same state directory. */
+/* (Re)starts biogated on the same state directory (with @extra_env,
+ * "NAME=value", NULL-terminated). */
 void audit_start_daemon(AuditFixture *a);
+void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env);
 /* SIGTERM; asserts a clean exit. */
 void audit_stop_daemon(AuditFixture *a);
 /* BIOGATE_SEQ of the last event biogated sent, from <state>/audit/chain. */
