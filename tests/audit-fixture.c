@@ -343,7 +343,8 @@ void audit_teardown(AuditFixture *a, gconstpointer data) {
 }
 
 /* The sequence number of the last event biogated sent, from its chain
- * state (saved before each event is sent). */
+ * state (saved behind the events: current once a reply that waits for the
+ * writer was received, or biogated stopped). */
 guint64 audit_chain_state_seq(AuditFixture *a) {
         g_autofree char *path = g_build_filename(a->f.state, "audit", "chain", NULL);
         g_autofree char *text = NULL;

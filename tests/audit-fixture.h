@@ -36,7 +36,9 @@ void audit_start_daemon(AuditFixture *a);
 void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env);
 /* SIGTERM; asserts a clean exit. */
 void audit_stop_daemon(AuditFixture *a);
-/* BIOGATE_SEQ of the last event biogated sent, from <state>/audit/chain. */
+/* BIOGATE_SEQ of the last event biogated sent, from <state>/audit/chain
+ * (saved behind the events: current once a reply that waits for the writer
+ * was received, or biogated stopped). */
 guint64 audit_chain_state_seq(AuditFixture *a);
 /* Waits until the journal holds every event sent so far; returns the last
  * sequence number. */

@@ -27,7 +27,8 @@
 #define CHAIN_FILE "audit/chain"
 #define IO_ERROR_NAME "org.freedesktop.DBus.Error.IOError"
 /* How long to wait for events the daemon's chain state says it has sent
- * but the journal has not stored yet (it saves the state first). */
+ * but the journal has not stored yet (it sends before it saves, but
+ * journald stores a moment later). */
 #define TAIL_WAIT_USEC (2 * G_USEC_PER_SEC)
 
 typedef enum ProblemKind {
