@@ -134,19 +134,46 @@ static void test_burst_waits(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(reserved_after, >=, seq_after + 128);
 }
 
+/* Ends the trail, cleanly (biogated_audit_shutdown()) or as a crash does
+ * (without), and returns the state it left. */
+static void end(Fixture *f, gboolean clean, guint64 *ret_seq, guint64 *ret_reserved) {
+        if (clean)
+                biogated_audit_shutdown(f->audit);
+        else
+                biogated_writer_drain(f->writer);
+        g_clear_pointer(&f->audit, biogated_audit_free);
+        read_state(f, ret_seq, ret_reserved);
+}
+
+/* Starts again and returns the state once the start's event is saved. */
+static void restart(Fixture *f, guint64 *ret_seq, guint64 *ret_reserved) {
+        audit_open(f);
+        read_state(f, ret_seq, ret_reserved);
+}
+
+/* Replaces the state file's reserved= line with @line (NULL: none). */
+static void replace_reserved_line(Fixture *f, const char *line) {
+        g_autofree char *path = g_build_filename(f->state, "audit", "chain", NULL);
+        g_autofree char *text = NULL, *changed = NULL;
+        char *reserved_line;
+
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        reserved_line = strstr(text, "reserved=");
+        g_assert_nonnull(reserved_line);
+        *reserved_line = '\0';
+        changed = g_strconcat(text, line, NULL);
+        g_assert_true(g_file_set_contents_full(path, changed, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+}
+
 /* Gone without biogated_audit_shutdown() (as in a crash): the next start
  * uses no reserved number, its first event takes the one after them. */
 static void test_unclean_end_skips_reserved(Fixture *f, gconstpointer data) {
         guint64 seq, reserved, seq_after, reserved_after;
 
         login(f);
-        biogated_writer_drain(f->writer);
-        read_state(f, &seq, &reserved);
+        end(f, FALSE, &seq, &reserved);
         g_assert_cmpuint(reserved, >, seq);
-        g_clear_pointer(&f->audit, biogated_audit_free);
-
-        audit_open(f);
-        read_state(f, &seq_after, &reserved_after);
+        restart(f, &seq_after, &reserved_after);
         g_assert_cmpuint(seq_after, ==, reserved + 1);
         g_assert_cmpuint(reserved_after, >=, seq_after + 128);
 }
@@ -154,25 +181,15 @@ static void test_unclean_end_skips_reserved(Fixture *f, gconstpointer data) {
 /* The same when the crash came right after a whole block was reserved:
  * the next start reserves beyond the numbers it skips. */
 static void test_unclean_end_full_block(Fixture *f, gconstpointer data) {
-        g_autofree char *path = g_build_filename(f->state, "audit", "chain", NULL);
-        g_autofree char *text = NULL, *full = NULL;
         guint64 seq, reserved, seq_after, reserved_after;
-        char *reserved_line;
+        g_autofree char *line = NULL;
 
         login(f);
-        biogated_writer_drain(f->writer);
-        g_clear_pointer(&f->audit, biogated_audit_free);
-        read_state(f, &seq, &reserved);
-        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-        reserved_line = strstr(text, "reserved=");
-        g_assert_nonnull(reserved_line);
-        *reserved_line = '\0';
+        end(f, FALSE, &seq, &reserved);
         reserved = seq + BIOGATE_AUDIT_RESERVE_BLOCK;
-        full = g_strdup_printf("%sreserved=%" G_GUINT64_FORMAT "\n", text, reserved);
-        g_assert_true(g_file_set_contents_full(path, full, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
-
-        audit_open(f);
-        read_state(f, &seq_after, &reserved_after);
+        line = g_strdup_printf("reserved=%" G_GUINT64_FORMAT "\n", reserved);
+        replace_reserved_line(f, line);
+        restart(f, &seq_after, &reserved_after);
         g_assert_cmpuint(seq_after, ==, reserved + 1);
         g_assert_cmpuint(reserved_after, >=, seq_after + 128);
 }
@@ -183,35 +200,22 @@ static void test_clean_end_continues(Fixture *f, gconstpointer data) {
         guint64 seq, reserved, seq_after, reserved_after;
 
         login(f);
-        biogated_audit_shutdown(f->audit);
-        read_state(f, &seq, &reserved);
+        end(f, TRUE, &seq, &reserved);
         g_assert_cmpuint(reserved, ==, seq);
-        g_clear_pointer(&f->audit, biogated_audit_free);
-
-        audit_open(f);
-        read_state(f, &seq_after, &reserved_after);
+        restart(f, &seq_after, &reserved_after);
         g_assert_cmpuint(seq_after, ==, seq + 1);
         g_assert_cmpuint(reserved_after, >, seq_after);
 }
 
-/* A state file of a version without reserved= reads as nothing reserved. */
+/* A state file of a version without reserved= reads as nothing reserved,
+ * whatever the last run reserved. */
 static void test_old_state_file(Fixture *f, gconstpointer data) {
-        g_autofree char *path = g_build_filename(f->state, "audit", "chain", NULL);
-        g_autofree char *text = NULL;
         guint64 seq, reserved, seq_after, reserved_after;
-        char *reserved_line;
 
-        biogated_audit_shutdown(f->audit);
-        g_clear_pointer(&f->audit, biogated_audit_free);
-        read_state(f, &seq, &reserved);
-        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-        reserved_line = strstr(text, "reserved=");
-        g_assert_nonnull(reserved_line);
-        *reserved_line = '\0';
-        g_assert_true(g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
-
-        audit_open(f);
-        read_state(f, &seq_after, &reserved_after);
+        end(f, FALSE, &seq, &reserved);
+        g_assert_cmpuint(reserved, >, seq);
+        replace_reserved_line(f, NULL);
+        restart(f, &seq_after, &reserved_after);
         g_assert_cmpuint(seq_after, ==, seq + 1);
 }
 
