@@ -22,6 +22,11 @@
 
 #define BIOGATE_AUDIT_KEY_SIZE 32
 #define BIOGATE_AUDIT_CHAIN_SIZE 32
+/* biogated reserves sequence numbers in its chain state this many beyond
+ * the last event sent, never more: after a crash, the events it sent after
+ * its last saved state are fewer, and the state saved lags the journal by
+ * no more (biogatectl audit verify keeps that many chain values). */
+#define BIOGATE_AUDIT_RESERVE_BLOCK 256u
 
 typedef struct BiogateAuditField {
         const char *name;   /* "BIOGATE_USER" */

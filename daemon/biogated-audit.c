@@ -60,6 +60,13 @@ struct BiogatedAudit {
         guint8 *key;                            /* sodium_malloc'd */
         guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
         guint64 seq;                            /* of the last event chained */
+        /* The last event sent to the journal: what the state file records. */
+        guint64 sent_seq;
+        guint8 sent_chain[BIOGATE_AUDIT_CHAIN_SIZE];
+        guint64 reserved;                       /* durably reserved up to here */
+        guint64 reserving;                      /* asked of the writer (>= reserved) */
+        guint64 skipped;                        /* after a crash: the numbers up to here */
+        GQueue unsent;                          /* Entry: chained beyond reserved, in order */
         int dir_fd;                             /* <state>/audit */
         BiogatedWriter *writer;                 /* saves the chain state */
         /* The windows of events limited per caller (see below). */
@@ -81,6 +88,8 @@ int biogated_audit_event_priority(BiogatedAuditEvent event) {
         return (unsigned) event < _BIOGATED_AUDIT_EVENT_MAX ? events[event].priority : -1;
 }
 
+static void entry_free(gpointer data);
+
 void biogated_audit_free(BiogatedAudit *audit) {
         if (!audit)
                 return;
@@ -88,6 +97,7 @@ void biogated_audit_free(BiogatedAudit *audit) {
                 sodium_free(audit->key);
         if (audit->dir_fd >= 0)
                 (void) close(audit->dir_fd);
+        g_queue_clear_full(&audit->unsent, entry_free);
         g_clear_pointer(&audit->windows, g_hash_table_unref);
         g_free(audit);
 }
@@ -134,40 +144,40 @@ static gboolean load_key(int private_fd, guint8 *key, gboolean *ret_created, GEr
         return TRUE;
 }
 
-/* "seq=N\nchain=HEX\n"; FALSE when absent or unreadable (a new chain). */
-static gboolean load_chain(BiogatedAudit *audit) {
+/* "seq=N\nchain=HEX\nreserved=R\n" (R >= N; a file of a version without
+ * it has R = N); FALSE when absent or unreadable (a new chain). */
+static gboolean load_chain(BiogatedAudit *audit, guint64 *ret_reserved) {
         g_autoptr(GBytes) data = biogated_read_private_file(audit->dir_fd, CHAIN_FILE, 256, NULL);
         char text[257], hex[65];
-        guint64 seq;
+        guint64 seq, reserved;
         gsize size;
+        int n;
 
         if (!data)
                 return FALSE;
         size = g_bytes_get_size(data);
         memcpy(text, g_bytes_get_data(data, NULL), size);
         text[size] = '\0';
-        if (sscanf(text, "seq=%" G_GUINT64_FORMAT "\nchain=%64s\n", &seq, hex) != 2 ||
-            !biogate_audit_chain_from_hex(hex, audit->chain))
+        n = sscanf(text, "seq=%" G_GUINT64_FORMAT "\nchain=%64s\nreserved=%" G_GUINT64_FORMAT "\n", &seq, hex,
+                   &reserved);
+        if (n == 2)
+                reserved = seq;
+        if (n < 2 || reserved < seq || !biogate_audit_chain_from_hex(hex, audit->chain))
                 return FALSE;
         audit->seq = seq;
+        *ret_reserved = reserved;
         return TRUE;
-}
-
-/* The state file's content after the newest event chained. */
-static GBytes *chain_state(BiogatedAudit *audit) {
-        g_autofree char *hex = biogate_audit_chain_to_hex(audit->chain);
-        char *text = g_strdup_printf("seq=%" G_GUINT64_FORMAT "\nchain=%s\n", audit->seq, hex);
-
-        return g_bytes_new_take(text, strlen(text));
 }
 
 BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer, GError **error) {
         g_autoptr(BiogatedAudit) audit = g_new0(BiogatedAudit, 1);
         gboolean created = FALSE, resumed;
+        guint64 reserved = 0;
         int state_fd, private_fd;
 
         audit->dir_fd = -1;
         audit->writer = writer;
+        g_queue_init(&audit->unsent);
         audit->evaluate_burst = BIOGATED_AUDIT_EVALUATE_BURST_DEFAULT;
         audit->evaluate_window_s = BIOGATED_AUDIT_EVALUATE_WINDOW_S_DEFAULT;
         audit->refusal_burst = BIOGATED_AUDIT_REFUSAL_BURST_DEFAULT;
@@ -194,13 +204,32 @@ BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer
         (void) close(private_fd);
 
         /* A new key cannot continue an old chain: start over, and say so. */
-        resumed = !created && load_chain(audit);
+        resumed = !created && load_chain(audit, &reserved);
         if (!resumed) {
-                audit->seq = 0;
+                audit->seq = reserved = 0;
                 memset(audit->chain, 0, sizeof audit->chain);
         }
+        audit->sent_seq = audit->seq;
+        memcpy(audit->sent_chain, audit->chain, sizeof audit->chain);
+        audit->reserved = audit->reserving = reserved;
         /* The chain's first event says it starts; a new key comes after. */
-        if (resumed)
+        if (resumed && reserved > audit->seq) {
+                /* biogated ended without its final save (a crash): events
+                 * up to the reservation may be in the journal, chained
+                 * from the state saved. None of their numbers is used
+                 * again; this event links to that state, and says so in
+                 * fields the chain covers. */
+                g_autofree char *from = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq);
+                g_autofree char *to = g_strdup_printf("%" G_GUINT64_FORMAT, reserved);
+
+                audit->seq = audit->skipped = reserved;
+                biogated_audit(audit, BIOGATED_AUDIT_CHAIN_RESUMED,
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .resumed_from = from,
+                                                      .reserved_to = to },
+                               "Audit chain resumed at sequence %" G_GUINT64_FORMAT " after an unclean exit, "
+                               "from the state saved at sequence %s (numbers up to %s were reserved)",
+                               reserved + 1, from, to);
+        } else if (resumed)
                 biogated_audit(audit, BIOGATED_AUDIT_CHAIN_RESUMED, &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID },
                                "Audit chain resumed at sequence %" G_GUINT64_FORMAT, audit->seq + 1);
         else
@@ -224,12 +253,21 @@ static char *field_value(const char *value) {
         return copy;
 }
 
+/* A callback and its data. */
+typedef struct Waiter {
+        BiogatedAuditDone done;
+        gpointer data;
+} Waiter;
+
 /* One chained event, built but not yet sent. */
 typedef struct Entry {
+        guint64 seq;
+        guint8 chain[BIOGATE_AUDIT_CHAIN_SIZE];
         GPtrArray *lines;               /* "FIELD=value" for the journal */
         char *stderr_line;              /* NULL under systemd */
-        BiogatedAuditDone done;
+        BiogatedAuditDone done;         /* once sent and its state saved */
         gpointer done_data;
+        GArray *sent_waiters;           /* Waiter: once sent; NULL: none */
 } Entry;
 
 static void entry_free(gpointer data) {
@@ -237,6 +275,8 @@ static void entry_free(gpointer data) {
 
         g_ptr_array_unref(e->lines);
         g_free(e->stderr_line);
+        if (e->sent_waiters)
+                g_array_unref(e->sent_waiters);
         g_free(e);
 }
 
@@ -278,6 +318,8 @@ static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const 
         ADD("BIOGATE_FIRST_TIME", info->first_time);
         ADD("BIOGATE_LAST_TIME", info->last_time);
         ADD("BIOGATE_SUPPRESSED_EVENT", info->suppressed_event);
+        ADD("BIOGATE_RESUMED_FROM", info->resumed_from);
+        ADD("BIOGATE_RESERVED_TO", info->reserved_to);
 
         seq = g_strdup_printf("%" G_GUINT64_FORMAT, audit->seq + 1);
         time = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
@@ -287,6 +329,8 @@ static Entry *entry_build(BiogatedAudit *audit, BiogatedAuditEvent event, const 
                                  chain);
         audit->seq++;
         memcpy(audit->chain, chain, sizeof chain);
+        e->seq = audit->seq;
+        memcpy(e->chain, chain, sizeof chain);
         chain_hex = biogate_audit_chain_to_hex(chain);
         ADD("BIOGATE_CHAIN", chain_hex);
 #undef ADD
@@ -318,26 +362,101 @@ static void entry_send(Entry *e) {
                 g_message("%s", e->stderr_line);
 }
 
-/* The state of the event is durable (or could not be saved: the event
- * goes out all the same, with a warning, as it always did): send it, then
- * tell whoever waits for it. Called in chain order: the writer completes
- * jobs in the order they were submitted. */
-static void on_chain_saved(const GError *error, gpointer user_data) {
-        Entry *e = user_data;
+/* A write of the chain state: which reservation it makes durable, and
+ * who waits for it. */
+typedef struct StateSave {
+        BiogatedAudit *audit;
+        guint64 reserved;
+        BiogatedAuditDone done;
+        gpointer done_data;
+} StateSave;
+
+static void flush_unsent(BiogatedAudit *audit);
+static void save_state(BiogatedAudit *audit, BiogatedAuditDone done, gpointer done_data);
+
+/* Sequence numbers are reserved in the chain state (its reserved=) a block
+ * beyond the last event sent, ahead of use: an event whose number is
+ * reserved durably goes to the journal at once, with no write on its way.
+ * When fewer than half a block is left for the events chained, the next
+ * block, before it is needed. Never more than a block beyond the last
+ * event sent: a burst longer than that waits for the events before it, so
+ * that after a crash the journal holds at most a block of events beyond
+ * the state saved (biogatectl audit verify relies on that). */
+static void reserve_ahead(BiogatedAudit *audit) {
+        /* After a crash the first event sent is the one after the numbers
+         * skipped, not after the state's. */
+        guint64 limit = MAX(audit->sent_seq, audit->skipped) + BIOGATE_AUDIT_RESERVE_BLOCK;
+
+        if (audit->reserving >= audit->seq + BIOGATE_AUDIT_RESERVE_BLOCK / 2 || audit->reserving >= limit)
+                return;
+        audit->reserving = limit;
+        save_state(audit, NULL, NULL);
+}
+
+/* The state is durable (or could not be saved: the events go out all the
+ * same, with a warning, as they always did). The writer completes jobs
+ * in the order they were submitted: reservations only grow. */
+static void on_state_saved(const GError *error, gpointer user_data) {
+        g_autofree StateSave *save = user_data;
+        BiogatedAudit *audit = save->audit;
 
         if (error)
                 g_warning("Cannot save the audit chain state: %s", error->message);
-        entry_send(e);
-        if (e->done)
-                e->done(e->done_data);
-        entry_free(e);
+        if (save->reserved > audit->reserved) {
+                audit->reserved = save->reserved;
+                flush_unsent(audit);
+                /* A burst sent up to here may need the next block. */
+                reserve_ahead(audit);
+        }
+        if (save->done)
+                save->done(save->done_data);
 }
 
-/* Chains the event, and hands its chain state to the writer, which saves it
- * before the event is sent: after a crash the journal may miss an event (a
- * visible gap), never show a sequence number twice. Events chained while a
- * save is running share the next one (the writer writes a file rewritten
- * in one batch once): one fsync per batch of events, not per event. */
+/* Hands the state to the writer: the last event sent (its number and
+ * chain value: after a crash the next start chains from there) and the
+ * numbers reserved. Writes in one batch are one write (biogated-writer.h):
+ * a group commit. Until the first event of a new chain is sent there is
+ * no such event: the state names the newest one chained, as if sent (a
+ * crash in that moment leaves a visible gap, never a number used twice). */
+static void save_state(BiogatedAudit *audit, BiogatedAuditDone done, gpointer done_data) {
+        gboolean none_sent = audit->sent_seq == 0;
+        g_autofree char *hex = biogate_audit_chain_to_hex(none_sent ? audit->chain : audit->sent_chain);
+        char *text = g_strdup_printf("seq=%" G_GUINT64_FORMAT "\nchain=%s\nreserved=%" G_GUINT64_FORMAT "\n",
+                                     none_sent ? audit->seq : audit->sent_seq, hex, audit->reserving);
+        g_autoptr(GBytes) state = g_bytes_new_take(text, strlen(text));
+        StateSave *save = g_new0(StateSave, 1);
+
+        *save = (StateSave) { .audit = audit, .reserved = audit->reserving, .done = done, .done_data = done_data };
+        biogated_writer_write(audit->writer, audit->dir_fd, CHAIN_FILE, state, 0600, on_state_saved, save);
+}
+
+/* Sends, in chain order, every event whose number is durably reserved:
+ * to the journal, then to whoever waits for it being sent; its state is
+ * saved behind it, in the background. */
+static void flush_unsent(BiogatedAudit *audit) {
+        Entry *e;
+
+        while ((e = g_queue_peek_head(&audit->unsent)) && e->seq <= audit->reserved) {
+                (void) g_queue_pop_head(&audit->unsent);
+                entry_send(e);
+                audit->sent_seq = e->seq;
+                memcpy(audit->sent_chain, e->chain, sizeof e->chain);
+                save_state(audit, e->done, e->done_data);
+                for (guint i = 0; e->sent_waiters && i < e->sent_waiters->len; i++) {
+                        Waiter *w = &g_array_index(e->sent_waiters, Waiter, i);
+
+                        w->done(w->data);
+                }
+                entry_free(e);
+        }
+}
+
+/* Chains the event and sends it at once when its number is reserved
+ * durably, else once it is (in order, behind the events before it). The
+ * reservation is extended in the background before it runs out: after a
+ * crash, the next start never uses a number up to the reservation again
+ * (biogated_audit_open()), so the journal may miss events (a visible,
+ * explained gap), never show a number twice. */
 static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
                         BiogatedAuditDone done, gpointer done_data, const char *format, va_list ap)
         G_GNUC_PRINTF(6, 0);
@@ -348,11 +467,35 @@ static void audit_thenv(BiogatedAudit *audit, BiogatedAuditEvent event, const Bi
         g_autofree char *caller_user = info->user && info->uid == info->caller_uid ? g_strdup(info->user)
                                                                                     : biogated_user_name(info->caller_uid);
         Entry *e = entry_build(audit, event, info, caller_user, message);
-        g_autoptr(GBytes) state = chain_state(audit);
 
         e->done = done;
         e->done_data = done_data;
-        biogated_writer_write(audit->writer, audit->dir_fd, CHAIN_FILE, state, 0600, on_chain_saved, e);
+        g_queue_push_tail(&audit->unsent, e);
+        reserve_ahead(audit);
+        flush_unsent(audit);
+}
+
+void biogated_audit_sent_then(BiogatedAudit *audit, BiogatedAuditDone done, gpointer done_data) {
+        Entry *last = g_queue_peek_tail(&audit->unsent);
+
+        if (!last) {
+                done(done_data);
+                return;
+        }
+        if (!last->sent_waiters)
+                last->sent_waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+        g_array_append_val(last->sent_waiters, ((Waiter) { done, done_data }));
+}
+
+void biogated_audit_shutdown(BiogatedAudit *audit) {
+        /* Every event sent (their reservations are durable once the
+         * writer is through), then the end of the chain as the next start
+         * continues it: nothing reserved beyond the last event. */
+        biogated_writer_drain(audit->writer);
+        g_return_if_fail(g_queue_is_empty(&audit->unsent));
+        audit->reserved = audit->reserving = audit->sent_seq;
+        save_state(audit, NULL, NULL);
+        biogated_writer_drain(audit->writer);
 }
 
 void biogated_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,

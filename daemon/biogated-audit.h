@@ -62,6 +62,12 @@ typedef struct BiogatedAuditInfo {
         const char *first_time;
         const char *last_time;
         const char *suppressed_event; /* audit-suppressed: the event it stands for */
+        /* audit-chain-resumed after an unclean exit: the sequence number of
+         * the state saved, which it links to, and the last number reserved
+         * (the numbers after the first were never used, or used by events
+         * chained from it that the journal holds). */
+        const char *resumed_from;
+        const char *reserved_to;
 } BiogatedAuditInfo;
 
 #define BIOGATED_AUDIT_NO_UID ((uid_t) -1)
@@ -71,27 +77,46 @@ typedef struct BiogatedAudit BiogatedAudit;
 /* Loads the audit key (credential biogate.audit-key, or <state>/private/
  * audit.key, created 0400) and the chain state (<state>/audit/chain), and
  * emits audit-chain-started or audit-chain-resumed. The chain state is
- * saved by writer, which must outlive the trail. */
+ * saved by writer, which must outlive the trail. After an unclean exit
+ * (the state reserves numbers beyond its last event) the resumed event
+ * takes the number after the reservation, links to the state's chain
+ * value and names both (BIOGATE_RESUMED_FROM, BIOGATE_RESERVED_TO). */
 BiogatedAudit *biogated_audit_open(const char *state_dir, BiogatedWriter *writer, GError **error);
 void biogated_audit_free(BiogatedAudit *audit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BiogatedAudit, biogated_audit_free)
 
 /* Chains the event and sends it: to the journal with its fields, and as
- * one line to stderr when stderr is not the journal already. It goes out
- * once the writer has saved its chain state (biogated-writer.h), after
- * every event chained before it: a reply that must follow the event waits
- * for biogated_writer_then(), or uses biogated_audit_then(). Main thread
- * only. */
+ * one line to stderr when stderr is not the journal already. Sequence
+ * numbers are reserved in blocks in the chain state, ahead of use: an
+ * event whose number is durably reserved goes out at once, before this
+ * returns; one beyond it (a burst) waits, in order, until the writer has
+ * made the next block durable. The state (last event sent, reservation)
+ * is saved behind each event, in the background. A reply that must
+ * follow the event waits for biogated_audit_sent_then(), or for
+ * biogated_writer_then() if the event's state must be durable too, or
+ * uses biogated_audit_then(). Main thread only. */
 void biogated_audit(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
                     const char *format, ...) G_GNUC_PRINTF(4, 5);
 
-/* The same, with done(done_data) once the event is sent. Under load the
- * writer saves the chain state once for a batch of events (one fsync per
- * batch, not per event); the order is always: state saved, event sent,
- * done. */
+/* The same, with done(done_data) once the event is sent and the chain
+ * state that records it is durable. Under load the writer saves the chain
+ * state once for a batch of events (one fsync per batch, not per event);
+ * the order is always: number reserved, event sent, state saved, done. */
 typedef void (*BiogatedAuditDone)(gpointer user_data);
 void biogated_audit_then(BiogatedAudit *audit, BiogatedAuditEvent event, const BiogatedAuditInfo *info,
                          BiogatedAuditDone done, gpointer done_data, const char *format, ...) G_GNUC_PRINTF(6, 7);
+
+/* done(done_data) once every event chained so far is sent to the journal:
+ * before this returns when none waits for its number, else when the last
+ * of them goes out. For a reply that needs nothing durable (a login's
+ * match) but must come after its event. */
+void biogated_audit_sent_then(BiogatedAudit *audit, BiogatedAuditDone done, gpointer done_data);
+
+/* At a clean exit, after the last event: drains the writer (every event
+ * sent) and saves the state with nothing reserved beyond the last event,
+ * so that the next start resumes right after it. Needs the writer's
+ * context. */
+void biogated_audit_shutdown(BiogatedAudit *audit);
 
 /* StepUp.Evaluate's event, limited per caller: within a window of
  * window_s seconds that starts with a caller's first Evaluate, the first

@@ -206,6 +206,7 @@ static void biogated_stop(Biogated *b) {
         g_main_loop_unref(daemon->loop);
         g_main_context_unref(daemon->calls_context);
         biogated_config_clear(&daemon->config);
+        biogated_audit_shutdown(b->audit);
         g_clear_pointer(&b->audit, biogated_audit_free);
         g_clear_pointer(&daemon->writer, biogated_writer_free);
 }

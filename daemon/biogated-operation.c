@@ -214,7 +214,7 @@ static void audit_result(BiogatedOperation *op) {
                                op->result, info.reason ? " " : "", info.reason ? info.reason : "");
 }
 
-static void on_result_durable(const GError *error, gpointer user_data) {
+static void result_send(gpointer user_data) {
         g_autoptr(BiogatedOperation) op = user_data;
         GVariantBuilder changed;
 
@@ -231,6 +231,10 @@ static void on_result_durable(const GError *error, gpointer user_data) {
                 op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
                 keep_finished(op);
         }
+}
+
+static void on_result_durable(const GError *error, gpointer user_data) {
+        result_send(user_data);
 }
 
 void biogated_operation_finish(BiogatedOperation *op, const char *result, GVariant *details) {
@@ -251,8 +255,19 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_object(&op->device);
 
         audit_result(op);
-        /* The result goes out once what decided it is durable: its audit
-         * event, the failure count, the record of the enrolment. */
+        /* A login's match makes nothing durable that must precede it: its
+         * failure count is reset (a reset lost in a crash leaves the count
+         * higher, stricter, never laxer), the finger's last-use day is on
+         * disk already (biogated-privacy.c), and its audit event's number
+         * was reserved before (biogated-audit.h). It goes out once that
+         * event is sent, which is at once unless a burst used up the
+         * reservation. */
+        if (op->kind == BIOGATED_OPERATION_VERIFY && g_str_equal(result, BIOGATE_RESULT_MATCH)) {
+                biogated_audit_sent_then(op->registry->audit, result_send, g_object_ref(op));
+                return;
+        }
+        /* Every other result goes out once what decided it is durable: its
+         * audit event, the failure count, the record of the enrolment. */
         biogated_writer_then(biogated_store_get_writer(op->store), on_result_durable, g_object_ref(op));
 }
 

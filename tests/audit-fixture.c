@@ -294,13 +294,17 @@ static const char test_policy[] =
 
 
 void audit_start_daemon(AuditFixture *a) {
+        audit_start_daemon_with_env(a, NULL);
+}
+
+void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env) {
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
         g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
         const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
 
         /* Through nsenter into the journald's namespace: biogated logs there. */
-        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, NULL, args);
+        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env, args);
 }
 
 void audit_stop_daemon(AuditFixture *a) {
@@ -339,7 +343,8 @@ void audit_teardown(AuditFixture *a, gconstpointer data) {
 }
 
 /* The sequence number of the last event biogated sent, from its chain
- * state (saved before each event is sent). */
+ * state (saved behind the events: current once a reply that waits for the
+ * writer was received, or biogated stopped). */
 guint64 audit_chain_state_seq(AuditFixture *a) {
         g_autofree char *path = g_build_filename(a->f.state, "audit", "chain", NULL);
         g_autofree char *text = NULL;

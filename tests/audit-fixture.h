@@ -30,11 +30,15 @@ typedef struct {
  * journald (through nsenter: its PID is the one the fixture checks). */
 void audit_setup(AuditFixture *a, gconstpointer data);
 void audit_teardown(AuditFixture *a, gconstpointer data);
-/* (Re)starts biogated on the same state directory. */
+/* (Re)starts biogated on the same state directory (with @extra_env,
+ * "NAME=value", NULL-terminated). */
 void audit_start_daemon(AuditFixture *a);
+void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env);
 /* SIGTERM; asserts a clean exit. */
 void audit_stop_daemon(AuditFixture *a);
-/* BIOGATE_SEQ of the last event biogated sent, from <state>/audit/chain. */
+/* BIOGATE_SEQ of the last event biogated sent, from <state>/audit/chain
+ * (saved behind the events: current once a reply that waits for the writer
+ * was received, or biogated stopped). */
 guint64 audit_chain_state_seq(AuditFixture *a);
 /* Waits until the journal holds every event sent so far; returns the last
  * sequence number. */

@@ -52,6 +52,17 @@ typedef gboolean (*BtfCondFunc)(gpointer user_data);
  * wait for a test's own condition, e.g. a reply to an asynchronous call. */
 gboolean btf_wait_until(BtfCondFunc cond, gpointer user_data, int timeout_ms);
 
+/* Holds a thread until the test opens it: btf_gate_pass(), run as a job
+ * on a worker thread (it has the signature of a BiogatedWriterFunc), keeps
+ * that thread, and every job behind it, waiting until btf_gate_open(). Free
+ * it only once opened and passed. */
+typedef struct BtfGate BtfGate;
+BtfGate *btf_gate_new(void);
+gboolean btf_gate_pass(gpointer gate, GError **error);
+void btf_gate_open(BtfGate *gate);
+void btf_gate_free(BtfGate *gate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtfGate, btf_gate_free)
+
 #define btf_assert_exit_code(wait_status, code) G_STMT_START {                        \
         int _btf_st = (wait_status);                                                    \
         if (!WIFEXITED(_btf_st) || WEXITSTATUS(_btf_st) != (code)) {                    \

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The integration fixture, part: deadlines, the temporary directory, child processes and their captured output. */
+/* The integration fixture, part: deadlines, a gate for worker threads, the temporary directory, child processes and their captured output. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -113,6 +113,47 @@ void btf_test_message_file_tail(const char *path, const char *prefix, guint n_li
         for (guint i = first; i < n; i++)
                 g_test_message("%s| %s", prefix, lines[i]);
         g_test_message("---- %s: end ----", prefix);
+}
+
+/* ---- a gate for worker threads ------------------------------------------ */
+
+struct BtfGate {
+        GMutex lock;
+        GCond cond;
+        gboolean open;
+};
+
+BtfGate *btf_gate_new(void) {
+        BtfGate *gate = g_new0(BtfGate, 1);
+
+        g_mutex_init(&gate->lock);
+        g_cond_init(&gate->cond);
+        return gate;
+}
+
+gboolean btf_gate_pass(gpointer gate, GError **error) {
+        BtfGate *g = gate;
+
+        g_mutex_lock(&g->lock);
+        while (!g->open)
+                g_cond_wait(&g->cond, &g->lock);
+        g_mutex_unlock(&g->lock);
+        return TRUE;
+}
+
+void btf_gate_open(BtfGate *gate) {
+        g_mutex_lock(&gate->lock);
+        gate->open = TRUE;
+        g_cond_broadcast(&gate->cond);
+        g_mutex_unlock(&gate->lock);
+}
+
+void btf_gate_free(BtfGate *gate) {
+        if (!gate)
+                return;
+        g_mutex_clear(&gate->lock);
+        g_cond_clear(&gate->cond);
+        g_free(gate);
 }
 
 /* ---- temporary directory ------------------------------------------------ */

@@ -172,6 +172,165 @@ static void test_restart_resumes(AuditFixture *a, gconstpointer data) {
                                 json_object_get_array_member(result, "machines"), 0), "chain-starts"), ==, 1);
 }
 
+static void kill_daemon(AuditFixture *a) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(btf_daemon_kill(a->f.daemon, NULL, &error));
+        g_assert_no_error(error);
+}
+
+/* An audit-chain-resumed after a crash: it takes the number after the
+ * reservation it names and links to the state saved before it. */
+static void assert_resumed_after_crash(GHashTable *e) {
+        guint64 seq = g_ascii_strtoull(audit_field(e, "BIOGATE_SEQ"), NULL, 10);
+        const char *from = audit_field(e, "BIOGATE_RESUMED_FROM"), *to = audit_field(e, "BIOGATE_RESERVED_TO");
+
+        g_assert_nonnull(from);
+        g_assert_nonnull(to);
+        g_assert_cmpuint(g_ascii_strtoull(to, NULL, 10) + 1, ==, seq);
+        g_assert_cmpuint(g_ascii_strtoull(from, NULL, 10), >=, 1);
+        g_assert_cmpuint(g_ascii_strtoull(from, NULL, 10), <, seq);
+}
+
+#define CRASH_BURST 12
+
+/* kill -9 right after a burst of logins, then in the middle of one (the
+ * finger on the sensor, its result maybe not told yet). A login is told
+ * its result without waiting for any write, so the crashed runs' chain
+ * states lag their last events: each start after a crash uses none of the
+ * numbers reserved before it, links to the state saved and says so. Every
+ * login that was told its result is in the journal, no number appears
+ * twice, and the whole trail verifies, the end included. */
+static void test_crash_resumes(AuditFixture *a, gconstpointer data) {
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GPtrArray) events = NULL;
+        g_autoptr(JsonObject) result = NULL;
+        JsonObject *machine;
+        guint resumed = 0;
+        guint64 last;
+
+        enroll(&a->f, "", "right-index-finger", PRINT_ID);
+        for (int i = 0; i < CRASH_BURST; i++)
+                audit_verify_expect(a, PRINT_ID, BIOGATE_RESULT_MATCH);
+        kill_daemon(a);
+        audit_start_daemon(a);
+        audit_verify_expect(a, PRINT_ID, BIOGATE_RESULT_MATCH);
+        {
+                g_autoptr(BtfOp) op = start_verify(a->f.conn, "");
+
+                wait_finger_needed(op);
+                touch(&a->f, PRINT_ID);
+                kill_daemon(a);
+        }
+        audit_start_daemon(a);
+        for (int i = 0; i < 3; i++)
+                audit_verify_expect(a, PRINT_ID, BIOGATE_RESULT_MATCH);
+        audit_stop_daemon(a);
+        last = audit_sync_journal(a);
+
+        events = audit_fixture_events(a);
+        for (guint i = 0; i < events->len; i++) {
+                const char *seq = audit_field(events->pdata[i], "BIOGATE_SEQ");
+
+                g_assert_false(g_hash_table_contains(seen, seq));
+                g_hash_table_add(seen, (gpointer) seq);
+                if (g_strcmp0(audit_field(events->pdata[i], "BIOGATE_EVENT"), "audit-chain-resumed") == 0) {
+                        assert_resumed_after_crash(events->pdata[i]);
+                        resumed++;
+                }
+        }
+        g_assert_cmpuint(resumed, ==, 2);
+        /* The middle one's may be there or not: it was never told. */
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "verify-match"), >=, CRASH_BURST + 1 + 3);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "enroll"), ==, 1);
+
+        result = audit_verify_directory(a, 0, NULL);
+        g_assert_true(json_object_get_boolean_member(result, "valid"));
+        g_assert_true(json_object_get_boolean_member(result, "end-checked"));
+        g_assert_cmpint(json_object_get_int_member(result, "events-checked"), ==, (gint64) events->len);
+        machine = json_array_get_object_element(json_object_get_array_member(result, "machines"), 0);
+        g_assert_cmpint(json_object_get_int_member(machine, "chain-starts"), ==, 1);
+        g_assert_cmpint(json_object_get_int_member(machine, "last-seq"), ==, (gint64) last);
+}
+
+/* The crash lands after a login's event went to the journal and before its
+ * chain state was saved (tests/crash-shim.c kills biogated at the first
+ * file step after the touch: the state's write). The next start links to
+ * the state saved before that event, which the journal's event follows:
+ * the event is kept, checked by its own link, and the trail verifies. */
+static void test_crash_before_state_saved(AuditFixture *a, gconstpointer data) {
+        const char *preload = g_getenv("BIOGATE_TEST_CRASH_PRELOAD");
+        g_autofree char *arm = g_build_filename(a->f.tmp, "crash-arm", NULL);
+        g_autofree char *e1 = g_strdup_printf("LD_PRELOAD=%s", preload ? preload : "");
+        g_autofree char *e2 = g_strdup_printf("BIOGATE_TEST_CRASH_DIR=%s", a->f.state);
+        g_autofree char *e3 = g_strdup_printf("BIOGATE_TEST_CRASH_ARM=%s", arm);
+        /* The shim is not first in line: fine for a test, not for ASan. */
+        const char *env[] = { e1, e2, e3, "BIOGATE_TEST_CRASH_AT=1", "ASAN_OPTIONS=verify_asan_link_order=0", NULL };
+        g_autoptr(GPtrArray) events = NULL;
+        g_autoptr(JsonObject) result = NULL;
+        g_autoptr(GError) error = NULL;
+        GHashTable *resumed = NULL;
+        guint64 crashed_login = 0;
+        int status;
+
+        if (!preload) {
+                g_test_skip("BIOGATE_TEST_CRASH_PRELOAD is not set (run through meson test)");
+                return;
+        }
+        audit_stop_daemon(a);
+        audit_start_daemon_with_env(a, env);
+        enroll(&a->f, "", "right-index-finger", PRINT_ID);
+        /* Today's use recorded: the next match writes nothing of its own. */
+        audit_verify_expect(a, PRINT_ID, BIOGATE_RESULT_MATCH);
+        {
+                /* A result that waits for every write before it. */
+                g_autoptr(BtfOp) op = start_verify(a->f.conn, "");
+                g_autoptr(GVariant) r = NULL;
+                g_autofree char *cancelled = NULL;
+
+                wait_finger_needed(op);
+                r = call_on(a->f.conn, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+                g_assert_no_error(error);
+                cancelled = wait_finished(op, NULL);
+                g_assert_cmpstr(cancelled, ==, BIOGATE_RESULT_CANCELLED);
+        }
+        g_assert_true(g_file_set_contents(arm, "", 0, NULL));
+        {
+                g_autoptr(BtfOp) op = start_verify(a->f.conn, "");
+
+                wait_finger_needed(op);
+                touch(&a->f, PRINT_ID);
+                g_assert_true(btf_daemon_wait_exit(a->f.daemon, T, &status, &error));
+                g_assert_no_error(error);
+                btf_assert_signaled(status, SIGKILL);
+        }
+        audit_start_daemon(a);
+        audit_verify_expect(a, PRINT_ID, BIOGATE_RESULT_MATCH);
+        audit_stop_daemon(a);
+        audit_sync_journal(a);
+
+        /* Two restarts: the clean one into the shim, the one after the crash. */
+        events = audit_fixture_events(a);
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "audit-chain-resumed"), ==, 2);
+        /* The crashed login's event: the last before the resumed one. */
+        for (guint i = 1; i < events->len; i++)
+                if (audit_field(events->pdata[i], "BIOGATE_RESUMED_FROM")) {
+                        g_assert_null(resumed);
+                        resumed = events->pdata[i];
+                        crashed_login = g_ascii_strtoull(audit_field(events->pdata[i - 1], "BIOGATE_SEQ"), NULL, 10);
+                }
+        g_assert_nonnull(resumed);
+        assert_resumed_after_crash(resumed);
+        g_assert_cmpstr(audit_field(resumed, "BIOGATE_EVENT"), ==, "audit-chain-resumed");
+        g_assert_cmpuint(audit_count_events(events, "BIOGATE_EVENT", "verify-match"), ==, 3);
+        g_assert_cmpuint(g_ascii_strtoull(audit_field(resumed, "BIOGATE_RESUMED_FROM"), NULL, 10), ==,
+                         crashed_login - 1);
+
+        result = audit_verify_directory(a, 0, NULL);
+        g_assert_true(json_object_get_boolean_member(result, "valid"));
+        g_assert_cmpint(json_object_get_int_member(result, "events-checked"), ==, (gint64) events->len);
+}
+
 /* A lost chain state starts a new chain under the same key (verify follows
  * it); a new audit key starts one that only that key checks: the old part
  * reads as edited, and --since skips it. */
@@ -407,6 +566,8 @@ int main(int argc, char **argv) {
         ADD("events", test_events);
         ADD("verify-intact", test_verify_intact);
         ADD("restart-resumes", test_restart_resumes);
+        ADD("crash-resumes", test_crash_resumes);
+        ADD("crash-before-state-saved", test_crash_before_state_saved);
         ADD("new-key", test_new_key);
         ADD("report", test_report);
         ADD("catalog-explains", test_catalog_explains);

@@ -463,6 +463,32 @@ static void test_finished_bounded(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(kept, ==, BIOGATE_RESULT_CANCELLED);
 }
 
+/* A login's match is told without waiting for any write (its event's
+ * number is reserved, its failure count only goes down); a no-match, which
+ * counts a failure, is told only once that is durable. With the writer
+ * stuck, the match's Finished arrives and the no-match's, finished before
+ * it, does not until the writer can go on. */
+static void test_match_not_waiting(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogatedOperation) no_match = NULL, match = NULL;
+        g_autoptr(BtfGate) gate = btf_gate_new();
+
+        hold_sensor(f);
+        no_match = start(f, BIOGATED_OPERATION_VERIFY);
+        match = start(f, BIOGATED_OPERATION_VERIFY);
+        biogated_writer_drain(f->writer);
+        biogated_writer_run(f->writer, btf_gate_pass, gate, NULL, NULL, NULL);
+
+        biogated_operation_finish(no_match, BIOGATE_RESULT_NO_MATCH, NULL);
+        biogated_operation_finish(match, BIOGATE_RESULT_MATCH, NULL);
+        wait_heard(f, match, "Finished", BIOGATE_RESULT_MATCH);
+        /* One sender's signals arrive in the order sent. */
+        g_assert_cmpuint(count_heard(f, no_match, "Finished"), ==, 0);
+
+        btf_gate_open(gate);
+        wait_heard(f, no_match, "Finished", BIOGATE_RESULT_NO_MATCH);
+        biogated_writer_drain(f->writer);
+}
+
 /* biogated exits (biogated_stop()) with an operation still waiting for the
  * sensor: the registry goes first, then the sensor queue. The operation
  * gives up its place and is freed once, with the registry. */
@@ -495,6 +521,7 @@ int main(int argc, char **argv) {
         ADD("/operation/running-cancel", test_running_cancel);
         ADD("/operation/finished-bounded", test_finished_bounded);
         ADD("/operation/exit-while-queued", test_exit_while_queued);
+        ADD("/operation/match-not-waiting", test_match_not_waiting);
         ret = g_test_run();
         btf_vdev_in_process_clear(vdev_dir);
         return ret;

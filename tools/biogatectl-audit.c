@@ -27,7 +27,8 @@
 #define CHAIN_FILE "audit/chain"
 #define IO_ERROR_NAME "org.freedesktop.DBus.Error.IOError"
 /* How long to wait for events the daemon's chain state says it has sent
- * but the journal has not stored yet (it saves the state first). */
+ * but the journal has not stored yet (it sends before it saves, but
+ * journald stores a moment later). */
 #define TAIL_WAIT_USEC (2 * G_USEC_PER_SEC)
 
 typedef enum ProblemKind {
@@ -44,6 +45,19 @@ static const char *const problem_names[] = {
         [PROBLEM_REORDER] = "reorder",
 };
 
+/* How many of the newest chain values a chain keeps (20 KiB a machine): an
+ * event resumed after a crash links to the state biogated saved last, at
+ * most a block of reserved numbers before the journal's last event, and
+ * the state file's event may lag the journal's end by as much while
+ * biogated runs (BIOGATE_AUDIT_RESERVE_BLOCK); twice that, for the events
+ * a live journal gains while it is read. */
+#define RECENT_VALUES (2u * BIOGATE_AUDIT_RESERVE_BLOCK)
+
+typedef struct RecentValue {
+        guint64 seq;            /* 0: none */
+        guint8 value[BIOGATE_AUDIT_CHAIN_SIZE];
+} RecentValue;
+
 /* The chain of one machine: a journal collected from a fleet holds many,
  * interleaved. */
 typedef struct Chain {
@@ -53,6 +67,7 @@ typedef struct Chain {
         guint64 first_seq, first_time, last_time, events;
         guint starts;           /* events that started a new chain */
         bool anchored;          /* the first event's chain value was taken as given */
+        RecentValue *recent;    /* [seq % RECENT_VALUES], of this chain since its start */
 } Chain;
 
 typedef struct Problem {
@@ -76,6 +91,7 @@ static void chain_free(gpointer data) {
         Chain *c = data;
 
         g_free(c->machine);
+        g_free(c->recent);
         g_free(c);
 }
 
@@ -136,8 +152,9 @@ static bool read_private(const char *path, guint8 *buf, size_t size, size_t *ret
         return true;
 }
 
-/* <state>/audit/chain: "seq=N\nchain=HEX\n", written by biogated before it
- * sends each event. */
+/* <state>/audit/chain: "seq=N\nchain=HEX\nreserved=R\n" (older versions: no
+ * reserved=), saved by biogated in the background after it sends an
+ * event: its last event sent, which the journal's end may be ahead of. */
 static bool read_chain_state(const char *state_dir, guint64 *ret_seq, guint8 ret_value[BIOGATE_AUDIT_CHAIN_SIZE],
                              char **ret_error_message) {
         g_autofree char *path = g_build_filename(state_dir, CHAIN_FILE, NULL);
@@ -151,6 +168,12 @@ static bool read_chain_state(const char *state_dir, guint64 *ret_seq, guint8 ret
         memcpy(text, buf, len);
         text[len] = '\0';
         lines = g_strsplit(text, "\n", -1);
+        /* reserved= says nothing about the journal's end: not checked. */
+        if (g_strv_length(lines) == 4 && g_str_has_prefix(lines[2], "reserved=")) {
+                g_free(lines[2]);
+                lines[2] = lines[3];
+                lines[3] = NULL;
+        }
         if (g_strv_length(lines) != 3 || lines[2][0] != '\0' || !g_str_has_prefix(lines[0], "seq=") ||
             !g_str_has_prefix(lines[1], "chain=") ||
             !g_ascii_string_to_unsigned(lines[0] + 4, 10, 1, G_MAXUINT64, ret_seq, NULL) ||
@@ -253,12 +276,61 @@ static Chain *chain_for(Verifier *v, const char *machine) {
 
 static const guint8 zero_chain[BIOGATE_AUDIT_CHAIN_SIZE];
 
+/* The chain value of event @seq of @c, if it is among the newest checked. */
+static const guint8 *recent_value(const Chain *c, guint64 seq) {
+        const RecentValue *r = c->recent ? &c->recent[seq % RECENT_VALUES] : NULL;
+
+        return r && seq > 0 && r->seq == seq ? r->value : NULL;
+}
+
+static bool field_number(const CtlAuditEntry *e, const char *name, guint64 *ret) {
+        const char *text = ctl_audit_entry_get(e, name);
+
+        return text && g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret, NULL);
+}
+
+/* audit-chain-resumed after biogated's unclean exit: it skips the numbers
+ * reserved then (BIOGATE_RESERVED_TO, the one before its own) and links
+ * to the state saved last (BIOGATE_RESUMED_FROM), an event before it,
+ * whose followers up to the crash the journal holds, each checked by its
+ * own link. false if @e is no such event; else true, with *ret_sound
+ * saying whether it holds (v->problem set when not). */
+static bool check_resumed(Verifier *v, sd_journal *j, Chain *c, const CtlAuditEntry *e, bool *ret_sound) {
+        const char *event = ctl_audit_entry_get(e, "BIOGATE_EVENT");
+        const guint8 *from_value;
+        guint64 from, to;
+
+        if (!event || strcmp(event, "audit-chain-resumed") != 0 ||
+            (!ctl_audit_entry_get(e, "BIOGATE_RESUMED_FROM") && !ctl_audit_entry_get(e, "BIOGATE_RESERVED_TO")))
+                return false;
+        *ret_sound = false;
+        if (!field_number(e, "BIOGATE_RESUMED_FROM", &from) || !field_number(e, "BIOGATE_RESERVED_TO", &to) ||
+            to == G_MAXUINT64 || e->seq != to + 1 || from > c->seq || c->seq > to) {
+                problem_set(v, j, c, e, PROBLEM_GAP, c->seq + 1,
+                            "a resumed chain's sequence %" G_GUINT64_FORMAT " is not explained by its "
+                            "BIOGATE_RESUMED_FROM and BIOGATE_RESERVED_TO after sequence %" G_GUINT64_FORMAT,
+                            e->seq, c->seq);
+                v->problem.last_seq = e->seq - 1;
+                return true;
+        }
+        from_value = from == c->seq ? c->value : recent_value(c, from);
+        if (!from_value || !chain_follows(v, from_value, e, NULL)) {
+                problem_set(v, j, c, e, PROBLEM_EDIT, e->seq,
+                            "a resumed chain does not link to event %" G_GUINT64_FORMAT " that it names in "
+                            "BIOGATE_RESUMED_FROM: it was changed or forged", from);
+                return true;
+        }
+        *ret_sound = true;
+        return true;
+}
+
 /* Checks one event against its chain; FALSE with v->problem set. */
 static bool check_entry(Verifier *v, sd_journal *j, const CtlAuditEntry *e) {
         Chain *c = chain_for(v, e->machine);
         const char *hex = ctl_audit_entry_get(e, "BIOGATE_CHAIN");
         guint64 due = c->seq + 1, time = ctl_audit_entry_time(e);
         guint8 claimed[BIOGATE_AUDIT_CHAIN_SIZE];
+        bool resumed_sound = false;
 
         if (e->seq == 0 || e->malformed || !hex || !biogate_audit_chain_from_hex(hex, claimed)) {
                 problem_set(v, j, c, e, PROBLEM_EDIT, e->seq ? e->seq : due,
@@ -294,6 +366,9 @@ static bool check_entry(Verifier *v, sd_journal *j, const CtlAuditEntry *e) {
                             "the events before were deleted or rotated out (check from there with --since)", e->seq);
                 v->problem.last_seq = e->seq - 1;
                 return false;
+        } else if (e->seq >= due && check_resumed(v, j, c, e, &resumed_sound)) {
+                if (!resumed_sound)
+                        return false;
         } else if (e->seq == due) {
                 if (!chain_follows(v, c->value, e, NULL)) {
                         problem_set(v, j, c, e, PROBLEM_EDIT, e->seq,
@@ -337,6 +412,12 @@ static bool check_entry(Verifier *v, sd_journal *j, const CtlAuditEntry *e) {
                 c->first_seq = e->seq;
                 c->first_time = time;
         }
+        if (is_chain_start(e) && c->recent)
+                memset(c->recent, 0, RECENT_VALUES * sizeof *c->recent);
+        if (!c->recent)
+                c->recent = g_new0(RecentValue, RECENT_VALUES);
+        c->recent[e->seq % RECENT_VALUES].seq = e->seq;
+        memcpy(c->recent[e->seq % RECENT_VALUES].value, claimed, sizeof claimed);
         c->seq = e->seq;
         memcpy(c->value, claimed, sizeof claimed);
         c->last_time = time;
@@ -385,13 +466,16 @@ static Chain *tail_chain(Verifier *v, const char *machine) {
 }
 
 /* Deleting the newest events leaves no gap in the journal; the daemon's
- * chain state still names the last event it sent. 1: the end matches, 0: a
- * problem, negative errno: unreadable. */
+ * chain state still names the last event it saved, at most a moment
+ * behind the last one sent. Events after that one and before a crash are
+ * the exception: they can be cut from the end undetected (docs/audit.md).
+ * 1: the end matches, 0: a problem, negative errno: unreadable. */
 static int check_tail(Verifier *v, sd_journal *j, guint64 since, const char *machine, bool live, guint64 state_seq,
                       const guint8 state_value[BIOGATE_AUDIT_CHAIN_SIZE]) {
         /* Files given by name do not grow: nothing to wait for. */
         gint64 deadline = g_get_monotonic_time() + (live ? TAIL_WAIT_USEC : 0);
         Chain *c = tail_chain(v, machine);
+        const guint8 *state_chain;
         int r;
 
         if (!c)
@@ -418,14 +502,20 @@ static int check_tail(Verifier *v, sd_journal *j, guint64 since, const char *mac
                                              c->seq, state_seq);
                 return 0;
         }
-        if (c->seq == state_seq && sodium_memcmp(c->value, state_value, BIOGATE_AUDIT_CHAIN_SIZE) != 0) {
+        /* The state is saved behind the events: the journal may be ahead of
+         * it (by the events of a moment, or up to a crash). Its event must
+         * be the journal's, wherever it is among the newest. */
+        state_chain = c->seq == state_seq ? c->value : recent_value(c, state_seq);
+        if (state_chain && sodium_memcmp(state_chain, state_value, BIOGATE_AUDIT_CHAIN_SIZE) != 0) {
                 Problem *p = &v->problem;
 
                 p->kind = PROBLEM_EDIT;
                 p->seq = p->found_seq = state_seq;
                 p->time = p->previous_time = c->last_time;
                 p->machine = g_strdup(c->machine);
-                p->message = g_strdup("the last event is not the one biogated's chain state records");
+                p->message = g_strdup(c->seq == state_seq ? "the last event is not the one biogated's chain state records"
+                                                          : "the event biogated's chain state records is not the "
+                                                            "journal's event of that number");
                 return 0;
         }
         return 1;
