@@ -180,6 +180,11 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
 static void biogated_stop(Biogated *b) {
         BiogatedDaemon *daemon = &b->daemon;
 
+        /* An operation still on the sensor (one its owner released goes on
+         * until libfprint reports the cancellation) ends while what it uses
+         * is still there: the registry, the sensor queue, the audit trail. */
+        if (!biogated_operations_end_all(daemon->operations, 5000))
+                g_warning("An operation did not end within 5 s of the exit");
         /* The counts of Evaluate calls and refusals not logged one by one yet. */
         biogated_audit_evaluate_flush(b->audit);
         /* Those events, and every write still queued, before anything goes. */

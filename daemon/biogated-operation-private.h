@@ -60,6 +60,11 @@ struct BiogatedOperations {
         guint64 next_id;
         void (*count_notify)(gpointer);
         gpointer count_notify_data;
+        /* Operations started and not finished, exported or not: one its
+         * owner released goes on until libfprint reports the cancellation,
+         * and uses the registry, the sensor queue and the audit trail when
+         * it ends (biogated_operations_end_all()). */
+        guint unfinished;
         BiogatedAudit *audit;
         GMainContext *calls_context;    /* where the operations' bus calls are dispatched */
 };

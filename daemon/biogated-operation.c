@@ -55,6 +55,10 @@ static void biogated_operation_finalize(GObject *object) {
         BiogatedOperation *op = BIOGATED_OPERATION(object);
 
         g_assert(op->registration_id == 0);
+        /* Dropped unfinished: it failed to start, or the registry let go of
+         * it at exit (biogated_operations_free()). */
+        if (op->registry && !operation_is_done(op))
+                op->registry->unfinished--;
         g_clear_pointer(&op->lease, biogated_lease_release);
         g_clear_handle_id(&op->timeout_id, g_source_remove);
         g_clear_handle_id(&op->expire_id, g_source_remove);
@@ -248,6 +252,7 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_pointer(&op->result_details, g_variant_unref);
         op->result_details = g_variant_ref(sunk);
         op->state = "done";
+        op->registry->unfinished--;
         g_clear_handle_id(&op->timeout_id, g_source_remove);
         /* The sensor goes back before anyone hears the result, so whatever
          * the client does next finds it free or queued behind others only. */
@@ -340,14 +345,37 @@ void biogated_operations_cancel_all(BiogatedOperations *registry) {
                 operation_cancel(g_ptr_array_index(ops, i));
 }
 
+static gboolean on_end_all_timeout(gpointer user_data) {
+        *(gboolean *) user_data = TRUE;
+        g_main_context_wakeup(NULL);
+        return G_SOURCE_REMOVE;
+}
+
+gboolean biogated_operations_end_all(BiogatedOperations *registry, guint timeout_ms) {
+        gboolean timed_out = FALSE;
+        guint timeout_id;
+
+        biogated_operations_cancel_all(registry);
+        if (registry->unfinished == 0)
+                return TRUE;
+        timeout_id = g_timeout_add(timeout_ms, on_end_all_timeout, &timed_out);
+        /* libfprint reports a cancellation from the default context. */
+        while (registry->unfinished > 0 && !timed_out)
+                g_main_context_iteration(NULL, TRUE);
+        if (!timed_out)
+                g_source_remove(timeout_id);
+        return registry->unfinished == 0;
+}
+
 void biogated_operations_free(BiogatedOperations *registry) {
         g_autoptr(GPtrArray) ops = NULL;
 
         if (!registry)
                 return;
-        /* At exit: nobody is to be told, and what is still exported goes
-         * (an operation outliving this keeps no pointer to it that it uses:
-         * only operation_unexport() and the finished queues do, and both are done). */
+        /* At exit, after biogated_operations_end_all(): nobody is to be
+         * told, and what is still exported goes (an operation outliving this
+         * keeps no pointer to it that it uses: only operation_unexport(), the
+         * finished queues and the end of an operation do, and all are done). */
         registry->count_notify = NULL;
         ops = live_copy(registry);
         for (guint i = 0; i < ops->len; i++) {
@@ -507,6 +535,7 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusC
         op->store = store;
         op->limits = limits;
         op->registry = registry;
+        registry->unfinished++;
         op->path = g_strdup_printf(BIOGATE_OPERATION_PATH_BASE "/%" G_GUINT64_FORMAT, registry->next_id++);
 
         /* Its calls are dispatched with the other bus calls (biogated_daemon_run()). */

@@ -87,6 +87,11 @@ guint biogated_operations_count(BiogatedOperations *registry);
 /* Cancels every operation, running or queued (before system sleep). Each
  * ends as if its owner had called Cancel. */
 void biogated_operations_cancel_all(BiogatedOperations *registry);
+/* At exit, before the registry, the sensor queue and the writer go:
+ * cancels every operation and runs the default main context until each
+ * one has ended (its lease given back, its result handed to the writer),
+ * for at most timeout_ms. FALSE if some had not. */
+gboolean biogated_operations_end_all(BiogatedOperations *registry, guint timeout_ms);
 
 /* --- for the per-kind drivers (biogated-enroll.c, biogated-verify.c) --- */
 FpDevice *biogated_operation_get_device(BiogatedOperation *op);

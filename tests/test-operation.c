@@ -427,6 +427,35 @@ static void test_running_cancel(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(count_heard(f, op, "Finished"), ==, 1);
 }
 
+/* At exit, an operation its owner released while it ran on the sensor is
+ * still alive: it ends when libfprint reports the cancellation, and then
+ * gives its lease back to the sensor queue and writes its audit event
+ * through the registry. biogated_operations_end_all() waits for that, so
+ * that the teardown (registry, then sensor queue, as biogated_stop() does)
+ * frees nothing it still uses (seen under ASan: a lease freed by
+ * biogated_devices_free() and released again from fp_device_close_sync()). */
+static void test_exit_after_release(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        BiogatedOperation *op = start(f, BIOGATED_OPERATION_ENROLL);
+        BiogatedOperation *alive = op;
+
+        g_object_add_weak_pointer(G_OBJECT(op), (gpointer *) &alive);
+        wait_heard(f, op, "Progress", "finger-needed");
+        g_assert_nonnull(biogated_operation_get_device(op));
+        r = call(f, op, "Release", &error);
+        g_assert_no_error(error);
+        g_object_unref(op);
+        /* Released, unexported, out of the registry's table: only libfprint
+         * keeps it now, until it reports the cancellation. */
+        g_assert_nonnull(alive);
+        g_assert_cmpuint(biogated_operations_count(f->registry), ==, 0);
+
+        g_assert_true(biogated_operations_end_all(f->registry, 5000));
+        biogated_writer_drain(f->writer);
+        g_assert_null(alive);
+}
+
 /* Finished operations nobody released: each user keeps the newest
  * BIOGATED_OPERATION_FINISHED_MAX_PER_UID, the oldest goes (and is freed). */
 static void test_finished_bounded(Fixture *f, gconstpointer data) {
@@ -521,6 +550,7 @@ int main(int argc, char **argv) {
         ADD("/operation/running-cancel", test_running_cancel);
         ADD("/operation/finished-bounded", test_finished_bounded);
         ADD("/operation/exit-while-queued", test_exit_while_queued);
+        ADD("/operation/exit-after-release", test_exit_after_release);
         ADD("/operation/match-not-waiting", test_match_not_waiting);
         ret = g_test_run();
         btf_vdev_in_process_clear(vdev_dir);
