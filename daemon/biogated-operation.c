@@ -252,12 +252,14 @@ void biogated_operation_finish(BiogatedOperation *op, const char *result, GVaria
         g_clear_pointer(&op->result_details, g_variant_unref);
         op->result_details = g_variant_ref(sunk);
         op->state = "done";
-        op->registry->unfinished--;
         g_clear_handle_id(&op->timeout_id, g_source_remove);
         /* The sensor goes back before anyone hears the result, so whatever
          * the client does next finds it free or queued behind others only. */
         g_clear_pointer(&op->lease, biogated_lease_release);
         g_clear_object(&op->device);
+        if (!op->registry)
+                return; /* past the exit's biogated_operations_end_all(): nobody to tell */
+        op->registry->unfinished--;
 
         audit_result(op);
         /* A login's match makes nothing durable that must precede it: its
@@ -387,6 +389,9 @@ void biogated_operations_free(BiogatedOperations *registry) {
                  * operation's finalize would free the lease a second time. */
                 g_clear_pointer(&op->lease, biogated_lease_release);
                 operation_unexport(op);
+                /* It may be finalized after the registry is gone (the
+                 * reference of ops, or libfprint's), and must not look. */
+                op->registry = NULL;
         }
         g_hash_table_unref(registry->finished);
         g_hash_table_unref(registry->live);
