@@ -211,13 +211,45 @@ static void count_approver_failure(BiogatedOperation *op, const char *reason) {
                                        biogated_operation_get_owner_uid(op), g_get_real_time());
 }
 
+/* The next approver try, announced with "approver-retry". That says the
+ * touch found no approver, so, like the result of an operation
+ * (biogated_operation_finish()), it waits until the failure it counted is
+ * durable: a client must not learn of a failed touch that a crash could
+ * still leave uncounted. */
+typedef struct ApproverRetry {
+        BiogatedOperation *op;
+        const char *reason;     /* static */
+} ApproverRetry;
+
+static void on_approver_failure_counted(const GError *error, gpointer user_data) {
+        g_autofree ApproverRetry *retry = user_data;
+        g_autoptr(BiogatedOperation) op = retry->op;
+        BiogatedAuthorizeData *data = data_of(op);
+        g_autoptr(GError) cancelled = NULL;
+        GVariantBuilder details;
+
+        /* Cancelled (by its owner, its timeout or the exit) while it waited:
+         * nothing runs on the sensor that would report it, so end it here. */
+        if (g_cancellable_is_cancelled(biogated_operation_get_cancellable(op))) {
+                cancelled = biogated_error_new(BIOGATE_ERROR_CANCELLED, "Cancelled");
+                biogated_operation_finish_error(op, cancelled);
+                return;
+        }
+        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(retry->reason));
+        g_variant_builder_add(&details, "{sv}", "tries-left",
+                              g_variant_new_uint32(BIOGATED_AUTHORIZE_APPROVER_TRIES - data->approver_failures));
+        biogated_operation_emit_progress(op, "approver-retry", g_variant_builder_end(&details));
+        start_approver_try(op);
+}
+
 static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GError *error, gpointer user_data) {
         const BiogatedOperationTarget *target = biogated_operation_get_target(op);
         BiogatedAuthorizeData *data = data_of(op);
         BiogatedLimits *limits = biogated_operation_get_limits(op);
         g_autofree char *approver = NULL;
+        ApproverRetry *retry;
         const char *reason;
-        GVariantBuilder details;
         uid_t uid;
 
         if (error) {
@@ -245,12 +277,10 @@ static void on_approver_matched(BiogatedOperation *op, FpPrint *match, const GEr
                 deny(op, reason, message);
                 return;
         }
-        g_variant_builder_init(&details, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&details, "{sv}", "reason", g_variant_new_string(reason));
-        g_variant_builder_add(&details, "{sv}", "tries-left",
-                              g_variant_new_uint32(BIOGATED_AUTHORIZE_APPROVER_TRIES - data->approver_failures));
-        biogated_operation_emit_progress(op, "approver-retry", g_variant_builder_end(&details));
-        start_approver_try(op);
+        retry = g_new0(ApproverRetry, 1);
+        *retry = (ApproverRetry) { .op = g_object_ref(op), .reason = reason };
+        biogated_writer_then(biogated_store_get_writer(biogated_operation_get_store(op)), on_approver_failure_counted,
+                             retry);
 }
 
 static gboolean has_other_user(GPtrArray *prints, uid_t maker) {

@@ -9,8 +9,10 @@ static gboolean on_idle_timeout(gpointer user_data) {
         daemon->idle_id = 0;
         if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
                 return G_SOURCE_REMOVE; /* they touch us again when they are done */
-        if (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0) {
-                /* Writes report nothing when they end: look again later. */
+        if (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0 ||
+            biogated_limits_unsaved(daemon->limits) > 0) {
+                /* Writes report nothing when they end: look again later. A
+                 * failure count the disk refused lives only in memory. */
                 biogated_daemon_touch(daemon);
                 return G_SOURCE_REMOVE;
         }

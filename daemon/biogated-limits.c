@@ -36,6 +36,7 @@ typedef struct Record {
 typedef struct Unsaved {
         Record record;         /* the newest one handed to the writer */
         guint writes;          /* of this name, not yet reported */
+        gboolean failed;       /* the last write reported failed: the disk has an older record */
 } Unsaved;
 
 BiogatedLimits *biogated_limits_open(const char *state_dir, BiogatedWriter *writer, BiogatedAudit *audit,
@@ -138,10 +139,15 @@ static void on_saved(const GError *error, gpointer user_data) {
         Saving *s = user_data;
         Unsaved *unsaved = g_hash_table_lookup(s->limits->unsaved, s->name);
 
-        /* Dropped with the last write: the disk has the newest record, or,
-         * when that write failed, what it had (a failure then counts as
-         * it always did when the disk refused it, with a warning). */
-        if (--unsaved->writes == 0)
+        /* Dropped with the last write once the disk has the newest record.
+         * Kept when that write failed: the disk then has an older record,
+         * with fewer failures, and reading it would forget each failure as
+         * soon as its write fails, so whoever can fill the file system
+         * (inodes are not reserved for root) could try without limit. The
+         * count goes on in memory until a write of it succeeds; the idle
+         * exit waits for that (biogated_limits_unsaved()). */
+        unsaved->failed = error != NULL;
+        if (--unsaved->writes == 0 && !unsaved->failed)
                 g_hash_table_remove(s->limits->unsaved, s->name);
         if (error && !s->unlocking)
                 g_warning("Cannot store the failure counter of uid %u: %s", (unsigned) s->uid, error->message);
@@ -186,6 +192,10 @@ static void save_record(BiogatedLimits *limits, BiogatedLimitsCounter counter, u
         } else {
                 biogated_writer_remove(limits->writer, limits->dir_fd, name, on_saved, s);
         }
+}
+
+guint biogated_limits_unsaved(BiogatedLimits *limits) {
+        return g_hash_table_size(limits->unsaved);
 }
 
 gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,

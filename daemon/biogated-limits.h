@@ -49,6 +49,11 @@ gboolean biogated_limits_check(BiogatedLimits *limits, uid_t uid, gint64 now, gu
 gboolean biogated_limits_check_counter(BiogatedLimits *limits, BiogatedLimitsCounter counter, uid_t uid, gint64 now,
                                        guint64 *ret_retry_after_ms, GError **error);
 
+/* Records newer than the disk's: handed to the writer and not yet
+ * reported, or kept because their write failed. Not 0: exiting now would
+ * forget counted failures. */
+guint biogated_limits_unsaved(BiogatedLimits *limits);
+
 /* Count a failed or successful match of uid, in a call of caller_uid (for
  * the lockout event). The count is written by the writer: a reply that
  * must follow it waits for biogated_writer_then(). Write errors are

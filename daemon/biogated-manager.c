@@ -483,7 +483,11 @@ static void user_data_authorized(GDBusMethodInvocation *invocation, const Biogat
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;
         }
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(@a{sv})", data));
+        /* It reads the failure counters as the next check does, with
+         * records not yet durable: a failed touch that brought a delay
+         * shows as locked-out here. Like the result of that touch, the
+         * answer waits until what it says is durable. */
+        biogated_daemon_return_durable(daemon->writer, invocation, g_variant_new("(@a{sv})", data));
 }
 
 static gboolean handle_get_my_data(BiogateManager *manager, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {

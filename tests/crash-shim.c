@@ -11,7 +11,11 @@
  *   BIOGATE_TEST_CRASH_LOG   append "N call path" per step to this file
  *   BIOGATE_TEST_CRASH_TERM  if set: at step N send SIGTERM instead, and hold
  *                            that thread for 300 ms, so the daemon begins to
- *                            shut down while the step's work is unfinished */
+ *                            shut down while the step's work is unfinished
+ *   BIOGATE_TEST_CRASH_HOLD_MS  if set (without ..._TERM): at step N hold that
+ *                            thread this long before the kill, while the
+ *                            other threads go on: what the daemon sends
+ *                            before the step is durable then surely goes out */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -32,6 +36,7 @@ static size_t dir_len;
 static const char *arm_path, *log_path;
 static long crash_at;
 static int term_instead;
+static long hold_ms;
 static atomic_long steps;
 
 __attribute__((constructor)) static void shim_init(void) {
@@ -44,6 +49,7 @@ __attribute__((constructor)) static void shim_init(void) {
         log_path = getenv("BIOGATE_TEST_CRASH_LOG");
         crash_at = at ? strtol(at, NULL, 10) : 0;
         term_instead = getenv("BIOGATE_TEST_CRASH_TERM") != NULL;
+        hold_ms = getenv("BIOGATE_TEST_CRASH_HOLD_MS") ? strtol(getenv("BIOGATE_TEST_CRASH_HOLD_MS"), NULL, 10) : 0;
 }
 
 /* The path behind fd, if it is under dir. */
@@ -81,8 +87,13 @@ static void step(const char *call, int fd, const char *name) {
 
                 kill(getpid(), SIGTERM);
                 (void) nanosleep(&hold, NULL);
-        } else if (n == crash_at)
+        } else if (n == crash_at) {
+                const struct timespec hold = { .tv_sec = hold_ms / 1000, .tv_nsec = (hold_ms % 1000) * 1000 * 1000 };
+
+                if (hold_ms > 0)
+                        (void) nanosleep(&hold, NULL);
                 kill(getpid(), SIGKILL);
+        }
 }
 
 #define REAL(name) ((__typeof__(&name)) dlsym(RTLD_NEXT, #name))
