@@ -43,6 +43,10 @@ typedef struct Callers {
         /* Set while polkitd is known to be missing, so the fallback is
          * logged once per absence rather than once per call. */
         gboolean polkit_absence_logged;
+        /* Refusals logged: when the last line went out, and how many were
+         * not logged since (refusal_log()). */
+        gint64 refusal_logged_at;
+        guint refusals_unlogged;
 } Callers;
 
 static void callers_free(gpointer data) {
@@ -254,16 +258,45 @@ static void deny(Pending *p, const char *message) {
                                                       BIOGATE_ERROR_PERMISSION_DENIED, message);
 }
 
+/* A refusal costs the caller one call, so any user can cause thousands a
+ * second. One log line each would share journald's rate limit with the
+ * audit events, at the same priority, and a flood would make journald drop
+ * those. So at most one line a second, which counts the ones left out. */
+#define REFUSAL_LOG_INTERVAL_USEC G_USEC_PER_SEC
+
+static void refusal_log(Pending *p, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void refusal_log(Pending *p, const char *format, ...) {
+        Callers *callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
+        gint64 now = g_get_monotonic_time();
+        g_autofree char *message = NULL;
+        va_list ap;
+
+        if (callers->refusal_logged_at != 0 && now - callers->refusal_logged_at < REFUSAL_LOG_INTERVAL_USEC) {
+                callers->refusals_unlogged++;
+                return;
+        }
+        va_start(ap, format);
+        message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        if (callers->refusals_unlogged > 0)
+                g_message("%s (and %u more refusals not logged in the second before)", message,
+                          callers->refusals_unlogged);
+        else
+                g_message("%s", message);
+        callers->refusal_logged_at = now;
+        callers->refusals_unlogged = 0;
+}
+
 /* Denials for acting on others say the same whether or not the user exists. */
 static void deny_other(Pending *p) {
-        g_message("Refused: uid %u asked to act on user %s", (unsigned) p->caller->uid, p->user);
+        refusal_log(p, "Refused: uid %u asked to act on user %s", (unsigned) p->caller->uid, p->user);
         deny(p, "You may only act on your own fingerprints");
 }
 
 static void deny_action(Pending *p, const char *why) {
         if (!p->lookup_error && p->caller->target_uid == p->caller->uid) {
-                g_message("Refused: uid %u is not authorized for %s%s", (unsigned) p->caller->uid,
-                          p->polkit_action, why);
+                refusal_log(p, "Refused: uid %u is not authorized for %s%s", (unsigned) p->caller->uid,
+                            p->polkit_action, why);
                 deny(p, "Not authorized for this action");
                 return;
         }
@@ -314,8 +347,8 @@ static void on_checked(GObject *source, GAsyncResult *res, gpointer user_data) {
         result = polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), res, &error);
         if (p->caller_left) {
                 /* Whatever polkitd said: nobody is there to act for. */
-                g_message("uid %u left the bus during the authorization check for %s; denied",
-                          (unsigned) p->caller->uid, p->polkit_action);
+                refusal_log(p, "uid %u left the bus during the authorization check for %s; denied",
+                            (unsigned) p->caller->uid, p->polkit_action);
                 deny(p, "The caller left during the authorization check");
                 return;
         }

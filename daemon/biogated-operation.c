@@ -309,7 +309,10 @@ void biogated_operation_finish_error_details(BiogatedOperation *op, const GError
         if (key)
                 g_variant_builder_add(&details, "{sv}", key, value);
         if (!g_str_equal(result, BIOGATE_RESULT_CANCELLED))
-                g_message("%s for %s failed: %s", operation_kind_name(op->kind), op->target_user, mapped->message);
+                /* Debug only: its audit event says it, limited per caller
+                 * (biogated_audit_refusal()), and a line per call would let
+                 * a flood share journald's rate limit with the audit events. */
+                g_debug("%s for %s failed: %s", operation_kind_name(op->kind), op->target_user, mapped->message);
         biogated_operation_finish(op, result, g_variant_builder_end(&details));
 }
 

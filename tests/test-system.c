@@ -195,6 +195,30 @@ static void test_polkit_absent(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(count_in_log(f->daemon, FALLBACK_LOG), ==, 1);
 }
 
+/* A refusal costs the caller one call: 40 of them, as fast as busctl goes,
+ * must not give 40 log lines, which would share journald's rate limit with
+ * the audit events (biogated-caller.c, refusal_log()). Measured: 40 calls in
+ * about 0.3 s, one line, and the 41st a second later says 39 were left out;
+ * asserted: fewer than half logged, so that a loaded machine (a line a
+ * second) still passes. */
+static void test_refusals_log_limited(Fixture *f, gconstpointer data) {
+        g_autofree char *log = NULL;
+        guint lines;
+
+        fixture_start_daemon(f, NULL);
+        NOBODY_RUNS(0, "done", "sh", "-c",
+                    "for i in $(seq 40); do busctl --system call org.biogate1 /org/biogate1 org.biogate1.Manager "
+                    "ListFingers s root >/dev/null 2>&1 && exit 1; done; "
+                    /* One more after the second: its line counts those left out. */
+                    "sleep 1.2; busctl --system call org.biogate1 /org/biogate1 org.biogate1.Manager "
+                    "ListFingers s root >/dev/null 2>&1 && exit 1; echo done");
+        lines = count_in_log(f->daemon, "Refused: uid 65534 asked to act on user root");
+        g_test_message("41 refusals, %u log lines", lines);
+        g_assert_cmpuint(lines, >=, 1);
+        g_assert_cmpuint(lines, <, 20);
+        g_assert_cmpuint(count_in_log(f->daemon, "more refusals not logged"), >=, 1);
+}
+
 /* ---- bus policy ---- */
 
 /* The shipped bus policy, enforced by dbus-daemon for uid 65534: the API and
@@ -322,6 +346,7 @@ int main(int argc, char *argv[]) {
         ADD("polkit-rules", test_polkit_rules);
         ADD("polkit-caller-leaves", test_polkit_caller_leaves);
         ADD("polkit-absent", test_polkit_absent);
+        ADD("refusals-log-limited", test_refusals_log_limited);
         ADD("bus-policy", test_bus_policy);
         ADD("sleep", test_sleep);
         ADD("sleep-spoofed", test_sleep_spoofed);
