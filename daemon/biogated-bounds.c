@@ -5,6 +5,7 @@
 
 #include "biogate-bus.h"
 #include "biogated-error.h"
+#include "biogated-loglimit.h"
 
 /* Refusals are logged, but a flood of them must not become a flood of the
  * journal: one line per interval, counting the others. */
@@ -82,8 +83,7 @@ static const char *or_unknown(const char *s) {
 typedef struct BoundsFilter {
         /* Refusals logged: the last report and how many went unlogged since. */
         GMutex log_lock;
-        gint64 last_logged;
-        guint suppressed;
+        BiogatedLogLimit log_limit;
         /* Set when a refused message's memory is to be given back, and
          * while the timer that gives it back for certain is scheduled. */
         gint trim_pending;
@@ -104,20 +104,16 @@ static void bounds_filter_unref(gpointer b) {
 }
 
 static void log_refusal(BoundsFilter *b, GDBusMessage *message, const GError *error) {
-        gint64 now = g_get_monotonic_time();
         g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&b->log_lock);
+        guint left_out;
 
-        if (b->last_logged != 0 && now - b->last_logged < REFUSAL_LOG_INTERVAL_USEC) {
-                b->suppressed++;
+        if (!biogated_log_limit_pass(&b->log_limit, &left_out))
                 return;
-        }
         /* The sender's unique name only: its uid would take a bus round
          * trip from this thread, and the bound applies to root as well. */
         g_message("Refused %s.%s from %s: %s (%u more refused since the last report)",
                   or_unknown(g_dbus_message_get_interface(message)), or_unknown(g_dbus_message_get_member(message)),
-                  or_unknown(g_dbus_message_get_sender(message)), error->message, b->suppressed);
-        b->last_logged = now;
-        b->suppressed = 0;
+                  or_unknown(g_dbus_message_get_sender(message)), error->message, left_out);
 }
 
 /* GDBus frees a message only after the filters return: the memory goes
@@ -201,6 +197,7 @@ void biogated_bounds_install(GDBusConnection *connection) {
         BoundsFilter *b = g_atomic_rc_box_new0(BoundsFilter);
 
         g_mutex_init(&b->log_lock);
+        b->log_limit.interval_usec = REFUSAL_LOG_INTERVAL_USEC;
         /* Fixed thresholds (the defaults, but no longer adjusted upwards
          * by every large block freed): big buffers are mapped on their own
          * and unmapped when freed, and a thread's heap gives back its free

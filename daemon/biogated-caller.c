@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "biogated-error.h"
+#include "biogated-loglimit.h"
 
 /* What each action asks of polkit when the caller acts on themselves. */
 static const char *const self_actions[_BIOGATED_ACTION_MAX] = {
@@ -43,10 +44,7 @@ typedef struct Callers {
         /* Set while polkitd is known to be missing, so the fallback is
          * logged once per absence rather than once per call. */
         gboolean polkit_absence_logged;
-        /* Refusals logged: when the last line went out, and how many were
-         * not logged since (refusal_log()). */
-        gint64 refusal_logged_at;
-        guint refusals_unlogged;
+        BiogatedLogLimit refusal_log_limit;     /* refusal_log() */
 } Callers;
 
 static void callers_free(gpointer data) {
@@ -79,6 +77,7 @@ static Callers *callers_of(GDBusConnection *connection) {
                 return callers;
         callers = g_new0(Callers, 1);
         callers->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        callers->refusal_log_limit.interval_usec = G_USEC_PER_SEC;
         /* Subscribed before the first GetConnectionCredentials is sent on
          * this connection, so the bus has the match before it answers: a
          * name that leaves after its answer is always reported to us, after
@@ -259,32 +258,23 @@ static void deny(Pending *p, const char *message) {
 }
 
 /* A refusal costs the caller one call, so any user can cause thousands a
- * second. One log line each would share journald's rate limit with the
- * audit events, at the same priority, and a flood would make journald drop
- * those. So at most one line a second, which counts the ones left out. */
-#define REFUSAL_LOG_INTERVAL_USEC G_USEC_PER_SEC
-
+ * second: at most one line a second (biogated-loglimit.h). */
 static void refusal_log(Pending *p, const char *format, ...) G_GNUC_PRINTF(2, 3);
 static void refusal_log(Pending *p, const char *format, ...) {
         Callers *callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
-        gint64 now = g_get_monotonic_time();
         g_autofree char *message = NULL;
+        guint left_out;
         va_list ap;
 
-        if (callers->refusal_logged_at != 0 && now - callers->refusal_logged_at < REFUSAL_LOG_INTERVAL_USEC) {
-                callers->refusals_unlogged++;
+        if (!biogated_log_limit_pass(&callers->refusal_log_limit, &left_out))
                 return;
-        }
         va_start(ap, format);
         message = g_strdup_vprintf(format, ap);
         va_end(ap);
-        if (callers->refusals_unlogged > 0)
-                g_message("%s (and %u more refusals not logged in the second before)", message,
-                          callers->refusals_unlogged);
+        if (left_out > 0)
+                g_message("%s (and %u more refusals not logged in the second before)", message, left_out);
         else
                 g_message("%s", message);
-        callers->refusal_logged_at = now;
-        callers->refusals_unlogged = 0;
 }
 
 /* Denials for acting on others say the same whether or not the user exists. */
