@@ -15,7 +15,7 @@
 #include "biogated-prints.h"
 #include "biogated-privacy.h"
 #include "biogated-record.h"
-#include "biogated-session.h"
+#include "biogated-start.h"
 #include "biogated-stepup.h"
 
 #define VERIFY_TIMEOUT_MS_DEFAULT 30000u
@@ -66,76 +66,9 @@ static gboolean return_error(GDBusMethodInvocation *invocation, BiogateError cod
         return TRUE;
 }
 
-/* Whose sensor share a root caller's request counts against, and whether
- * it is a login (served first, may take the sensor from another user's
- * operation: biogated-device.h). session is the caller's logind session, or
- * NULL when logind would not say.
- *
- * A login is a PAM host asking for a user's fingerprint to let them in
- * (gdm, login, sudo, su, polkit's agent helper): only root runs those, so
- * only a root caller naming its PAM service can be one; any user can pass
- * service=, and a screen locker that runs as the user gets no priority.
- * But setuid su and pkexec run as root for any user: from one's own
- * session, "su other" would be a login for other and could take the
- * sensor from everyone. So where the caller runs in a session whose user
- * is not the target, the request is that session user's own, ordinary one
- * (their queue places, their budget, no priority). Where it runs in no
- * session (getty's login or gdm's worker before pam_systemd, sshd before
- * authentication) or in the target's own (sudo, a screen locker's helper,
- * the polkit agent helper authenticating the user themself), it is a
- * login; a remote session never is: a person at the desk is not pushed
- * aside for someone elsewhere (the PAM module refuses remote hosts anyway
- * unless allowed).
- *
- * Root's requests without a service (biogatectl run by root) are root's
- * own and exempt from the budget, but only from no session or root's own:
- * from a user's session (sudo biogatectl ...) they are that user's. When
- * logind would not answer, nothing is assumed: an ordinary request of the
- * target user. */
-static BiogatedLeaseRequest root_request(const CallArgs *args, const BiogatedCaller *caller,
-                                         const BiogatedSessionInfo *session) {
-        BiogatedLeaseRequest ordinary = { .uid = caller->target_uid };
-
-        if (!session)
-                return ordinary;
-        if (session->found && session->owner != (args->service ? caller->target_uid : 0))
-                return (BiogatedLeaseRequest) { .uid = session->owner };
-        if (!args->service)
-                return (BiogatedLeaseRequest) { .uid = caller->target_uid, .exempt = TRUE };
-        if (session->found && session->remote)
-                return ordinary;
-        return (BiogatedLeaseRequest) { .uid = caller->target_uid, .login = TRUE };
-}
-
-static void start_operation_as(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
-                               BiogatedOperationKind kind, GPtrArray *prints, const BiogatedLeaseRequest *request) {
-        BiogatedDaemon *daemon = args->daemon;
-        g_autoptr(BiogatedOperation) op = NULL;
-        g_autoptr(GError) error = NULL;
-        BiogatedOperationTarget target = {
-                .uid = caller->target_uid,
-                .user = caller->target_user,
-                .finger = args->finger,
-                .prints = prints,
-                .timeout_ms = args->timeout_ms,
-                .service = args->service,
-                .login = kind == BIOGATED_OPERATION_VERIFY && request && request->login,
-                .request_set = request != NULL,
-        };
-
-        if (request) {
-                target.request = *request;
-                /* Enrolment is never a login. */
-                target.request.login = target.login;
-        }
-        /* Recorded with the template once it is stored. */
-        if (kind == BIOGATED_OPERATION_ENROLL) {
-                target.kind_data = biogated_consent_new(args->notice_version, caller->uid);
-                target.kind_data_free = (GDestroyNotify) biogated_consent_free;
-        }
-        op = biogated_operation_start(daemon->operations, g_dbus_method_invocation_get_connection(invocation),
-                                      g_dbus_method_invocation_get_sender(invocation), caller->uid, kind, &target,
-                                      daemon->devices, daemon->store, daemon->limits, &error);
+/* Manager.Enroll and Manager.Verify answer with the operation's path. */
+static void reply_started(GDBusMethodInvocation *invocation, BiogatedOperation *op, const GError *error,
+                          gpointer user_data) {
         if (!op) {
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return;
@@ -143,61 +76,18 @@ static void start_operation_as(GDBusMethodInvocation *invocation, CallArgs *args
         g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));
 }
 
-/* A root caller's request while logind is asked about its session. */
-typedef struct RootStart {
-        GDBusMethodInvocation *invocation;
-        CallArgs *args;
-        BiogatedCaller caller;
-        BiogatedOperationKind kind;
-        GPtrArray *prints;
-} RootStart;
-
-static void root_start_free(RootStart *r) {
-        g_object_unref(r->invocation);
-        call_args_free(r->args);
-        g_free(r->caller.target_user);
-        g_clear_pointer(&r->prints, g_ptr_array_unref);
-        g_free(r);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(RootStart, root_start_free)
-
-static void on_root_session(const BiogatedSessionInfo *session, const GError *error, gpointer user_data) {
-        g_autoptr(RootStart) r = user_data;
-        BiogatedLeaseRequest request = root_request(r->args, &r->caller, session);
-
-        if (!session)
-                g_message("Cannot ask logind for the session of pid %d: %s; the request of root for uid %u is "
-                          "treated as that user's own, without priority", (int) r->caller.pid, error->message,
-                          (unsigned) r->caller.target_uid);
-        else if (r->args->service && !request.login)
-                g_message("The %s request of root for uid %u runs in a%s session of uid %u: counted as an "
-                          "ordinary request of uid %u, not a login", r->args->service,
-                          (unsigned) r->caller.target_uid, session->remote ? " remote" : "",
-                          (unsigned) session->owner, (unsigned) request.uid);
-        start_operation_as(r->invocation, r->args, &r->caller, r->kind, r->prints, &request);
-}
-
 static void start_operation(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
-                            BiogatedOperationKind kind, GPtrArray *prints) {
-        RootStart *r;
+                            BiogatedOperationKind kind) {
+        BiogatedStartRequest request = {
+                .kind = kind,
+                .finger = args->finger,
+                .finger_mask = args->finger_mask,
+                .timeout_ms = args->timeout_ms,
+                .service = args->service,
+                .notice_version = args->notice_version,
+        };
 
-        if (caller->uid != 0) {
-                start_operation_as(invocation, args, caller, kind, prints, NULL);
-                return;
-        }
-        /* args belongs to the authorization step, which frees it when we
-         * return: the lookup keeps a copy. */
-        r = g_new0(RootStart, 1);
-        r->invocation = g_object_ref(invocation);
-        r->args = call_args_new(args->daemon);
-        *r->args = (CallArgs) { .daemon = args->daemon, .finger = args->finger, .finger_mask = args->finger_mask,
-                                .timeout_ms = args->timeout_ms, .service = g_strdup(args->service),
-                                .consent = args->consent, .notice_version = g_strdup(args->notice_version) };
-        r->caller = *caller;
-        r->caller.target_user = g_strdup(caller->target_user);
-        r->kind = kind;
-        r->prints = prints ? g_ptr_array_ref(prints) : NULL;
-        biogated_session_lookup(g_dbus_method_invocation_get_connection(invocation), caller->pid, on_root_session, r);
+        biogated_start_operation(args->daemon, invocation, caller, &request, reply_started, NULL, NULL);
 }
 
 /* ---- ListDevices ---- */
@@ -272,23 +162,7 @@ static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocati
 /* ---- Enroll ---- */
 
 static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        CallArgs *args = user_data;
-        g_autoptr(GPtrArray) others = NULL;
-        g_autoptr(GError) error = NULL;
-        guint mask = 0;
-
-        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
-                g_dbus_method_invocation_return_gerror(invocation, error);
-                return;
-        }
-        if (mask & (1u << args->finger)) {
-                return_error(invocation, BIOGATE_ERROR_ALREADY_ENROLLED,
-                             "This finger is already enrolled; delete it first to enrol it again");
-                return;
-        }
-        others = biogated_prints_load_others(args->daemon->store, args->daemon->audit, caller->target_uid,
-                                                     caller->uid);
-        start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL, others);
+        start_operation(invocation, user_data, caller, BIOGATED_OPERATION_ENROLL);
 }
 
 static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
@@ -321,44 +195,8 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
 
 /* ---- Verify ---- */
 
-/* A verification refused before it reaches the sensor decides nothing,
- * and any user may repeat it (no prints: about 250 a second): logged
- * within the per-caller limit of biogated_audit_refusal(). */
-static void verify_refused(GDBusMethodInvocation *invocation, CallArgs *args, const BiogatedCaller *caller,
-                           const GError *error) {
-        biogated_audit_refusal(args->daemon->audit, BIOGATED_AUDIT_VERIFY_ERROR,
-                       &(BiogatedAuditInfo) { .user = caller->target_user, .uid = caller->target_uid,
-                                              .caller_uid = caller->uid, .service = args->service,
-                                              .reason = biogate_error_info((BiogateError) error->code)->dbus_name },
-                       "verify for %s (uid %u) refused: %s", caller->target_user, (unsigned) caller->target_uid,
-                       error->message);
-        biogated_daemon_return_error_durable(args->daemon->writer, invocation, error);
-}
-
 static void verify_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        CallArgs *args = user_data;
-        g_autoptr(GPtrArray) prints = NULL;
-        g_autoptr(GError) error = NULL;
-        guint mask = 0;
-
-        if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
-                verify_refused(invocation, args, caller, error);
-                return;
-        }
-        if (args->finger_mask)
-                mask &= args->finger_mask;
-        if (mask == 0) {
-                error = biogated_error_new(BIOGATE_ERROR_NO_ENROLLED_PRINTS, "No fingerprints are enrolled");
-                verify_refused(invocation, args, caller, error);
-                return;
-        }
-        prints = biogated_prints_load(args->daemon->store, args->daemon->audit, caller->target_uid, mask, caller->uid,
-                                      &error);
-        if (!prints) {
-                verify_refused(invocation, args, caller, error);
-                return;
-        }
-        start_operation(invocation, args, caller, BIOGATED_OPERATION_VERIFY, prints);
+        start_operation(invocation, user_data, caller, BIOGATED_OPERATION_VERIFY);
 }
 
 static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,

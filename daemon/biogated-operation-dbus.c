@@ -11,7 +11,7 @@
 void operation_emit_to_owner(BiogatedOperation *op, const char *interface, const char *member, GVariant *params) {
         g_autoptr(GError) error = NULL;
 
-        if (op->registration_id == 0) {
+        if (op->registration_id == 0 || op->target.observer) {
                 g_variant_unref(g_variant_ref_sink(params));
                 return;
         }
@@ -145,8 +145,7 @@ static void method_call(GDBusConnection *connection, const char *sender, const c
         if (g_str_equal(method, "Cancel")) {
                 operation_cancel(op);
         } else if (g_str_equal(method, "Release")) {
-                operation_cancel(op);
-                operation_unexport(op);
+                biogated_operation_release(op);
         } else {
                 g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                                       "No method %s", method);
@@ -176,6 +175,8 @@ void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stag
 
         op->stage = stage;
         op->stages = stages;
+        if (op->target.observer && op->target.observer->stage)
+                op->target.observer->stage(op, stage, stages, op->target.observer_data);
         g_variant_builder_init(&changed, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&changed, "{sv}", "Stage", g_variant_new_uint32(stage));
         g_variant_builder_add(&changed, "{sv}", "Stages", g_variant_new_uint32(stages));
@@ -185,6 +186,12 @@ void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stag
 void biogated_operation_emit_progress(BiogatedOperation *op, const char *status, GVariant *details) {
         if (!details)
                 details = g_variant_new("a{sv}", NULL);
+        if (op->target.observer && op->target.observer->progress) {
+                g_autoptr(GVariant) sunk = g_variant_ref_sink(details);
+
+                op->target.observer->progress(op, status, sunk, op->target.observer_data);
+                return;
+        }
         operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Progress",
                                 g_variant_new("(s@a{sv})", status, details));
 }

@@ -230,6 +230,8 @@ static void result_send(gpointer user_data) {
         operation_emit_properties_changed(op, g_variant_builder_end(&changed));
         operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Finished",
                                 g_variant_new("(s@a{sv})", op->result, op->result_details));
+        if (op->target.observer && op->target.observer->finished)
+                op->target.observer->finished(op, op->result, op->result_details, op->target.observer_data);
 
         if (op->registration_id != 0) {
                 op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
@@ -573,6 +575,18 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusC
 
 const char *biogated_operation_get_path(BiogatedOperation *op) {
         return op->path;
+}
+
+void biogated_operation_detach_observer(BiogatedOperation *op) {
+        op->target.observer = NULL;
+        op->target.observer_data = NULL;
+}
+
+void biogated_operation_release(BiogatedOperation *op) {
+        g_autoptr(BiogatedOperation) self_ref = g_object_ref(op);
+
+        operation_cancel(op);
+        operation_unexport(op);
 }
 
 FpDevice *biogated_operation_get_device(BiogatedOperation *op) {

@@ -47,6 +47,18 @@ BiogatedOperations *biogated_operations_new(BiogatedAudit *audit, GMainContext *
 /* At exit: unexports what is still exported, frees the registry. */
 void biogated_operations_free(BiogatedOperations *registry);
 
+/* Code inside the daemon that follows an operation in place of its owner's
+ * D-Bus view: the fprintd API (biogated-fprint.c) turns an operation's
+ * progress and result into fprintd's signals. An observed operation sends
+ * no org.biogate1 signal to its owner, who never asked for one. Each
+ * callback may be NULL; finished comes when Finished would have gone out
+ * (after what decided the result is durable). */
+typedef struct BiogatedOperationObserver {
+        void (*progress)(BiogatedOperation *op, const char *status, GVariant *details, gpointer user_data);
+        void (*stage)(BiogatedOperation *op, guint stage, guint stages, gpointer user_data);
+        void (*finished)(BiogatedOperation *op, const char *result, GVariant *details, gpointer user_data);
+} BiogatedOperationObserver;
+
 typedef struct BiogatedOperationTarget {
         uid_t uid;
         const char *user;           /* user name */
@@ -64,6 +76,10 @@ typedef struct BiogatedOperationTarget {
         gboolean no_sensor;         /* decided without a touch: never queues for the sensor */
         gpointer kind_data;         /* owned by the operation from start on */
         GDestroyNotify kind_data_free;
+        /* Followed from inside the daemon (borrowed, until
+         * biogated_operation_detach_observer()); NULL: the owner on the bus. */
+        const BiogatedOperationObserver *observer;
+        gpointer observer_data;
 } BiogatedOperationTarget;
 
 /* Exports the object and queues for the sensor. On failure nothing stays
@@ -81,6 +97,11 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry,
                                             GError **error);
 
 const char *biogated_operation_get_path(BiogatedOperation *op);
+/* The observer hears nothing more (its data is going away). */
+void biogated_operation_detach_observer(BiogatedOperation *op);
+/* What Release does for the owner: cancelled if it has not ended, and
+ * gone from the bus. */
+void biogated_operation_release(BiogatedOperation *op);
 
 /* Number of operations currently exported (for idle exit). */
 guint biogated_operations_count(BiogatedOperations *registry);
