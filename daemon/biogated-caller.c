@@ -17,7 +17,13 @@ static const char *const self_actions[_BIOGATED_ACTION_MAX] = {
         [BIOGATED_ACTION_VERIFY] = "org.biogate1.verify",
         [BIOGATED_ACTION_APPROVE] = "org.biogate1.approve",
         [BIOGATED_ACTION_MANAGE] = BIOGATED_POLKIT_ACTION_MANAGE,
+        [BIOGATED_ACTION_FPRINT_VERIFY] = "net.reactivated.fprint.device.verify",
+        [BIOGATED_ACTION_FPRINT_ENROLL] = "net.reactivated.fprint.device.enroll",
 };
+
+static gboolean action_is_fprint(BiogatedAction action) {
+        return action == BIOGATED_ACTION_FPRINT_VERIFY || action == BIOGATED_ACTION_FPRINT_ENROLL;
+}
 
 /* ---- Credentials of the unique names that call us, per bus connection ----
  *
@@ -164,6 +170,7 @@ typedef struct Pending {
         guint watch_id;         /* the caller's bus name, during the polkit check */
         gboolean caller_left;
         BiogatedCallerReady ready;
+        BiogatedCallerDenied denied;
         gpointer user_data;
         GDestroyNotify destroy;
 } Pending;
@@ -195,7 +202,8 @@ const char *biogated_caller_polkit_action(BiogatedAction action, uid_t uid, uid_
         if (uid == 0)
                 return NULL;
         if (target_uid != uid)
-                return BIOGATED_POLKIT_ACTION_MANAGE;
+                return action_is_fprint(action) ? BIOGATED_POLKIT_ACTION_FPRINT_SETUSERNAME
+                                                : BIOGATED_POLKIT_ACTION_MANAGE;
         return self_actions[action];
 }
 
@@ -252,9 +260,18 @@ static gboolean user_name_is_sane(const char *user) {
         return TRUE;
 }
 
+/* Every refusal of the gate ends here. */
+static void fail(Pending *p, const GError *error) {
+        if (p->denied)
+                p->denied(p->invocation, error, p->user_data);
+        else
+                g_dbus_method_invocation_return_gerror(p->invocation, error);
+}
+
 static void deny(Pending *p, const char *message) {
-        g_dbus_method_invocation_return_error_literal(p->invocation, BIOGATE_DBUS_ERROR,
-                                                      BIOGATE_ERROR_PERMISSION_DENIED, message);
+        g_autoptr(GError) error = g_error_new_literal(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_PERMISSION_DENIED, message);
+
+        fail(p, error);
 }
 
 /* A refusal costs the caller one call, so any user can cause thousands a
@@ -296,7 +313,7 @@ static void deny_action(Pending *p, const char *why) {
 static void grant(Pending *p) {
         /* Only now may a manager learn that the named user does not exist. */
         if (p->lookup_error) {
-                g_dbus_method_invocation_return_gerror(p->invocation, p->lookup_error);
+                fail(p, p->lookup_error);
                 return;
         }
         p->ready(p->invocation, p->caller, p->user_data);
@@ -354,7 +371,8 @@ static void on_checked(GObject *source, GAsyncResult *res, gpointer user_data) {
         }
         callers_of(g_dbus_method_invocation_get_connection(p->invocation))->polkit_absence_logged = FALSE;
         if (polkit_authorization_result_get_is_authorized(result)) {
-                if (g_str_equal(p->polkit_action, BIOGATED_POLKIT_ACTION_MANAGE))
+                if (g_str_equal(p->polkit_action, BIOGATED_POLKIT_ACTION_MANAGE) ||
+                    g_str_equal(p->polkit_action, BIOGATED_POLKIT_ACTION_FPRINT_SETUSERNAME))
                         p->caller->may_manage = TRUE;
                 grant(p);
                 return;
@@ -397,7 +415,10 @@ static void on_authority(GObject *source, GAsyncResult *res, gpointer user_data)
         details = polkit_details_new();
         /* For rules (action.lookup("user")) and the message. */
         polkit_details_insert(details, "user", p->lookup_error ? p->user : p->caller->target_user);
-        if (g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
+        /* fprintd's clients never set the flag: fprintd always lets polkit
+         * ask (GNOME Settings relies on it), and so do we on its API. */
+        if ((g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) ||
+            action_is_fprint(p->action))
                 flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
         owned = g_steal_pointer(&p);
         polkit_authority_check_authorization(authority, subject, owned->polkit_action, details, flags,
@@ -437,11 +458,12 @@ static void on_credentials(GDBusMethodInvocation *invocation, const BiogatedCred
                 /* Root, a failing user database and an unknown caller hear
                  * why; whether a named user exists is for managers only. */
                 if (caller->uid == 0 || !p->user[0] || error->code != BIOGATE_ERROR_NO_SUCH_USER) {
-                        g_dbus_method_invocation_return_gerror(p->invocation, error);
+                        fail(p, error);
                         return;
                 }
                 p->lookup_error = g_steal_pointer(&error);
-                p->polkit_action = BIOGATED_POLKIT_ACTION_MANAGE;
+                p->polkit_action = action_is_fprint(p->action) ? BIOGATED_POLKIT_ACTION_FPRINT_SETUSERNAME
+                                                               : BIOGATED_POLKIT_ACTION_MANAGE;
         } else {
                 p->polkit_action = biogated_caller_polkit_action(p->action, caller->uid, caller->target_uid);
         }
@@ -452,19 +474,30 @@ static void on_credentials(GDBusMethodInvocation *invocation, const BiogatedCred
         check_polkit(g_steal_pointer(&p));
 }
 
-void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
-                               BiogatedCallerReady ready, gpointer user_data, GDestroyNotify destroy) {
+void biogated_caller_authorize_full(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
+                                    BiogatedCallerReady ready, BiogatedCallerDenied denied, gpointer user_data,
+                                    GDestroyNotify destroy) {
         Pending *p;
 
         if (!user_name_is_sane(user)) {
-                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
-                                                              BIOGATE_ERROR_INVALID_ARGUMENT, "Invalid user name");
+                g_autoptr(GError) error = g_error_new_literal(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                                              "Invalid user name");
+
+                if (denied)
+                        denied(invocation, error, user_data);
+                else
+                        g_dbus_method_invocation_return_gerror(invocation, error);
                 if (destroy)
                         destroy(user_data);
                 return;
         }
         p = g_new0(Pending, 1);
         *p = (Pending) { .invocation = g_object_ref(invocation), .user = g_strdup(user), .action = action,
-                         .ready = ready, .user_data = user_data, .destroy = destroy };
+                         .ready = ready, .denied = denied, .user_data = user_data, .destroy = destroy };
         biogated_caller_credentials(invocation, on_credentials, p);
+}
+
+void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
+                               BiogatedCallerReady ready, gpointer user_data, GDestroyNotify destroy) {
+        biogated_caller_authorize_full(invocation, user, action, ready, NULL, user_data, destroy);
 }

@@ -29,10 +29,17 @@ typedef enum BiogatedAction {
         BIOGATED_ACTION_VERIFY,         /* org.biogate1.verify */
         BIOGATED_ACTION_APPROVE,        /* org.biogate1.approve */
         BIOGATED_ACTION_MANAGE,         /* org.biogate1.manage, on oneself too */
+        /* Calls on fprintd's API (biogated-fprint.c) ask polkit for
+         * fprintd's ids, so that a site's rules for them keep working:
+         * net.reactivated.fprint.device.verify and .enroll on oneself,
+         * .setusername (fprintd's "manage") on another user. */
+        BIOGATED_ACTION_FPRINT_VERIFY,
+        BIOGATED_ACTION_FPRINT_ENROLL,
         _BIOGATED_ACTION_MAX,
 } BiogatedAction;
 
 #define BIOGATED_POLKIT_ACTION_MANAGE "org.biogate1.manage"
+#define BIOGATED_POLKIT_ACTION_FPRINT_SETUSERNAME "net.reactivated.fprint.device.setusername"
 
 typedef struct BiogatedCaller {
         uid_t uid;
@@ -78,6 +85,14 @@ void biogated_caller_cache_stats(GDBusConnection *connection, guint *ret_known, 
 
 void biogated_caller_authorize(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
                                BiogatedCallerReady ready, gpointer user_data, GDestroyNotify destroy);
+
+/* The same, but a refusal goes to denied (a BIOGATE_DBUS_ERROR: PermissionDenied, NoSuchUser,
+ * InvalidArgument or Internal) instead of a reply, for an API whose errors
+ * have other names (fprintd's). Exactly one of ready and denied is called. */
+typedef void (*BiogatedCallerDenied)(GDBusMethodInvocation *invocation, const GError *error, gpointer user_data);
+void biogated_caller_authorize_full(GDBusMethodInvocation *invocation, const char *user, BiogatedAction action,
+                                    BiogatedCallerReady ready, BiogatedCallerDenied denied, gpointer user_data,
+                                    GDestroyNotify destroy);
 
 /* The name of @uid in the user database, or NULL when it has none (an
  * audit event then carries BIOGATE_UID alone). */

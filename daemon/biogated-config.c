@@ -25,6 +25,21 @@ void biogated_config_init(BiogatedConfig *config) {
         };
 }
 
+gboolean biogated_config_serves_fprint_api(const BiogatedConfig *config, const char *fprintd_daemon_path) {
+        switch (config->fprintd_api) {
+        case BIOGATED_FPRINT_API_YES:
+                return TRUE;
+        case BIOGATED_FPRINT_API_NO:
+                return FALSE;
+        case BIOGATED_FPRINT_API_AUTO:
+                break;
+        }
+        /* A machine with fprintd installed keeps it for the desktop until
+         * the administrator says otherwise: two daemons must not race for
+         * the sensor or the name. */
+        return !g_file_test(fprintd_daemon_path, G_FILE_TEST_EXISTS);
+}
+
 void biogated_config_clear(BiogatedConfig *config) {
         g_clear_pointer(&config->device, g_free);
 }
@@ -114,7 +129,19 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                 g_autofree char *value = g_key_file_get_value(kf, CONFIG_GROUP, *k, NULL);
                 g_strstrip(value);
 
-                if (g_str_equal(*k, "device")) {
+                if (g_str_equal(*k, "fprintd_api")) {
+                        if (g_str_equal(value, "auto"))
+                                config->fprintd_api = BIOGATED_FPRINT_API_AUTO;
+                        else if (g_str_equal(value, "yes"))
+                                config->fprintd_api = BIOGATED_FPRINT_API_YES;
+                        else if (g_str_equal(value, "no"))
+                                config->fprintd_api = BIOGATED_FPRINT_API_NO;
+                        else {
+                                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                            "%s: fprintd_api=%s is not one of auto, yes, no", path, value);
+                                return FALSE;
+                        }
+                } else if (g_str_equal(*k, "device")) {
                         g_free(config->device);
                         config->device = *value ? g_strdup(value) : NULL;
                 } else if (g_str_equal(*k, "idle_exit_seconds")) {

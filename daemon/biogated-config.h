@@ -7,6 +7,16 @@
 
 /* biogate.conf(5). A missing file means defaults; anything we do not
  * understand is an error, so a typo never silently weakens the setup. */
+/* Whether biogated serves fprintd's API, net.reactivated.Fprint. */
+typedef enum BiogatedFprintApi {
+        BIOGATED_FPRINT_API_AUTO,       /* unless fprintd's daemon is installed */
+        BIOGATED_FPRINT_API_YES,
+        BIOGATED_FPRINT_API_NO,
+} BiogatedFprintApi;
+
+/* Where Debian installs fprintd's daemon: its presence makes "auto" mean no. */
+#define BIOGATED_FPRINTD_DAEMON_PATH "/usr/libexec/fprintd"
+
 typedef struct BiogatedConfig {
         char *device;             /* libfprint device id or driver; NULL = first sensor */
         guint idle_exit_seconds;  /* 0 = never */
@@ -19,6 +29,7 @@ typedef struct BiogatedConfig {
         guint sensor_budget_window_seconds; /* ...this rolling window */
         guint login_budget_seconds;         /* logins per target uid, within... */
         guint login_budget_window_seconds;  /* ...this rolling window */
+        BiogatedFprintApi fprintd_api;
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
@@ -27,4 +38,6 @@ typedef struct BiogatedConfig {
 
 void biogated_config_init(BiogatedConfig *config);
 void biogated_config_clear(BiogatedConfig *config);
+/* fprintd_api resolved: auto is yes unless fprintd_daemon_path exists. */
+gboolean biogated_config_serves_fprint_api(const BiogatedConfig *config, const char *fprintd_daemon_path);
 gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError **error);

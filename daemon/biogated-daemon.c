@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-daemon.h"
 
+#include "biogated-fprint.h"
 #include "biogated-operation.h"
+
+/* Something runs or waits, or a desktop client holds a claim on fprintd's
+ * API (it would find its claim gone after a restart, as with fprintd,
+ * which stays while a device is claimed too). */
+static gboolean daemon_is_busy(BiogatedDaemon *daemon) {
+        return biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices) ||
+               biogated_fprint_claims(daemon->fprint) > 0;
+}
 
 static gboolean on_idle_timeout(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
         daemon->idle_id = 0;
-        if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
+        if (daemon_is_busy(daemon))
                 return G_SOURCE_REMOVE; /* they touch us again when they are done */
         if (biogated_store_pending_tasks(daemon->store) > 0 || biogated_writer_pending(daemon->writer) > 0 ||
             biogated_limits_unsaved(daemon->limits) > 0) {
@@ -86,7 +95,7 @@ void biogated_daemon_touch(BiogatedDaemon *daemon) {
         g_clear_handle_id(&daemon->idle_id, g_source_remove);
         if (daemon->no_idle_exit || daemon->config.idle_exit_seconds == 0)
                 return;
-        if (biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices))
+        if (daemon_is_busy(daemon))
                 return;
         daemon->idle_id = g_timeout_add_seconds(daemon->config.idle_exit_seconds, on_idle_timeout, daemon);
 }

@@ -14,6 +14,8 @@
 #include "biogated-store.h"
 #include "biogated-writer.h"
 
+typedef struct BiogatedFprint BiogatedFprint;
+
 typedef struct BiogatedDaemon {
         GMainLoop *loop;
         /* The context that bus calls to the daemon's objects are dispatched
@@ -37,6 +39,7 @@ typedef struct BiogatedDaemon {
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
         BiogatedOperations *operations;
+        BiogatedFprint *fprint;         /* fprintd's API, or NULL when not served */
         gboolean no_idle_exit;
         guint idle_id;
         guint retention_id;             /* the daily retention sweep */

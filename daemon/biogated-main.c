@@ -16,6 +16,7 @@
 #include "biogated-bounds.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
+#include "biogated-fprint.h"
 #include "biogated-operation.h"
 #include "biogated-privacy.h"
 #include "biogated-sleep.h"
@@ -170,6 +171,13 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
          * start-up's events and writes durable, may clients (and D-Bus
          * activation) see us. */
         biogated_writer_drain(daemon->writer);
+        if (biogated_config_serves_fprint_api(&daemon->config, BIOGATED_FPRINTD_DAEMON_PATH)) {
+                g_main_context_push_thread_default(daemon->calls_context);
+                daemon->fprint = biogated_fprint_start(daemon, &local);
+                g_main_context_pop_thread_default(daemon->calls_context);
+                if (!daemon->fprint)
+                        return refuse(error, g_steal_pointer(&local), "cannot export fprintd's API: ");
+        }
         b->name_id = g_bus_own_name_on_connection(daemon->connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                                   on_name_acquired, on_name_lost, daemon, NULL);
         biogated_daemon_touch(daemon);
@@ -180,6 +188,9 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
 static void biogated_stop(Biogated *b) {
         BiogatedDaemon *daemon = &b->daemon;
 
+        /* Its claims end first: their operations are cancelled below with
+         * the others, and nobody is left to hear of it. */
+        g_clear_pointer(&daemon->fprint, biogated_fprint_stop);
         /* An operation still on the sensor (one its owner released goes on
          * until libfprint reports the cancellation) ends while what it uses
          * is still there: the registry, the sensor queue, the audit trail. */

@@ -14,7 +14,7 @@
 #include "biogated-operation.h"
 #include "biogated-prints.h"
 #include "biogated-privacy.h"
-#include "biogated-record.h"
+#include "biogated-delete.h"
 #include "biogated-start.h"
 #include "biogated-stepup.h"
 
@@ -216,67 +216,19 @@ static gboolean handle_verify(BiogateManager *manager, GDBusMethodInvocation *in
 
 /* ---- DeleteFingers ---- */
 
-static gboolean forget_finger(GVariantDict *record, gpointer user_data) {
-        return biogated_record_forget_finger(record, (BiogateFinger) GPOINTER_TO_INT(user_data));
-}
+/* Answered once the deletion and its audit events are durable. */
+static void on_fingers_deleted(GDBusMethodInvocation *invocation, const GError *error, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
 
-/* A DeleteFingers call on its way through the writer. */
-typedef struct Deletion {
-        BiogatedDaemon *daemon;
-        GDBusMethodInvocation *invocation;
-        uid_t uid, by;
-        char *user;
-        guint wanted;
-        guint deleted;          /* written on the writer thread, read in done */
-        GError *record_error;   /* likewise */
-} Deletion;
-
-static void deletion_free(Deletion *d) {
-        g_clear_object(&d->invocation);
-        g_free(d->user);
-        g_clear_error(&d->record_error);
-        g_free(d);
-}
-
-/* On the writer thread: fsync after fsync. */
-static gboolean delete_fingers(gpointer data, GError **error) {
-        Deletion *d = data;
-
-        BIOGATED_FOREACH_FINGER(f, d->wanted) {
-                if (!biogated_store_delete_print(d->daemon->store, d->uid, f, error))
-                        return FALSE;
-                d->deleted |= 1u << f;
-                /* Its dates go with it; the consent history stays until EraseUser. */
-                if (!d->record_error)
-                        (void) biogated_store_edit_record(d->daemon->store, d->uid, FALSE, forget_finger,
-                                                          GINT_TO_POINTER(f), &d->record_error);
-        }
-        return TRUE;
-}
-
-static void on_fingers_deleted(const GError *error, gpointer user_data) {
-        Deletion *d = user_data;
-
-        BIOGATED_FOREACH_FINGER(f, d->deleted)
-                biogated_audit(d->daemon->audit, BIOGATED_AUDIT_DELETE,
-                               &(BiogatedAuditInfo) { .user = d->user, .uid = d->uid, .caller_uid = d->by,
-                                                      .reason = biogate_finger_to_name(f) },
-                               "Deleted %s of %s (uid %u) at the request of uid %u", biogate_finger_to_name(f),
-                               d->user, (unsigned) d->uid, (unsigned) d->by);
-        if (d->record_error)
-                g_warning("Cannot update the record of uid %u: %s", (unsigned) d->uid, d->record_error->message);
-        /* Either takes the call's reference; d keeps its own. */
         if (error)
-                g_dbus_method_invocation_return_gerror(d->invocation, error);
+                g_dbus_method_invocation_return_gerror(invocation, error);
         else
-                biogated_daemon_return_durable(d->daemon->writer, d->invocation, NULL);
-        deletion_free(d);
+                biogated_daemon_return_durable(daemon->writer, invocation, NULL);
 }
 
 static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         CallArgs *args = user_data;
         g_autoptr(GError) error = NULL;
-        Deletion *d;
         guint mask = 0, wanted;
 
         if (!biogated_store_list_fingers(args->daemon->store, caller->target_uid, &mask, &error)) {
@@ -289,11 +241,7 @@ static void delete_authorized(GDBusMethodInvocation *invocation, const BiogatedC
                 return_error(invocation, BIOGATE_ERROR_NO_ENROLLED_PRINTS, "A named finger is not enrolled");
                 return;
         }
-        d = g_new0(Deletion, 1);
-        *d = (Deletion) { .daemon = args->daemon, .invocation = g_object_ref(invocation),
-                          .uid = caller->target_uid, .by = caller->uid, .user = g_strdup(caller->target_user),
-                          .wanted = wanted };
-        biogated_writer_run(args->daemon->writer, delete_fingers, d, NULL, on_fingers_deleted, d);
+        biogated_delete_fingers(args->daemon, invocation, caller, wanted, on_fingers_deleted, args->daemon);
 }
 
 static gboolean handle_delete_fingers(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,

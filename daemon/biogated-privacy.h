@@ -23,6 +23,7 @@ typedef struct BiogatedConsent {
 
 BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by);
 void biogated_consent_free(BiogatedConsent *consent);
+gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version, GError **error);
 
 /* Everything held about uid (user is its name), never template bytes: the
  * a{sv} of GetMyData, floating. Each template is opened (and dropped at

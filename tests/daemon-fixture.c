@@ -6,17 +6,21 @@
 #include <unistd.h>
 
 
-void fixture_prepare_full(Fixture *f, const char *driver, const char *const *bus_include_dirs) {
+void fixture_prepare_with_policies(Fixture *f, const char *driver, const char *const *bus_policies,
+                                   const char *const *bus_include_dirs) {
         g_autoptr(GError) error = NULL;
 
         f->driver = g_strdup(driver ? driver : "virtual_device");
         f->tmp = btf_tmpdir_new();
         f->state = g_build_filename(f->tmp, "state", NULL);
         f->vdev = g_build_filename(f->tmp, "vdev.sock", NULL);
-        f->bus = btf_bus_start_full(f->tmp, (const char *const[]) { BIOGATE_BUS_POLICY, NULL }, bus_include_dirs,
-                                    &error);
+        f->bus = btf_bus_start_full(f->tmp, bus_policies, bus_include_dirs, &error);
         g_assert_no_error(error);
         f->conn = g_object_ref(btf_bus_get_connection(f->bus));
+}
+
+void fixture_prepare_full(Fixture *f, const char *driver, const char *const *bus_include_dirs) {
+        fixture_prepare_with_policies(f, driver, (const char *const[]) { BIOGATE_BUS_POLICY, NULL }, bus_include_dirs);
 }
 
 void fixture_prepare(Fixture *f, const char *driver) {
@@ -124,6 +128,29 @@ GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, co
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
                               GError **error) {
         return call_on(conn, BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, params, reply_type, error);
+}
+
+void assert_same_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
+        g_assert_nonnull(got);
+        for (guint i = 0; want->methods && want->methods[i]; i++) {
+                GDBusMethodInfo *m = want->methods[i];
+                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, m->name);
+                g_assert_nonnull(g);
+                for (guint j = 0; m->in_args && m->in_args[j]; j++)
+                        g_assert_cmpstr(m->in_args[j]->signature, ==, g->in_args[j]->signature);
+                for (guint j = 0; m->out_args && m->out_args[j]; j++)
+                        g_assert_cmpstr(m->out_args[j]->signature, ==, g->out_args[j]->signature);
+        }
+        for (guint i = 0; got->methods && got->methods[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[i]->name));
+        for (guint i = 0; want->signals && want->signals[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_signal(got, want->signals[i]->name));
+        for (guint i = 0; want->properties && want->properties[i]; i++) {
+                GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(got, want->properties[i]->name);
+                g_assert_nonnull(p);
+                g_assert_cmpstr(p->signature, ==, want->properties[i]->signature);
+                g_assert_cmpint(p->flags, ==, want->properties[i]->flags);
+        }
 }
 
 void assert_dbus_error(const GError *error, const char *name) {

@@ -29,6 +29,9 @@ void fixture_prepare(Fixture *f, const char *driver);
 /* The same on a bus that also includes the configuration directories
  * @bus_include_dirs (NULL-terminated; NULL: none). */
 void fixture_prepare_full(Fixture *f, const char *driver, const char *const *bus_include_dirs);
+/* ...with these bus policy files instead of biogate's alone. */
+void fixture_prepare_with_policies(Fixture *f, const char *driver, const char *const *bus_policies,
+                                   const char *const *bus_include_dirs);
 /* ...and biogated on it (stopping is btf_daemon_stop(f->daemon)). */
 void fixture_start_daemon(Fixture *f, const char *const *extra_args);
 /* The same with more environment ("KEY=VALUE"; "KEY" unsets). */
@@ -49,6 +52,9 @@ GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, co
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
                        GError **error);
 void assert_dbus_error(const GError *error, const char *name);
+/* Everything want has, got has too: each method with its argument
+ * signatures, each signal, each property with its type and access. */
+void assert_same_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got);
 /* Manager.Verify or Manager.Enroll, run by libbiogate (btf_op_start()):
  * NULL with the call's error. */
 BtfOp *start_op(GDBusConnection *conn, const char *method, GVariant *params, GError **error);

@@ -13,29 +13,6 @@
 
 /* ---- tests ---- */
 
-static void assert_same_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got) {
-        g_assert_nonnull(got);
-        for (guint i = 0; want->methods && want->methods[i]; i++) {
-                GDBusMethodInfo *m = want->methods[i];
-                GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, m->name);
-                g_assert_nonnull(g);
-                for (guint j = 0; m->in_args && m->in_args[j]; j++)
-                        g_assert_cmpstr(m->in_args[j]->signature, ==, g->in_args[j]->signature);
-                for (guint j = 0; m->out_args && m->out_args[j]; j++)
-                        g_assert_cmpstr(m->out_args[j]->signature, ==, g->out_args[j]->signature);
-        }
-        for (guint i = 0; got->methods && got->methods[i]; i++)
-                g_assert_nonnull(g_dbus_interface_info_lookup_method(want, got->methods[i]->name));
-        for (guint i = 0; want->signals && want->signals[i]; i++)
-                g_assert_nonnull(g_dbus_interface_info_lookup_signal(got, want->signals[i]->name));
-        for (guint i = 0; want->properties && want->properties[i]; i++) {
-                GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(got, want->properties[i]->name);
-                g_assert_nonnull(p);
-                g_assert_cmpstr(p->signature, ==, want->properties[i]->signature);
-                g_assert_cmpint(p->flags, ==, want->properties[i]->flags);
-        }
-}
-
 static GDBusNodeInfo *introspect(GDBusConnection *conn, const char *path) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = call_on(conn, path, "org.freedesktop.DBus.Introspectable", "Introspect", NULL,
