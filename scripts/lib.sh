@@ -1,4 +1,6 @@
 # Shared by scripts/demo and scripts/test: dependencies and the build.
+# fprintd and libpam-fprintd are for the tests of fprintd's API on biogated:
+# their tools and pam_fprintd.so are the clients; fprintd's daemon never runs.
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -9,6 +11,7 @@ BIOGATE_PACKAGES=(
         systemd-journal-remote libxml2-utils libglib2.0-bin
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
+        fprintd libpam-fprintd
 )
 
 biogate_install_deps() {

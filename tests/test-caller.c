@@ -30,6 +30,13 @@ static void test_polkit_action(void) {
                 { BIOGATED_ACTION_ENROLL, ALICE, BOB, "org.biogate1.manage" },
                 { BIOGATED_ACTION_VERIFY, ALICE, ROOT, "org.biogate1.manage" },
                 { BIOGATED_ACTION_APPROVE, ALICE, BOB, "org.biogate1.manage" },
+                /* fprintd's API asks with fprintd's ids, so that a site's
+                 * rules for them keep working; another user: .setusername. */
+                { BIOGATED_ACTION_FPRINT_VERIFY, ROOT, ALICE, NULL },
+                { BIOGATED_ACTION_FPRINT_VERIFY, ALICE, ALICE, "net.reactivated.fprint.device.verify" },
+                { BIOGATED_ACTION_FPRINT_ENROLL, ALICE, ALICE, "net.reactivated.fprint.device.enroll" },
+                { BIOGATED_ACTION_FPRINT_VERIFY, ALICE, BOB, "net.reactivated.fprint.device.setusername" },
+                { BIOGATED_ACTION_FPRINT_ENROLL, ALICE, ROOT, "net.reactivated.fprint.device.setusername" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(rows); i++)
