@@ -7,6 +7,7 @@
 #   check-install.sh units BUILD_DIR            systemd-analyze verify and security on the installed unit
 #   check-install.sh pam-auth-update BUILD_DIR  Debian's pam-auth-update puts the profile before pam_unix
 #   check-install.sh pam-profile BUILD_DIR      libpam reads the gdm-fingerprint profile, its modules exist
+#   check-install.sh bus-policy BUILD_DIR       a dbus-daemon with the policy for net.reactivated.Fprint enforces it
 # The directories meson installs to come in the environment (tests/meson.build);
 # where an option did not override one, it is compared with what pkg-config says.
 set -euo pipefail
@@ -14,7 +15,15 @@ set -euo pipefail
 mode=$1
 build=$2
 tmp=$(mktemp -d /tmp/biogate-install-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+pids=()
+# The bus-policy check's dbus-daemon and name owner, ended on any exit.
+cleanup() {
+        if [ ${#pids[@]} -gt 0 ]; then
+                kill "${pids[@]}" 2>/dev/null || true
+        fi
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
 dest=$tmp/dest
 fail=0
 
@@ -335,12 +344,77 @@ check_pam_profile() {
         echo "$out" | grep -q "SYSLOG" || problem "a malformed PAM line goes unreported, the check proves nothing"
 }
 
+# The installed policy for net.reactivated.Fprint in a private system bus
+# (the tests' own configuration: system.conf's defaults, deny by default), a
+# stub owning the name as root, and uid 65534 calling it through the bus.
+check_bus_policy() {
+        local busdir=$tmp/bus addr out
+        local name=net.reactivated.Fprint manager=/net/reactivated/Fprint/Manager device=/net/reactivated/Fprint/Device/0
+        if [ "$(id -u)" != 0 ] || ! command -v dbus-daemon >/dev/null || ! command -v setpriv >/dev/null; then
+                echo "needs root, dbus-daemon and setpriv"
+                exit 77
+        fi
+        mkdir -p "$busdir/services"
+        # uid 65534 must reach the socket: the directories above it are
+        # mktemp's (0700).
+        chmod 0711 "$tmp" "$busdir"
+        if [ "$FPRINTD_ACTIVATION" = 1 ]; then
+                cp "$dest$DBUS_SERVICEDIR/$name.service" "$busdir/services/"
+        fi
+        "$WRITE_BUS_CONFIG" "$busdir" "$dest$DBUS_POLICYDIR/$name-biogate.conf" >"$busdir/bus.conf"
+        # dbus-daemon reads the policy when it starts; a file it cannot use
+        # stops it before it prints its address.
+        coproc BUS { exec dbus-daemon --config-file="$busdir/bus.conf" --nofork --nopidfile --print-address 2>"$busdir/log"; }
+        pids+=("$BUS_PID")
+        if ! read -r -t 30 addr <&"${BUS[0]}" || [ -z "$addr" ]; then
+                problem "dbus-daemon did not start with the policy: $(cat "$busdir/log")"
+                return
+        fi
+        coproc STUB { exec "$BUS_NAME_STUB" "$addr" "$name" 2>"$busdir/stub.log"; }
+        pids+=("$STUB_PID")
+        if ! read -r -t 30 out <&"${STUB[0]}" || [ "$out" != owned ]; then
+                problem "root cannot own $name: $(cat "$busdir/stub.log")"
+                return
+        fi
+
+        as_nobody() { # dbus-send arguments; prints the reply or the error
+                setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --bus="$addr" --print-reply "$@" 2>&1
+        }
+        allowed() { # what, dbus-send arguments
+                local what=$1
+                shift
+                out=$(as_nobody "$@") || problem "uid 65534 cannot $what: $out"
+        }
+        denied() {
+                local what=$1
+                shift
+                if out=$(as_nobody "$@") || [[ $out != *org.freedesktop.DBus.Error.AccessDenied* ]]; then
+                        problem "the bus lets uid 65534 $what: $out"
+                fi
+        }
+        allowed "call the Manager" --dest=$name $manager $name.Manager.GetDefaultDevice
+        allowed "call a Device" --dest=$name $device $name.Device.ListEnrolledFingers string:
+        allowed "read properties" --dest=$name $device org.freedesktop.DBus.Properties.GetAll string:$name.Device
+        allowed "introspect" --dest=$name $device org.freedesktop.DBus.Introspectable.Introspect
+        allowed "ping" --dest=$name $device org.freedesktop.DBus.Peer.Ping
+        denied "set a property" --dest=$name $device org.freedesktop.DBus.Properties.Set \
+                string:$name.Device string:name variant:string:x
+        denied "call another interface of the owner" --dest=$name $manager org.biogate1.Manager.Unlock
+        denied "own $name" --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.RequestName \
+                string:$name uint32:4
+        if [ "$FPRINTD_ACTIVATION" = 1 ]; then
+                out=$(as_nobody --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.ListActivatableNames)
+                [[ $out == *"\"$name\""* ]] || problem "the bus does not take the activation file for $name: $out"
+        fi
+}
+
 case $mode in
 tree) check_tree ;;
 xml) check_xml ;;
 units) check_units ;;
 pam-auth-update) check_pam_auth_update ;;
 pam-profile) check_pam_profile ;;
-*) echo "usage: $0 tree|xml|units|pam-auth-update|pam-profile BUILD_DIR" >&2; exit 2 ;;
+bus-policy) check_bus_policy ;;
+*) echo "usage: $0 tree|xml|units|pam-auth-update|pam-profile|bus-policy BUILD_DIR" >&2; exit 2 ;;
 esac
 exit $fail
