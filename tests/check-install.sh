@@ -6,6 +6,8 @@
 #   check-install.sh xml BUILD_DIR              the bus policy and the polkit actions are valid XML
 #   check-install.sh units BUILD_DIR            systemd-analyze verify and security on the installed unit
 #   check-install.sh pam-auth-update BUILD_DIR  Debian's pam-auth-update puts the profile before pam_unix
+#   check-install.sh pam-profile BUILD_DIR      libpam reads the gdm-fingerprint profile, its modules exist
+#   check-install.sh bus-policy BUILD_DIR       a dbus-daemon with the policy for net.reactivated.Fprint enforces it
 # The directories meson installs to come in the environment (tests/meson.build);
 # where an option did not override one, it is compared with what pkg-config says.
 set -euo pipefail
@@ -13,7 +15,15 @@ set -euo pipefail
 mode=$1
 build=$2
 tmp=$(mktemp -d /tmp/biogate-install-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+pids=()
+# The bus-policy check's dbus-daemon and name owner, ended on any exit.
+cleanup() {
+        if [ ${#pids[@]} -gt 0 ]; then
+                kill "${pids[@]}" 2>/dev/null || true
+        fi
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
 dest=$tmp/dest
 fail=0
 
@@ -113,6 +123,12 @@ check_tree() {
         expect "$DATADIR/biogate/biogate.conf" 644
         expect "$DATADIR/biogate/policy.conf" 644
         expect "$DATADIR/biogate/consent-notice.txt" 644
+        # fprintd's API (docs/desktop.md): the bus policy always, the
+        # activation file and fprintd's polkit ids as the options say.
+        expect "$DBUS_POLICYDIR/net.reactivated.Fprint-biogate.conf" 644
+        [ "$FPRINTD_ACTIVATION" = 1 ] && expect "$DBUS_SERVICEDIR/net.reactivated.Fprint.service" 644
+        [ "$FPRINTD_POLKIT_ACTIONS" = 1 ] && expect "$POLKIT_ACTIONDIR/net.reactivated.fprint.device-biogate.policy" 644
+        expect "$DATADIR/biogate/pam.d/gdm-fingerprint" 644
         # libbiogate: the library (real file and its two links), headers,
         # pkg-config file and, with introspection, the GIR and the typelib.
         expect "$LIBDIR/libbiogate-1.so.1.0.0" 755
@@ -148,6 +164,15 @@ check_tree() {
         grep -qx "SystemdService=biogated.service" "$dest$DBUS_SERVICEDIR/org.biogate1.service" ||
                 problem "the activation file does not hand over to biogated.service"
         grep -q "pam_biogate.so" "$dest$PAM_CONFIGDIR/biogate" || problem "the pam-auth-update profile names no pam_biogate.so"
+        if [ "$FPRINTD_ACTIVATION" = 1 ]; then
+                local fprint_service=$dest$DBUS_SERVICEDIR/net.reactivated.Fprint.service
+                grep -qx "Name=net.reactivated.Fprint" "$fprint_service" ||
+                        problem "the fprintd activation file is not for net.reactivated.Fprint"
+                grep -qx "SystemdService=biogated.service" "$fprint_service" ||
+                        problem "the fprintd activation file does not hand over to biogated.service"
+        fi
+        grep -qE '^auth[[:space:]]+required[[:space:]]+pam_biogate\.so' "$dest$DATADIR/biogate/pam.d/gdm-fingerprint" ||
+                problem "the gdm-fingerprint profile has no 'auth required pam_biogate.so' line"
 
         # Where the system's own components look, unless an option said otherwise.
         compare_pc() { # option-value actual package variable
@@ -175,6 +200,28 @@ check_xml() {
         # Approvals are never remembered.
         ! grep -A8 'id="org.biogate1.approve"' "$dest$POLKIT_ACTIONDIR/org.biogate1.policy" | grep -q "_keep" ||
                 problem "org.biogate1.approve must not use a _keep result"
+
+        xmllint --noout "$dest$DBUS_POLICYDIR/net.reactivated.Fprint-biogate.conf" ||
+                problem "the bus policy for net.reactivated.Fprint is not well-formed XML"
+        [ "$FPRINTD_POLKIT_ACTIONS" = 1 ] || return 0
+        local fprint_policy=$dest$POLKIT_ACTIONDIR/net.reactivated.fprint.device-biogate.policy
+        xmllint --noout --dtdvalid /usr/share/polkit-1/policyconfig-1.dtd "$fprint_policy" ||
+                problem "fprintd's polkit actions do not validate against policyconfig-1.dtd"
+        # Each fprintd id grants what the biogate action it stands for grants
+        # (docs/desktop.md), so neither API is a way around the other.
+        defaults() { # file action-id
+                sed -n "/<action id=\"$2\">/,/<\/action>/p" "$1" | sed -n 's/.*<\(allow_[a-z]*\)>\(.*\)<.*/\1=\2/p' | tr '\n' ' '
+        }
+        local fprint_id biogate_id got want
+        for pair in verify:verify enroll:enroll setusername:manage; do
+                fprint_id=net.reactivated.fprint.device.${pair%%:*}
+                biogate_id=org.biogate1.${pair##*:}
+                got=$(defaults "$fprint_policy" "$fprint_id")
+                want=$(defaults "$dest$POLKIT_ACTIONDIR/org.biogate1.policy" "$biogate_id")
+                if [ -z "$got" ] || [ "$got" != "$want" ]; then
+                        problem "$fprint_id has defaults '$got', $biogate_id has '$want'"
+                fi
+        done
 }
 
 check_units() {
@@ -247,11 +294,127 @@ check_pam_auth_update() {
         ! grep -q pam_biogate "$root/disabled" || problem "pam-auth-update --disable left pam_biogate.so in"
 }
 
+# The gdm-fingerprint profile as libpam reads it: every line parses and names
+# a module that exists on this (Debian) system or is the pam_biogate.so just
+# installed, and every @include exists. libpam reports a bad line or a missing
+# module only to syslog (pam_wrapper prints that to stderr) and carries on, so
+# the check is "nothing was reported". The account stack runs for real.
+check_pam_profile() {
+        local profile=$dest$DATADIR/biogate/pam.d/gdm-fingerprint pamdir=$tmp/pam.d preload=libpam_wrapper.so
+        local line out rc host_moduledir
+        # Where this system's own modules are (pam_unix.so is in every PAM).
+        host_moduledir=$(dirname "$(find /usr/lib /lib -name pam_unix.so -print -quit 2>/dev/null)")
+        if ! command -v pamtester >/dev/null || [ ! -d /etc/pam.d ] || [ "$host_moduledir" = . ]; then
+                echo "needs pamtester, /etc/pam.d and pam_unix.so"
+                exit 77
+        fi
+        # TYPE CONTROL MODULE [ARGS], CONTROL one word or a [bracketed list].
+        local rule_re='^(auth|account|session|password)[[:space:]]+(\[[^]]*\]|[^[:space:]]+)[[:space:]]+([^[:space:]]+)'
+        local include_re='^@include[[:space:]]+([^[:space:]]+)$'
+        while read -r line; do
+                line=${line%%#*}
+                line=${line%"${line##*[![:space:]]}"}
+                [ -n "$line" ] || continue
+                if [[ $line =~ $include_re ]]; then
+                        [ -f "/etc/pam.d/${BASH_REMATCH[1]}" ] ||
+                                problem "gdm-fingerprint includes ${BASH_REMATCH[1]}, which /etc/pam.d does not have"
+                elif [[ $line =~ $rule_re ]]; then
+                        [ "${BASH_REMATCH[3]}" = pam_biogate.so ] || [ -f "$host_moduledir/${BASH_REMATCH[3]}" ] ||
+                                problem "gdm-fingerprint names ${BASH_REMATCH[3]}, which is not in $host_moduledir"
+                else
+                        problem "gdm-fingerprint has a line that is no PAM rule: $line"
+                fi
+        done <"$profile"
+
+        mkdir -p "$pamdir"
+        sed "s|pam_biogate\.so|$dest$PAM_MODULEDIR/pam_biogate.so|" "$profile" >"$pamdir/gdm-fingerprint"
+        echo "auth required pam_deny.so" >"$pamdir/other"
+        if [[ ${SANITIZE:-none} == *address* ]]; then
+                preload="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so) $preload"
+        fi
+        rc=0
+        out=$(LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$pamdir" \
+                pamtester gdm-fingerprint root acct_mgmt 2>&1) || rc=$?
+        [ "$rc" = 0 ] || problem "the gdm-fingerprint account stack failed for root: $out"
+        ! echo "$out" | grep -q "SYSLOG" || problem "libpam complained about gdm-fingerprint: $out"
+        # The check is live: a bad line is reported.
+        printf 'session bogus pam_limits.so\n' >>"$pamdir/gdm-fingerprint"
+        out=$(LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$pamdir" \
+                pamtester gdm-fingerprint root acct_mgmt 2>&1) || true
+        echo "$out" | grep -q "SYSLOG" || problem "a malformed PAM line goes unreported, the check proves nothing"
+}
+
+# The installed policy for net.reactivated.Fprint in a private system bus
+# (the tests' own configuration: system.conf's defaults, deny by default), a
+# stub owning the name as root, and uid 65534 calling it through the bus.
+check_bus_policy() {
+        local busdir=$tmp/bus addr out
+        local name=net.reactivated.Fprint manager=/net/reactivated/Fprint/Manager device=/net/reactivated/Fprint/Device/0
+        if [ "$(id -u)" != 0 ] || ! command -v dbus-daemon >/dev/null || ! command -v setpriv >/dev/null; then
+                echo "needs root, dbus-daemon and setpriv"
+                exit 77
+        fi
+        mkdir -p "$busdir/services"
+        # uid 65534 must reach the socket: the directories above it are
+        # mktemp's (0700).
+        chmod 0711 "$tmp" "$busdir"
+        if [ "$FPRINTD_ACTIVATION" = 1 ]; then
+                cp "$dest$DBUS_SERVICEDIR/$name.service" "$busdir/services/"
+        fi
+        "$WRITE_BUS_CONFIG" "$busdir" "$dest$DBUS_POLICYDIR/$name-biogate.conf" >"$busdir/bus.conf"
+        # dbus-daemon reads the policy when it starts; a file it cannot use
+        # stops it before it prints its address.
+        coproc BUS { exec dbus-daemon --config-file="$busdir/bus.conf" --nofork --nopidfile --print-address 2>"$busdir/log"; }
+        pids+=("$BUS_PID")
+        if ! read -r -t 30 addr <&"${BUS[0]}" || [ -z "$addr" ]; then
+                problem "dbus-daemon did not start with the policy: $(cat "$busdir/log")"
+                return
+        fi
+        coproc STUB { exec "$BUS_NAME_STUB" "$addr" "$name" 2>"$busdir/stub.log"; }
+        pids+=("$STUB_PID")
+        if ! read -r -t 30 out <&"${STUB[0]}" || [ "$out" != owned ]; then
+                problem "root cannot own $name: $(cat "$busdir/stub.log")"
+                return
+        fi
+
+        as_nobody() { # dbus-send arguments; prints the reply or the error
+                setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --bus="$addr" --print-reply "$@" 2>&1
+        }
+        allowed() { # what, dbus-send arguments
+                local what=$1
+                shift
+                out=$(as_nobody "$@") || problem "uid 65534 cannot $what: $out"
+        }
+        denied() {
+                local what=$1
+                shift
+                if out=$(as_nobody "$@") || [[ $out != *org.freedesktop.DBus.Error.AccessDenied* ]]; then
+                        problem "the bus lets uid 65534 $what: $out"
+                fi
+        }
+        allowed "call the Manager" --dest=$name $manager $name.Manager.GetDefaultDevice
+        allowed "call a Device" --dest=$name $device $name.Device.ListEnrolledFingers string:
+        allowed "read properties" --dest=$name $device org.freedesktop.DBus.Properties.GetAll string:$name.Device
+        allowed "introspect" --dest=$name $device org.freedesktop.DBus.Introspectable.Introspect
+        allowed "ping" --dest=$name $device org.freedesktop.DBus.Peer.Ping
+        denied "set a property" --dest=$name $device org.freedesktop.DBus.Properties.Set \
+                string:$name.Device string:name variant:string:x
+        denied "call another interface of the owner" --dest=$name $manager org.biogate1.Manager.Unlock
+        denied "own $name" --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.RequestName \
+                string:$name uint32:4
+        if [ "$FPRINTD_ACTIVATION" = 1 ]; then
+                out=$(as_nobody --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.ListActivatableNames)
+                [[ $out == *"\"$name\""* ]] || problem "the bus does not take the activation file for $name: $out"
+        fi
+}
+
 case $mode in
 tree) check_tree ;;
 xml) check_xml ;;
 units) check_units ;;
 pam-auth-update) check_pam_auth_update ;;
-*) echo "usage: $0 tree|xml|units|pam-auth-update BUILD_DIR" >&2; exit 2 ;;
+pam-profile) check_pam_profile ;;
+bus-policy) check_bus_policy ;;
+*) echo "usage: $0 tree|xml|units|pam-auth-update|pam-profile|bus-policy BUILD_DIR" >&2; exit 2 ;;
 esac
 exit $fail
