@@ -11,6 +11,16 @@
 /* PAM_RHOST names another host (empty and loopback names do not). */
 bool pam_biogate_rhost_is_remote(const char *rhost);
 
-/* logind says the calling process belongs to a remote session, or to no
- * session at all. False where logind manages no seat (no logind). */
-bool pam_biogate_session_is_remote(void);
+/* PAM_TTY (or the X display) names a terminal of this machine's seats: a
+ * virtual console ("tty3", "/dev/tty3") or a local X display (":0",
+ * ":1.0"). Not a pseudo-terminal, which anyone can open from anywhere, nor
+ * a serial line, which may be a console server's. */
+bool pam_biogate_tty_is_local_seat(const char *tty);
+
+/* logind says the calling process belongs to a remote session; or it
+ * belongs to no session and its PAM host named no local seat's terminal
+ * (tty: PAM_TTY, may be NULL). gdm's worker and login on a console run
+ * before pam_systemd gives them a session, with PAM_TTY on a seat: local;
+ * a user's service or a cron job has none: remote. False where logind
+ * manages no seat (no logind). */
+bool pam_biogate_session_is_remote(const char *tty);

@@ -99,7 +99,7 @@ static bool service_is_sane(const char *s) {
 }
 
 static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions *options, const char *user) {
-        const void *rhost = NULL, *service = NULL;
+        const void *rhost = NULL, *tty = NULL, *service = NULL;
         /* One connection per call, closed before returning: the host may
          * keep its PAM handle for a whole session (a display manager, a
          * screen locker), and must not hold a socket to the system bus, or
@@ -116,7 +116,8 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
                 return (PamBiogateResult) { PAM_BIOGATE_USER_UNKNOWN, 0 };
 
         (void) pam_get_item(pamh, PAM_RHOST, &rhost);
-        if (!options->allow_remote && (pam_biogate_rhost_is_remote(rhost) || pam_biogate_session_is_remote()))
+        (void) pam_get_item(pamh, PAM_TTY, &tty);
+        if (!options->allow_remote && (pam_biogate_rhost_is_remote(rhost) || pam_biogate_session_is_remote(tty)))
                 return (PamBiogateResult) { PAM_BIOGATE_REMOTE_SESSION, 0 };
 
         if (pam_biogate_bus_open(&bus) < 0)

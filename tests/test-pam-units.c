@@ -148,6 +148,24 @@ static void test_rhost(void) {
         g_assert_true(pam_biogate_rhost_is_remote("127.0.0.1.example"));
 }
 
+/* Outside a logind session, only a terminal of a seat says someone is at
+ * the machine: gdm's worker (PAM_TTY "tty1" or ":0") and login on a
+ * console ("/dev/tty2"). */
+static void test_tty(void) {
+        static const char *const local[] = { "tty1", "/dev/tty2", "tty63", ":0", ":1", ":0.0", ":12.3" };
+        static const char *const elsewhere[] = {
+                "pts/3", "/dev/pts/0", "ttyS0", "/dev/ttyUSB0", "tty", "/dev/tty", "ssh", "cron", "",
+                "host:0", "localhost:10.0", ":", ":0.", ":.0", ":a", "tty1x", "/dev/../dev/tty1", ":99999999999999999.0",
+        };
+
+        g_assert_false(pam_biogate_tty_is_local_seat(NULL));
+        for (gsize i = 0; i < G_N_ELEMENTS(local); i++)
+                g_assert_true(pam_biogate_tty_is_local_seat(local[i]));
+        for (gsize i = 0; i < G_N_ELEMENTS(elsewhere); i++)
+                if (pam_biogate_tty_is_local_seat(elsewhere[i]))
+                        g_error("\"%s\" taken for a seat's terminal", elsewhere[i]);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/pam-units/options/defaults", test_options_defaults);
@@ -156,5 +174,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/pam-units/outcome/table", test_outcome_table);
         g_test_add_func("/pam-units/outcome/error-names", test_error_names);
         g_test_add_func("/pam-units/remote/rhost", test_rhost);
+        g_test_add_func("/pam-units/remote/tty", test_tty);
         return g_test_run();
 }
