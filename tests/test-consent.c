@@ -371,6 +371,12 @@ static void test_biogatectl(AuditFixture *a, gconstpointer data) {
         g_assert_cmpstr(json_object_get_string_member(shown, "notice-version"), ==, BIOGATE_TEST_NOTICE_VERSION);
         g_assert_cmpint(json_object_get_int_member(shown, "time"), >=, t0);
 
+        /* my-data says it too. */
+        out = ctl_as(0, 0, (const char *[]) { "my-data", NULL });
+        g_assert_nonnull(strstr(out, "Consent to enrolment: given "));
+        g_assert_nonnull(strstr(out, "to notice version " BIOGATE_TEST_NOTICE_VERSION " (the current one)"));
+        g_clear_pointer(&out, g_free);
+
         g_free(ctl_as(0, 0, (const char *[]) { "--json", "consent", "--withdraw", NULL }));
         recorded = audit_ctl_json(0, (const char *[]) { "--json", "consent", "--show", NULL });
         g_assert_false(json_object_get_boolean_member(recorded, "recorded"));

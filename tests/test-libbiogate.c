@@ -297,55 +297,57 @@ static void test_manage(Fixture *f, gconstpointer data) {
 /* Standing consent through the library: recorded for the current notice
  * (GetMyData shows it), refused for another version, withdrawn; sync and
  * async alike. */
-static gboolean has_standing_consent(BiogateClient *client, const char **ret_version) {
+/* The notice version of the caller's standing consent, or NULL for none. */
+static char *standing_version(BiogateClient *client) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) mine = biogate_client_get_user_data_sync(client, NULL, NULL, &error);
         g_autoptr(GVariant) standing = NULL;
-        static char version[64];
         const char *v = NULL;
 
         g_assert_no_error(error);
         standing = g_variant_lookup_value(mine, "standing-consent", G_VARIANT_TYPE_VARDICT);
         if (!standing)
-                return FALSE;
+                return NULL;
         g_assert_true(g_variant_lookup(standing, "notice-version", "&s", &v));
-        g_strlcpy(version, v, sizeof version);
-        *ret_version = version;
-        return TRUE;
+        return g_strdup(v);
+}
+
+static void assert_standing_version(BiogateClient *client, const char *expected) {
+        g_autofree char *version = standing_version(client);
+
+        g_assert_cmpstr(version, ==, expected);
 }
 
 static void test_consent(Fixture *f, gconstpointer data) {
         g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
         g_autoptr(GError) error = NULL;
         g_autoptr(GAsyncResult) res = NULL;
-        const char *version = NULL;
 
-        g_assert_false(has_standing_consent(client, &version));
+        assert_standing_version(client, NULL);
         g_assert_false(biogate_client_record_consent_sync(client, "1999-0", NULL, &error));
         g_assert_error(error, BIOGATE_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED);
         g_assert_null(strstr(error->message, "GDBus.Error:"));
         g_clear_error(&error);
-        g_assert_false(has_standing_consent(client, &version));
+        assert_standing_version(client, NULL);
 
         g_assert_true(biogate_client_record_consent_sync(client, BIOGATE_TEST_NOTICE_VERSION, NULL, &error));
         g_assert_no_error(error);
-        g_assert_true(has_standing_consent(client, &version));
-        g_assert_cmpstr(version, ==, BIOGATE_TEST_NOTICE_VERSION);
+        assert_standing_version(client, BIOGATE_TEST_NOTICE_VERSION);
 
         biogate_client_withdraw_consent(client, NULL, on_async_done, &res);
         g_assert_true(biogate_client_withdraw_consent_finish(client, wait_async(&res), &error));
         g_assert_no_error(error);
         g_clear_object(&res);
-        g_assert_false(has_standing_consent(client, &version));
+        assert_standing_version(client, NULL);
 
         biogate_client_record_consent(client, BIOGATE_TEST_NOTICE_VERSION, NULL, on_async_done, &res);
         g_assert_true(biogate_client_record_consent_finish(client, wait_async(&res), &error));
         g_assert_no_error(error);
         g_clear_object(&res);
-        g_assert_true(has_standing_consent(client, &version));
+        assert_standing_version(client, BIOGATE_TEST_NOTICE_VERSION);
         g_assert_true(biogate_client_withdraw_consent_sync(client, NULL, &error));
         g_assert_no_error(error);
-        g_assert_false(has_standing_consent(client, &version));
+        assert_standing_version(client, NULL);
 }
 
 /* biogatectl follows its operation through the library: Ctrl-C while it

@@ -95,6 +95,33 @@ static void print_consents(GVariant *data) {
         }
 }
 
+/* The standing consent of the a{sv} of GetMyData (consent --show, my-data). */
+static void print_standing_consent(GVariant *data) {
+        g_autoptr(GVariant) standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
+        g_autofree char *when = NULL, *safe_version = NULL;
+        const char *version = "?";
+        gboolean current = FALSE;
+        gint64 t = 0;
+
+        if (!standing) {
+                printf("Consent to enrolment: not given (the current notice is version %s; "
+                       "give it with: biogatectl consent)\n", ctl_consent_notice_version());
+                return;
+        }
+        (void) g_variant_lookup(standing, "notice-version", "&s", &version);
+        (void) g_variant_lookup(standing, "time", "x", &t);
+        (void) g_variant_lookup(standing, "current", "b", &current);
+        when = format_time(t);
+        safe_version = ctl_printable(version);
+        if (current)
+                printf("Consent to enrolment: given %s to notice version %s (the current one)\n", when,
+                       safe_version);
+        else
+                printf("Consent to enrolment: given %s to notice version %s, not the current notice (version %s); "
+                       "give it again with: biogatectl consent\n", when, safe_version,
+                       ctl_consent_notice_version());
+}
+
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
@@ -140,6 +167,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
         print_fingers(data);
         print_consents(data);
+        print_standing_consent(data);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
@@ -223,55 +251,39 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         return CTL_EXIT_SUCCESS;
 }
 
-/* consent --show: the standing consent GetMyData reports. */
+/* consent --show: whether GetMyData reports a standing consent. */
 static int show_standing_consent(Ctl *ctl) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) data = NULL, standing = NULL;
-        g_autofree char *when = NULL, *safe_version = NULL;
-        const char *version = "?";
-        gboolean current = FALSE;
-        gint64 t = 0;
+        GVariantBuilder b;
 
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
         data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, &error);
         if (!data)
                 return ctl_report_error(ctl->json, error);
+        if (!ctl->json) {
+                print_standing_consent(data);
+                return CTL_EXIT_SUCCESS;
+        }
         standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "recorded", g_variant_new_boolean(standing != NULL));
         if (standing) {
-                (void) g_variant_lookup(standing, "notice-version", "&s", &version);
-                (void) g_variant_lookup(standing, "time", "x", &t);
-                (void) g_variant_lookup(standing, "current", "b", &current);
-        }
-        if (ctl->json) {
-                GVariantBuilder b;
+                GVariantIter iter;
+                const char *key;
+                GVariant *value;
 
-                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-                g_variant_builder_add(&b, "{sv}", "recorded", g_variant_new_boolean(standing != NULL));
-                if (standing) {
-                        g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(version));
-                        g_variant_builder_add(&b, "{sv}", "time", g_variant_new_int64(t));
-                        g_variant_builder_add(&b, "{sv}", "current", g_variant_new_boolean(current));
+                /* notice-version, time, current: as the daemon says. */
+                g_variant_iter_init(&iter, standing);
+                while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                        g_variant_builder_add(&b, "{sv}", key, value);
+                        g_variant_unref(value);
                 }
-                g_variant_builder_add(&b, "{sv}", "current-notice-version",
-                                      g_variant_new_string(ctl_consent_notice_version()));
-                ctl_json_print(stdout, g_variant_builder_end(&b));
-                return CTL_EXIT_SUCCESS;
         }
-        if (!standing) {
-                printf("Consent to enrolment: not given (the current notice is version %s; "
-                       "give it with: biogatectl consent)\n", ctl_consent_notice_version());
-                return CTL_EXIT_SUCCESS;
-        }
-        when = format_time(t);
-        safe_version = ctl_printable(version);
-        if (current)
-                printf("Consent to enrolment: given %s to notice version %s (the current one)\n", when,
-                       safe_version);
-        else
-                printf("Consent to enrolment: given %s to notice version %s, not the current notice (version %s); "
-                       "give it again with: biogatectl consent\n", when, safe_version,
-                       ctl_consent_notice_version());
+        g_variant_builder_add(&b, "{sv}", "current-notice-version",
+                              g_variant_new_string(ctl_consent_notice_version()));
+        ctl_json_print(stdout, g_variant_builder_end(&b));
         return CTL_EXIT_SUCCESS;
 }
 
