@@ -162,6 +162,17 @@ static void test_record(AuditFixture *a, gconstpointer data) {
 
                 g_assert_cmpuint(g_variant_n_children(consents), ==, 0);
         }
+
+        /* For docs/performance.md: a consent is one sealed record write and
+         * one audit event, durable before the reply. */
+        {
+                gint64 start = g_get_monotonic_time();
+
+                for (int i = 0; i < 50; i++)
+                        record_consent(a->f.conn, BIOGATE_TEST_NOTICE_VERSION, NULL);
+                g_test_message("RecordConsent: %.2f ms per call, reply after the write is durable",
+                               (g_get_monotonic_time() - start) / 50.0 / 1000.0);
+        }
 }
 
 /* Another version (an older notice, or anything else): ConsentRequired,
