@@ -53,6 +53,10 @@ static const struct {
         [BIOGATED_AUDIT_STEPUP_EVALUATE_SUPPRESSED] =
                 { "stepup-evaluate-suppressed", "c61c1273d0bb45099dc9b9da56a827e2", LOG_INFO, "success" },
         [BIOGATED_AUDIT_SUPPRESSED]       = { "audit-suppressed",     "cc2623fd69e0440c8ec017cca9de1e70", LOG_INFO, NULL },
+        [BIOGATED_AUDIT_STANDING_CONSENT] =
+                { "standing-consent-recorded", "9d60003bf1a44bf78a39162b65bc8a56", LOG_NOTICE, "success" },
+        [BIOGATED_AUDIT_CONSENT_WITHDRAWN] =
+                { "standing-consent-withdrawn", "d93f3a1b987745cba3c2ceed3efe24d4", LOG_NOTICE, "success" },
 };
 
 /* Only the main thread chains and sends events: no lock. */

@@ -326,6 +326,133 @@ static gboolean handle_erase_user(BiogateManager *manager, GDBusMethodInvocation
         return TRUE;
 }
 
+/* ---- RecordConsent, WithdrawConsent ---- */
+
+/* A standing consent on its way through the writer: consent the person
+ * gives themself ahead of an enrolment through an API that cannot carry it
+ * (biogated-privacy.h). */
+typedef struct ConsentCall {
+        BiogatedDaemon *daemon;
+        GDBusMethodInvocation *invocation;
+        uid_t uid;
+        char *user;
+        char *notice_version;   /* NULL: a withdrawal */
+        gint64 now;
+        gboolean changed;       /* written on the writer thread, read in done */
+} ConsentCall;
+
+static void consent_call_free(ConsentCall *c) {
+        g_clear_object(&c->invocation);
+        g_free(c->user);
+        g_free(c->notice_version);
+        g_free(c);
+}
+
+/* On the writer thread. */
+static gboolean write_standing_consent(gpointer data, GError **error) {
+        ConsentCall *c = data;
+
+        return biogated_privacy_write_standing_consent(c->daemon->store, c->uid, c->notice_version, c->now,
+                                                       &c->changed, error);
+}
+
+static void on_standing_consent_written(const GError *error, gpointer user_data) {
+        ConsentCall *c = user_data;
+        BiogatedAudit *audit = c->daemon->audit;
+        BiogatedAuditInfo info = { .user = c->user, .uid = c->uid, .caller_uid = c->uid };
+
+        if (error) {
+                info.outcome = "error";
+                info.reason = error->message;
+                biogated_audit(audit, c->notice_version ? BIOGATED_AUDIT_STANDING_CONSENT
+                                                        : BIOGATED_AUDIT_CONSENT_WITHDRAWN,
+                               &info, "Cannot %s the standing consent of %s (uid %u): %s",
+                               c->notice_version ? "record" : "withdraw", c->user, (unsigned) c->uid, error->message);
+                biogated_daemon_return_error_durable(c->daemon->writer, c->invocation, error);
+        } else if (c->notice_version) {
+                info.reason = c->notice_version;
+                biogated_audit(audit, BIOGATED_AUDIT_STANDING_CONSENT, &info,
+                               "Standing consent of %s (uid %u) to notice version %s recorded, given by the user "
+                               "for enrolments to come", c->user, (unsigned) c->uid, c->notice_version);
+                biogated_daemon_return_durable(c->daemon->writer, c->invocation, NULL);
+        } else if (c->changed) {
+                biogated_audit(audit, BIOGATED_AUDIT_CONSENT_WITHDRAWN, &info,
+                               "Standing consent of %s (uid %u) withdrawn by the user; enrolled prints stay",
+                               c->user, (unsigned) c->uid);
+                biogated_daemon_return_durable(c->daemon->writer, c->invocation, NULL);
+        } else {
+                /* Nothing changed, and anyone may ask again at once. */
+                info.reason = "nothing to withdraw";
+                biogated_audit_refusal(audit, BIOGATED_AUDIT_CONSENT_WITHDRAWN, &info,
+                                       "No standing consent of %s (uid %u) to withdraw", c->user, (unsigned) c->uid);
+                biogated_daemon_return_durable(c->daemon->writer, c->invocation, NULL);
+        }
+        consent_call_free(c);
+}
+
+static void write_consent(GDBusMethodInvocation *invocation, BiogatedDaemon *daemon, const BiogatedCaller *caller,
+                          const char *notice_version) {
+        ConsentCall *c = g_new0(ConsentCall, 1);
+
+        *c = (ConsentCall) { .daemon = daemon, .invocation = g_object_ref(invocation), .uid = caller->target_uid,
+                             .user = g_strdup(caller->target_user), .notice_version = g_strdup(notice_version),
+                             .now = g_get_real_time() / G_USEC_PER_SEC };
+        biogated_writer_run(daemon->writer, write_standing_consent, c, NULL, on_standing_consent_written, c);
+}
+
+static void record_consent_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
+                                      gpointer user_data) {
+        CallArgs *args = user_data;
+
+        /* Checked here, not before the gate: a refusal is audited, and the
+         * audit names who asked. The version the caller sent stays out of
+         * the event: it is any string. */
+        if (!g_str_equal(args->notice_version, BIOGATE_CONSENT_NOTICE_VERSION)) {
+                g_autoptr(GError) error = biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                             "Consent was given to another version of the notice; "
+                                                             "show the current one (version "
+                                                             BIOGATE_CONSENT_NOTICE_VERSION ") and ask again");
+
+                biogated_audit_refusal(args->daemon->audit, BIOGATED_AUDIT_STANDING_CONSENT,
+                                       &(BiogatedAuditInfo) { .outcome = "denied", .user = caller->target_user,
+                                                              .uid = caller->target_uid, .caller_uid = caller->uid,
+                                                              .reason = "org.biogate1.Error.ConsentRequired" },
+                                       "Standing consent of %s (uid %u) refused: not to the current notice "
+                                       "(version " BIOGATE_CONSENT_NOTICE_VERSION ")", caller->target_user,
+                                       (unsigned) caller->target_uid);
+                biogated_daemon_return_error_durable(args->daemon->writer, invocation, error);
+                return;
+        }
+        write_consent(invocation, args->daemon, caller, args->notice_version);
+}
+
+static gboolean handle_record_consent(BiogateManager *manager, GDBusMethodInvocation *invocation,
+                                      const char *notice_version, BiogatedDaemon *daemon) {
+        g_autoptr(CallArgs) args = call_args_new(daemon);
+
+        biogated_daemon_touch(daemon);
+        args->notice_version = g_strdup(notice_version);
+        /* Always "": consent is given by the person, for themself; nobody
+         * records it for someone else, root included. */
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_ENROLL, record_consent_authorized,
+                                  g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+        return TRUE;
+}
+
+static void withdraw_consent_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
+                                        gpointer user_data) {
+        write_consent(invocation, user_data, caller, NULL);
+}
+
+static gboolean handle_withdraw_consent(BiogateManager *manager, GDBusMethodInvocation *invocation,
+                                        BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        /* One's own data: withdrawing never needs a permission. */
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_OWN_DATA, withdraw_consent_authorized, daemon,
+                                  NULL);
+        return TRUE;
+}
+
 /* ---- Unlock, Reload (org.biogate1.manage) ---- */
 
 /* TRUE, with the call refused, unless the gate found the caller may
@@ -418,6 +545,8 @@ gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error) {
         g_signal_connect(daemon->manager, "handle-get-my-data", G_CALLBACK(handle_get_my_data), daemon);
         g_signal_connect(daemon->manager, "handle-get-user-data", G_CALLBACK(handle_get_user_data), daemon);
         g_signal_connect(daemon->manager, "handle-erase-user", G_CALLBACK(handle_erase_user), daemon);
+        g_signal_connect(daemon->manager, "handle-record-consent", G_CALLBACK(handle_record_consent), daemon);
+        g_signal_connect(daemon->manager, "handle-withdraw-consent", G_CALLBACK(handle_withdraw_consent), daemon);
         g_signal_connect(daemon->manager, "handle-unlock", G_CALLBACK(handle_unlock), daemon);
         g_signal_connect(daemon->manager, "handle-reload", G_CALLBACK(handle_reload), daemon);
         return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->manager), daemon->connection,

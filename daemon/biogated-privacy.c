@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
 #include "biogated-privacy.h"
 
 #include "biogate-bus.h"
@@ -26,12 +28,75 @@ void biogated_consent_free(BiogatedConsent *consent) {
         g_free(consent);
 }
 
+/* ---- standing consent ---- */
+
+gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version,
+                                           GError **error) {
+        g_autoptr(GVariant) record = biogated_store_read_record(store, uid, error);
+        g_autofree char *version = NULL;
+
+        if (!record)
+                return FALSE;
+        if (!biogated_record_get_standing_consent(record, &version, NULL) ||
+            !g_str_equal(version, BIOGATE_CONSENT_NOTICE_VERSION))
+                return FALSE;
+        if (ret_notice_version)
+                *ret_notice_version = g_steal_pointer(&version);
+        return TRUE;
+}
+
+typedef struct StandingEdit {
+        const char *notice_version;     /* NULL: withdraw */
+        gint64 now;
+        gboolean changed;
+} StandingEdit;
+
+static gboolean edit_standing_consent(GVariantDict *record, gpointer user_data) {
+        StandingEdit *e = user_data;
+
+        if (e->notice_version)
+                biogated_record_set_standing_consent(record, e->notice_version, e->now);
+        else if (!biogated_record_clear_standing_consent(record))
+                return FALSE;
+        e->changed = TRUE;
+        return TRUE;
+}
+
+gboolean biogated_privacy_write_standing_consent(BiogatedStore *store, uid_t uid, const char *notice_version,
+                                                 gint64 now, gboolean *ret_changed, GError **error) {
+        StandingEdit e = { .notice_version = notice_version, .now = now };
+
+        /* Consent creates the record on purpose; a withdrawal never does. */
+        if (!biogated_store_edit_record(store, uid, notice_version != NULL, edit_standing_consent, &e, error))
+                return FALSE;
+        if (ret_changed)
+                *ret_changed = e.changed;
+        return TRUE;
+}
+
+/* The standing consent as GetMyData shows it, or NULL for none. */
+static GVariant *standing_consent_data(GVariant *record) {
+        g_autofree char *version = NULL;
+        GVariantBuilder b;
+        gint64 when = 0;
+
+        if (!biogated_record_get_standing_consent(record, &version, &when))
+                return NULL;
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(version));
+        g_variant_builder_add(&b, "{sv}", "time", g_variant_new_int64(when));
+        g_variant_builder_add(&b, "{sv}", "current",
+                              g_variant_new_boolean(g_str_equal(version, BIOGATE_CONSENT_NOTICE_VERSION)));
+        return g_variant_builder_end(&b);
+}
+
 /* ---- GetMyData / GetUserData ---- */
 
 GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, const char *user, GError **error) {
         g_autoptr(GVariant) record = NULL, consents = NULL;
         g_autoptr(GError) record_error = NULL;
         GVariantBuilder b, enrolled, last_used;
+        GVariant *standing;
         guint mask = 0, unusable = 0;
         guint64 retry_ms = 0;
 
@@ -73,6 +138,9 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
         g_variant_builder_add(&b, "{sv}", "last-used", g_variant_builder_end(&last_used));
         g_variant_builder_add(&b, "{sv}", "unusable", biogated_finger_names(unusable));
         g_variant_builder_add(&b, "{sv}", "consent", consents);
+        standing = standing_consent_data(record);
+        if (standing)
+                g_variant_builder_add(&b, "{sv}", "standing-consent", standing);
         if (record_error)
                 g_variant_builder_add(&b, "{sv}", "record-unusable", g_variant_new_boolean(TRUE));
         g_variant_builder_add(&b, "{sv}", "retention-days", g_variant_new_uint32(daemon->config.retention_days));

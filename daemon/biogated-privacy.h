@@ -25,6 +25,28 @@ BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded
 void biogated_consent_free(BiogatedConsent *consent);
 gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version, GError **error);
 
+/* Standing consent: consent to the notice given ahead of enrolment
+ * (Manager.RecordConsent), for enrolment through an API that has no way to
+ * carry consent (net.reactivated.Fprint's EnrollStart). */
+
+/* TRUE, with the version in ret_notice_version (may be NULL; freed by the
+ * caller), when uid's record holds a standing consent to the current
+ * notice (BIOGATE_CONSENT_NOTICE_VERSION). FALSE without an error when it
+ * holds none, or one to another version: a new notice needs consent
+ * again. FALSE with an error (StoreCorrupted, Internal...) when the record
+ * cannot be read. Reads the record on the calling thread, as
+ * GetMyData does; ret_notice_version is untouched unless TRUE. */
+gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version,
+                                           GError **error);
+
+/* Records uid's standing consent to notice_version at now (seconds since
+ * the epoch), replacing an older one; the record (and the user's key) are
+ * created when there are none. With notice_version NULL, withdraws it
+ * instead; prints stay. *ret_changed says whether the record changed (a
+ * withdrawal with none recorded does not). Blocks on disk: writer thread. */
+gboolean biogated_privacy_write_standing_consent(BiogatedStore *store, uid_t uid, const char *notice_version,
+                                                 gint64 now, gboolean *ret_changed, GError **error);
+
 /* Everything held about uid (user is its name), never template bytes: the
  * a{sv} of GetMyData, floating. Each template is opened (and dropped at
  * once) to tell the user which ones are damaged; a record that does not

@@ -62,6 +62,37 @@ void biogated_record_add_consent(GVariantDict *record, gint64 now, const char *n
         g_variant_dict_insert_value(record, "consent", g_variant_builder_end(&list));
 }
 
+#define STANDING_CONSENT "standing-consent"
+
+void biogated_record_set_standing_consent(GVariantDict *record, const char *notice_version, gint64 now) {
+        GVariantBuilder entry;
+
+        g_variant_builder_init(&entry, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&entry, "{sv}", "notice-version", g_variant_new_string(notice_version));
+        g_variant_builder_add(&entry, "{sv}", "time", g_variant_new_int64(now));
+        g_variant_dict_insert_value(record, STANDING_CONSENT, g_variant_builder_end(&entry));
+}
+
+gboolean biogated_record_clear_standing_consent(GVariantDict *record) {
+        return g_variant_dict_remove(record, STANDING_CONSENT);
+}
+
+gboolean biogated_record_get_standing_consent(GVariant *record, char **ret_notice_version, gint64 *ret_time) {
+        g_autoptr(GVariant) entry = g_variant_lookup_value(record, STANDING_CONSENT, G_VARIANT_TYPE_VARDICT);
+        const char *version = NULL;
+        gint64 when = 0;
+
+        /* Without its version it is not consent to anything. */
+        if (!entry || !g_variant_lookup(entry, "notice-version", "&s", &version))
+                return FALSE;
+        (void) g_variant_lookup(entry, "time", "x", &when);
+        if (ret_notice_version)
+                *ret_notice_version = g_strdup(version);
+        if (ret_time)
+                *ret_time = when;
+        return TRUE;
+}
+
 void biogated_record_set_enrolled(GVariantDict *record, BiogateFinger finger, gint64 now) {
         g_autoptr(GVariantDict) entry = g_variant_dict_new(NULL);
 

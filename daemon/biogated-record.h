@@ -14,6 +14,10 @@
  *   "consent"  aa{sv}  one entry per consented enrolment, oldest first:
  *                      { "time": x, "notice-version": s, "fingers": as,
  *                        "recorded-by": u (uid of the caller who enrolled) }
+ *   "standing-consent" a{sv}  consent given ahead of any enrolment (RecordConsent),
+ *                      for enrolment through an API that cannot carry it (the
+ *                      desktop's): { "notice-version": s, "time": x }; the
+ *                      newest replaces the older, WithdrawConsent removes it
  *
  * Times are seconds since the epoch (UTC). A finger's entry is written
  * before its template, so every template has one; an entry without a
@@ -32,6 +36,15 @@ GVariant *biogated_record_new_empty(void);
 /* Consent to enrol finger under notice_version, given at now. */
 void biogated_record_add_consent(GVariantDict *record, gint64 now, const char *notice_version,
                                  BiogateFinger finger, uid_t recorded_by);
+/* The standing consent to notice_version, given at now, in place of any
+ * older one. */
+void biogated_record_set_standing_consent(GVariantDict *record, const char *notice_version, gint64 now);
+/* Drops the standing consent; FALSE when there was none. */
+gboolean biogated_record_clear_standing_consent(GVariantDict *record);
+/* FALSE when the record holds no standing consent. ret_notice_version
+ * (freed by the caller) and ret_time may be NULL. */
+gboolean biogated_record_get_standing_consent(GVariant *record, char **ret_notice_version, gint64 *ret_time);
+
 /* finger (re)enrolled at now; it has not been used since. */
 void biogated_record_set_enrolled(GVariantDict *record, BiogateFinger finger, gint64 now);
 /* A successful match of finger at now. FALSE (and no change) when the

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* BiogateClient, part: the Manager's calls that answer at once (fingers,
- * sensors, deletion, a user's data and its erasure, the API version). The
+ * sensors, deletion, a user's data and its erasure, standing consent, the
+ * API version). The
  * object, step-up and operations are in biogate-client.c. */
 #include "biogate-private.h"
 
@@ -443,4 +444,111 @@ GVariant *biogate_client_erase_user_sync(BiogateClient *self, const char *user, 
         g_return_val_if_fail(BIOGATE_IS_CLIENT(self), NULL);
         return manager_call_sync(self, BIOGATE_MANAGER_INTERFACE, "EraseUser", g_variant_new("(s)", user ? user : ""),
                                  "(a{sv})", cancellable, error);
+}
+
+/**
+ * biogate_client_record_consent:
+ * @client: a #BiogateClient
+ * @notice_version: the version of the consent notice the caller was shown
+ *   and agreed to (the "Notice-Version:" line of the notice)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the consent is recorded
+ * @user_data: for @callback
+ *
+ * Records the caller's standing consent to enrolment under the notice
+ * @notice_version, for enrolment through the desktop's fingerprint settings
+ * (net.reactivated.Fprint), which cannot carry consent itself. Always the
+ * caller's own: there is no user argument. Fails with
+ * %BIOGATE_ERROR_CONSENT_REQUIRED when @notice_version is not the current
+ * notice's. When the call returns the consent is on disk.
+ */
+void biogate_client_record_consent(BiogateClient *self, const char *notice_version, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data) {
+        g_return_if_fail(BIOGATE_IS_CLIENT(self));
+        g_return_if_fail(notice_version != NULL);
+        manager_call(self, BIOGATE_MANAGER_INTERFACE, "RecordConsent", g_variant_new("(s)", notice_version), "()",
+                     cancellable, callback, user_data, biogate_client_record_consent);
+}
+
+/**
+ * biogate_client_record_consent_finish:
+ * @client: a #BiogateClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean biogate_client_record_consent_finish(BiogateClient *self, GAsyncResult *result, GError **error) {
+        g_autoptr(GVariant) reply = manager_call_finish(self, result, biogate_client_record_consent, error);
+
+        return reply != NULL;
+}
+
+/**
+ * biogate_client_record_consent_sync:
+ * @client: a #BiogateClient
+ * @notice_version: the version of the notice the caller agreed to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean biogate_client_record_consent_sync(BiogateClient *self, const char *notice_version,
+                                            GCancellable *cancellable, GError **error) {
+        g_autoptr(GVariant) reply = NULL;
+
+        g_return_val_if_fail(BIOGATE_IS_CLIENT(self), FALSE);
+        g_return_val_if_fail(notice_version != NULL, FALSE);
+        reply = manager_call_sync(self, BIOGATE_MANAGER_INTERFACE, "RecordConsent",
+                                  g_variant_new("(s)", notice_version), "()", cancellable, error);
+        return reply != NULL;
+}
+
+/**
+ * biogate_client_withdraw_consent:
+ * @client: a #BiogateClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the consent is withdrawn
+ * @user_data: for @callback
+ *
+ * Withdraws the caller's standing consent (see
+ * biogate_client_record_consent()). Enrolled fingerprints stay: delete or
+ * erase them to remove them. Succeeds when none was recorded.
+ */
+void biogate_client_withdraw_consent(BiogateClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data) {
+        g_return_if_fail(BIOGATE_IS_CLIENT(self));
+        manager_call(self, BIOGATE_MANAGER_INTERFACE, "WithdrawConsent", NULL, "()", cancellable, callback,
+                     user_data, biogate_client_withdraw_consent);
+}
+
+/**
+ * biogate_client_withdraw_consent_finish:
+ * @client: a #BiogateClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean biogate_client_withdraw_consent_finish(BiogateClient *self, GAsyncResult *result, GError **error) {
+        g_autoptr(GVariant) reply = manager_call_finish(self, result, biogate_client_withdraw_consent, error);
+
+        return reply != NULL;
+}
+
+/**
+ * biogate_client_withdraw_consent_sync:
+ * @client: a #BiogateClient
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean biogate_client_withdraw_consent_sync(BiogateClient *self, GCancellable *cancellable, GError **error) {
+        g_autoptr(GVariant) reply = NULL;
+
+        g_return_val_if_fail(BIOGATE_IS_CLIENT(self), FALSE);
+        reply = manager_call_sync(self, BIOGATE_MANAGER_INTERFACE, "WithdrawConsent", NULL, "()", cancellable,
+                                  error);
+        return reply != NULL;
 }

@@ -76,4 +76,15 @@ GVariant *biogate_client_erase_user_finish(BiogateClient *client, GAsyncResult *
 GVariant *biogate_client_erase_user_sync(BiogateClient *client, const char *user, GCancellable *cancellable,
                                          GError **error);
 
+void biogate_client_record_consent(BiogateClient *client, const char *notice_version, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean biogate_client_record_consent_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+gboolean biogate_client_record_consent_sync(BiogateClient *client, const char *notice_version,
+                                            GCancellable *cancellable, GError **error);
+
+void biogate_client_withdraw_consent(BiogateClient *client, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean biogate_client_withdraw_consent_finish(BiogateClient *client, GAsyncResult *result, GError **error);
+gboolean biogate_client_withdraw_consent_sync(BiogateClient *client, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

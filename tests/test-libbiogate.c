@@ -294,6 +294,62 @@ static void test_manage(Fixture *f, gconstpointer data) {
         g_assert_nonnull(erased);
 }
 
+/* Standing consent through the library: recorded for the current notice
+ * (GetMyData shows it), refused for another version, withdrawn; sync and
+ * async alike. */
+/* The notice version of the caller's standing consent, or NULL for none. */
+static char *standing_version(BiogateClient *client) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) mine = biogate_client_get_user_data_sync(client, NULL, NULL, &error);
+        g_autoptr(GVariant) standing = NULL;
+        const char *v = NULL;
+
+        g_assert_no_error(error);
+        standing = g_variant_lookup_value(mine, "standing-consent", G_VARIANT_TYPE_VARDICT);
+        if (!standing)
+                return NULL;
+        g_assert_true(g_variant_lookup(standing, "notice-version", "&s", &v));
+        return g_strdup(v);
+}
+
+static void assert_standing_version(BiogateClient *client, const char *expected) {
+        g_autofree char *version = standing_version(client);
+
+        g_assert_cmpstr(version, ==, expected);
+}
+
+static void test_consent(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GAsyncResult) res = NULL;
+
+        assert_standing_version(client, NULL);
+        g_assert_false(biogate_client_record_consent_sync(client, "1999-0", NULL, &error));
+        g_assert_error(error, BIOGATE_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED);
+        g_assert_null(strstr(error->message, "GDBus.Error:"));
+        g_clear_error(&error);
+        assert_standing_version(client, NULL);
+
+        g_assert_true(biogate_client_record_consent_sync(client, BIOGATE_TEST_NOTICE_VERSION, NULL, &error));
+        g_assert_no_error(error);
+        assert_standing_version(client, BIOGATE_TEST_NOTICE_VERSION);
+
+        biogate_client_withdraw_consent(client, NULL, on_async_done, &res);
+        g_assert_true(biogate_client_withdraw_consent_finish(client, wait_async(&res), &error));
+        g_assert_no_error(error);
+        g_clear_object(&res);
+        assert_standing_version(client, NULL);
+
+        biogate_client_record_consent(client, BIOGATE_TEST_NOTICE_VERSION, NULL, on_async_done, &res);
+        g_assert_true(biogate_client_record_consent_finish(client, wait_async(&res), &error));
+        g_assert_no_error(error);
+        g_clear_object(&res);
+        assert_standing_version(client, BIOGATE_TEST_NOTICE_VERSION);
+        g_assert_true(biogate_client_withdraw_consent_sync(client, NULL, &error));
+        g_assert_no_error(error);
+        assert_standing_version(client, NULL);
+}
+
 /* biogatectl follows its operation through the library: Ctrl-C while it
  * waits for a finger sends Cancel, and the daemon's "cancelled" gives exit
  * status 6 with the daemon's error name. */
@@ -562,6 +618,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, fn) g_test_add("/libbiogate/" path, Fixture, NULL, setup, fn, fixture_teardown)
         ADD("calls", test_calls);
         ADD("manage", test_manage);
+        ADD("consent", test_consent);
         ADD("biogatectl-interrupt", test_biogatectl_interrupt);
         ADD("authorize", test_authorize);
         ADD("forged-signals", test_forged_signals);

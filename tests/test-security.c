@@ -89,6 +89,14 @@ static void check_public_keys(GVariant *reply, const char *error_name) {
         g_assert_nonnull(strstr(jwks, "\"OKP\""));
 }
 
+/* RecordConsent and WithdrawConsent answer nothing: the daemon has no
+ * user argument to act on (test-consent.c shows the record written is
+ * the caller's, root's untouched). */
+static void check_own_consent(GVariant *reply, const char *error_name) {
+        g_assert_null(error_name);
+        g_assert_true(g_variant_is_of_type(reply, G_VARIANT_TYPE_UNIT));
+}
+
 static const ApiRow api_rows[] = {
         { "org.biogate1.Manager", "ListDevices", "()", TRUE, check_list_devices,
           "lists the sensors: no user's data" },
@@ -104,6 +112,10 @@ static const ApiRow api_rows[] = {
           "the caller's own data, identified by the bus: it names nobody else" },
         { "org.biogate1.Manager", "GetUserData", "('@USER@',)" },
         { "org.biogate1.Manager", "EraseUser", "('@USER@',)" },
+        { "org.biogate1.Manager", "RecordConsent", "('" BIOGATE_TEST_NOTICE_VERSION "',)", TRUE, check_own_consent,
+          "records the caller's own consent, identified by the bus: it names nobody else" },
+        { "org.biogate1.Manager", "WithdrawConsent", "()", TRUE, check_own_consent,
+          "withdraws the caller's own consent, identified by the bus: it names nobody else" },
         { "org.biogate1.Manager", "Unlock", "('@USER@',)" },
         { "org.biogate1.Manager", "Reload", "()" }, /* root only */
         { "org.biogate1.Operation", "Cancel", "()" },  /* on root's operation */
@@ -473,6 +485,9 @@ static const OwnerCall owner_calls[] = {
         { BIOGATE_MANAGER_INTERFACE, "GetMyData", "()" },
         { BIOGATE_MANAGER_INTERFACE, "GetUserData", "('',)" },
         { BIOGATE_MANAGER_INTERFACE, "GetUserData", "('biogate-no-such-user',)", ERR "NoSuchUser" },
+        { BIOGATE_MANAGER_INTERFACE, "RecordConsent", "('1999-0',)", ERR "ConsentRequired" },
+        { BIOGATE_MANAGER_INTERFACE, "RecordConsent", "('" BIOGATE_TEST_NOTICE_VERSION "',)" },
+        { BIOGATE_MANAGER_INTERFACE, "WithdrawConsent", "()" },
         /* Unlock names its user: "" is refused, root is root. */
         { BIOGATE_MANAGER_INTERFACE, "Unlock", "('',)", ERR "InvalidArgument" },
         { BIOGATE_MANAGER_INTERFACE, "Unlock", "('root',)" },

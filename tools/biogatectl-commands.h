@@ -20,6 +20,7 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv);
 /* biogatectl-privacy.c */
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv);
 int ctl_command_erase(Ctl *ctl, int argc, char **argv);
+int ctl_command_consent(Ctl *ctl, int argc, char **argv);
 
 /* biogatectl-approve.c */
 int ctl_command_approve(Ctl *ctl, int argc, char **argv);

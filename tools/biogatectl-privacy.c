@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What biogate holds about a user, and erasing it: my-data, erase. */
+/* What biogate holds about a user, erasing it, and the consent given ahead
+ * of enrolment: my-data, erase, consent. */
 #include <stdio.h>
 #include <string.h>
 
@@ -94,6 +95,33 @@ static void print_consents(GVariant *data) {
         }
 }
 
+/* The standing consent of the a{sv} of GetMyData (consent --show, my-data). */
+static void print_standing_consent(GVariant *data) {
+        g_autoptr(GVariant) standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
+        g_autofree char *when = NULL, *safe_version = NULL;
+        const char *version = "?";
+        gboolean current = FALSE;
+        gint64 t = 0;
+
+        if (!standing) {
+                printf("Consent to enrolment: not given (the current notice is version %s; "
+                       "give it with: biogatectl consent)\n", ctl_consent_notice_version());
+                return;
+        }
+        (void) g_variant_lookup(standing, "notice-version", "&s", &version);
+        (void) g_variant_lookup(standing, "time", "x", &t);
+        (void) g_variant_lookup(standing, "current", "b", &current);
+        when = format_time(t);
+        safe_version = ctl_printable(version);
+        if (current)
+                printf("Consent to enrolment: given %s to notice version %s (the current one)\n", when,
+                       safe_version);
+        else
+                printf("Consent to enrolment: given %s to notice version %s, not the current notice (version %s); "
+                       "give it again with: biogatectl consent\n", when, safe_version,
+                       ctl_consent_notice_version());
+}
+
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
@@ -139,6 +167,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
         print_fingers(data);
         print_consents(data);
+        print_standing_consent(data);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
@@ -219,5 +248,113 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         names = fingers ? finger_texts(fingers) : g_strdup("none");
         printf("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%" G_GUINT32_FORMAT
                " files).\n", safe_user, names, record ? "erased" : "none", key ? "destroyed" : "none", files);
+        return CTL_EXIT_SUCCESS;
+}
+
+/* consent --show: whether GetMyData reports a standing consent. */
+static int show_standing_consent(Ctl *ctl) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) data = NULL, standing = NULL;
+        GVariantBuilder b;
+
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+        data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, &error);
+        if (!data)
+                return ctl_report_error(ctl->json, error);
+        if (!ctl->json) {
+                print_standing_consent(data);
+                return CTL_EXIT_SUCCESS;
+        }
+        standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&b, "{sv}", "recorded", g_variant_new_boolean(standing != NULL));
+        if (standing) {
+                GVariantIter iter;
+                const char *key;
+                GVariant *value;
+
+                /* notice-version, time, current: as the daemon says. */
+                g_variant_iter_init(&iter, standing);
+                while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                        g_variant_builder_add(&b, "{sv}", key, value);
+                        g_variant_unref(value);
+                }
+        }
+        g_variant_builder_add(&b, "{sv}", "current-notice-version",
+                              g_variant_new_string(ctl_consent_notice_version()));
+        ctl_json_print(stdout, g_variant_builder_end(&b));
+        return CTL_EXIT_SUCCESS;
+}
+
+int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
+        bool yes = false, withdraw = false, show = false;
+        const CtlOption options[] = {
+                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL,
+                  "You have read the notice and agree; do not ask (for scripts that showed it)" },
+                { "withdraw", 0, CTL_OPTION_FLAG, &withdraw, NULL,
+                  "Withdraw your consent (your enrolled fingerprints stay)" },
+                { "show", 0, CTL_OPTION_FLAG, &show, NULL, "Show whether you have given it, and to which notice" },
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "consent",
+                .usage = "consent [--yes | --withdraw | --show] [--json]",
+                .summary = "Show the consent notice and record that you agree to enrol your fingerprints,\n"
+                           "for enrolment in the desktop's fingerprint settings (which cannot ask you).\n"
+                           "Only ever for yourself.",
+                .options = options,
+        };
+        const CtlConsentTexts texts = {
+                .question = "Do you consent to enrolling your fingerprints under this notice?",
+                .given_option = "--yes",
+                .no_terminal = "Consent needs an answer: run biogatectl consent on a terminal to read the notice "
+                               "and answer, or pass --yes once you have read it "
+                               "(/usr/share/biogate/consent-notice.txt)",
+                .declined = "No consent was given; nothing was recorded",
+        };
+        g_autoptr(GError) error = NULL;
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+        if ((int) yes + (int) withdraw + (int) show > 1)
+                return ctl_usage_error("consent", "--yes, --withdraw and --show exclude each other");
+        if (show)
+                return show_standing_consent(ctl);
+
+        if (withdraw) {
+                if (!ctl_connect(ctl, &error))
+                        return ctl_report_error(ctl->json, error);
+                if (!biogate_client_withdraw_consent_sync(ctl->client, NULL, &error))
+                        return ctl_report_error(ctl->json, error);
+                if (ctl->json)
+                        ctl_json_print(stdout, g_variant_new_parsed("{'withdrawn': <true>}"));
+                else
+                        printf("Consent withdrawn. Your enrolled fingerprints stay; remove them with "
+                               "biogatectl delete or biogatectl erase.\n");
+                return CTL_EXIT_SUCCESS;
+        }
+
+        r = ctl_obtain_consent(ctl->json, yes, &texts);
+        if (r >= 0)
+                return r;
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+        if (!biogate_client_record_consent_sync(ctl->client, ctl_consent_notice_version(), NULL, &error))
+                return ctl_report_error(ctl->json, error);
+        if (ctl->json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "recorded", g_variant_new_boolean(TRUE));
+                g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(ctl_consent_notice_version()));
+                ctl_json_print(stdout, g_variant_builder_end(&b));
+        } else
+                printf("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
+                       "settings; withdraw it with: biogatectl consent --withdraw\n", ctl_consent_notice_version());
         return CTL_EXIT_SUCCESS;
 }

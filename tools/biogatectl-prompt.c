@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "biogate-bus.h"
 #include "biogate-consent-notice.h"
+#include "biogatectl-error.h"
 
 bool ctl_can_ask(void) {
         return isatty(STDIN_FILENO) == 1;
@@ -31,4 +33,19 @@ const char *ctl_consent_notice_text(void) {
 
 const char *ctl_consent_notice_version(void) {
         return BIOGATE_CONSENT_NOTICE_VERSION;
+}
+
+int ctl_obtain_consent(bool json, bool given, const CtlConsentTexts *texts) {
+        if (given) {
+                if (!json)
+                        fprintf(stderr, "%s\nConsent to notice version %s given with %s.\n\n",
+                                ctl_consent_notice_text(), ctl_consent_notice_version(), texts->given_option);
+                return -1;
+        }
+        if (!ctl_can_ask())
+                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "ConsentRequired", texts->no_terminal);
+        fprintf(stderr, "%s\n", ctl_consent_notice_text());
+        if (ctl_ask_yes_no(texts->question) != 1)
+                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "Cancelled", texts->declined);
+        return -1;
 }

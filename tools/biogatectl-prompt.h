@@ -17,3 +17,19 @@ int ctl_ask_yes_no(const char *question);
  * data/consent-notice.txt: its text and its version. */
 const char *ctl_consent_notice_text(void);
 const char *ctl_consent_notice_version(void);
+
+/* What ctl_obtain_consent() says, for one command. */
+typedef struct CtlConsentTexts {
+        const char *question;      /* asked after the notice */
+        const char *given_option;  /* "--yes-i-consent": consent given on the command line */
+        const char *no_terminal;   /* ConsentRequired: nobody to ask, no given_option */
+        const char *declined;      /* Cancelled: the answer was not yes */
+} CtlConsentTexts;
+
+/* Shows the consent notice on standard error and asks the person at the
+ * terminal; with given (given_option passed) the person has read it
+ * elsewhere: the notice is shown all the same (not with json), nothing is
+ * asked. Returns -1 to go on, else the exit status, the error reported:
+ * ConsentRequired when there is nobody to ask, Cancelled for any answer
+ * but yes. */
+int ctl_obtain_consent(bool json, bool given, const CtlConsentTexts *texts);

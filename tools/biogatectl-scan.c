@@ -188,29 +188,21 @@ static void print_outcome(bool json, const char *result, const char *user, const
                 printf("Match (user %s)\n", safe_user);
 }
 
-/* Shows the notice and asks; with --yes-i-consent the person has read it
- * elsewhere. Returns -1 to go on, else the exit status. */
+/* Returns -1 to go on, else the exit status (ctl_obtain_consent()). */
 static int obtain_consent(bool json, bool given, const char *user, const char *finger) {
-        g_autofree char *question = NULL, *safe_user = ctl_printable(ctl_user_display_name(user));
+        g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user));
+        g_autofree char *question = g_strdup_printf("Does %s consent to enrolling the %s under this notice?",
+                                                    safe_user, ctl_finger_display_name(finger));
+        const CtlConsentTexts texts = {
+                .question = question,
+                .given_option = "--yes-i-consent",
+                .no_terminal = "Enrolment needs consent: run biogatectl enroll on a terminal to read the notice and "
+                               "answer, or pass --yes-i-consent once the person whose finger it is has read it "
+                               "(/usr/share/biogate/consent-notice.txt)",
+                .declined = "No consent was given; nothing was enrolled",
+        };
 
-        if (given) {
-                if (!json)
-                        fprintf(stderr, "%s\nConsent to notice version %s given with --yes-i-consent.\n\n",
-                                ctl_consent_notice_text(), ctl_consent_notice_version());
-                return -1;
-        }
-        if (!ctl_can_ask())
-                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "ConsentRequired",
-                                             "Enrolment needs consent: run biogatectl enroll on a terminal to read "
-                                             "the notice and answer, or pass --yes-i-consent once the person whose "
-                                             "finger it is has read it (/usr/share/biogate/consent-notice.txt)");
-        fprintf(stderr, "%s\n", ctl_consent_notice_text());
-        question = g_strdup_printf("Does %s consent to enrolling the %s under this notice?", safe_user,
-                                   ctl_finger_display_name(finger));
-        if (ctl_ask_yes_no(question) != 1)
-                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "Cancelled",
-                                             "No consent was given; nothing was enrolled");
-        return -1;
+        return ctl_obtain_consent(json, given, &texts);
 }
 
 int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {

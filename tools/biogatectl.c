@@ -26,6 +26,7 @@ static const struct {
         { "delete",  ctl_command_delete,  "Delete enrolled fingerprints" },
         { "my-data", ctl_command_my_data, "Show what biogate holds about you (never template data)" },
         { "erase",   ctl_command_erase,   "Erase all your fingerprints, consent record and key" },
+        { "consent", ctl_command_consent, "Agree to the consent notice ahead of enrolment in the desktop's settings" },
         { "approve", ctl_command_approve, "Approve a transaction with a fingerprint (step-up)" },
         { "token",   ctl_command_token,   "Verify a step-up token offline (token verify)" },
         { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
