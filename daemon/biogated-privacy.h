@@ -23,7 +23,6 @@ typedef struct BiogatedConsent {
 
 BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by);
 void biogated_consent_free(BiogatedConsent *consent);
-gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version, GError **error);
 
 /* Standing consent: consent to the notice given ahead of enrolment
  * (Manager.RecordConsent), for enrolment through an API that has no way to
