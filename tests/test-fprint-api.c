@@ -259,6 +259,108 @@ static void test_tools_list_verify_delete(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(nothing, "No fingerprints to delete on " VDEV_NAME));
 }
 
+/* ---- enrolment: consent recorded beforehand ---- */
+
+typedef struct Occurrences {
+        BtfProc *proc;
+        const char *needle;
+        guint count;
+} Occurrences;
+
+static gboolean has_occurrences(gpointer user_data) {
+        Occurrences *o = user_data;
+        const char *out = btf_proc_get_stdout(o->proc);
+        guint n = 0;
+
+        for (const char *p = strstr(out, o->needle); p; p = strstr(p + 1, o->needle))
+                n++;
+        return n >= o->count;
+}
+
+/* fprintd-enroll in the background: five touches, each once the previous
+ * stage has passed; its output and exit status. */
+static char *enroll_with_tool(Fixture *f, const char *finger, const char *id, int expected_exit) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = btf_spawn_async((const char *const[]) { "stdbuf", "-oL", "fprintd-enroll", "-f",
+                                                                          finger, "root", NULL },
+                                                  NULL, &error);
+        int status = 0;
+
+        g_assert_no_error(error);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDOUT, "Enrolling ", T, &error));
+        g_assert_no_error(error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        g_assert_no_error(error);
+        for (guint i = 1; i <= 5; i++) {
+                Occurrences passed = { .proc = proc, .needle = "Enroll result: enroll-stage-passed", .count = i };
+
+                touch(f, id);
+                g_assert_true(btf_wait_until(has_occurrences, &passed, T));
+        }
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        g_assert_no_error(error);
+        g_test_message("fprintd-enroll: %s%s", btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+        btf_assert_exit_code(status, expected_exit);
+        return g_strdup(btf_proc_get_stdout(proc));
+}
+
+static void record_consent(GDBusConnection *conn, const char *version) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = manager_call(conn, "RecordConsent", g_variant_new("(s)", version), NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+/* fprintd-enroll as the Settings panel would enrol: refused with a named
+ * error that says what to do until the user has recorded consent to the
+ * current notice; then five touches, the finger stored with that consent,
+ * and the same finger verified through either API. */
+static void test_tools_enroll_after_consent(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL, mine = NULL, consents = NULL;
+        g_autofree char *refused = NULL, *old = NULL, *enrolled = NULL, *listed = NULL, *again = NULL;
+        g_auto(GStrv) fingers = NULL;
+        g_autofree char *result = NULL;
+
+        refused = run_tool((const char *const[]) { "fprintd-enroll", "-f", "right-index-finger", "root", NULL }, 1);
+        g_assert_nonnull(strstr(refused, "EnrollStart failed: "));
+        g_assert_nonnull(strstr(refused, "biogatectl consent"));
+        /* A claim made by the refused tool is gone with it: nothing left. */
+        fingers = list_fingers(f->conn, "root");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+
+        /* Consent to another version of the notice is none. */
+        reply = manager_call(f->conn, "RecordConsent", g_variant_new("(s)", "1999-1"), NULL, &error);
+        assert_dbus_error(error, "org.biogate1.Error.ConsentRequired");
+        g_clear_error(&error);
+        old = run_tool((const char *const[]) { "fprintd-enroll", "-f", "right-index-finger", "root", NULL }, 1);
+        g_assert_nonnull(strstr(old, "biogatectl consent"));
+
+        record_consent(f->conn, BIOGATE_TEST_NOTICE_VERSION);
+        enrolled = enroll_with_tool(f, "right-index-finger", "root-index", 0);
+        g_assert_nonnull(strstr(enrolled, "Enroll result: enroll-completed"));
+        g_strfreev(fingers);
+        fingers = list_fingers(f->conn, "root");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+        g_assert_cmpstr(fingers[0], ==, "right-index-finger");
+
+        /* The consent went with the print, as for biogatectl enroll. */
+        mine = manager_call(f->conn, "GetMyData", NULL, "(a{sv})", &error);
+        g_assert_no_error(error);
+        consents = g_variant_lookup_value(g_variant_get_child_value(mine, 0), "consent", G_VARIANT_TYPE("aa{sv}"));
+        g_assert_nonnull(consents);
+        g_assert_cmpuint(g_variant_n_children(consents), ==, 1);
+
+        /* The same finger, through org.biogate1 now. */
+        result = verify_with(f, f->conn, "root", "root-index", NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_MATCH);
+        /* An enrolled finger is not replaced. */
+        again = run_tool((const char *const[]) { "fprintd-enroll", "-f", "right-index-finger", "root", NULL }, 1);
+        g_assert_nonnull(strstr(again, "EnrollStart failed: "));
+        listed = run_tool((const char *const[]) { "fprintd-list", "root", NULL }, 0);
+        g_assert_nonnull(strstr(listed, " - #0: right-index-finger"));
+}
+
 /* ---- signals go to the claiming client alone ---- */
 
 typedef struct Heard {
@@ -421,6 +523,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/fprint/contract", Fixture, NULL, fprint_setup, test_contract, fixture_teardown);
         g_test_add("/fprint/manager", Fixture, NULL, fprint_setup, test_manager, fixture_teardown);
         g_test_add("/fprint/tools-list-verify-delete", Fixture, NULL, fprint_setup, test_tools_list_verify_delete,
+                   fixture_teardown);
+        g_test_add("/fprint/tools-enroll-after-consent", Fixture, NULL, fprint_setup, test_tools_enroll_after_consent,
                    fixture_teardown);
         g_test_add("/fprint/signals-unicast", Fixture, NULL, fprint_setup, test_signals_unicast, fixture_teardown);
         g_test_add("/fprint/not-served-no", Fixture, "no", NULL, test_not_served, fixture_teardown);
