@@ -4,7 +4,7 @@
  *
  * The module only ever talks to /run/dbus/system_bus_socket, so each host
  * runs in a private mount namespace where that path is the test's private
- * bus: the same path the module uses in production. */
+ * bus (tests/pam-fixture.c): the same path the module uses in production. */
 #include <security/_pam_types.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,70 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon-fixture.h"
+#include "pam-fixture.h"
 
 #define FINGER_PROMPT "info: Place your right index finger on the fingerprint sensor"
 
-static const char mount_private_bus[] =
-        "mkdir -p /run/dbus && mount -t tmpfs -o mode=0755 tmpfs /run/dbus && "
-        "touch /run/dbus/system_bus_socket && mount --bind \"$1\" /run/dbus/system_bus_socket && "
-        "shift && exec \"$@\"";
-
 static char *write_service(Fixture *f, const char *name, const char *lines) {
-        g_autofree char *dir = g_build_filename(f->tmp, "pam.d", NULL);
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *other = g_build_filename(dir, "other", NULL);
-        g_autofree char *text = NULL;
         g_autoptr(GString) expanded = g_string_new(lines);
 
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
         g_string_replace(expanded, "@MODULE@", PAM_MODULE_PATH, 0);
-        g_assert_true(g_file_set_contents(path, expanded->str, -1, NULL));
-        g_assert_true(g_file_set_contents(other, "auth required pam_deny.so\n", -1, NULL));
-        return g_steal_pointer(&dir);
-}
-
-/* Starts HOST... in the namespace, as uid (0 = root), with pam_wrapper. */
-static BtfProc *run_host(Fixture *f, const char *pam_dir, uid_t uid, const char *const *host_argv,
-                         const char *const *extra_env) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) error = NULL;
-        const char *preload = g_getenv("BIOGATE_TEST_PAM_PRELOAD");
-        BtfProc *proc;
-
-        g_ptr_array_add(argv, g_strdup("unshare"));
-        g_ptr_array_add(argv, g_strdup("-m"));
-        g_ptr_array_add(argv, g_strdup("--propagation"));
-        g_ptr_array_add(argv, g_strdup("private"));
-        g_ptr_array_add(argv, g_strdup("sh"));
-        g_ptr_array_add(argv, g_strdup("-c"));
-        g_ptr_array_add(argv, g_strdup(mount_private_bus));
-        g_ptr_array_add(argv, g_strdup("sh"));
-        g_ptr_array_add(argv, g_strdup(btf_bus_get_socket_path(f->bus)));
-        if (uid != 0) {
-                g_ptr_array_add(argv, g_strdup("setpriv"));
-                g_ptr_array_add(argv, g_strdup_printf("--reuid=%u", (unsigned) uid));
-                g_ptr_array_add(argv, g_strdup_printf("--regid=%u", (unsigned) uid));
-                g_ptr_array_add(argv, g_strdup("--clear-groups"));
-        }
-        g_ptr_array_add(argv, g_strdup("env"));
-        g_ptr_array_add(argv, g_strdup_printf("LD_PRELOAD=%s", preload ? preload : "libpam_wrapper.so"));
-        g_ptr_array_add(argv, g_strdup("PAM_WRAPPER=1"));
-        g_ptr_array_add(argv, g_strdup_printf("PAM_WRAPPER_SERVICE_DIR=%s", pam_dir));
-        for (const char *const *e = extra_env; e && *e; e++)
-                g_ptr_array_add(argv, g_strdup(*e));
-        for (const char *const *a = host_argv; *a; a++)
-                g_ptr_array_add(argv, g_strdup(*a));
-        g_ptr_array_add(argv, NULL);
-
-        proc = btf_spawn_async((const char *const *) argv->pdata, NULL, &error);
-        g_assert_no_error(error);
-        return proc;
+        return pam_fixture_write_service(f, name, expanded->str);
 }
 
 static BtfProc *run_pam(Fixture *f, const char *pam_dir, uid_t uid, const char *user, const char *rhost) {
         const char *argv[] = { PAM_HOST_PATH, "--rhost", rhost ? rhost : "", "biogate-test", user, NULL };
-        return run_host(f, pam_dir, uid, argv, NULL);
+        return pam_fixture_run_host(f, pam_dir, uid, argv, NULL);
 }
 
 static void wait_output(BtfProc *proc, const char *needle) {
@@ -366,12 +316,12 @@ static void test_unprivileged_host(Fixture *f, gconstpointer data) {
 
         enroll(f, "nobody", "right-index-finger", "nobody-finger");
         enroll(f, "", "right-index-finger", "alice");
-        self = run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "nobody", NULL }, NULL);
+        self = pam_fixture_run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "nobody", NULL }, NULL);
         wait_output(self, FINGER_PROMPT);
         touch(f, "nobody-finger");
         assert_pam_code(self, PAM_SUCCESS);
 
-        other = run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "root", NULL }, NULL);
+        other = pam_fixture_run_host(f, dir, NOBODY, (const char *[]) { host, "biogate-test", "root", NULL }, NULL);
         assert_pam_code(other, PAM_PERM_DENIED);
 }
 
@@ -419,7 +369,7 @@ static void test_conversation_error(Fixture *f, gconstpointer data) {
         g_autoptr(BtfProc) proc = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        proc = run_host(f, dir, 0, argv, NULL);
+        proc = pam_fixture_run_host(f, dir, 0, argv, NULL);
         assert_pam_code(proc, PAM_CONV_ERR);
 }
 
@@ -432,7 +382,7 @@ static void test_environment_ignored(Fixture *f, gconstpointer data) {
         g_autoptr(BtfProc) proc = NULL;
 
         enroll(f, "", "right-index-finger", "alice");
-        proc = run_host(f, dir, 0, argv, env);
+        proc = pam_fixture_run_host(f, dir, 0, argv, env);
         wait_output(proc, FINGER_PROMPT);
         touch(f, "alice");
         assert_pam_code(proc, PAM_SUCCESS);
@@ -456,7 +406,7 @@ static void test_valgrind(Fixture *f, gconstpointer data) {
         /* pamtester's prompts sit in its stdio buffer until it exits: the
          * sensor's socket appearing says when the touch is awaited. */
         unlink(f->vdev);
-        proc = run_host(f, dir, 0, argv, NULL);
+        proc = pam_fixture_run_host(f, dir, 0, argv, NULL);
         g_assert_true(btf_vdev_wait_socket(f->vdev, btf_timeout_default_ms() * 3, &error));
         g_assert_no_error(error);
         touch(f, "alice");
