@@ -85,8 +85,10 @@ static guint n_root_fingers(Fixture *f) {
 
 static void test_nobody_cannot_claim_root(Fixture *f, gconstpointer data) {
         g_autoptr(GDBusConnection) nobody = security_connect_as(f, NOBODY, NOBODY);
+        g_auto(GStrv) own = NULL;
 
         enroll(f, "", "right-index-finger", "root-finger");
+        enroll(f, "nobody", "left-thumb", "nobody-finger");
         expect_error(nobody, "Claim", g_variant_new("(s)", "root"), FPRINT_ERROR("PermissionDenied"));
         expect_error(nobody, "Claim", g_variant_new("(s)", OTHER_USER), FPRINT_ERROR("PermissionDenied"));
         expect_error(nobody, "ListEnrolledFingers", g_variant_new("(s)", "root"), FPRINT_ERROR("PermissionDenied"));
@@ -94,17 +96,23 @@ static void test_nobody_cannot_claim_root(Fixture *f, gconstpointer data) {
         expect_error(nobody, "DeleteEnrolledFingers", g_variant_new("(s)", "root"),
                      FPRINT_ERROR("PermissionDenied"));
 
-        /* With a claim of its own, every deletion is of its own prints
-         * (it has none), whatever user it names. */
+        /* With a claim of its own: the deprecated deletion still acts on
+         * the user it names, as fprintd's does (refused for root), never
+         * on the claim's user instead; the others act on the claim's. */
         expect_ok(nobody, "Claim", g_variant_new("(s)", ""));
         expect_error(nobody, "DeleteEnrolledFingers", g_variant_new("(s)", "root"),
-                     FPRINT_ERROR("NoEnrolledPrints"));
-        expect_error(nobody, "DeleteEnrolledFingers2", NULL, FPRINT_ERROR("NoEnrolledPrints"));
+                     FPRINT_ERROR("PermissionDenied"));
+        own = list_fingers(f->conn, "nobody");
+        g_assert_cmpuint(g_strv_length(own), ==, 1);
         expect_error(nobody, "DeleteEnrolledFinger", g_variant_new("(s)", "right-index-finger"),
                      FPRINT_ERROR("NoEnrolledPrints"));
+        expect_ok(nobody, "DeleteEnrolledFingers2", NULL);
         expect_ok(nobody, "Release", NULL);
 
         g_assert_cmpuint(n_root_fingers(f), ==, 1);
+        g_strfreev(own);
+        own = list_fingers(f->conn, "nobody");
+        g_assert_cmpuint(g_strv_length(own), ==, 0);
 }
 
 /* ---- 2. nor act on root's claim ---- */
