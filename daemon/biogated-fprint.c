@@ -604,7 +604,9 @@ static void handle_delete_enrolled_fingers(BiogatedFprint *fprint, GDBusMethodIn
 
         g_variant_get(parameters, "(&s)", &username);
         if (c) {
-                delete_for(c, invocation, c->caller.target_user, 0);
+                /* The user it names ("" the caller), through the gate, as
+                 * fprintd: never the claim's user in place of another. */
+                delete_for(c, invocation, username, 0);
                 return;
         }
         /* No claim: one that lives for this call alone, outside the table. */

@@ -118,11 +118,27 @@ void fixture_teardown(Fixture *f, gconstpointer data) {
 
 /* ---- helpers ---- */
 
-GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
-                         GVariant *params, const char *reply_type, GError **error) {
-        return g_dbus_connection_call_sync(conn, BIOGATE_BUS_NAME, path, iface, method, params,
+GVariant *call_name(GDBusConnection *conn, const char *name, const char *path, const char *iface,
+                    const char *method, GVariant *params, const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(conn, name, path, iface, method, params,
                                            reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, 20000, NULL, error);
+}
+
+GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
+                         GVariant *params, const char *reply_type, GError **error) {
+        return call_name(conn, BIOGATE_BUS_NAME, path, iface, method, params, reply_type, error);
+}
+
+char *get_state(GDBusConnection *conn, BtfOp *op) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call_on(conn, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "State"), "(v)", &error);
+        g_autoptr(GVariant) v = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(v)", &v);
+        return g_variant_dup_string(v, NULL);
 }
 
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,

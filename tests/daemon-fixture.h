@@ -47,6 +47,10 @@ char *fixture_write_policy(Fixture *f, const char *name, const char *text);
 /* Starts biogated with @text as the site policy (50-test.conf) and no vendor
  * policy, so that only @text decides; @extra_args (NULL: none) go first. */
 void fixture_start_daemon_with_policy(Fixture *f, const char *text, const char *const *extra_args);
+/* A method of the object at path of bus name @name (no auto-start,
+ * 20 s); call_on() is the same on org.biogate1. */
+GVariant *call_name(GDBusConnection *conn, const char *name, const char *path, const char *iface,
+                    const char *method, GVariant *params, const char *reply_type, GError **error);
 GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
                  GVariant *params, const char *reply_type, GError **error);
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
@@ -64,6 +68,8 @@ GVariant *tx_new(const char *kind, const char *amount, const char *currency, con
 /* StepUp.Authorize of tx (floating), no options. */
 BtfOp *start_authorize(GDBusConnection *conn, GVariant *tx, GError **error);
 BtfOp *start_verify(GDBusConnection *conn, const char *user);
+/* The operation's State property, as conn's client reads it. */
+char *get_state(GDBusConnection *conn, BtfOp *op);
 /* Enroll options with consent to the notice this build ships (floating). */
 GVariant *consent_options(void);
 BtfOp *start_enroll(GDBusConnection *conn, const char *user, const char *finger);

@@ -468,17 +468,6 @@ static void test_result_in_properties(Fixture *f, gconstpointer data) {
         g_assert_nonnull(error);
 }
 
-static char *get_state(GDBusConnection *conn, BtfOp *op) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = call_on(conn, btf_op_get_path(op), "org.freedesktop.DBus.Properties", "Get",
-                                        g_variant_new("(ss)", BIOGATE_OPERATION_INTERFACE, "State"), "(v)", &error);
-        g_autoptr(GVariant) v = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(r, "(v)", &v);
-        return g_variant_dup_string(v, NULL);
-}
-
 /* One operation on the sensor at a time; two more per user may wait, then
  * DeviceBusy. Cancelling the running one lets the next start. */
 static void test_queue(Fixture *f, gconstpointer data) {
