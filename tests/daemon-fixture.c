@@ -118,11 +118,16 @@ void fixture_teardown(Fixture *f, gconstpointer data) {
 
 /* ---- helpers ---- */
 
-GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
-                         GVariant *params, const char *reply_type, GError **error) {
-        return g_dbus_connection_call_sync(conn, BIOGATE_BUS_NAME, path, iface, method, params,
+GVariant *call_name(GDBusConnection *conn, const char *name, const char *path, const char *iface, const char *method,
+                    GVariant *params, const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(conn, name, path, iface, method, params,
                                            reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, 20000, NULL, error);
+}
+
+GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
+                         GVariant *params, const char *reply_type, GError **error) {
+        return call_name(conn, BIOGATE_BUS_NAME, path, iface, method, params, reply_type, error);
 }
 
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,

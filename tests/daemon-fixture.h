@@ -47,6 +47,9 @@ char *fixture_write_policy(Fixture *f, const char *name, const char *text);
 /* Starts biogated with @text as the site policy (50-test.conf) and no vendor
  * policy, so that only @text decides; @extra_args (NULL: none) go first. */
 void fixture_start_daemon_with_policy(Fixture *f, const char *text, const char *const *extra_args);
+/* A call to name, never starting it; call_on() is to org.biogate1. */
+GVariant *call_name(GDBusConnection *conn, const char *name, const char *path, const char *iface, const char *method,
+                    GVariant *params, const char *reply_type, GError **error);
 GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, const char *method,
                  GVariant *params, const char *reply_type, GError **error);
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
