@@ -141,7 +141,15 @@ static void on_op_progress(BiogatedOperation *op, const char *status, GVariant *
                                 g_variant_new("(sb)", biogated_fprint_retry_status(operation_kind(c->action), reason),
                                               FALSE));
         } else if (g_str_equal(status, "stage-passed") && c->action == CLAIM_ENROLL) {
-                emit_to_claimer(c, "EnrollStatus", g_variant_new("(sb)", "enroll-stage-passed", FALSE));
+                guint32 stage = 0, stages = 0;
+
+                /* As fprintd: the last stage is told by enroll-completed alone,
+                 * so that clients counting stages (GNOME Settings' progress
+                 * bar, KDE's) reach the end with it, not a touch before. */
+                (void) g_variant_lookup(details, "stage", "u", &stage);
+                (void) g_variant_lookup(details, "stages", "u", &stages);
+                if (stage < stages)
+                        emit_to_claimer(c, "EnrollStatus", g_variant_new("(sb)", "enroll-stage-passed", FALSE));
         }
 }
 

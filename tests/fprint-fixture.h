@@ -13,6 +13,8 @@
 #define FPRINT_DEVICE_IFACE "net.reactivated.Fprint.Device"
 #define FPRINT_MANAGER_IFACE "net.reactivated.Fprint.Manager"
 #define FPRINT_ERROR_PREFIX "net.reactivated.Fprint.Error."
+/* Where Debian's fprintd package publishes its interfaces. */
+#define FPRINTD_INTERFACES "/usr/share/dbus-1/interfaces"
 /* libfprint's name for the virtual_device sensor. */
 #define VDEV_NAME "Virtual device for debugging"
 
@@ -23,6 +25,10 @@ void write_config(Fixture *f, const char *fprintd_api, char **ret_arg);
 void prepare(Fixture *f);
 /* prepare() and biogated serving fprintd's API (fprintd_api=yes), once it
  * owns the name. */
+/* The bus with biogate's and the Fprint name's policies, for @driver (NULL:
+ * virtual_device); prepare() is prepare_driver(f, NULL). */
+void prepare_driver(Fixture *f, const char *driver);
+/* fprint_setup()'s data: the libfprint driver, NULL for virtual_device. */
 void fprint_setup(Fixture *f, gconstpointer data);
 
 GVariant *fprint_call(GDBusConnection *conn, const char *path, const char *iface, const char *method,
@@ -36,6 +42,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GDBusInterfaceInfo, g_dbus_interface_info_unref)
 
 /* A reference to interface @name of node (g_error() if it has none). */
 GDBusInterfaceInfo *interface_ref(GDBusNodeInfo *node, const char *name);
+/* Each property read with its own Get is the virtual_device's, and no
+ * finger is needed or present. */
+void assert_virtual_device_properties(GDBusConnection *conn);
+/* Interface @name as fprintd publishes it in FPRINTD_INTERFACES/@file. */
+GDBusInterfaceInfo *published_interface(const char *file, const char *name);
 /* The interface @name as biogated serves it at @path (Introspect). */
 GDBusInterfaceInfo *served_interface(Fixture *f, const char *path, const char *name);
 

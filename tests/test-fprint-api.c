@@ -12,55 +12,9 @@
 #include "fprint-fixture.h"
 #include "pam-fixture.h"
 
-/* Where Debian's fprintd package publishes its interfaces. */
-#define FPRINTD_INTERFACES "/usr/share/dbus-1/interfaces"
 
 /* ---- the contract ---- */
 
-/* fprintd's files declare their error names as DTD entities, which GLib's
- * parser does not expand: expand them first (they appear in the
- * documentation only). */
-static char *expand_entities(const char *xml) {
-        g_autoptr(GRegex) decl = g_regex_new("<!ENTITY\\s+(\\w+)\\s+\"([^\"]*)\">", 0, 0, NULL);
-        g_autoptr(GMatchInfo) match = NULL;
-        g_autofree char *text = g_strdup(xml);
-
-        g_regex_match(decl, xml, 0, &match);
-        for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
-                g_autofree char *name = g_match_info_fetch(match, 1);
-                g_autofree char *value = g_match_info_fetch(match, 2);
-                g_autofree char *reference = g_strdup_printf("&%s;", name);
-                g_auto(GStrv) parts = g_strsplit(text, reference, -1);
-
-                g_free(text);
-                text = g_strjoinv(value, parts);
-        }
-        /* fprintd 1.94.2 also refers to one it never declares. */
-        {
-                g_autoptr(GRegex) undeclared = g_regex_new("&(?!amp;|lt;|gt;|quot;|apos;)(\\w+);", 0, 0, NULL);
-                g_autofree char *plain = g_regex_replace(undeclared, text, -1, 0, "\\1", 0, NULL);
-
-                g_free(text);
-                text = g_steal_pointer(&plain);
-        }
-        /* The DOCTYPE with its declarations goes; the elements stay. */
-        return g_strdup(strstr(text, "<node"));
-}
-
-static GDBusInterfaceInfo *published_interface(const char *file, const char *name) {
-        g_autofree char *path = g_build_filename(FPRINTD_INTERFACES, file, NULL);
-        g_autofree char *xml = NULL, *expanded = NULL;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusNodeInfo) node = NULL;
-
-        g_assert_true(g_file_get_contents(path, &xml, NULL, &error));
-        g_assert_no_error(error);
-        expanded = expand_entities(xml);
-        g_assert_nonnull(expanded);
-        node = g_dbus_node_info_new_for_xml(expanded, &error);
-        g_assert_no_error(error);
-        return interface_ref(node, name);
-}
 
 /* What runs on the bus is fprintd's published interface: every method with
  * its signature, every signal, every property with its type and access,
@@ -89,8 +43,7 @@ static void test_manager(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) devices = fprint_call(f->conn, FPRINT_MANAGER, FPRINT_MANAGER_IFACE, "GetDevices", NULL,
                                                   "(ao)", &error);
-        g_autoptr(GVariant) device = NULL, name = NULL, stages = NULL, scan_type = NULL, present = NULL,
-                            needed = NULL;
+        g_autoptr(GVariant) device = NULL;
         g_autofree const char **paths = NULL;
 
         g_assert_no_error(error);
@@ -101,17 +54,7 @@ static void test_manager(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_assert_cmpstr(g_variant_get_string(g_variant_get_child_value(device, 0), NULL), ==, FPRINT_DEVICE);
 
-        name = device_property(f->conn, "name");
-        g_assert_cmpstr(g_variant_get_string(name, NULL), ==, VDEV_NAME);
-        stages = device_property(f->conn, "num-enroll-stages");
-        g_assert_cmpint(g_variant_get_int32(stages), ==, 5);
-        /* libfprint's virtual_device says it is a swipe sensor. */
-        scan_type = device_property(f->conn, "scan-type");
-        g_assert_cmpstr(g_variant_get_string(scan_type, NULL), ==, "swipe");
-        present = device_property(f->conn, "finger-present");
-        g_assert_false(g_variant_get_boolean(present));
-        needed = device_property(f->conn, "finger-needed");
-        g_assert_false(g_variant_get_boolean(needed));
+        assert_virtual_device_properties(f->conn);
 }
 
 /* ---- fprintd's tools ---- */
@@ -185,7 +128,7 @@ static gboolean has_occurrences(gpointer user_data) {
 }
 
 /* fprintd-enroll in the background: five touches, each once the previous
- * stage has passed; its output and exit status. */
+ * stage has been reported; its output and exit status. */
 static char *enroll_with_tool(Fixture *f, const char *finger, const char *id, int expected_exit) {
         g_autoptr(GError) error = NULL;
         g_autoptr(BtfProc) proc = btf_spawn_async((const char *const[]) { "stdbuf", "-oL", "fprintd-enroll", "-f",
@@ -198,8 +141,13 @@ static char *enroll_with_tool(Fixture *f, const char *finger, const char *id, in
         g_assert_no_error(error);
         g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
         g_assert_no_error(error);
+        /* As fprintd: a stage-passed for each of the five stages but the
+         * last, which enroll-completed reports. */
         for (guint i = 1; i <= 5; i++) {
-                Occurrences passed = { .proc = proc, .needle = "Enroll result: enroll-stage-passed", .count = i };
+                Occurrences passed = { .proc = proc,
+                                       .needle = i < 5 ? "Enroll result: enroll-stage-passed"
+                                                       : "Enroll result: enroll-completed",
+                                       .count = i < 5 ? i : 1 };
 
                 touch(f, id);
                 g_assert_true(btf_wait_until(has_occurrences, &passed, T));
