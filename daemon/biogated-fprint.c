@@ -220,6 +220,20 @@ static Claim *claimed_or_refuse(BiogatedFprint *fprint, GDBusMethodInvocation *i
         return c;
 }
 
+/* The finger named by the call's only argument, or INVALID with the call
+ * refused. */
+static BiogateFinger finger_or_refuse(GDBusMethodInvocation *invocation, GVariant *parameters) {
+        const char *finger_name;
+        BiogateFinger finger;
+
+        g_variant_get(parameters, "(&s)", &finger_name);
+        finger = biogate_finger_from_name(finger_name);
+        if (finger == BIOGATE_FINGER_INVALID)
+                return_fprint_error(invocation, BIOGATED_FPRINT_ERROR_INVALID_FINGERNAME,
+                                    "Unknown finger name; use e.g. right-index-finger");
+        return finger;
+}
+
 static gboolean refuse_if_busy(Claim *c, GDBusMethodInvocation *invocation) {
         if (c->action == CLAIM_IDLE)
                 return FALSE;
@@ -451,19 +465,14 @@ static void on_enroll_authorized(GDBusMethodInvocation *invocation, const Biogat
 
 static void handle_enroll_start(BiogatedFprint *fprint, GDBusMethodInvocation *invocation, GVariant *parameters) {
         Claim *c = claimed_or_refuse(fprint, invocation);
-        const char *finger_name;
         BiogateFinger finger;
         ClaimCall *call;
 
         if (!c || refuse_if_busy(c, invocation))
                 return;
-        g_variant_get(parameters, "(&s)", &finger_name);
-        finger = biogate_finger_from_name(finger_name);
-        if (finger == BIOGATE_FINGER_INVALID) {
-                return_fprint_error(invocation, BIOGATED_FPRINT_ERROR_INVALID_FINGERNAME,
-                                    "Unknown finger name; use e.g. right-index-finger");
+        finger = finger_or_refuse(invocation, parameters);
+        if (finger == BIOGATE_FINGER_INVALID)
                 return;
-        }
         c->action = CLAIM_ENROLL;
         call = claim_call_new(c);
         call->serial = ++c->serial;
@@ -582,18 +591,13 @@ static void delete_for(Claim *c, GDBusMethodInvocation *invocation, const char *
 static void handle_delete_enrolled_finger(BiogatedFprint *fprint, GDBusMethodInvocation *invocation,
                                           GVariant *parameters) {
         Claim *c = claimed_or_refuse(fprint, invocation);
-        const char *finger_name;
         BiogateFinger finger;
 
         if (!c)
                 return;
-        g_variant_get(parameters, "(&s)", &finger_name);
-        finger = biogate_finger_from_name(finger_name);
-        if (finger == BIOGATE_FINGER_INVALID) {
-                return_fprint_error(invocation, BIOGATED_FPRINT_ERROR_INVALID_FINGERNAME,
-                                    "Unknown finger name; use e.g. right-index-finger");
+        finger = finger_or_refuse(invocation, parameters);
+        if (finger == BIOGATE_FINGER_INVALID)
                 return;
-        }
         delete_for(c, invocation, c->caller.target_user, 1u << finger);
 }
 

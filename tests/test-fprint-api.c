@@ -262,6 +262,13 @@ static void test_signals_unicast(Fixture *f, gconstpointer data) {
 
 /* ---- ownership ---- */
 
+/* GetNameOwner of net.reactivated.Fprint. */
+static GVariant *fprint_name_owner(GDBusConnection *conn, GError **error) {
+        return g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                           "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", FPRINT_NAME),
+                                           G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+}
+
 /* fprintd_api=no, and auto on a machine where fprintd is installed: the
  * name stays free for fprintd, and org.biogate1 is served as ever. */
 static void test_not_served(Fixture *f, gconstpointer data) {
@@ -279,9 +286,7 @@ static void test_not_served(Fixture *f, gconstpointer data) {
         fixture_start_daemon(f, (const char *const[]) { config_arg, NULL });
         devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
         g_assert_no_error(error);
-        owner = g_dbus_connection_call_sync(f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", FPRINT_NAME),
-                                            G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        owner = fprint_name_owner(f->conn, &error);
         assert_dbus_error(error, "org.freedesktop.DBus.Error.NameHasNoOwner");
 }
 
@@ -304,9 +309,7 @@ static void test_never_fights(Fixture *f, gconstpointer data) {
         fixture_start_daemon(f, (const char *const[]) { config_arg, NULL });
         devices = manager_call(f->conn, "ListDevices", NULL, "(a(ssa{sv}))", &error);
         g_assert_no_error(error);
-        owner = g_dbus_connection_call_sync(f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", FPRINT_NAME),
-                                            G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        owner = fprint_name_owner(f->conn, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(g_variant_get_string(g_variant_get_child_value(owner, 0), NULL), ==,
                         g_dbus_connection_get_unique_name(f->conn));
