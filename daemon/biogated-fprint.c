@@ -133,9 +133,16 @@ static void on_op_progress(BiogatedOperation *op, const char *status, GVariant *
 
         if (c->gone || c->op != op)
                 return;
-        if (g_str_equal(status, "finger-needed")) {
+        /* finger-needed is TRUE while the sensor waits for a touch, FALSE
+         * while one is being read and checked, as libfprint's finger status
+         * makes it for fprintd: a client can tell when to ask again. */
+        if (g_str_equal(status, "finger-needed"))
                 set_finger_needed(c, TRUE);
-        } else if (g_str_equal(status, "retry-scan")) {
+        else if (g_str_equal(status, "retry-scan") || g_str_equal(status, "stage-passed") ||
+                 g_str_equal(status, "checking-duplicates"))
+                set_finger_needed(c, FALSE);
+
+        if (g_str_equal(status, "retry-scan")) {
                 (void) g_variant_lookup(details, "reason", "&s", &reason);
                 emit_to_claimer(c, status_signal(c->action),
                                 g_variant_new("(sb)", biogated_fprint_retry_status(operation_kind(c->action), reason),

@@ -11,6 +11,8 @@
 
 #include "fprint-fixture.h"
 #include "pam-fixture.h"
+#include "security-fixture.h"
+#include "synth-finger.h"
 
 
 /* ---- the contract ---- */
@@ -214,6 +216,101 @@ static void test_tools_enroll_after_consent(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(again, "EnrollStart failed: "));
         listed = run_tool((const char *const[]) { "fprintd-list", "root", NULL }, 0);
         g_assert_nonnull(strstr(listed, " - #0: right-index-finger"));
+}
+
+/* ---- the duplicate check ---- */
+
+typedef struct Count {
+        Heard *heard;
+        const char *prefix;
+        guint count;
+} Count;
+
+static guint heard_count(Heard *heard, const char *prefix) {
+        guint n = 0;
+
+        for (guint i = 0; i < heard->signals->len; i++)
+                if (g_str_has_prefix(g_ptr_array_index(heard->signals, i), prefix))
+                        n++;
+        return n;
+}
+
+static gboolean heard_count_reached(gpointer user_data) {
+        Count *c = user_data;
+
+        return heard_count(c->heard, c->prefix) >= c->count;
+}
+
+/* One image of synthetic finger @seed on the virtual_image sensor, once
+ * the claim's finger-needed has turned TRUE for the @nth time. */
+static void touch_image_when_needed(Fixture *f, Heard *heard, guint nth, uint64_t seed) {
+        Count needed = { heard, "PropertiesChanged ('net.reactivated.Fprint.Device', {'finger-needed': <true>}", nth };
+        g_autofree char *message = NULL;
+
+        g_assert_true(btf_wait_until(heard_count_reached, &needed, T));
+        if (synth_finger_send(f->vdev, seed, &message) < 0)
+                g_error("sending a finger image: %s", message);
+}
+
+/* On a sensor that identifies (virtual_image), an enrolment through
+ * fprintd's API gets biogate's duplicate check: root's finger cannot be
+ * enrolled again for another user (enroll-duplicate), another finger can. */
+static void test_enroll_duplicate(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) daemon_user = security_connect_as(f, 1, 1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autofree char *result = NULL;
+        g_auto(GStrv) fingers = NULL;
+        Heard heard = { 0 };
+        guint id, wanted = 0;
+
+        /* Root's right index finger (image seed 7), through org.biogate1. */
+        op = start_enroll(f->conn, "root", "right-index-finger");
+        for (int i = 0; i < 5; i++) {
+                g_autofree char *message = NULL;
+
+                wait_finger_needed(op);
+                if (synth_finger_send(f->vdev, 7, &message) < 0)
+                        g_error("sending a finger image: %s", message);
+        }
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, BIOGATE_RESULT_COMPLETED);
+        release(f->conn, op);
+
+        /* uid 1 consents for itself; root enrols for it through the API. */
+        record_consent(daemon_user, BIOGATE_TEST_NOTICE_VERSION);
+        id = fprint_listen(f->conn, &heard);
+        reply = device_call(f->conn, "Claim", g_variant_new("(s)", OTHER_USER), NULL, &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&reply, g_variant_unref);
+        for (guint round = 0; round < 2; round++) {
+                uint64_t seed = round == 0 ? 7 : 8;
+
+                reply = device_call(f->conn, "EnrollStart", g_variant_new("(s)", "left-thumb"), NULL, &error);
+                g_assert_no_error(error);
+                g_clear_pointer(&reply, g_variant_unref);
+                /* Five stages and the check's touch. */
+                for (guint i = 0; i < 6; i++)
+                        touch_image_when_needed(f, &heard, ++wanted, seed);
+                g_assert_true(btf_wait_until(heard_done, &heard, T));
+                heard.done = FALSE;
+                reply = device_call(f->conn, "EnrollStop", NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_clear_pointer(&reply, g_variant_unref);
+                g_assert_true(heard_contains(&heard, round == 0 ? "EnrollStatus ('enroll-duplicate', true)"
+                                                                : "EnrollStatus ('enroll-completed', true)"));
+        }
+        /* 4 stage-passed per enrolment (the fifth stage is not one
+         * fprintd would report); the check's touch ends it. */
+        g_assert_cmpuint(heard_count(&heard, "EnrollStatus ('enroll-stage-passed', false)"), ==, 8);
+        reply = device_call(f->conn, "Release", NULL, NULL, &error);
+        g_assert_no_error(error);
+        fingers = list_fingers(f->conn, OTHER_USER);
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+        g_assert_cmpstr(fingers[0], ==, "left-thumb");
+        g_dbus_connection_signal_unsubscribe(f->conn, id);
+        g_ptr_array_unref(heard.signals);
 }
 
 /* ---- signals go to the claiming client alone ---- */
@@ -550,6 +647,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/fprint/tools-list-verify-delete", Fixture, NULL, fprint_setup, test_tools_list_verify_delete,
                    fixture_teardown);
         g_test_add("/fprint/tools-enroll-after-consent", Fixture, NULL, fprint_setup, test_tools_enroll_after_consent,
+                   fixture_teardown);
+        g_test_add("/fprint/enroll-duplicate", Fixture, "virtual_image", fprint_setup, test_enroll_duplicate,
                    fixture_teardown);
         g_test_add("/fprint/signals-unicast", Fixture, NULL, fprint_setup, test_signals_unicast, fixture_teardown);
         g_test_add("/fprint/not-served-no", Fixture, "no", NULL, test_not_served, fixture_teardown);
