@@ -759,6 +759,35 @@ static void test_interleaving(Fixture *f, gconstpointer data) {
         g_ptr_array_unref(root.signals);
 }
 
+/* BIOGATED_FPRINT_CLAIMS_MAX_PER_UID (daemon/biogated-fprint.h). */
+#define CLAIMS_PER_UID 8u
+
+/* One uid opening connection after connection holds a bounded number of
+ * claims; another uid and root are not affected by it, and a released
+ * claim makes room. */
+static void test_claims_bounded(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GDBusConnection) extra = security_connect_as(f, NOBODY, NOBODY);
+        g_autoptr(GDBusConnection) daemon_user = security_connect_as(f, 1, 1);
+
+        for (guint i = 0; i < CLAIMS_PER_UID; i++) {
+                GDBusConnection *conn = security_connect_as(f, NOBODY, NOBODY);
+
+                g_ptr_array_add(conns, conn);
+                expect_ok(conn, "Claim", g_variant_new("(s)", ""));
+        }
+        expect_error(extra, "Claim", g_variant_new("(s)", ""), FPRINT_ERROR("AlreadyInUse"));
+        expect_ok(daemon_user, "Claim", g_variant_new("(s)", ""));
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+
+        expect_ok(conns->pdata[0], "Release", NULL);
+        expect_ok(extra, "Claim", g_variant_new("(s)", ""));
+        expect_error(conns->pdata[0], "Claim", g_variant_new("(s)", ""), FPRINT_ERROR("AlreadyInUse"));
+        expect_ok(extra, "Release", NULL);
+        expect_ok(daemon_user, "Release", NULL);
+        expect_ok(f->conn, "Release", NULL);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -770,6 +799,7 @@ int main(int argc, char *argv[]) {
         ADD("hostile-calls", test_hostile_calls);
         ADD("claimer-leaves", test_claimer_leaves);
         ADD("interleaving", test_interleaving);
+        ADD("claims-bounded", test_claims_bounded);
 #undef ADD
         return g_test_run();
 }
