@@ -406,6 +406,7 @@ static void start_claim_operation(GDBusMethodInvocation *invocation, const Bioga
                  * audit trail (biogated-start.c decides from the session). */
                 .service = c->action == CLAIM_VERIFY && caller->uid == 0 ? "fprintd-api" : NULL,
                 .notice_version = notice_version,
+                .standing_consent = c->action == CLAIM_ENROLL,
                 .observer = &claim_observer,
                 .observer_data = c,
         };

@@ -788,6 +788,64 @@ static void test_claims_bounded(Fixture *f, gconstpointer data) {
         expect_ok(f->conn, "Release", NULL);
 }
 
+static guint n_enroll_status(Heard *heard) {
+        guint n = 0;
+
+        for (guint i = 0; i < heard->signals->len; i++)
+                n += g_str_has_prefix(heard->signals->pdata[i], "EnrollStatus ");
+        return n;
+}
+
+typedef struct StatusWait {
+        Heard *heard;
+        guint more_than;
+} StatusWait;
+
+static gboolean more_enroll_status(gpointer user_data) {
+        StatusWait *w = user_data;
+
+        return n_enroll_status(w->heard) > w->more_than;
+}
+
+/* A standing consent withdrawn while an enrolment that relied on it runs
+ * (the person has second thoughts at the Settings panel, or someone with
+ * .setusername enrols them): the template is not stored. */
+static void test_withdraw_during_enroll(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) consented = NULL, withdrawn = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) fingers = NULL;
+        Heard heard = { 0 };
+        guint id;
+
+        consented = manager_call(f->conn, "RecordConsent", g_variant_new("(s)", BIOGATE_TEST_NOTICE_VERSION), NULL,
+                                 &error);
+        g_assert_no_error(error);
+        id = fprint_listen(f->conn, &heard);
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+        expect_ok(f->conn, "EnrollStart", g_variant_new("(s)", "right-index-finger"));
+        heard_wait(&heard, FINGER_NEEDED_TRUE);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        g_assert_no_error(error);
+        touch(f, "withdrawn-finger");
+        heard_wait(&heard, "EnrollStatus ('enroll-stage-passed', false)");
+        withdrawn = manager_call(f->conn, "WithdrawConsent", NULL, NULL, &error);
+        g_assert_no_error(error);
+        while (!heard.done) {
+                StatusWait w = { &heard, n_enroll_status(&heard) };
+
+                touch(f, "withdrawn-finger");
+                g_assert_true(btf_wait_until(more_enroll_status, &w, T));
+        }
+        g_assert_false(heard_contains(&heard, "EnrollStatus ('enroll-completed'"));
+        g_assert_true(heard_contains(&heard, "EnrollStatus ('enroll-unknown-error', true)"));
+        expect_ok(f->conn, "EnrollStop", NULL);
+        expect_ok(f->conn, "Release", NULL);
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+        g_dbus_connection_signal_unsubscribe(f->conn, id);
+        g_ptr_array_unref(heard.signals);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -800,6 +858,7 @@ int main(int argc, char *argv[]) {
         ADD("claimer-leaves", test_claimer_leaves);
         ADD("interleaving", test_interleaving);
         ADD("claims-bounded", test_claims_bounded);
+        ADD("withdraw-during-enroll", test_withdraw_during_enroll);
 #undef ADD
         return g_test_run();
 }
