@@ -5,6 +5,7 @@
  * hostile arguments in hostile orders; a claimer disappears mid-verify; and
  * a compat-API verification shares the sensor with another user's
  * org.biogate1 one. The real daemon on the virtual sensor throughout. */
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -788,6 +789,56 @@ static void test_claims_bounded(Fixture *f, gconstpointer data) {
         expect_ok(f->conn, "Release", NULL);
 }
 
+/* SIGTERM while a deletion through the API is on the writer thread: the
+ * deletion's report reads the claim's owner (biogated-fprint.c on_deleted),
+ * which biogated_stop() frees; biogated_daemon_run() serves the writer to
+ * its end before that. It exits cleanly, the deletion done and audited. (crash-shim.c sends the SIGTERM at the
+ * deletion's first step on disk and holds it there.) */
+static void test_term_during_delete(Fixture *f, gconstpointer data) {
+        const char *preload = g_getenv("BIOGATE_TEST_CRASH_PRELOAD");
+        g_autofree char *config_arg = NULL, *arm = g_build_filename(f->tmp, "crash-arm", NULL);
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *log = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) left = NULL;
+        int status = 0;
+
+        if (!preload) {
+                g_test_skip("BIOGATE_TEST_CRASH_PRELOAD is not set (run through meson test)");
+                return;
+        }
+        enroll(f, "", "right-index-finger", "root-finger");
+        g_assert_true(btf_daemon_stop(f->daemon, &status, &error));
+        g_assert_no_error(error);
+
+        e1 = g_strdup_printf("LD_PRELOAD=%s", preload);
+        e2 = g_strdup_printf("BIOGATE_TEST_CRASH_DIR=%s", f->state);
+        e3 = g_strdup_printf("BIOGATE_TEST_CRASH_ARM=%s", arm);
+        write_config(f, "yes", &config_arg);
+        fixture_start_daemon_full(f,
+                                  (const char *const[]) { e1, e2, e3, "BIOGATE_TEST_CRASH_AT=1",
+                                                          "BIOGATE_TEST_CRASH_TERM=1",
+                                                          "ASAN_OPTIONS=verify_asan_link_order=0", NULL },
+                                  (const char *const[]) { config_arg, NULL });
+        g_assert_true(btf_bus_wait_name(f->bus, FPRINT_NAME, T, NULL, &error));
+        g_assert_no_error(error);
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+        g_assert_true(g_file_set_contents(arm, "", 0, NULL));
+        /* Answered or not: the daemon is on its way out. */
+        reply = device_call(f->conn, "DeleteEnrolledFingers2", NULL, NULL, &error);
+        g_clear_error(&error);
+        g_assert_true(btf_daemon_wait_exit(f->daemon, T, &status, &error));
+        g_assert_no_error(error);
+        btf_assert_exit_code(status, 0);
+        log = btf_daemon_read_log(f->daemon);
+        g_assert_nonnull(strstr(log, "Deleted right-index-finger of root"));
+
+        (void) g_unlink(arm);
+        fixture_start_daemon(f, (const char *const[]) { config_arg, NULL });
+        left = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(left), ==, 0);
+}
+
 static guint n_enroll_status(Heard *heard) {
         guint n = 0;
 
@@ -859,6 +910,7 @@ int main(int argc, char *argv[]) {
         ADD("interleaving", test_interleaving);
         ADD("claims-bounded", test_claims_bounded);
         ADD("withdraw-during-enroll", test_withdraw_during_enroll);
+        ADD("term-during-delete", test_term_during_delete);
 #undef ADD
         return g_test_run();
 }
