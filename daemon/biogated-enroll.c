@@ -45,6 +45,7 @@ typedef struct StoreWrite {
         GBytes *data;
         const BiogatedConsent *consent; /* the operation's, which outlives the write */
         gint64 now;
+        gboolean withdrawn;             /* the standing consent was gone at the write */
 } StoreWrite;
 
 static void store_write_free(StoreWrite *w) {
@@ -55,7 +56,15 @@ static void store_write_free(StoreWrite *w) {
 }
 
 static gboolean record_consent(GVariantDict *record, gpointer user_data) {
-        const StoreWrite *w = user_data;
+        StoreWrite *w = user_data;
+
+        /* Checked under the store's write lock, which WithdrawConsent's
+         * edit takes too: either it comes after this template, or no
+         * template. */
+        if (w->consent->standing && !biogated_record_has_standing_consent_to(record, w->consent->notice_version)) {
+                w->withdrawn = TRUE;
+                return FALSE;
+        }
 
         biogated_record_add_consent(record, w->now, w->consent->notice_version, w->finger, w->consent->recorded_by);
         biogated_record_set_enrolled(record, w->finger, w->now);
@@ -81,8 +90,12 @@ static void write_print_thread(GTask *task, gpointer source, gpointer task_data,
          * template (an enrolment that did not finish), never a template
          * without its consent. */
         if (!biogated_store_edit_record(store, w->uid, TRUE, record_consent, w, &error) ||
-            !biogated_store_write_print(store, w->uid, w->finger, w->driver, w->device_id, w->data, &error))
+            (!w->withdrawn &&
+             !biogated_store_write_print(store, w->uid, w->finger, w->driver, w->device_id, w->data, &error)))
                 g_task_return_error(task, error);
+        else if (w->withdrawn)
+                g_task_return_new_error(task, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                        "The standing consent was withdrawn during the enrolment; nothing was stored");
         else
                 g_task_return_boolean(task, TRUE);
 }

@@ -300,6 +300,18 @@ static void on_claim_call_denied(GDBusMethodInvocation *invocation, const GError
 
 /* ---- Claim, Release ---- */
 
+static guint claims_of_uid(BiogatedFprint *fprint, uid_t uid) {
+        GHashTableIter iter;
+        gpointer value;
+        guint n = 0;
+
+        g_hash_table_iter_init(&iter, fprint->claims);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                if (((Claim *) value)->caller.uid == uid)
+                        n++;
+        return n;
+}
+
 static void on_claim_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         BiogatedFprint *fprint = user_data;
         const char *sender = g_dbus_method_invocation_get_sender(invocation);
@@ -309,6 +321,14 @@ static void on_claim_authorized(GDBusMethodInvocation *invocation, const Biogate
         if (claim_of(fprint, sender)) {
                 return_fprint_error(invocation, BIOGATED_FPRINT_ERROR_ALREADY_IN_USE,
                                     "This client holds a claim already");
+                return;
+        }
+        /* Counted here, after the gate: claims of one uid may pass it together. */
+        if (caller->uid != 0 && claims_of_uid(fprint, caller->uid) >= BIOGATED_FPRINT_CLAIMS_MAX_PER_UID) {
+                g_dbus_method_invocation_return_error(invocation, BIOGATED_FPRINT_ERROR,
+                                                      BIOGATED_FPRINT_ERROR_ALREADY_IN_USE,
+                                                      "Other clients of this user hold %u claims already; release "
+                                                      "one first", BIOGATED_FPRINT_CLAIMS_MAX_PER_UID);
                 return;
         }
         c = g_new0(Claim, 1);
@@ -393,6 +413,7 @@ static void start_claim_operation(GDBusMethodInvocation *invocation, const Bioga
                  * audit trail (biogated-start.c decides from the session). */
                 .service = c->action == CLAIM_VERIFY && caller->uid == 0 ? "fprintd-api" : NULL,
                 .notice_version = notice_version,
+                .standing_consent = c->action == CLAIM_ENROLL,
                 .observer = &claim_observer,
                 .observer_data = c,
         };

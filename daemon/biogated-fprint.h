@@ -15,6 +15,12 @@
 #define BIOGATED_FPRINT_BUS_NAME "net.reactivated.Fprint"
 #define BIOGATED_FPRINT_MANAGER_PATH "/net/reactivated/Fprint/Manager"
 #define BIOGATED_FPRINT_DEVICE_PATH "/net/reactivated/Fprint/Device/0"
+/* Claims one uid other than root may hold at once (one per client). A
+ * desktop needs two or three (Settings, the lock screen's helper); the
+ * bound keeps a user opening connections from holding hundreds, each a
+ * name watch on the daemon's connection and a reason not to exit. Root's
+ * are PAM hosts' (pam_fprintd in gdm, sudo, login) and not bounded. */
+#define BIOGATED_FPRINT_CLAIMS_MAX_PER_UID 8u
 
 /* Exports the objects and asks for the name, without queueing and without
  * replacing anyone: where fprintd (or anyone) holds it, biogated logs that

@@ -19,6 +19,10 @@
 typedef struct BiogatedConsent {
         char *notice_version;
         uid_t recorded_by;
+        /* The user's standing consent, given ahead (fprintd's EnrollStart
+         * carries none): it may be withdrawn while they touch the sensor,
+         * so it must still stand when the template is written. */
+        gboolean standing;
 } BiogatedConsent;
 
 BiogatedConsent *biogated_consent_new(const char *notice_version, uid_t recorded_by);

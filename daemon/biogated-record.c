@@ -77,6 +77,14 @@ gboolean biogated_record_clear_standing_consent(GVariantDict *record) {
         return g_variant_dict_remove(record, STANDING_CONSENT);
 }
 
+gboolean biogated_record_has_standing_consent_to(GVariantDict *record, const char *notice_version) {
+        g_autoptr(GVariant) entry = g_variant_dict_lookup_value(record, STANDING_CONSENT, G_VARIANT_TYPE_VARDICT);
+        const char *version = NULL;
+
+        return entry && g_variant_lookup(entry, "notice-version", "&s", &version) &&
+               g_str_equal(version, notice_version);
+}
+
 gboolean biogated_record_get_standing_consent(GVariant *record, char **ret_notice_version, gint64 *ret_time) {
         g_autoptr(GVariant) entry = g_variant_lookup_value(record, STANDING_CONSENT, G_VARIANT_TYPE_VARDICT);
         const char *version = NULL;

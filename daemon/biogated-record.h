@@ -44,6 +44,8 @@ gboolean biogated_record_clear_standing_consent(GVariantDict *record);
 /* FALSE when the record holds no standing consent. ret_notice_version
  * (freed by the caller) and ret_time may be NULL. */
 gboolean biogated_record_get_standing_consent(GVariant *record, char **ret_notice_version, gint64 *ret_time);
+/* TRUE when the record being edited holds a standing consent to notice_version. */
+gboolean biogated_record_has_standing_consent_to(GVariantDict *record, const char *notice_version);
 
 /* finger (re)enrolled at now; it has not been used since. */
 void biogated_record_set_enrolled(GVariantDict *record, BiogateFinger finger, gint64 now);

@@ -106,7 +106,10 @@ static void launch(Start *s, const BiogatedLeaseRequest *request) {
         }
         /* Recorded with the template once it is stored. */
         if (r->kind == BIOGATED_OPERATION_ENROLL) {
-                target.kind_data = biogated_consent_new(r->notice_version, s->caller.uid);
+                BiogatedConsent *consent = biogated_consent_new(r->notice_version, s->caller.uid);
+
+                consent->standing = r->standing_consent;
+                target.kind_data = consent;
                 target.kind_data_free = (GDestroyNotify) biogated_consent_free;
         }
         op = biogated_operation_start(daemon->operations, g_dbus_method_invocation_get_connection(s->invocation),

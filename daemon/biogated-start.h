@@ -21,6 +21,7 @@ typedef struct BiogatedStartRequest {
         guint timeout_ms;
         const char *service;            /* verify: PAM service; may be NULL */
         const char *notice_version;     /* enroll: the consent, checked by the caller */
+        gboolean standing_consent;      /* enroll: notice_version is the user's standing consent */
         const BiogatedOperationObserver *observer; /* see BiogatedOperationTarget */
         gpointer observer_data;
 } BiogatedStartRequest;

@@ -5,6 +5,7 @@
  * hostile arguments in hostile orders; a claimer disappears mid-verify; and
  * a compat-API verification shares the sensor with another user's
  * org.biogate1 one. The real daemon on the virtual sensor throughout. */
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -759,6 +760,124 @@ static void test_interleaving(Fixture *f, gconstpointer data) {
         g_ptr_array_unref(root.signals);
 }
 
+/* BIOGATED_FPRINT_CLAIMS_MAX_PER_UID (daemon/biogated-fprint.h). */
+#define CLAIMS_PER_UID 8u
+
+/* One uid opening connection after connection holds a bounded number of
+ * claims; another uid and root are not affected by it, and a released
+ * claim makes room. */
+static void test_claims_bounded(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GDBusConnection) extra = security_connect_as(f, NOBODY, NOBODY);
+        g_autoptr(GDBusConnection) daemon_user = security_connect_as(f, 1, 1);
+
+        for (guint i = 0; i < CLAIMS_PER_UID; i++) {
+                GDBusConnection *conn = security_connect_as(f, NOBODY, NOBODY);
+
+                g_ptr_array_add(conns, conn);
+                expect_ok(conn, "Claim", g_variant_new("(s)", ""));
+        }
+        expect_error(extra, "Claim", g_variant_new("(s)", ""), FPRINT_ERROR("AlreadyInUse"));
+        expect_ok(daemon_user, "Claim", g_variant_new("(s)", ""));
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+
+        expect_ok(conns->pdata[0], "Release", NULL);
+        expect_ok(extra, "Claim", g_variant_new("(s)", ""));
+        expect_error(conns->pdata[0], "Claim", g_variant_new("(s)", ""), FPRINT_ERROR("AlreadyInUse"));
+        expect_ok(extra, "Release", NULL);
+        expect_ok(daemon_user, "Release", NULL);
+        expect_ok(f->conn, "Release", NULL);
+}
+
+/* SIGTERM while a deletion through the API is on the writer thread: the
+ * deletion's report reads the claim's owner (biogated-fprint.c on_deleted),
+ * which biogated_stop() frees; biogated_daemon_run() serves the writer to
+ * its end before that. It exits cleanly, the deletion done and audited. (crash-shim.c sends the SIGTERM at the
+ * deletion's first step on disk and holds it there.) */
+static void test_term_during_delete(Fixture *f, gconstpointer data) {
+        const char *preload = g_getenv("BIOGATE_TEST_CRASH_PRELOAD");
+        g_autofree char *config_arg = NULL, *arm = g_build_filename(f->tmp, "crash-arm", NULL);
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *log = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) left = NULL;
+        int status = 0;
+
+        if (!preload) {
+                g_test_skip("BIOGATE_TEST_CRASH_PRELOAD is not set (run through meson test)");
+                return;
+        }
+        enroll(f, "", "right-index-finger", "root-finger");
+        g_assert_true(btf_daemon_stop(f->daemon, &status, &error));
+        g_assert_no_error(error);
+
+        e1 = g_strdup_printf("LD_PRELOAD=%s", preload);
+        e2 = g_strdup_printf("BIOGATE_TEST_CRASH_DIR=%s", f->state);
+        e3 = g_strdup_printf("BIOGATE_TEST_CRASH_ARM=%s", arm);
+        write_config(f, "yes", &config_arg);
+        fixture_start_daemon_full(f,
+                                  (const char *const[]) { e1, e2, e3, "BIOGATE_TEST_CRASH_AT=1",
+                                                          "BIOGATE_TEST_CRASH_TERM=1",
+                                                          "ASAN_OPTIONS=verify_asan_link_order=0", NULL },
+                                  (const char *const[]) { config_arg, NULL });
+        g_assert_true(btf_bus_wait_name(f->bus, FPRINT_NAME, T, NULL, &error));
+        g_assert_no_error(error);
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+        g_assert_true(g_file_set_contents(arm, "", 0, NULL));
+        /* Answered or not: the daemon is on its way out. */
+        reply = device_call(f->conn, "DeleteEnrolledFingers2", NULL, NULL, &error);
+        g_clear_error(&error);
+        g_assert_true(btf_daemon_wait_exit(f->daemon, T, &status, &error));
+        g_assert_no_error(error);
+        btf_assert_exit_code(status, 0);
+        log = btf_daemon_read_log(f->daemon);
+        g_assert_nonnull(strstr(log, "Deleted right-index-finger of root"));
+
+        (void) g_unlink(arm);
+        fixture_start_daemon(f, (const char *const[]) { config_arg, NULL });
+        left = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(left), ==, 0);
+}
+
+/* A standing consent withdrawn while an enrolment that relied on it runs
+ * (the person has second thoughts at the Settings panel, or someone with
+ * .setusername enrols them): the template is not stored. */
+static void test_withdraw_during_enroll(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) consented = NULL, withdrawn = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) fingers = NULL;
+        Heard heard = { 0 };
+        guint id;
+
+        consented = manager_call(f->conn, "RecordConsent", g_variant_new("(s)", BIOGATE_TEST_NOTICE_VERSION), NULL,
+                                 &error);
+        g_assert_no_error(error);
+        id = fprint_listen(f->conn, &heard);
+        expect_ok(f->conn, "Claim", g_variant_new("(s)", ""));
+        expect_ok(f->conn, "EnrollStart", g_variant_new("(s)", "right-index-finger"));
+        heard_wait(&heard, FINGER_NEEDED_TRUE);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        g_assert_no_error(error);
+        touch(f, "withdrawn-finger");
+        heard_wait(&heard, "EnrollStatus ('enroll-stage-passed', false)");
+        withdrawn = manager_call(f->conn, "WithdrawConsent", NULL, NULL, &error);
+        g_assert_no_error(error);
+        /* A touch per stage, each once the one before has been told. */
+        do {
+                heard_reset(&heard);
+                touch(f, "withdrawn-finger");
+                heard_wait(&heard, "EnrollStatus ");
+        } while (!heard.done);
+        g_assert_false(heard_contains(&heard, "EnrollStatus ('enroll-completed'"));
+        g_assert_true(heard_contains(&heard, "EnrollStatus ('enroll-unknown-error', true)"));
+        expect_ok(f->conn, "EnrollStop", NULL);
+        expect_ok(f->conn, "Release", NULL);
+        fingers = list_fingers(f->conn, "");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 0);
+        g_dbus_connection_signal_unsubscribe(f->conn, id);
+        g_ptr_array_unref(heard.signals);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -770,6 +889,9 @@ int main(int argc, char *argv[]) {
         ADD("hostile-calls", test_hostile_calls);
         ADD("claimer-leaves", test_claimer_leaves);
         ADD("interleaving", test_interleaving);
+        ADD("claims-bounded", test_claims_bounded);
+        ADD("withdraw-during-enroll", test_withdraw_during_enroll);
+        ADD("term-during-delete", test_term_during_delete);
 #undef ADD
         return g_test_run();
 }
