@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <systemd/sd-login.h>
 
 #include "pam-biogate-util.h"
@@ -57,6 +58,10 @@ bool pam_biogate_tty_is_local_seat(const char *tty) {
         }
 }
 
+bool pam_biogate_outside_session_is_local(uid_t real_uid, const char *tty) {
+        return real_uid == 0 && pam_biogate_tty_is_local_seat(tty);
+}
+
 bool pam_biogate_session_is_remote(const char *tty) {
         _cleanup_free_ char *session = NULL;
 
@@ -70,8 +75,9 @@ bool pam_biogate_session_is_remote(const char *tty) {
                 return sd_session_is_remote(session) > 0;
         /* Outside any session. gdm's worker (the login and unlock screens)
          * and login on a console authenticate before pam_systemd opens
-         * one, and say which terminal of a seat they serve: someone is at
-         * the desk. A process with no such terminal (sudo from cron, a
-         * user's service started over ssh) is not known to be: remote. */
-        return !pam_biogate_tty_is_local_seat(tty);
+         * one, started by root, and say which terminal of a seat they
+         * serve: someone is at the desk. Anything else (sudo from cron, su
+         * from a user's service started over ssh, whatever terminal it
+         * names) is not known to be: remote. */
+        return !pam_biogate_outside_session_is_local(getuid(), tty);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Is the person authenticating at the machine? A fingerprint on this
  * machine's sensor proves nothing about someone logging in over the network
@@ -17,10 +18,15 @@ bool pam_biogate_rhost_is_remote(const char *rhost);
  * a serial line, which may be a console server's. */
 bool pam_biogate_tty_is_local_seat(const char *tty);
 
+/* A process that logind puts in no session is someone at the desk only
+ * when root started it (real uid 0: gdm's worker, login from getty, not a
+ * setuid su or sudo that a user ran) and its PAM host named a seat's
+ * terminal (tty: PAM_TTY, may be NULL). A user can run su from a service
+ * of their own with any terminal they own on stdin, and su takes PAM_TTY
+ * from it. */
+bool pam_biogate_outside_session_is_local(uid_t real_uid, const char *tty);
+
 /* logind says the calling process belongs to a remote session; or it
- * belongs to no session and its PAM host named no local seat's terminal
- * (tty: PAM_TTY, may be NULL). gdm's worker and login on a console run
- * before pam_systemd gives them a session, with PAM_TTY on a seat: local;
- * a user's service or a cron job has none: remote. False where logind
- * manages no seat (no logind). */
+ * belongs to no session and is not local by the rule above. False where
+ * logind manages no seat (no logind). */
 bool pam_biogate_session_is_remote(const char *tty);

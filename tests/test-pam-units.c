@@ -166,6 +166,19 @@ static void test_tty(void) {
                         g_error("\"%s\" taken for a seat's terminal", elsewhere[i]);
 }
 
+/* Hostile review: su takes PAM_TTY from its stdin, so a user's own
+ * service can name the user's console; only a PAM host root started is
+ * local outside a session. */
+static void test_outside_session(void) {
+        g_assert_true(pam_biogate_outside_session_is_local(0, "tty2"));
+        g_assert_true(pam_biogate_outside_session_is_local(0, ":0"));
+        g_assert_false(pam_biogate_outside_session_is_local(0, "pts/1"));
+        g_assert_false(pam_biogate_outside_session_is_local(0, NULL));
+        g_assert_false(pam_biogate_outside_session_is_local(1000, "/dev/tty2"));
+        g_assert_false(pam_biogate_outside_session_is_local(1000, ":0"));
+        g_assert_false(pam_biogate_outside_session_is_local(65534, "tty1"));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/pam-units/options/defaults", test_options_defaults);
@@ -175,5 +188,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/pam-units/outcome/error-names", test_error_names);
         g_test_add_func("/pam-units/remote/rhost", test_rhost);
         g_test_add_func("/pam-units/remote/tty", test_tty);
+        g_test_add_func("/pam-units/remote/outside-session", test_outside_session);
         return g_test_run();
 }
