@@ -216,6 +216,24 @@ static void test_tools_enroll_after_consent(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(listed, " - #0: right-index-finger"));
 }
 
+/* Consent given with an enrolment (biogatectl enroll, Enroll's consent
+ * option) covers that enrolment only: the desktop's EnrollStart still
+ * wants consent recorded for it, and its message must say which one, since
+ * the user's record does show a consent to the current notice. */
+static void test_tools_enroll_consent_is_per_enrolment(Fixture *f, gconstpointer data) {
+        g_autofree char *refused = NULL;
+        g_auto(GStrv) fingers = NULL;
+
+        enroll(f, "root", "right-index-finger", "root-index");
+        refused = run_tool((const char *const[]) { "fprintd-enroll", "-f", "left-index-finger", "root", NULL }, 1);
+        g_assert_nonnull(strstr(refused, "net.reactivated.Fprint.Error.ConsentRequired"));
+        g_assert_nonnull(strstr(refused, "consent to enrolment from the desktop"));
+        g_assert_nonnull(strstr(refused, "biogatectl consent"));
+        fingers = list_fingers(f->conn, "root");
+        g_assert_cmpuint(g_strv_length(fingers), ==, 1);
+        g_assert_cmpstr(fingers[0], ==, "right-index-finger");
+}
+
 /* ---- signals go to the claiming client alone ---- */
 
 static void test_signals_unicast(Fixture *f, gconstpointer data) {
@@ -560,6 +578,8 @@ int main(int argc, char *argv[]) {
                    fixture_teardown);
         g_test_add("/fprint/tools-enroll-after-consent", Fixture, NULL, fprint_setup, test_tools_enroll_after_consent,
                    fixture_teardown);
+        g_test_add("/fprint/tools-enroll-consent-is-per-enrolment", Fixture, NULL, fprint_setup,
+                   test_tools_enroll_consent_is_per_enrolment, fixture_teardown);
         g_test_add("/fprint/signals-unicast", Fixture, NULL, fprint_setup, test_signals_unicast, fixture_teardown);
         g_test_add("/fprint/not-served-no", Fixture, "no", NULL, test_not_served, fixture_teardown);
         g_test_add("/fprint/not-served-auto", Fixture, "auto", NULL, test_not_served, fixture_teardown);
