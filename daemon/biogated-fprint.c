@@ -481,9 +481,10 @@ static void on_enroll_authorized(GDBusMethodInvocation *invocation, const Biogat
                                                &notice_version, &error)) {
                 if (!error)
                         error = biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
-                                                   "%s has not recorded consent to the current biometric consent "
-                                                   "notice (version %s); they can read it and agree with "
-                                                   "\"biogatectl consent\", then enrol again",
+                                                   "%s has not recorded consent to enrolment from the desktop "
+                                                   "under the current biometric consent notice (version %s); "
+                                                   "they can read it and agree with \"biogatectl consent\", "
+                                                   "then enrol again",
                                                    caller->target_user, BIOGATE_CONSENT_NOTICE_VERSION);
                 claim_action_failed(call, invocation, error);
                 return;

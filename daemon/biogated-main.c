@@ -177,6 +177,15 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
                 g_main_context_pop_thread_default(daemon->calls_context);
                 if (!daemon->fprint)
                         return refuse(error, g_steal_pointer(&local), "cannot export fprintd's API: ");
+        } else if (daemon->config.fprintd_api == BIOGATED_FPRINT_API_AUTO) {
+                /* Where our activation file for the name is installed, the
+                 * call that started us now waits out the bus's activation
+                 * time-out; the journal is where an administrator looks. */
+                g_message("Not serving fprintd's API (net.reactivated.Fprint): fprintd_api=auto and fprintd's "
+                          "daemon is installed (%s); remove fprintd, or set fprintd_api=yes, to serve it",
+                          BIOGATED_FPRINTD_DAEMON_PATH);
+        } else {
+                g_message("Not serving fprintd's API (net.reactivated.Fprint): fprintd_api=no");
         }
         b->name_id = g_bus_own_name_on_connection(daemon->connection, BIOGATE_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                                                   on_name_acquired, on_name_lost, daemon, NULL);
