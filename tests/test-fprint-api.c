@@ -6,6 +6,7 @@
  * virtual sensor, and the served interface against the one fprintd
  * publishes. */
 #include <pwd.h>
+#include <signal.h>
 #include <security/pam_appl.h>
 #include <unistd.h>
 
@@ -384,6 +385,60 @@ static GVariant *fprint_name_owner(GDBusConnection *conn, GError **error) {
                                            G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
 }
 
+/* The bus starts biogated for net.reactivated.Fprint alone, as for
+ * gnome-shell's probe at the login screen after a boot or an idle exit:
+ * through an activation file like the shipped one (which hands the start to
+ * systemd; here the bus runs the daemon itself), with fprintd_api=yes. The
+ * process that answers owns org.biogate1 too: one daemon. */
+static void test_activated_by_name(Fixture *f, gconstpointer data) {
+        g_autofree char *config_arg = NULL, *service = NULL, *service_path = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) device = NULL, fprint_owner = NULL, biogate_owner = NULL, pid = NULL;
+
+        prepare(f);
+        write_config(f, "yes", &config_arg);
+        service_path = g_build_filename(f->tmp, "services", FPRINT_NAME ".service", NULL);
+        service = g_strdup_printf("[D-BUS Service]\nName=%s\nExec=/usr/bin/env FP_DRIVERS_WHITELIST=virtual_device "
+                                  "FP_DRIVERS_ALLOWLIST=virtual_device FP_VIRTUAL_DEVICE=%s %s --state-dir=%s %s\n"
+                                  "User=root\n",
+                                  FPRINT_NAME, f->vdev, BIOGATED_PATH, f->state, config_arg);
+        g_assert_true(g_file_set_contents(service_path, service, -1, &error));
+        g_assert_no_error(error);
+
+        /* gnome-shell's call, with auto-start allowed. */
+        device = g_dbus_connection_call_sync(f->conn, FPRINT_NAME, FPRINT_MANAGER, FPRINT_MANAGER_IFACE,
+                                             "GetDefaultDevice", NULL, G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE,
+                                             20000, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(g_variant_get_string(g_variant_get_child_value(device, 0), NULL), ==, FPRINT_DEVICE);
+
+        fprint_owner = fprint_name_owner(f->conn, &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_bus_wait_name(f->bus, BIOGATE_BUS_NAME, T, NULL, &error));
+        g_assert_no_error(error);
+        biogate_owner = g_dbus_connection_call_sync(f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                    "org.freedesktop.DBus", "GetNameOwner",
+                                                    g_variant_new("(s)", BIOGATE_BUS_NAME), G_VARIANT_TYPE("(s)"),
+                                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(g_variant_get_string(g_variant_get_child_value(fprint_owner, 0), NULL), ==,
+                        g_variant_get_string(g_variant_get_child_value(biogate_owner, 0), NULL));
+
+        /* Not the fixture's: stop it here, and see it go. */
+        pid = g_dbus_connection_call_sync(f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                          "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                          g_variant_new("(s)", g_variant_get_string(
+                                                                       g_variant_get_child_value(fprint_owner, 0), NULL)),
+                                          G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(kill((pid_t) g_variant_get_uint32(g_variant_get_child_value(pid, 0)), SIGTERM), ==, 0);
+        g_assert_true(btf_bus_wait_name_gone(f->bus, FPRINT_NAME, T, &error));
+        g_assert_no_error(error);
+        g_assert_true(btf_bus_wait_name_gone(f->bus, BIOGATE_BUS_NAME, T, &error));
+        g_assert_no_error(error);
+}
+
+
 /* fprintd_api=no, and auto on a machine where fprintd is installed: the
  * name stays free for fprintd, and org.biogate1 is served as ever. */
 static void test_not_served(Fixture *f, gconstpointer data) {
@@ -683,6 +738,7 @@ int main(int argc, char *argv[]) {
         g_test_add("/fprint/not-served-no", Fixture, "no", NULL, test_not_served, fixture_teardown);
         g_test_add("/fprint/not-served-auto", Fixture, "auto", NULL, test_not_served, fixture_teardown);
         g_test_add("/fprint/never-fights", Fixture, NULL, NULL, test_never_fights, fixture_teardown);
+        g_test_add("/fprint/activated-by-name", Fixture, NULL, NULL, test_activated_by_name, fixture_teardown);
 #define ADD_PAM_FPRINTD(name, fn) \
         g_test_add("/fprint/pam-fprintd-" name, Fixture, NULL, fprint_setup, fn, fixture_teardown)
         ADD_PAM_FPRINTD("match", test_pam_fprintd_match);
