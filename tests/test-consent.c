@@ -330,7 +330,7 @@ static void test_biogatectl(AuditFixture *a, gconstpointer data) {
         gint64 t0 = now_s();
 
         out = ctl_as(0, 0, (const char *[]) { "consent", "--show", NULL });
-        g_assert_nonnull(strstr(out, "Consent to enrolment: not given"));
+        g_assert_nonnull(strstr(out, "Consent to enrolment from the desktop: not given"));
         g_clear_pointer(&out, g_free);
 
         /* Nobody to ask and no --yes: refused before any call. */
@@ -384,7 +384,7 @@ static void test_biogatectl(AuditFixture *a, gconstpointer data) {
 
         /* my-data says it too. */
         out = ctl_as(0, 0, (const char *[]) { "my-data", NULL });
-        g_assert_nonnull(strstr(out, "Consent to enrolment: given "));
+        g_assert_nonnull(strstr(out, "Consent to enrolment from the desktop: given "));
         g_assert_nonnull(strstr(out, "to notice version " BIOGATE_TEST_NOTICE_VERSION " (the current one)"));
         g_clear_pointer(&out, g_free);
 

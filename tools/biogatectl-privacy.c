@@ -72,10 +72,10 @@ static void print_consents(GVariant *data) {
         gsize n = consents ? g_variant_n_children(consents) : 0;
 
         if (n == 0) {
-                printf("Consent: none recorded\n");
+                printf("Consent given with enrolments: none\n");
                 return;
         }
-        printf("Consent:\n");
+        printf("Consent given with enrolments:\n");
         for (gsize i = 0; i < n; i++) {
                 g_autoptr(GVariant) entry = g_variant_get_child_value(consents, i);
                 g_autoptr(GVariant) fingers = g_variant_lookup_value(entry, "fingers", G_VARIANT_TYPE("as"));
@@ -104,7 +104,7 @@ static void print_standing_consent(GVariant *data) {
         gint64 t = 0;
 
         if (!standing) {
-                printf("Consent to enrolment: not given (the current notice is version %s; "
+                printf("Consent to enrolment from the desktop: not given (the current notice is version %s; "
                        "give it with: biogatectl consent)\n", ctl_consent_notice_version());
                 return;
         }
@@ -114,11 +114,11 @@ static void print_standing_consent(GVariant *data) {
         when = format_time(t);
         safe_version = ctl_printable(version);
         if (current)
-                printf("Consent to enrolment: given %s to notice version %s (the current one)\n", when,
-                       safe_version);
+                printf("Consent to enrolment from the desktop: given %s to notice version %s (the current one)\n",
+                       when, safe_version);
         else
-                printf("Consent to enrolment: given %s to notice version %s, not the current notice (version %s); "
-                       "give it again with: biogatectl consent\n", when, safe_version,
+                printf("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
+                       "notice (version %s); give it again with: biogatectl consent\n", when, safe_version,
                        ctl_consent_notice_version());
 }
 
