@@ -1,6 +1,8 @@
 # Shared by scripts/demo and scripts/test: dependencies and the build.
 # fprintd and libpam-fprintd are for the tests of fprintd's API on biogated:
 # their tools and pam_fprintd.so are the clients; fprintd's daemon never runs.
+# python3-jwt, the JDK, Go and go-jose run the token checks of examples/
+# (test examples/verifiers).
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +14,7 @@ BIOGATE_PACKAGES=(
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
         fprintd libpam-fprintd
+        python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
 )
 
 biogate_install_deps() {
