@@ -15,8 +15,6 @@
 
 #include "biogate-jcs.h"
 
-G_DEFINE_QUARK(biogate-token-error-quark, biogate_token_error)
-
 #define TOKEN_ALG "EdDSA"
 #define TOKEN_TYPE "biogate-stepup+jwt"
 /* Ours are about 1 KiB; the limits keep a hostile token from making the

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A backend's check of a biogate step-up token, with PyJWT (python3-jwt).
 
-    verify-token.py --jwks jwks.json [--challenge HEX] [--audience AUD] TOKEN
+    verify-token.py --jwks jwks.json [--challenge HEX] [--audience AUD] [--once-db LEDGER] TOKEN
 
 jwks.json is the daemon's public key set (`biogatectl keys export`, or the
 StepUp.GetPublicKeys call). Checks: the header (alg EdDSA, typ, a kid of
@@ -11,8 +11,10 @@ iat (at most 60 s ahead), nbf if present, aud when --audience is given,
 the nonce against the challenge when --challenge is given, and both
 digests recomputed from the token's transaction: tx_digest (SHA-256 of its
 RFC 8785 form) and display_digest (SHA-256 of the approval text the daemon
-showed). The format is in docs/tokens.md. Prints the claims (JSON) and
-exits 0 when valid; prints why and exits 1 when not; 2 on a usage error.
+showed); with --once-db LEDGER, that the token was not accepted before
+(libbiogate's ledger, through python3-gi). The format is in docs/tokens.md.
+Prints the claims (JSON) and exits 0 when valid; prints why and exits 1
+when not; 2 on a usage error.
 """
 import argparse
 import base64
@@ -116,11 +118,26 @@ def verify(token, jwks, challenge, audience, now):
     return claims
 
 
+def use_once(ledger, claims):
+    # libbiogate's ledger through its typelib (python3-gi): the file and
+    # lock that `biogatectl token verify --once-db` uses, so both can share it.
+    import gi
+    gi.require_version('Biogate', '1')
+    from gi.repository import Biogate, GLib
+    try:
+        Biogate.ledger_use(ledger, claims['jti'], claims['exp'])
+    except GLib.Error as e:
+        replayed = e.matches(Biogate.ledger_error_quark(), Biogate.LedgerError.REPLAYED)
+        raise Invalid(('replay: ' if replayed else 'ledger: ') + e.message)
+
+
 def main():
     p = argparse.ArgumentParser(description='Check a biogate step-up token')
     p.add_argument('--jwks', required=True, help='the JWK set (JSON file)')
     p.add_argument('--challenge', help='the challenge the backend sent, hex')
     p.add_argument('--audience', help='this backend\'s audience; the token\'s aud must name it')
+    p.add_argument('--once-db', metavar='LEDGER',
+                   help='accept each token once: record its jti in this ledger, refuse it the second time')
     p.add_argument('token')
     args = p.parse_args()
     with open(args.jwks, encoding='utf-8') as f:
@@ -131,6 +148,12 @@ def main():
     except Invalid as e:
         print(f'invalid token: {e}', file=sys.stderr)
         return 1
+    if args.once_db:
+        try:
+            use_once(args.once_db, claims)
+        except Invalid as e:
+            print(f'invalid token: {e}', file=sys.stderr)
+            return 1
     print(json.dumps(claims, indent=2, ensure_ascii=False))
     print('approval text: ' + approval_text(claims['tx']), file=sys.stderr)
     if 'fpt' not in claims.get('amr', []):

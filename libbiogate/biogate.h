@@ -5,6 +5,7 @@
  * this header; compile with `pkg-config --cflags --libs biogate-1`. */
 #define BIOGATE_INSIDE
 #include "biogate-error.h"
+#include "biogate-ledger.h"
 #include "biogate-operation.h"
 #include "biogate-client.h"
 #undef BIOGATE_INSIDE

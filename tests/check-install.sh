@@ -77,7 +77,7 @@ C
                 problem "a program built against the installed libbiogate does not run"
         fi
         exported=$(nm -D --defined-only "$dest$LIBDIR/libbiogate-1.so.1.0.0" | awk '$2 == "T" { print $3 }' |
-                   grep -Ev '^biogate_(client|operation)_[a-z_]+@@LIBBIOGATE_1$|^biogate_error_quark@@LIBBIOGATE_1$' || true)
+                   grep -Ev '^biogate_(client|operation|ledger)_[a-z_]+@@LIBBIOGATE_1$|^biogate_error_quark@@LIBBIOGATE_1$' || true)
         [ -z "$exported" ] || problem "libbiogate exports more than its API: $exported"
         if [ "$INTROSPECTION" = 1 ] && ! GI_TYPELIB_PATH="$dest$LIBDIR/girepository-1.0" LD_LIBRARY_PATH="$dest$LIBDIR" \
                 LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 /usr/bin/python3 -c "import gi; gi.require_version('Biogate', '1'); from gi.repository import Biogate
@@ -135,7 +135,7 @@ check_tree() {
         expect_link "$LIBDIR/libbiogate-1.so.1" libbiogate-1.so.1.0.0
         expect_link "$LIBDIR/libbiogate-1.so" libbiogate-1.so.1
         expect "$LIBDIR/pkgconfig/biogate-1.pc" 644
-        for header in biogate.h biogate-client.h biogate-error.h biogate-error-codes.h biogate-operation.h; do
+        for header in biogate.h biogate-client.h biogate-error.h biogate-error-codes.h biogate-ledger.h biogate-operation.h; do
                 expect "$INCLUDEDIR/biogate-1/$header" 644
         done
         if [ "$INTROSPECTION" = 1 ]; then

@@ -4,7 +4,8 @@
  * backend example (Python with PyJWT, Java 17 with the JDK's Ed25519, Go
  * with go-jose) accepts that token and prints its claims, and refuses it
  * with a payload changed under the same signature, signed by another key,
- * or for another challenge. These are the "any backend can verify" proof
+ * or for another challenge; the Python one, with libbiogate's ledger,
+ * accepts it only once. These are the "any backend can verify" proof
  * of docs/tokens.md. */
 #include <signal.h>
 #include <sodium.h>
@@ -218,6 +219,51 @@ static void build(const char *const *argv, const char *const *env, const char *w
                 g_error("building the %s example failed:\n%s", what, err);
 }
 
+static int run_once(Fixture *f, const char *const *argv, char **ret_err) {
+        g_autofree char *typelib_env = g_strdup_printf("GI_TYPELIB_PATH=%s", LIBBIOGATE_BUILD_DIR);
+        g_autofree char *ld_env = g_strdup_printf("LD_LIBRARY_PATH=%s", LIBBIOGATE_BUILD_DIR);
+        g_autofree char *preload_env = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *preload = g_getenv("BIOGATE_TEST_PYTHON_PRELOAD");
+        int status = 0;
+
+        if (preload && *preload)
+                preload_env = g_strdup_printf("LD_PRELOAD=%s", preload);
+        g_assert_true(btf_run(argv, (const char *[]) { typelib_env, ld_env, "ASAN_OPTIONS=detect_leaks=0", preload_env,
+                                                       NULL },
+                              NULL, ret_err, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+/* One-time use: the Python example records the jti with libbiogate's
+ * ledger (Biogate.ledger_use through the typelib) and refuses the token the
+ * second time; biogatectl's --once-db (and its old name --once) reads the
+ * same ledger and refuses it too. */
+static void check_once(Fixture *f, const char *jwks_path, const char *token) {
+        g_autofree char *ledger = g_build_filename(f->tmp, "ledger", NULL);
+        const char *python[] = { "/usr/bin/python3", EXAMPLES_DIR "/verify-token.py", "--jwks", jwks_path,
+                                 "--once-db", ledger, token, NULL };
+        g_autofree char *err = NULL;
+
+        if (run_once(f, python, &err) != 0)
+                g_error("the first use of the token was refused: %s", err);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_once(f, python, &err), ==, 1);
+        g_assert_nonnull(strstr(err, "invalid token: replay: "));
+        g_assert_nonnull(strstr(err, "was accepted before"));
+        for (const char *const *option = (const char *[]) { "--once-db", "--once", NULL }; *option; option++) {
+                g_clear_pointer(&err, g_free);
+                g_assert_cmpint(run_once(f,
+                                         (const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks_path,
+                                                            *option, ledger, token, NULL },
+                                         &err),
+                                ==, 1);
+                g_assert_nonnull(strstr(err, "already used"));
+        }
+}
+
 static void test_verifiers(Fixture *f, gconstpointer data) {
         g_autofree char *token_out = NULL, *client_err = NULL, *keys = NULL;
         g_autofree char *jwks_path = g_build_filename(f->tmp, "jwks.json", NULL);
@@ -314,6 +360,9 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                 g_assert_cmpint(run_verifier(v, jwks_path, other_challenge_hex, token, NULL, &err), ==, 1);
                 g_assert_nonnull(strstr(err, "nonce"));
         }
+
+        if (python_has_pyjwt())
+                check_once(f, jwks_path, token);
 
         /* The toolchains are in scripts/lib.sh's list; a machine without
          * one still ran the others, but says so. */

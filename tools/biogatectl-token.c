@@ -211,8 +211,9 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
                   "The challenge the backend sent; the token's nonce must equal it" },
                 { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
-                { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER",
+                { "once-db", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER",
                   "Accept each token once: refuse a token whose jti the ledger file holds, else record it" },
+                { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER", "The same as --once-db (its first name)" },
                 { "require-touch", 0, CTL_OPTION_FLAG, &require_touch, NULL,
                   "Refuse a token issued without a fingerprint (no \"fpt\" in amr, e.g. a require=none rule)" },
                 CTL_OPTION_JSON(&ctl->json),
@@ -221,12 +222,13 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token verify",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--require-touch]\n"
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once-db LEDGER] [--require-touch]\n"
                          "                         [--json] TOKEN",
                 .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
-                           "transaction in the token; with --once, that the token was not accepted\n"
-                           "before; with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
+                           "transaction in the token; with --once-db (or --once), that the token was\n"
+                           "not accepted before (libbiogate's biogate_ledger_use(), the same file);\n"
+                           "with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
                            "reads it from standard input. --challenge takes hex; in the token the\n"
                            "nonce is base64url. Exit status 0: valid; 1: refused (the check that\n"
                            "failed is printed); 2: usage error.",
@@ -324,7 +326,7 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once LEDGER] [--require-touch]\n"
+                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once-db LEDGER] [--require-touch]\n"
                          "                         [--json] TOKEN",
                 .summary = "Work with step-up tokens. Commands:\n"
                            "  verify  Check a token's signature, expiry, nonce and transaction digest",
