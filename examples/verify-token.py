@@ -97,8 +97,12 @@ def verify(token, jwks, challenge, audience, now):
                                      'verify_aud': False})
     except jwt.InvalidSignatureError as e:
         raise Invalid(f'signature: {e}')
+    except jwt.ExpiredSignatureError as e:
+        raise Invalid(f'expiry: {e}')
+    except jwt.ImmatureSignatureError as e:
+        raise Invalid(f'not-before: {e}')
     except jwt.PyJWTError as e:
-        raise Invalid(f'{type(e).__name__}: {e}')
+        raise Invalid(f'format: {e}')
     if now >= claims['exp']:
         raise Invalid('expiry: the token has expired')
     if claims['iat'] > now + IAT_LEEWAY_S:
@@ -127,8 +131,9 @@ def use_once(ledger, claims):
     try:
         Biogate.ledger_use(ledger, claims['jti'], claims['exp'])
     except GLib.Error as e:
-        replayed = e.matches(Biogate.ledger_error_quark(), Biogate.LedgerError.REPLAYED)
-        raise Invalid(('replay: ' if replayed else 'ledger: ') + e.message)
+        checks = {Biogate.LedgerError.REPLAYED: 'replay', Biogate.LedgerError.EXPIRED: 'expiry'}
+        check = checks.get(e.code, 'ledger') if e.domain == 'biogate-ledger-error-quark' else 'ledger'
+        raise Invalid(f'{check}: {e.message}')
 
 
 def main():

@@ -297,7 +297,10 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
          * one must not fill the ledger or burn a genuine jti. */
         if (ledger_path && !biogate_token_ledger_use(ledger_path, claim_string(claims, "jti"),
                                                      claim_int(claims, "exp", now), now, &error)) {
+                /* EXPIRED: the ledger's clock has passed exp (biogatectl(1)
+                 * names this check "expiry"). */
                 if (g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_REPLAYED) ||
+                    g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_EXPIRED) ||
                     g_error_matches(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_MALFORMED))
                         return report_invalid(ctl->json, error);
                 /* A ledger we cannot read, trust or write cannot say the
