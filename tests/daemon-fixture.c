@@ -304,6 +304,17 @@ char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const cha
         return result;
 }
 
+char *get_public_keys(GDBusConnection *conn) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call_on(conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys", NULL,
+                                            "(s)", &error);
+        char *s = NULL;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &s);
+        return s;
+}
+
 char **list_fingers(GDBusConnection *conn, const char *user) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = manager_call(conn, "ListFingers", g_variant_new("(s)", user), "(as)", &error);

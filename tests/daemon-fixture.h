@@ -82,3 +82,5 @@ void release(GDBusConnection *conn, BtfOp *op);
 void enroll(Fixture *f, const char *user, const char *finger, const char *id);
 char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const char *id, GVariant **ret_details);
 char **list_fingers(GDBusConnection *conn, const char *user);
+/* StepUp.GetPublicKeys: the JWK set that verifies the daemon's tokens. */
+char *get_public_keys(GDBusConnection *conn);

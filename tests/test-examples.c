@@ -17,13 +17,11 @@
 #include "biogate-tx.h"
 #include "daemon-fixture.h"
 
+/* A touch for every withdrawal; nothing else is approved. */
 static const char policy[] =
-        "[rule withdrawals]\n"
+        "[rule cash-out]\n"
         "kind=withdrawal\n"
-        "currency=USD\n"
-        "amount_min=10000.00\n"
         "require=fingerprint\n"
-        "token_lifetime=120\n"
         "\n"
         "[default]\n"
         "require=deny\n";
@@ -98,17 +96,6 @@ static int run_client(Fixture *f, gboolean interrupt, char **ret_out, char **ret
         *ret_out = g_steal_pointer(&out);
         *ret_err = g_string_free(g_steal_pointer(&err), FALSE);
         return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
-}
-
-static char *jwks(Fixture *f) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys",
-                                            NULL, "(s)", &error);
-        char *s = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(s)", &s);
-        return s;
 }
 
 static JsonObject *parse_object(const char *text, gssize len) {
@@ -311,13 +298,13 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                 g_error("the trading client failed (%d):\n%s", status, client_err);
         /* The words are the daemon's, not the client's. */
         g_assert_nonnull(strstr(client_err, approval_text));
-        g_assert_nonnull(strstr(client_err, "policy: rule withdrawals requires fingerprint"));
+        g_assert_nonnull(strstr(client_err, "policy: rule cash-out requires fingerprint"));
         g_assert_nonnull(strstr(client_err, "result: approved"));
         token = g_strstrip(token_out);
         expected = token_claims(token);
         changed = token_with_changed_payload(token);
         other_key = token_signed_by_other_key(token);
-        keys = jwks(f);
+        keys = get_public_keys(f->conn);
         g_assert_true(g_file_set_contents(jwks_path, keys, -1, NULL));
 
         if (python_has_pyjwt()) {
@@ -375,7 +362,7 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                 tx = json_object_get_object_member(claims, "tx");
                 g_assert_cmpstr(json_object_get_string_member(tx, "payee"), ==, "ACME Ltd");
                 g_assert_cmpstr(json_object_get_string_member(tx, "amount"), ==, "250000.00");
-                g_assert_cmpstr(json_object_get_string_member(claims, "rule"), ==, "withdrawals");
+                g_assert_cmpstr(json_object_get_string_member(claims, "rule"), ==, "cash-out");
                 g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(claims, "amr"), 0), ==,
                                 "fpt");
 
