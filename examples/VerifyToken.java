@@ -39,7 +39,8 @@ public class VerifyToken {
     static final long IAT_LEEWAY_S = 60;
     // DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410) up to the 32 key bytes.
     static final byte[] ED25519_SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
-    static final Set<String> BUILTIN_KINDS = Set.of("order", "withdrawal", "cash_conversion", "loan_issuance", "transfer");
+    static final Set<String> BUILTIN_KINDS =
+            Set.of("order", "withdrawal", "cash_conversion", "loan_issuance", "transfer");
 
     static class Invalid extends Exception {
         private static final long serialVersionUID = 1L;
@@ -94,8 +95,11 @@ public class VerifyToken {
         for (Object k : (List<Object>) ((Map<String, Object>) jwks).get("keys"))
             if (header.get("kid").equals(((Map<String, Object>) k).get("kid")))
                 jwk = (Map<String, Object>) k;
-        if (jwk == null || !"OKP".equals(jwk.get("kty")) || !"Ed25519".equals(jwk.get("crv")))
-            throw new Invalid("key: no Ed25519 key " + header.get("kid") + " in the JWK set");
+        if (jwk == null)
+            throw new Invalid("key: no key " + header.get("kid") + " in the JWK set");
+        if (!"OKP".equals(jwk.get("kty")) || !"Ed25519".equals(jwk.get("crv"))
+                || !"EdDSA".equals(jwk.getOrDefault("alg", "EdDSA")) || !"sig".equals(jwk.getOrDefault("use", "sig")))
+            throw new Invalid("key: key " + header.get("kid") + " of the JWK set is not an Ed25519 signing key");
         byte[] x = b64.decode((String) jwk.get("x"));
         byte[] spki = new byte[ED25519_SPKI_PREFIX.length + x.length];
         System.arraycopy(ED25519_SPKI_PREFIX, 0, spki, 0, ED25519_SPKI_PREFIX.length);
@@ -144,7 +148,8 @@ public class VerifyToken {
     }
 
     static boolean same(Object a, String b) {
-        return a instanceof String s && MessageDigest.isEqual(s.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+        return a instanceof String s
+                && MessageDigest.isEqual(s.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
 
     static String sha256(String text) throws Exception {
@@ -189,7 +194,8 @@ public class VerifyToken {
     static String approvalText(Map<String, Object> tx) {
         String kind = (String) tx.get("kind");
         StringBuilder s = new StringBuilder("Approve ");
-        s.append(BUILTIN_KINDS.contains(kind) ? kind.replace('_', ' ').toUpperCase(Locale.ROOT) : "transaction of kind " + quoted(kind));
+        s.append(BUILTIN_KINDS.contains(kind) ? kind.replace('_', ' ').toUpperCase(Locale.ROOT)
+                                              : "transaction of kind " + quoted(kind));
         if (tx.containsKey("amount") && tx.containsKey("currency")) {
             String[] amount = ((String) tx.get("amount")).split("\\.", 2);
             s.append(" of ").append(String.format(Locale.ROOT, "%,d", new BigInteger(amount[0])));

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -163,8 +164,11 @@ func verify(token string, jwks *jose.JSONWebKeySet, challenge []byte, audience s
 	}
 	kid := jws.Signatures[0].Header.KeyID
 	keys := jwks.Key(kid)
-	if len(keys) != 1 || keys[0].Algorithm != "EdDSA" {
-		return nil, fmt.Errorf("key: no EdDSA key %q in the JWK set", kid)
+	if len(keys) != 1 {
+		return nil, fmt.Errorf("key: no key %q in the JWK set", kid)
+	}
+	if _, ok := keys[0].Key.(ed25519.PublicKey); !ok || (keys[0].Algorithm != "" && keys[0].Algorithm != "EdDSA") {
+		return nil, fmt.Errorf("key: key %q of the JWK set is not an Ed25519 signing key", kid)
 	}
 	payload, err := jws.Verify(keys[0].Key)
 	if err != nil {

@@ -87,9 +87,13 @@ def verify(token, jwks, challenge, audience, now):
     if header.get('alg') != 'EdDSA' or header.get('typ') != TYP or set(header) != {'alg', 'kid', 'typ'}:
         raise Invalid(f'format: unexpected header {header}')
     keys = [k for k in jwks.get('keys', []) if k.get('kid') == header['kid']]
-    if len(keys) != 1 or keys[0].get('kty') != 'OKP' or keys[0].get('crv') != 'Ed25519':
-        raise Invalid(f"key: no Ed25519 key {header['kid']!r} in the JWK set")
-    key = jwt.PyJWK(keys[0], algorithm='EdDSA').key
+    if len(keys) != 1:
+        raise Invalid(f"key: no key {header['kid']!r} in the JWK set")
+    jwk = keys[0]
+    kind = (jwk.get('kty'), jwk.get('crv'), jwk.get('alg', 'EdDSA'), jwk.get('use', 'sig'))
+    if kind != ('OKP', 'Ed25519', 'EdDSA', 'sig'):
+        raise Invalid(f"key: key {header['kid']!r} of the JWK set is not an Ed25519 signing key")
+    key = jwt.PyJWK(jwk, algorithm='EdDSA').key
     try:
         # exp and nbf by PyJWT (no leeway); iat and aud below, by our rules.
         claims = jwt.decode(token, key, algorithms=['EdDSA'],

@@ -4,7 +4,8 @@
  * backend example (Python with PyJWT, Java 17 with the JDK's Ed25519, Go
  * with go-jose) accepts that token and prints its claims, and refuses it
  * with a payload changed under the same signature, signed by another key,
- * or for another challenge; the Python one, with libbiogate's ledger,
+ * or for another challenge, and accepts tokens for transactions of every
+ * shape the approval text has; the Python one, with libbiogate's ledger,
  * accepts it only once. These are the "any backend can verify" proof
  * of docs/tokens.md. */
 #include <signal.h>
@@ -277,13 +278,94 @@ static void check_once(Fixture *f, const char *jwks_path, const char *token) {
         }
 }
 
+/* Transactions of other shapes than the daemon's token above: a kind a
+ * site defines, currencies with 0 and 3 minor digits, every text field,
+ * Cyrillic, no amount. Each is signed here the way the daemon signs
+ * (biogate_token_sign(), the claims of approve() in biogated-authorize.c),
+ * with display_digest from biogate_tx_render_text(), so a verifier whose
+ * rendering or canonical form differs from the daemon's in any rule
+ * refuses one of them. */
+static const char *const shapes[][7] = {
+        /* kind, amount, currency, payee, instrument, counterparty + account, reference */
+        { "fx_swap", "5", "JPY", "Tokyo FX", NULL, NULL, NULL },
+        { "cash_conversion", "1234567.5", "BHD", NULL, "EURUSD", "Bank AG", "R-9" },
+        { "order", NULL, NULL, NULL, "AAPL", NULL, NULL },
+        { "transfer", "0.01", "EUR", "Иван Петров", NULL, NULL, "Счёт 17" },
+        { "loan_issuance", "1000000000", "USD", "ACME Ltd", NULL, NULL, NULL },
+};
+
+static char *sign_shape(const char *const shape[7], const guint8 *pk, const guint8 *sk, GBytes *challenge) {
+        g_autoptr(JsonObject) claims = json_object_new();
+        g_autoptr(JsonArray) amr = json_array_new();
+        g_autoptr(GVariant) dict = NULL;
+        g_autoptr(BiogateTx) tx = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL, *jti = NULL, *nonce = NULL, *digest = NULL, *shown = NULL;
+        static const char *const keys[] = { "kind", "amount", "currency", "payee", "instrument", NULL, "reference" };
+        guint8 text_digest[32];
+        gsize len = sizeof text_digest;
+        GChecksum *sha256 = g_checksum_new(G_CHECKSUM_SHA256);
+        gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+        GVariantBuilder b;
+        char *token;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+        for (size_t i = 0; i < 7; i++) {
+                if (!shape[i])
+                        continue;
+                if (keys[i])
+                        g_variant_builder_add(&b, "{sv}", keys[i], g_variant_new_string(shape[i]));
+                else {
+                        g_variant_builder_add(&b, "{sv}", "counterparty", g_variant_new_string(shape[i]));
+                        g_variant_builder_add(&b, "{sv}", "account", g_variant_new_string("DE89370400440532013000"));
+                }
+        }
+        g_variant_builder_add(&b, "{sv}", "challenge",
+                              g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, g_bytes_get_data(challenge, NULL),
+                                                        g_bytes_get_size(challenge), 1));
+        dict = g_variant_ref_sink(g_variant_builder_end(&b));
+        tx = biogate_tx_from_variant(dict, &error);
+        g_assert_no_error(error);
+
+        text = biogate_tx_render_text(tx);
+        g_checksum_update(sha256, (const guchar *) text, -1);
+        g_checksum_get_digest(sha256, text_digest, &len);
+        g_checksum_free(sha256);
+        shown = biogate_base64url_encode(text_digest, len);
+        digest = biogate_tx_digest_string(tx);
+        jti = g_strdup_printf("shape-%s", shape[0]);
+        nonce = biogate_base64url_encode(g_bytes_get_data(challenge, NULL), g_bytes_get_size(challenge));
+        json_array_add_string_element(amr, "fpt");
+        json_object_set_string_member(claims, "iss", "test");
+        json_object_set_string_member(claims, "sub", "alice");
+        json_object_set_int_member(claims, "uid", 1000);
+        json_object_set_int_member(claims, "iat", now);
+        json_object_set_int_member(claims, "exp", now + 120);
+        json_object_set_string_member(claims, "jti", jti);
+        json_object_set_string_member(claims, "nonce", nonce);
+        json_object_set_member(claims, "tx", biogate_tx_to_json(tx));
+        json_object_set_string_member(claims, "tx_digest", digest);
+        json_object_set_string_member(claims, "display_digest", shown);
+        json_object_set_array_member(claims, "amr", g_steal_pointer(&amr));
+        json_object_set_string_member(claims, "rule", "shapes");
+        json_object_set_array_member(claims, "approvers", json_array_new());
+        token = biogate_token_sign(sk, pk, claims, &error);
+        g_assert_no_error(error);
+        g_test_message("shape: %s", text);
+        return token;
+}
+
 static void test_verifiers(Fixture *f, gconstpointer data) {
         g_autofree char *token_out = NULL, *client_err = NULL, *keys = NULL;
         g_autofree char *jwks_path = g_build_filename(f->tmp, "jwks.json", NULL);
         g_autofree char *java_dir = g_build_filename(f->tmp, "java", NULL);
         g_autofree char *go_binary = g_build_filename(f->tmp, "verify-token", NULL);
         g_autofree char *go_cache = g_strdup_printf("GOCACHE=%s/go-cache", f->tmp);
-        g_autofree char *changed = NULL, *other_key = NULL;
+        g_autofree char *changed = NULL, *other_key = NULL, *shapes_jwks = NULL;
+        g_autofree char *shapes_jwks_path = g_build_filename(f->tmp, "shapes-jwks.json", NULL);
+        g_autoptr(GBytes) challenge = NULL;
+        guint8 shapes_pk[crypto_sign_PUBLICKEYBYTES], shapes_sk[crypto_sign_SECRETKEYBYTES];
+        char *shape_tokens[G_N_ELEMENTS(shapes)];
         g_autoptr(JsonObject) expected = NULL;
         g_autoptr(GString) missing = g_string_new(NULL);
         g_autoptr(GPtrArray) verifiers = g_ptr_array_new();
@@ -306,6 +388,19 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
         other_key = token_signed_by_other_key(token);
         keys = get_public_keys(f->conn);
         g_assert_true(g_file_set_contents(jwks_path, keys, -1, NULL));
+
+        g_assert_cmpint(sodium_init(), >=, 0);
+        crypto_sign_keypair(shapes_pk, shapes_sk);
+        shapes_jwks = biogate_jwks_new(shapes_pk);
+        g_assert_true(g_file_set_contents(shapes_jwks_path, shapes_jwks, -1, NULL));
+        challenge = g_bytes_new_take(g_malloc(strlen(challenge_hex) / 2), strlen(challenge_hex) / 2);
+        for (size_t i = 0; i < strlen(challenge_hex) / 2; i++)
+                ((guint8 *) g_bytes_get_data(challenge, NULL))[i] =
+                        (guint8) (g_ascii_xdigit_value(challenge_hex[2 * i]) << 4 |
+                                  g_ascii_xdigit_value(challenge_hex[2 * i + 1]));
+        for (size_t j = 0; j < G_N_ELEMENTS(shapes); j++)
+                shape_tokens[j] = sign_shape(shapes[j], shapes_pk, shapes_sk, challenge);
+        sodium_memzero(shapes_sk, sizeof shapes_sk);
 
         if (python_has_pyjwt()) {
                 static char *argv[] = { (char *) "/usr/bin/python3", (char *) EXAMPLES_DIR "/verify-token.py", NULL };
@@ -375,10 +470,18 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                 g_clear_pointer(&err, g_free);
                 g_assert_cmpint(run_verifier(v, jwks_path, other_challenge_hex, token, NULL, &err), ==, 1);
                 g_assert_nonnull(strstr(err, "nonce"));
+
+                for (size_t j = 0; j < G_N_ELEMENTS(shapes); j++) {
+                        g_clear_pointer(&err, g_free);
+                        if (run_verifier(v, shapes_jwks_path, challenge_hex, shape_tokens[j], NULL, &err) != 0)
+                                g_error("the %s example refused a token for a %s: %s", v->name, shapes[j][0], err);
+                }
         }
 
         if (python_has_pyjwt())
                 check_once(f, jwks_path, token);
+        for (size_t j = 0; j < G_N_ELEMENTS(shapes); j++)
+                g_free(shape_tokens[j]);
 
         /* The toolchains are in scripts/lib.sh's list; a machine without
          * one still ran the others, but says so. */
