@@ -87,7 +87,7 @@ static int run_client(Fixture *f, gboolean interrupt, char **ret_out, char **ret
                 g_free(line);
         }
         g_assert_no_error(error);
-        /* The token is about 1.5 KiB, well within a pipe's buffer. */
+        /* The token is about 1 KiB, well within a pipe's buffer. */
         g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, NULL, &error));
         g_assert_no_error(error);
         g_assert_true(g_subprocess_wait(proc, NULL, &error));
