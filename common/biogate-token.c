@@ -337,8 +337,55 @@ static gboolean check_digest(JsonObject *claims, const BiogateTx *tx, GError **e
         return TRUE;
 }
 
+static gboolean string_node_is(JsonNode *node, const char *text) {
+        return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING &&
+               g_str_equal(json_node_get_string(node), text);
+}
+
+/* RFC 7519 §4.1.3: aud is one string or an array of strings. */
+static gboolean aud_names(JsonNode *aud, const char *audience) {
+        JsonArray *array;
+
+        if (!JSON_NODE_HOLDS_ARRAY(aud))
+                return string_node_is(aud, audience);
+        array = json_node_get_array(aud);
+        for (guint i = 0; i < json_array_get_length(array); i++)
+                if (string_node_is(json_array_get_element(array, i), audience))
+                        return TRUE;
+        return FALSE;
+}
+
+static gboolean check_audience(JsonObject *claims, const char *audience, GError **error) {
+        JsonNode *aud = json_object_get_member(claims, "aud");
+
+        if (!audience) {
+                if (!aud)
+                        return TRUE;
+                g_set_error_literal(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                                    "The token is issued for an audience (aud); the verifier must name itself "
+                                    "to accept it");
+                return FALSE;
+        }
+        if (!aud) {
+                g_set_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                            "The token has no aud claim; expected \"%s\"", audience);
+                return FALSE;
+        }
+        if (!aud_names(aud, audience)) {
+                g_set_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                            "The token is not issued for audience \"%s\"", audience);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean biogate_token_verify(const char *token, const char *jwks_json, GBytes *expected_challenge,
                               gint64 now, JsonObject **ret_claims, GError **error) {
+        return biogate_token_verify_for(token, jwks_json, expected_challenge, NULL, now, ret_claims, error);
+}
+
+gboolean biogate_token_verify_for(const char *token, const char *jwks_json, GBytes *expected_challenge,
+                                  const char *audience, gint64 now, JsonObject **ret_claims, GError **error) {
         g_autoptr(JsonObject) header = NULL, claims = NULL;
         g_autoptr(GBytes) signature = NULL;
         g_autoptr(BiogateTx) tx = NULL;
@@ -430,6 +477,8 @@ gboolean biogate_token_verify(const char *token, const char *jwks_json, GBytes *
                             "The token was issued %" G_GINT64_FORMAT " s in the future", iat - now);
                 return FALSE;
         }
+        if (!check_audience(claims, audience, error))
+                return FALSE;
         if (expected_challenge && !check_nonce(claims, tx, expected_challenge, error))
                 return FALSE;
         if (!check_digest(claims, tx, error))

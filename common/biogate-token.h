@@ -23,6 +23,7 @@ typedef enum BiogateTokenError {
         BIOGATE_TOKEN_ERROR_NONCE,         /* nonce != expected challenge */
         BIOGATE_TOKEN_ERROR_DIGEST,        /* tx_digest does not match tx */
         BIOGATE_TOKEN_ERROR_REPLAYED,      /* the ledger has accepted this jti before */
+        BIOGATE_TOKEN_ERROR_AUDIENCE,      /* aud is not the verifier's, or missing when one is expected */
 } BiogateTokenError;
 
 #define BIOGATE_ED25519_PUBLIC_SIZE 32
@@ -47,3 +48,12 @@ char *biogate_token_sign(const guint8 secret_key[BIOGATE_ED25519_SECRET_SIZE],
  * claims (ref) go to ret_claims when not NULL. now: Unix seconds. */
 gboolean biogate_token_verify(const char *token, const char *jwks_json, GBytes *expected_challenge,
                               gint64 now, JsonObject **ret_claims, GError **error);
+
+/* The same, plus the audience rule (RFC 7519 §4.1.3): with @audience, the
+ * token's aud (a string, or an array of strings) must name it, and a token
+ * without aud is refused; without @audience, a token that carries aud is
+ * refused, because a verifier that does not say who it is cannot be the
+ * party the token was issued for. biogate_token_verify() is this with
+ * @audience NULL. */
+gboolean biogate_token_verify_for(const char *token, const char *jwks_json, GBytes *expected_challenge,
+                                  const char *audience, gint64 now, JsonObject **ret_claims, GError **error);

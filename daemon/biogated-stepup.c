@@ -330,6 +330,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         data->rule = g_strdup(rule->name);
         data->requirement = rule->requirement;
         data->token_lifetime_s = rule->token_lifetime_s;
+        data->audience = g_strdup(daemon->config.audience);
         data->signing_key = daemon->signing_key;
         if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER)
                 data->approver_gallery = approver_gallery(daemon, rule->approver_group, caller->uid, prints);
