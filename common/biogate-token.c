@@ -67,18 +67,27 @@ char *biogate_jwk_thumbprint(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE
         return sha256_base64url(text);
 }
 
-char *biogate_jwks_new(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE]) {
-        g_autoptr(JsonObject) jwk = public_jwk_new(public_key);
+char *biogate_jwks_new_set(const guint8 (*public_keys)[BIOGATE_ED25519_PUBLIC_SIZE], gsize n_keys) {
         g_autoptr(JsonObject) set = json_object_new();
-        g_autofree char *kid = biogate_jwk_thumbprint(public_key);
         JsonArray *keys = json_array_new();
 
-        json_object_set_string_member(jwk, "kid", kid);
-        json_object_set_string_member(jwk, "use", "sig");
-        json_object_set_string_member(jwk, "alg", TOKEN_ALG);
-        json_array_add_object_element(keys, g_steal_pointer(&jwk));
+        g_return_val_if_fail(public_keys && n_keys > 0, NULL);
+
+        for (gsize i = 0; i < n_keys; i++) {
+                g_autoptr(JsonObject) jwk = public_jwk_new(public_keys[i]);
+                g_autofree char *kid = biogate_jwk_thumbprint(public_keys[i]);
+
+                json_object_set_string_member(jwk, "kid", kid);
+                json_object_set_string_member(jwk, "use", "sig");
+                json_object_set_string_member(jwk, "alg", TOKEN_ALG);
+                json_array_add_object_element(keys, g_steal_pointer(&jwk));
+        }
         json_object_set_array_member(set, "keys", keys);
         return object_to_jcs(set);
+}
+
+char *biogate_jwks_new(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE]) {
+        return biogate_jwks_new_set((const guint8 (*)[BIOGATE_ED25519_PUBLIC_SIZE]) public_key, 1);
 }
 
 char *biogate_token_sign(const guint8 secret_key[BIOGATE_ED25519_SECRET_SIZE],

@@ -34,6 +34,8 @@ char *biogate_jwk_thumbprint(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE
 
 /* {"keys":[{"kty":"OKP","crv":"Ed25519","x":...,"kid":...,"use":"sig","alg":"EdDSA"}]} */
 char *biogate_jwks_new(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE]);
+/* The same with n_keys keys, in this order (n_keys >= 1). */
+char *biogate_jwks_new_set(const guint8 (*public_keys)[BIOGATE_ED25519_PUBLIC_SIZE], gsize n_keys);
 
 /* header.payload.signature; claims is serialised with JCS so the payload is
  * deterministic. */
