@@ -388,20 +388,26 @@ static void rotation_finish(Rotation *r, const GError *error) {
         g_free(r);
 }
 
+/* TRUE, with the rotation ended, when the writer could not save what. */
+static gboolean rotation_failed(Rotation *r, const GError *error, const char *what) {
+        g_autoptr(GError) failed = NULL;
+
+        if (!error)
+                return FALSE;
+        failed = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot save %s: %s", what, error->message);
+        rotation_finish(r, failed);
+        return TRUE;
+}
+
 static void on_new_key_saved(const GError *error, gpointer user_data) {
         Rotation *r = user_data;
         BiogatedSigningKey *key = r->key;
         g_autofree char *old_kid = biogate_jwk_thumbprint(key->pk), *new_kid = biogate_jwk_thumbprint(r->next_pk);
-        g_autoptr(GError) failed = NULL;
 
-        if (error) {
-                /* The old key still signs and is on disk; the list naming it
-                 * as retired is ignored while it is the signing key. */
-                failed = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot save the new signing key: %s",
-                                     error->message);
-                rotation_finish(r, failed);
+        /* The old key still signs and is on disk; the list naming it as
+         * retired is ignored while it is the signing key. */
+        if (rotation_failed(r, error, "the new signing key"))
                 return;
-        }
         /* Durable: from now on the new key signs. */
         memcpy(key->secret, r->next, sizeof(Secret));
         memcpy(key->pk, r->next_pk, sizeof key->pk);
@@ -420,14 +426,9 @@ static void on_new_key_saved(const GError *error, gpointer user_data) {
 
 static void on_retired_list_saved(const GError *error, gpointer user_data) {
         Rotation *r = user_data;
-        g_autoptr(GError) failed = NULL;
 
-        if (error) {
-                failed = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_INTERNAL, "Cannot save the retired keys: %s",
-                                     error->message);
-                rotation_finish(r, failed);
+        if (rotation_failed(r, error, "the retired keys"))
                 return;
-        }
         /* Only once the old public key is durably listed may the new key
          * replace it: a crash between the two leaves the old key signing,
          * and a crash after leaves the old key published. */

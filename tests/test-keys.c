@@ -39,14 +39,7 @@ static void start(Fixture *f, const char *config_text, const char *const *env) {
 }
 
 static char *served_jwks(Fixture *f) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys",
-                                            NULL, "(s)", &error);
-        char *s = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(s)", &s);
-        return s;
+        return get_public_keys(f->conn);
 }
 
 /* A token from Authorize (require=none: no touch). */
@@ -172,12 +165,7 @@ static void test_audience(Fixture *f, gconstpointer data) {
 }
 
 static guint log_count(Fixture *f, const char *needle) {
-        g_autofree char *log = btf_daemon_read_log(f->daemon);
-        guint n = 0;
-
-        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
-                n++;
-        return n;
+        return fixture_log_count(f, needle);
 }
 
 static guint jwks_size(const char *jwks) {
@@ -353,16 +341,7 @@ static void test_retire(Fixture *f, gconstpointer data) {
 }
 
 static char *write_signing_credential(Fixture *f, const char *name, guint8 seed) {
-        g_autofree char *dir = g_build_filename(f->tmp, name, NULL);
-        g_autofree char *path = g_build_filename(dir, "biogate.signing-key", NULL);
-        guint8 bytes[32];
-
-        for (gsize i = 0; i < sizeof bytes; i++)
-                bytes[i] = (guint8) (seed + i * 7);
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-        g_assert_true(g_file_set_contents(path, (const char *) bytes, sizeof bytes, NULL));
-        g_assert_cmpint(chmod(path, 0400), ==, 0);
-        return g_strdup_printf("CREDENTIALS_DIRECTORY=%s", dir);
+        return fixture_write_credential(f, name, "biogate.signing-key", seed, 32);
 }
 
 /* A key from the credential is managed where the credential is made:

@@ -137,14 +137,7 @@ static void test_invalid_transactions(Fixture *f, gconstpointer data) {
 }
 
 static char *jwks(Fixture *f) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = call_on(f->conn, BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "GetPublicKeys",
-                                            NULL, "(s)", &error);
-        char *s = NULL;
-
-        g_assert_no_error(error);
-        g_variant_get(reply, "(s)", &s);
-        return s;
+        return get_public_keys(f->conn);
 }
 
 /* The token from an approval, checked by the verifier backends would use. */
@@ -288,12 +281,7 @@ static GVariant *my_data(Fixture *f) {
 }
 
 static guint log_count(Fixture *f, const char *needle) {
-        g_autofree char *log = btf_daemon_read_log(f->daemon);
-        guint n = 0;
-
-        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
-                n++;
-        return n;
+        return fixture_log_count(f, needle);
 }
 
 /* One four-eyes Authorize where the maker touches and then "impostor"
