@@ -176,10 +176,12 @@ static void on_published(const GError *error, gpointer user_data) {
 }
 
 static void publish_jwks(BiogatedSigningKey *key) {
+        g_autoptr(GBytes) data = NULL;
+
         if (key->public_fd < 0)
                 return;
-        biogated_writer_write(key->writer, key->public_fd, "jwks.json",
-                              g_bytes_new(key->jwks, strlen(key->jwks)), 0444, on_published, NULL);
+        data = g_bytes_new(key->jwks, strlen(key->jwks));
+        biogated_writer_write(key->writer, key->public_fd, "jwks.json", data, 0444, on_published, NULL);
 }
 
 static void update_jwks(BiogatedSigningKey *key) {
@@ -288,13 +290,15 @@ static void on_retired_saved(const GError *error, gpointer user_data) {
 }
 
 void biogated_signing_key_retire_expired(BiogatedSigningKey *key, gint64 now) {
+        g_autoptr(GBytes) list = NULL;
+
         if (!drop_expired(key, now))
                 return;
         update_jwks(key);
         /* The list first: a crash before the JWK set is rewritten leaves
          * the next start to publish the shorter set. */
-        biogated_writer_write(key->writer, key->private_fd, RETIRED_FILE, retired_to_bytes(key->retired), 0400,
-                              on_retired_saved, NULL);
+        list = retired_to_bytes(key->retired);
+        biogated_writer_write(key->writer, key->private_fd, RETIRED_FILE, list, 0400, on_retired_saved, NULL);
         publish_jwks(key);
         schedule_retirement(key, now);
 }
@@ -426,22 +430,23 @@ static void on_new_key_saved(const GError *error, gpointer user_data) {
 
 static void on_retired_list_saved(const GError *error, gpointer user_data) {
         Rotation *r = user_data;
+        g_autoptr(GBytes) seed = NULL;
 
         if (rotation_failed(r, error, "the retired keys"))
                 return;
         /* Only once the old public key is durably listed may the new key
          * replace it: a crash between the two leaves the old key signing,
-         * and a crash after leaves the old key published. */
-        biogated_writer_write(r->key->writer, r->key->private_fd, KEY_FILE,
-                              biogated_bytes_new_secret(g_memdup2(r->next->seed, sizeof r->next->seed),
-                                                        sizeof r->next->seed),
-                              0400, on_new_key_saved, r);
+         * and a crash after leaves the old key published. The copy is
+         * wiped when the writer is done with it. */
+        seed = biogated_bytes_new_secret(g_memdup2(r->next->seed, sizeof r->next->seed), sizeof r->next->seed);
+        biogated_writer_write(r->key->writer, r->key->private_fd, KEY_FILE, seed, 0400, on_new_key_saved, r);
 }
 
 void biogated_signing_key_rotate(BiogatedSigningKey *key, uid_t caller_uid, BiogatedSigningKeyRotated done,
                                  gpointer user_data) {
         gint64 now = g_get_real_time() / G_USEC_PER_SEC;
         g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) list = NULL;
         RetiredKey old = { .retired_at = now };
         Rotation *r;
 
@@ -490,8 +495,8 @@ void biogated_signing_key_rotate(BiogatedSigningKey *key, uid_t caller_uid, Biog
         r->retired = g_array_copy(key->retired);
         g_array_append_val(r->retired, old);
         key->rotating = TRUE;
-        biogated_writer_write(key->writer, key->private_fd, RETIRED_FILE, retired_to_bytes(r->retired), 0400,
-                              on_retired_list_saved, r);
+        list = retired_to_bytes(r->retired);
+        biogated_writer_write(key->writer, key->private_fd, RETIRED_FILE, list, 0400, on_retired_list_saved, r);
 }
 
 const char *biogated_signing_key_get_jwks(BiogatedSigningKey *key) {
