@@ -237,9 +237,9 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                            "before; with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
                            "reads it from standard input. With --local-keys the key set comes from\n"
                            "the local biogated. A token with an aud claim is refused unless --audience\n"
-                           "names it. --challenge takes hex; in the token the\n"
-                           "nonce is base64url. Exit status 0: valid; 1: refused (the check that\n"
-                           "failed is printed); 2: usage error.",
+                           "names it. --challenge takes hex; in the token the nonce is base64url.\n"
+                           "Exit status 0: valid; 1: refused (the check that failed is printed);\n"
+                           "2: usage error.",
                 .options = options,
                 .stop_at_positional = true,
         };
