@@ -17,7 +17,7 @@
 #define PATTERN_MAX 256
 #define TOKEN_LIFETIME_DEFAULT 120
 #define TOKEN_LIFETIME_MIN 10
-#define TOKEN_LIFETIME_MAX 3600
+#define TOKEN_LIFETIME_MAX BIOGATE_POLICY_TOKEN_LIFETIME_MAX_S
 
 G_DEFINE_QUARK(biogate-policy-error-quark, biogate_policy_error)
 

@@ -9,6 +9,11 @@
 
 #include "biogate-tx.h"
 
+/* The longest token_lifetime= a rule may set: no token the daemon signs
+ * is valid longer, which is what tells how long a retired signing key
+ * must stay published (biogated-signing.c). */
+#define BIOGATE_POLICY_TOKEN_LIFETIME_MAX_S 3600
+
 #define BIOGATE_POLICY_ERROR (biogate_policy_error_quark())
 GQuark biogate_policy_error_quark(void);
 
@@ -33,7 +38,7 @@ typedef struct BiogatePolicyRule {
         BiogateRequirement requirement;
         char *approver_group;          /* with FINGERPRINT_APPROVER: unix group of eligible checkers */
         gboolean require_local_session;
-        guint token_lifetime_s;        /* default 120, 10..3600 */
+        guint token_lifetime_s;        /* default 120, 10..BIOGATE_POLICY_TOKEN_LIFETIME_MAX_S */
         /* selectors are private to the policy code */
 } BiogatePolicyRule;
 

@@ -65,18 +65,27 @@ char *biogate_jwk_thumbprint(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE
         return sha256_base64url(text);
 }
 
-char *biogate_jwks_new(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE]) {
-        g_autoptr(JsonObject) jwk = public_jwk_new(public_key);
+char *biogate_jwks_new_set(const guint8 (*public_keys)[BIOGATE_ED25519_PUBLIC_SIZE], gsize n_keys) {
         g_autoptr(JsonObject) set = json_object_new();
-        g_autofree char *kid = biogate_jwk_thumbprint(public_key);
         JsonArray *keys = json_array_new();
 
-        json_object_set_string_member(jwk, "kid", kid);
-        json_object_set_string_member(jwk, "use", "sig");
-        json_object_set_string_member(jwk, "alg", TOKEN_ALG);
-        json_array_add_object_element(keys, g_steal_pointer(&jwk));
+        g_return_val_if_fail(public_keys && n_keys > 0, NULL);
+
+        for (gsize i = 0; i < n_keys; i++) {
+                g_autoptr(JsonObject) jwk = public_jwk_new(public_keys[i]);
+                g_autofree char *kid = biogate_jwk_thumbprint(public_keys[i]);
+
+                json_object_set_string_member(jwk, "kid", kid);
+                json_object_set_string_member(jwk, "use", "sig");
+                json_object_set_string_member(jwk, "alg", TOKEN_ALG);
+                json_array_add_object_element(keys, g_steal_pointer(&jwk));
+        }
         json_object_set_array_member(set, "keys", keys);
         return object_to_jcs(set);
+}
+
+char *biogate_jwks_new(const guint8 public_key[BIOGATE_ED25519_PUBLIC_SIZE]) {
+        return biogate_jwks_new_set((const guint8 (*)[BIOGATE_ED25519_PUBLIC_SIZE]) public_key, 1);
 }
 
 char *biogate_token_sign(const guint8 secret_key[BIOGATE_ED25519_SECRET_SIZE],
@@ -335,8 +344,55 @@ static gboolean check_digest(JsonObject *claims, const BiogateTx *tx, GError **e
         return TRUE;
 }
 
+static gboolean string_node_is(JsonNode *node, const char *text) {
+        return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING &&
+               g_str_equal(json_node_get_string(node), text);
+}
+
+/* RFC 7519 §4.1.3: aud is one string or an array of strings. */
+static gboolean aud_names(JsonNode *aud, const char *audience) {
+        JsonArray *array;
+
+        if (!JSON_NODE_HOLDS_ARRAY(aud))
+                return string_node_is(aud, audience);
+        array = json_node_get_array(aud);
+        for (guint i = 0; i < json_array_get_length(array); i++)
+                if (string_node_is(json_array_get_element(array, i), audience))
+                        return TRUE;
+        return FALSE;
+}
+
+static gboolean check_audience(JsonObject *claims, const char *audience, GError **error) {
+        JsonNode *aud = json_object_get_member(claims, "aud");
+
+        if (!audience) {
+                if (!aud)
+                        return TRUE;
+                g_set_error_literal(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                                    "The token is issued for an audience (aud); the verifier must name itself "
+                                    "to accept it");
+                return FALSE;
+        }
+        if (!aud) {
+                g_set_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                            "The token has no aud claim; expected \"%s\"", audience);
+                return FALSE;
+        }
+        if (!aud_names(aud, audience)) {
+                g_set_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE,
+                            "The token is not issued for audience \"%s\"", audience);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean biogate_token_verify(const char *token, const char *jwks_json, GBytes *expected_challenge,
                               gint64 now, JsonObject **ret_claims, GError **error) {
+        return biogate_token_verify_for(token, jwks_json, expected_challenge, NULL, now, ret_claims, error);
+}
+
+gboolean biogate_token_verify_for(const char *token, const char *jwks_json, GBytes *expected_challenge,
+                                  const char *audience, gint64 now, JsonObject **ret_claims, GError **error) {
         g_autoptr(JsonObject) header = NULL, claims = NULL;
         g_autoptr(GBytes) signature = NULL;
         g_autoptr(BiogateTx) tx = NULL;
@@ -428,6 +484,8 @@ gboolean biogate_token_verify(const char *token, const char *jwks_json, GBytes *
                             "The token was issued %" G_GINT64_FORMAT " s in the future", iat - now);
                 return FALSE;
         }
+        if (!check_audience(claims, audience, error))
+                return FALSE;
         if (expected_challenge && !check_nonce(claims, tx, expected_challenge, error))
                 return FALSE;
         if (!check_digest(claims, tx, error))

@@ -57,6 +57,10 @@ static const struct {
                 { "standing-consent-recorded", "9d60003bf1a44bf78a39162b65bc8a56", LOG_NOTICE, "success" },
         [BIOGATED_AUDIT_CONSENT_WITHDRAWN] =
                 { "standing-consent-withdrawn", "d93f3a1b987745cba3c2ceed3efe24d4", LOG_NOTICE, "success" },
+        [BIOGATED_AUDIT_SIGNING_KEY_ROTATED] =
+                { "signing-key-rotated", "6b0270ced0e948a58edc7d40f50d7b93", LOG_NOTICE, "success" },
+        [BIOGATED_AUDIT_SIGNING_KEY_RETIRED] =
+                { "signing-key-retired", "04a005e6231a4b9fba9383672424bb70", LOG_NOTICE, "success" },
 };
 
 /* Only the main thread chains and sends events: no lock. */

@@ -32,6 +32,7 @@ void biogated_authorize_data_free(BiogatedAuthorizeData *data) {
         g_clear_pointer(&data->tx, biogate_tx_free);
         g_free(data->text);
         g_free(data->rule);
+        g_free(data->audience);
         g_clear_pointer(&data->approver_gallery, g_ptr_array_unref);
         g_free(data);
 }
@@ -149,6 +150,8 @@ static void approve(BiogatedOperation *op, gboolean with_fingerprint, const char
         json_object_set_int_member(claims, "uid", target->uid);
         json_object_set_int_member(claims, "iat", now);
         json_object_set_int_member(claims, "exp", now + data->token_lifetime_s);
+        if (data->audience)
+                json_object_set_string_member(claims, "aud", data->audience);
         json_object_set_string_member(claims, "jti", jti);
         json_object_set_string_member(claims, "nonce", nonce);
         json_object_set_member(claims, "tx", biogate_tx_to_json(data->tx));

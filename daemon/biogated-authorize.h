@@ -16,6 +16,7 @@ typedef struct BiogatedAuthorizeData {
         char *rule;
         BiogateRequirement requirement;
         guint token_lifetime_s;
+        char *audience;                 /* aud claim; NULL: none ([stepup] audience= of biogate.conf) */
         GPtrArray *approver_gallery;    /* FpPrint*: eligible approvers, plus the maker's own prints so a
                                            second touch by the maker is recognised and refused */
         BiogatedSigningKey *signing_key; /* borrowed: lives as long as the daemon */

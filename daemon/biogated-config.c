@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define CONFIG_GROUP "daemon"
+#define STEPUP_GROUP "stepup"
 #define CONFIG_MAX_SIZE (64 * 1024)
 
 void biogated_config_init(BiogatedConfig *config) {
@@ -42,6 +44,51 @@ gboolean biogated_config_serves_fprint_api(const BiogatedConfig *config, const c
 
 void biogated_config_clear(BiogatedConfig *config) {
         g_clear_pointer(&config->device, g_free);
+        g_clear_pointer(&config->audience, g_free);
+}
+
+/* An audience is compared byte for byte by every verifier and printed in
+ * messages: printable ASCII, no spaces, so that what the administrator
+ * typed, what the token carries and what a backend configures cannot
+ * differ invisibly. */
+static gboolean audience_is_valid(const char *value) {
+        size_t n = strlen(value);
+
+        if (n == 0 || n > BIOGATED_MAX_AUDIENCE_LENGTH)
+                return FALSE;
+        for (const char *p = value; *p; p++)
+                if (*p <= ' ' || *p > '~')
+                        return FALSE;
+        return TRUE;
+}
+
+static gboolean load_stepup_group(BiogatedConfig *config, GKeyFile *kf, const char *path, GError **error) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, STEPUP_GROUP, NULL, error);
+
+        if (!keys)
+                return FALSE;
+        for (char **k = keys; *k; k++) {
+                g_autofree char *value = g_key_file_get_value(kf, STEPUP_GROUP, *k, NULL);
+                g_strstrip(value);
+
+                if (!g_str_equal(*k, "audience")) {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                                    "%s: unknown key '%s' in [%s]", path, *k, STEPUP_GROUP);
+                        return FALSE;
+                }
+                g_clear_pointer(&config->audience, g_free);
+                /* Empty: no aud claim, as without the key. */
+                if (*value == '\0')
+                        continue;
+                if (!audience_is_valid(value)) {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                    "%s: audience= must be 1 to %u printable ASCII characters without spaces",
+                                    path, BIOGATED_MAX_AUDIENCE_LENGTH);
+                        return FALSE;
+                }
+                config->audience = g_steal_pointer(&value);
+        }
+        return TRUE;
 }
 
 static gboolean read_config_file(const char *path, char **ret_contents, gboolean *ret_missing, GError **error) {
@@ -114,11 +161,13 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
         }
         groups = g_key_file_get_groups(kf, NULL);
         for (char **g = groups; *g; g++)
-                if (!g_str_equal(*g, CONFIG_GROUP)) {
+                if (!g_str_equal(*g, CONFIG_GROUP) && !g_str_equal(*g, STEPUP_GROUP)) {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
                                     "%s: unknown section [%s]", path, *g);
                         return FALSE;
                 }
+        if (g_key_file_has_group(kf, STEPUP_GROUP) && !load_stepup_group(config, kf, path, error))
+                return FALSE;
         if (!g_key_file_has_group(kf, CONFIG_GROUP))
                 return TRUE;
 

@@ -30,11 +30,13 @@ typedef struct BiogatedConfig {
         guint login_budget_seconds;         /* logins per target uid, within... */
         guint login_budget_window_seconds;  /* ...this rolling window */
         BiogatedFprintApi fprintd_api;
+        char *audience;           /* [stepup] audience=: the tokens' aud claim; NULL = none */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
 #define BIOGATED_MAX_IDLE_EXIT_SECONDS 86400u
 #define BIOGATED_MAX_RETENTION_DAYS 36500u
+#define BIOGATED_MAX_AUDIENCE_LENGTH 256u
 
 void biogated_config_init(BiogatedConfig *config);
 void biogated_config_clear(BiogatedConfig *config);

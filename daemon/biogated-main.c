@@ -124,7 +124,7 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         daemon->limits = biogated_limits_open(cl->state_dir, daemon->writer, daemon->audit, &local);
         if (!daemon->limits)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: failure counters: ");
-        daemon->signing_key = biogated_signing_key_load(cl->state_dir, daemon->audit, &local);
+        daemon->signing_key = biogated_signing_key_load(cl->state_dir, daemon->writer, daemon->audit, &local);
         if (!daemon->signing_key)
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
         daemon->policy_dir = g_strdup(cl->policy_dir);

@@ -330,6 +330,7 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
         data->rule = g_strdup(rule->name);
         data->requirement = rule->requirement;
         data->token_lifetime_s = rule->token_lifetime_s;
+        data->audience = g_strdup(daemon->config.audience);
         data->signing_key = daemon->signing_key;
         if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER)
                 data->approver_gallery = approver_gallery(daemon, rule->approver_group, caller->uid, prints);
@@ -396,7 +397,48 @@ static gboolean handle_authorize(BiogateStepUp *iface, GDBusMethodInvocation *in
 
 static gboolean handle_get_public_keys(BiogateStepUp *iface, GDBusMethodInvocation *invocation, BiogatedDaemon *daemon) {
         biogated_daemon_touch(daemon);
+        biogated_signing_key_retire_expired(daemon->signing_key, g_get_real_time() / G_USEC_PER_SEC);
         biogate_step_up_complete_get_public_keys(iface, invocation, biogated_signing_key_get_jwks(daemon->signing_key));
+        return TRUE;
+}
+
+typedef struct RotateCall {
+        BiogatedDaemon *daemon;
+        GDBusMethodInvocation *invocation;
+} RotateCall;
+
+static void on_rotated(const GError *error, const char *kid, gpointer user_data) {
+        RotateCall *call = user_data;
+
+        /* Both after what the rotation wrote, and after its audit event. */
+        if (error)
+                biogated_daemon_return_error_durable(call->daemon->writer, call->invocation, error);
+        else
+                biogated_daemon_return_durable(call->daemon->writer, call->invocation, g_variant_new("(s)", kid));
+        g_object_unref(call->invocation);
+        g_free(call);
+}
+
+static void rotate_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
+        RotateCall *call;
+
+        /* The gate asked for manage on oneself: root, or polkit said yes. */
+        if (!caller->may_manage) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_PERMISSION_DENIED,
+                                                              "Only an administrator may rotate the signing key");
+                return;
+        }
+        call = g_new0(RotateCall, 1);
+        *call = (RotateCall) { .daemon = daemon, .invocation = g_object_ref(invocation) };
+        biogated_signing_key_rotate(daemon->signing_key, caller->uid, on_rotated, call);
+}
+
+static gboolean handle_rotate_signing_key(BiogateStepUp *iface, GDBusMethodInvocation *invocation,
+                                          BiogatedDaemon *daemon) {
+        biogated_daemon_touch(daemon);
+        biogated_caller_authorize(invocation, "", BIOGATED_ACTION_MANAGE, rotate_authorized, daemon, NULL);
         return TRUE;
 }
 
@@ -405,6 +447,7 @@ gboolean biogated_stepup_export(BiogatedDaemon *daemon, GError **error) {
         g_signal_connect(daemon->stepup, "handle-evaluate", G_CALLBACK(handle_evaluate), daemon);
         g_signal_connect(daemon->stepup, "handle-authorize", G_CALLBACK(handle_authorize), daemon);
         g_signal_connect(daemon->stepup, "handle-get-public-keys", G_CALLBACK(handle_get_public_keys), daemon);
+        g_signal_connect(daemon->stepup, "handle-rotate-signing-key", G_CALLBACK(handle_rotate_signing_key), daemon);
         return g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(daemon->stepup), daemon->connection,
                                                 BIOGATE_OBJECT_PATH, error);
 }

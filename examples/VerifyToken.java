@@ -7,7 +7,7 @@
 //
 // Checks: the header (alg EdDSA, typ, a kid of the JWK set, nothing else),
 // the Ed25519 signature over header.payload as received, exp (refused from
-// exp on), iat (at most 60 s ahead), nbf if present, aud when --audience is
+// exp on), iat (at most 60 s ahead), nbf if present, aud (refused unless --audience names it) is
 // given, the nonce against the challenge when --challenge is given, and both
 // digests recomputed from the token's transaction (tx_digest: SHA-256 of
 // its RFC 8785 form; display_digest: SHA-256 of the approval text). The
@@ -129,10 +129,14 @@ public class VerifyToken {
             throw new Invalid("issued-at: the token was issued in the future");
         if (claims.containsKey("nbf") && !(claims.get("nbf") instanceof Long nbf && nbf <= now))
             throw new Invalid("not-before: the token is not valid yet");
+        // RFC 7519 4.1.3: a token for named audiences is refused by a
+        // verifier that is not one of them, or that does not say which it is.
+        Object aud = claims.get("aud");
         if (audience != null) {
-            Object aud = claims.get("aud");
             if (!(audience.equals(aud) || (aud instanceof List<?> list && list.contains(audience))))
                 throw new Invalid("audience: the token is for " + aud + ", not " + audience);
+        } else if (aud != null) {
+            throw new Invalid("audience: the token is for " + aud + "; name this backend with --audience");
         }
         Map<String, Object> tx = (Map<String, Object>) claims.get("tx");
         if (challenge != null) {

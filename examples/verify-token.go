@@ -8,7 +8,7 @@
 //
 // Checks: the header (alg EdDSA, typ, a kid of the JWK set, nothing else),
 // the Ed25519 signature, exp (refused from exp on), iat (at most 60 s
-// ahead), nbf if present, aud when --audience is given, the nonce against
+// ahead), nbf if present, aud (refused unless --audience names it), the nonce against
 // the challenge when --challenge is given, and both digests recomputed from
 // the token's transaction (tx_digest: SHA-256 of its RFC 8785 form;
 // display_digest: SHA-256 of the approval text). The format is in
@@ -188,8 +188,13 @@ func verify(token string, jwks *jose.JSONWebKeySet, challenge []byte, audience s
 	if c.Nbf != nil && *c.Nbf > now {
 		return nil, fmt.Errorf("not-before: the token is not valid yet")
 	}
+	// RFC 7519 4.1.3: a token for named audiences is refused by a verifier
+	// that is not one of them, or that does not say which it is.
 	if audience != "" && !audienceNames(c.Aud, audience) {
 		return nil, fmt.Errorf("audience: the token is for %v, not %q", c.Aud, audience)
+	}
+	if audience == "" && c.Aud != nil {
+		return nil, fmt.Errorf("audience: the token is for %v; name this backend with --audience", c.Aud)
 	}
 	if challenge != nil {
 		expected := b64url(challenge)

@@ -7,7 +7,8 @@
 jwks.json is the daemon's public key set (`biogatectl keys export`, or the
 StepUp.GetPublicKeys call). Checks: the header (alg EdDSA, typ, a kid of
 the set, nothing else), the Ed25519 signature, exp (refused from exp on),
-iat (at most 60 s ahead), nbf if present, aud when --audience is given,
+iat (at most 60 s ahead), nbf if present, aud (it must name --audience; a token
+with an aud is refused without --audience),
 the nonce against the challenge when --challenge is given, and both
 digests recomputed from the token's transaction: tx_digest (SHA-256 of its
 RFC 8785 form) and display_digest (SHA-256 of the approval text the daemon
@@ -111,10 +112,14 @@ def verify(token, jwks, challenge, audience, now):
         raise Invalid('expiry: the token has expired')
     if claims['iat'] > now + IAT_LEEWAY_S:
         raise Invalid('issued-at: the token was issued in the future')
+    # RFC 7519 4.1.3: a token for named audiences is refused by a verifier
+    # that is not one of them, or that does not say which it is.
+    aud = claims.get('aud')
     if audience is not None:
-        aud = claims.get('aud')
         if not (aud == audience or (isinstance(aud, list) and audience in aud)):
             raise Invalid(f'audience: the token is for {aud!r}, not {audience!r}')
+    elif aud is not None:
+        raise Invalid(f'audience: the token is for {aud!r}; name this backend with --audience')
     if challenge is not None:
         expected = b64url(challenge)
         if not same(claims.get('nonce'), expected) or not same(claims['tx'].get('challenge', expected), expected):

@@ -2,6 +2,7 @@
 #include "daemon-fixture.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -325,3 +326,26 @@ char **list_fingers(GDBusConnection *conn, const char *user) {
         return fingers;
 }
 
+
+guint fixture_log_count(Fixture *f, const char *needle) {
+        g_autofree char *log = btf_daemon_read_log(f->daemon);
+        guint n = 0;
+
+        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+char *fixture_write_credential(Fixture *f, const char *dir, const char *name, guint8 seed, gsize size) {
+        g_autofree char *dir_path = g_build_filename(f->tmp, dir, NULL);
+        g_autofree char *path = g_build_filename(dir_path, name, NULL);
+        g_autofree guint8 *bytes = g_malloc(size);
+
+        for (gsize i = 0; i < size; i++)
+                bytes[i] = (guint8) (seed + i * 13);
+        g_assert_cmpint(g_mkdir_with_parents(dir_path, 0700), ==, 0);
+        (void) unlink(path);
+        g_assert_true(g_file_set_contents(path, (const char *) bytes, (gssize) size, NULL));
+        g_assert_cmpint(chmod(path, 0400), ==, 0);
+        return g_strdup_printf("CREDENTIALS_DIRECTORY=%s", dir_path);
+}

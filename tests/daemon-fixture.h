@@ -56,6 +56,14 @@ GVariant *call_on(GDBusConnection *conn, const char *path, const char *iface, co
 GVariant *manager_call(GDBusConnection *conn, const char *method, GVariant *params, const char *reply_type,
                        GError **error);
 void assert_dbus_error(const GError *error, const char *name);
+/* A systemd credential @name of @size bytes, derived from @seed, in the
+ * directory @dir of the test's temp dir (mode 0400, as systemd leaves it);
+ * returns "CREDENTIALS_DIRECTORY=..." for the daemon's environment. */
+char *fixture_write_credential(Fixture *f, const char *dir, const char *name, guint8 seed, gsize size);
+/* How often needle occurs in the running daemon's log. */
+guint fixture_log_count(Fixture *f, const char *needle);
+/* StepUp.GetPublicKeys: the JWK set the daemon serves. */
+char *get_public_keys(GDBusConnection *conn);
 /* Everything want has, got has too: each method with its argument
  * signatures, each signal, each property with its type and access. */
 void assert_same_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got);
@@ -82,5 +90,3 @@ void release(GDBusConnection *conn, BtfOp *op);
 void enroll(Fixture *f, const char *user, const char *finger, const char *id);
 char *verify_with(Fixture *f, GDBusConnection *conn, const char *user, const char *id, GVariant **ret_details);
 char **list_fingers(GDBusConnection *conn, const char *user);
-/* StepUp.GetPublicKeys: the JWK set that verifies the daemon's tokens. */
-char *get_public_keys(GDBusConnection *conn);

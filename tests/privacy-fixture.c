@@ -129,12 +129,7 @@ void privacy_write_file(const char *path, const void *data, gsize size) {
 }
 
 guint privacy_log_count(Fixture *f, const char *needle) {
-        g_autofree char *log = btf_daemon_read_log(f->daemon);
-        guint n = 0;
-
-        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
-                n++;
-        return n;
+        return fixture_log_count(f, needle);
 }
 
 void privacy_setup_no_daemon(Fixture *f, gconstpointer data) {

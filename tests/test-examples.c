@@ -158,8 +158,9 @@ typedef struct Verifier {
 } Verifier;
 
 /* Runs one verifier; returns its exit status and, for 0, its claims. */
-static int run_verifier(const Verifier *v, const char *jwks_path, const char *challenge, const char *token,
-                        JsonObject **ret_claims, char **ret_err) {
+/* audience: passed as --audience, or NULL. */
+static int run_verifier_for(const Verifier *v, const char *jwks_path, const char *challenge, const char *audience,
+                            const char *token, JsonObject **ret_claims, char **ret_err) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_autoptr(GError) error = NULL;
         g_autofree char *out = NULL;
@@ -171,6 +172,10 @@ static int run_verifier(const Verifier *v, const char *jwks_path, const char *ch
         g_ptr_array_add(argv, (char *) jwks_path);
         g_ptr_array_add(argv, (char *) "--challenge");
         g_ptr_array_add(argv, (char *) challenge);
+        if (audience) {
+                g_ptr_array_add(argv, (char *) "--audience");
+                g_ptr_array_add(argv, (char *) audience);
+        }
         g_ptr_array_add(argv, (char *) token);
         g_ptr_array_add(argv, NULL);
         g_assert_true(btf_run((const char *const *) argv->pdata, NULL, &out, ret_err, &status, &error));
@@ -179,6 +184,11 @@ static int run_verifier(const Verifier *v, const char *jwks_path, const char *ch
         if (WEXITSTATUS(status) == 0 && ret_claims)
                 *ret_claims = parse_object(out, -1);
         return WEXITSTATUS(status);
+}
+
+static int run_verifier(const Verifier *v, const char *jwks_path, const char *challenge, const char *token,
+                        JsonObject **ret_claims, char **ret_err) {
+        return run_verifier_for(v, jwks_path, challenge, NULL, token, ret_claims, ret_err);
 }
 
 static gboolean have(const char *path) {
@@ -294,7 +304,9 @@ static const char *const shapes[][7] = {
         { "loan_issuance", "1000000000", "USD", "ACME Ltd", NULL, NULL, NULL },
 };
 
-static char *sign_shape(const char *const shape[7], const guint8 *pk, const guint8 *sk, GBytes *challenge) {
+/* audience: the aud claim ([stepup] audience=), or NULL for none. */
+static char *sign_shape(const char *const shape[7], const guint8 *pk, const guint8 *sk, GBytes *challenge,
+                        const char *audience) {
         g_autoptr(JsonObject) claims = json_object_new();
         g_autoptr(JsonArray) amr = json_array_new();
         g_autoptr(GVariant) dict = NULL;
@@ -349,6 +361,8 @@ static char *sign_shape(const char *const shape[7], const guint8 *pk, const guin
         json_object_set_array_member(claims, "amr", g_steal_pointer(&amr));
         json_object_set_string_member(claims, "rule", "shapes");
         json_object_set_array_member(claims, "approvers", json_array_new());
+        if (audience)
+                json_object_set_string_member(claims, "aud", audience);
         token = biogate_token_sign(sk, pk, claims, &error);
         g_assert_no_error(error);
         g_test_message("shape: %s", text);
@@ -366,6 +380,7 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
         g_autoptr(GBytes) challenge = NULL;
         guint8 shapes_pk[crypto_sign_PUBLICKEYBYTES], shapes_sk[crypto_sign_SECRETKEYBYTES];
         char *shape_tokens[G_N_ELEMENTS(shapes)];
+        g_autofree char *aud_token = NULL;
         g_autoptr(JsonObject) expected = NULL;
         g_autoptr(GString) missing = g_string_new(NULL);
         g_autoptr(GPtrArray) verifiers = g_ptr_array_new();
@@ -399,7 +414,8 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                         (guint8) (g_ascii_xdigit_value(challenge_hex[2 * i]) << 4 |
                                   g_ascii_xdigit_value(challenge_hex[2 * i + 1]));
         for (size_t j = 0; j < G_N_ELEMENTS(shapes); j++)
-                shape_tokens[j] = sign_shape(shapes[j], shapes_pk, shapes_sk, challenge);
+                shape_tokens[j] = sign_shape(shapes[j], shapes_pk, shapes_sk, challenge, NULL);
+        aud_token = sign_shape(shapes[0], shapes_pk, shapes_sk, challenge, "backend-a");
         sodium_memzero(shapes_sk, sizeof shapes_sk);
 
         if (python_has_pyjwt()) {
@@ -476,6 +492,20 @@ static void test_verifiers(Fixture *f, gconstpointer data) {
                         if (run_verifier(v, shapes_jwks_path, challenge_hex, shape_tokens[j], NULL, &err) != 0)
                                 g_error("the %s example refused a token for a %s: %s", v->name, shapes[j][0], err);
                 }
+
+                /* aud ([stepup] audience=, RFC 7519 4.1.3): accepted by the
+                 * backend it names, refused by another and by one that does
+                 * not say which it is. */
+                g_clear_pointer(&err, g_free);
+                if (run_verifier_for(v, shapes_jwks_path, challenge_hex, "backend-a", aud_token, NULL, &err) != 0)
+                        g_error("the %s example refused a token for its own audience: %s", v->name, err);
+                g_clear_pointer(&err, g_free);
+                g_assert_cmpint(run_verifier_for(v, shapes_jwks_path, challenge_hex, "backend-b", aud_token, NULL, &err),
+                                ==, 1);
+                g_assert_nonnull(strstr(err, "audience"));
+                g_clear_pointer(&err, g_free);
+                g_assert_cmpint(run_verifier(v, shapes_jwks_path, challenge_hex, aud_token, NULL, &err), ==, 1);
+                g_assert_nonnull(strstr(err, "audience"));
         }
 
         if (python_has_pyjwt())

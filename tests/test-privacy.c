@@ -541,16 +541,7 @@ static void test_migration(Fixture *f, gconstpointer data) {
 /* ---- the master key as a systemd credential ---- */
 
 static char *write_credential(Fixture *f, const char *name, guint8 seed, gsize size) {
-        g_autofree char *dir = g_build_filename(f->tmp, name, NULL);
-        g_autofree char *path = g_build_filename(dir, "biogate.master-key", NULL);
-        guint8 bytes[64];
-
-        for (gsize i = 0; i < sizeof bytes; i++)
-                bytes[i] = (guint8) (seed + i * 13);
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-        privacy_write_file(path, bytes, size);
-        g_assert_cmpint(chmod(path, 0400), ==, 0);
-        return g_strdup_printf("CREDENTIALS_DIRECTORY=%s", dir);
+        return fixture_write_credential(f, name, "biogate.master-key", seed, size);
 }
 
 /* From $CREDENTIALS_DIRECTORY: no key file is written; another key opens

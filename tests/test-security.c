@@ -128,6 +128,7 @@ static const ApiRow api_rows[] = {
           "caller's own prints were looked at" },
         { "org.biogate1.StepUp", "GetPublicKeys", "()", TRUE, check_public_keys,
           "the public half of the token signing key, published for backends" },
+        { "org.biogate1.StepUp", "RotateSigningKey", "()" }, /* manage: root only without polkitd */
 };
 
 static const ApiRow *api_row(const char *interface, const char *method) {
@@ -497,6 +498,7 @@ static const OwnerCall owner_calls[] = {
         { BIOGATE_STEPUP_INTERFACE, "Authorize", "({'kind': <'withdrawal'>}, @a{sv} {})",
           ERR "InvalidTransaction" },
         { BIOGATE_STEPUP_INTERFACE, "GetPublicKeys", "()" },
+        { BIOGATE_STEPUP_INTERFACE, "RotateSigningKey", "()" },
         /* Last: it takes the templates away. */
         { BIOGATE_MANAGER_INTERFACE, "EraseUser", "('',)" },
 };

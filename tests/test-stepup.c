@@ -281,12 +281,7 @@ static GVariant *my_data(Fixture *f) {
 }
 
 static guint log_count(Fixture *f, const char *needle) {
-        g_autofree char *log = btf_daemon_read_log(f->daemon);
-        guint n = 0;
-
-        for (const char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
-                n++;
-        return n;
+        return fixture_log_count(f, needle);
 }
 
 /* One four-eyes Authorize where the maker touches and then "impostor"

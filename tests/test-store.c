@@ -458,6 +458,50 @@ static void test_config(void) {
         biogated_config_clear(&config);
 }
 
+/* [stepup] audience= (biogate.conf(5)): strict like [daemon]; an empty
+ * value means no aud claim. */
+static void test_config_stepup(void) {
+        BiogatedConfig config;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *longest = g_strnfill(BIOGATED_MAX_AUDIENCE_LENGTH, 'a');
+        g_autofree char *too_long = g_strdup_printf("[stepup]\naudience=%sa\n", longest);
+        g_autofree char *ok_long = g_strdup_printf("[stepup]\naudience=%s\n", longest);
+
+        g_assert_true(load_config_text("[stepup]\naudience = https://payments.example/api \n[daemon]\nidle_exit_seconds=5\n",
+                                       &config, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(config.audience, ==, "https://payments.example/api");
+        g_assert_cmpuint(config.idle_exit_seconds, ==, 5);
+        biogated_config_clear(&config);
+
+        g_assert_true(load_config_text("[stepup]\n", &config, &error));
+        g_assert_null(config.audience);
+        biogated_config_clear(&config);
+        g_assert_true(load_config_text("[stepup]\naudience=\n", &config, &error));
+        g_assert_null(config.audience);
+        biogated_config_clear(&config);
+        g_assert_true(load_config_text(ok_long, &config, &error));
+        g_assert_cmpuint(strlen(config.audience), ==, BIOGATED_MAX_AUDIENCE_LENGTH);
+        biogated_config_clear(&config);
+
+        const char *bad[] = {
+                "[stepup]\naudeince=x\n",
+                "[stepup]\naudience=two words\n",
+                "[stepup]\naudience=caf\xc3\xa9\n",
+                "[stepup]\naudience=tab\there\n",
+                "[step-up]\naudience=x\n",
+                "[stepup]\nidle_exit_seconds=5\n",
+                too_long,
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_clear_error(&error);
+                g_test_message("%s", bad[i]);
+                g_assert_false(load_config_text(bad[i], &config, &error));
+                g_assert_nonnull(error);
+                biogated_config_clear(&config);
+        }
+}
+
 static gboolean touch_record(GVariantDict *record, gpointer user_data) {
         g_variant_dict_insert(record, "test-touched", "b", TRUE);
         return TRUE;
@@ -523,5 +567,6 @@ int main(int argc, char *argv[]) {
         g_test_add("/store/use-day-forgotten-on-change", StoreFixture, NULL, store_fixture_setup,
                    test_use_day_forgotten_on_change, store_fixture_teardown);
         g_test_add_func("/config/parse", test_config);
+        g_test_add_func("/config/stepup", test_config_stepup);
         return g_test_run();
 }

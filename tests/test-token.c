@@ -763,6 +763,79 @@ static void test_biogatectl_require_touch(Fixture *f, gconstpointer data) {
         remove_tree(dir);
 }
 
+static char *sign_with_aud(const Fixture *f, JsonNode *aud) {
+        g_autoptr(JsonObject) claims = claims_new(f, f->tx, NOW, NOW + 120);
+        g_autoptr(GError) error = NULL;
+        char *token;
+
+        if (aud)
+                json_object_set_member(claims, "aud", aud);
+        token = biogate_token_sign(f->sk, f->pk, claims, &error);
+        g_assert_no_error(error);
+        return token;
+}
+
+static void assert_audience(const Fixture *f, const char *token, const char *audience, gboolean valid) {
+        g_autoptr(GError) error = NULL;
+
+        g_test_message("audience %s, expecting %s", audience ? audience : "(none)", valid ? "valid" : "refused");
+        if (valid) {
+                g_assert_true(biogate_token_verify_for(token, f->jwks, f->challenge, audience, NOW, NULL, &error));
+                g_assert_no_error(error);
+        } else {
+                g_assert_false(biogate_token_verify_for(token, f->jwks, f->challenge, audience, NOW, NULL, &error));
+                g_assert_error(error, BIOGATE_TOKEN_ERROR, BIOGATE_TOKEN_ERROR_AUDIENCE);
+        }
+}
+
+/* RFC 7519 §4.1.3: a verifier that names itself accepts only a token whose
+ * aud names it (a string or one element of an array), and none without
+ * aud; one that does not name itself refuses a token that carries aud.
+ * biogatectl applies the same rule with --audience. */
+static void test_audience(Fixture *f, gconstpointer data) {
+        g_autofree char *plain = sign_with_aud(f, NULL);
+        g_autofree char *desk = sign_with_aud(f, json_node_init_string(json_node_alloc(), "payments-backend"));
+        g_autofree char *other = sign_with_aud(f, json_node_init_string(json_node_alloc(), "payments-backend2"));
+        g_autoptr(JsonArray) list = json_array_new();
+        g_autofree char *listed = NULL, *dir = g_dir_make_tmp("biogate-aud-XXXXXX", NULL);
+        g_autofree char *jwks = write_file(dir, "jwks.json", f->jwks, strlen(f->jwks));
+        g_autofree char *now = g_strdup_printf("%" G_GINT64_FORMAT, NOW);
+        g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+        g_autofree char *out4 = NULL, *err4 = NULL;
+
+        json_array_add_string_element(list, "risk-engine");
+        json_array_add_string_element(list, "payments-backend");
+        listed = sign_with_aud(f, json_node_init_array(json_node_alloc(), list));
+
+        assert_audience(f, plain, NULL, TRUE);
+        assert_audience(f, plain, "payments-backend", FALSE);
+        assert_audience(f, desk, "payments-backend", TRUE);
+        assert_audience(f, desk, "payments", FALSE);
+        assert_audience(f, desk, NULL, FALSE);
+        assert_audience(f, other, "payments-backend", FALSE);
+        assert_audience(f, listed, "payments-backend", TRUE);
+        assert_audience(f, listed, "risk-engine", TRUE);
+        assert_audience(f, listed, "backoffice", FALSE);
+        assert_audience(f, listed, NULL, FALSE);
+
+        g_assert_cmpint(run((const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now,
+                                               "--audience", "payments-backend", desk, NULL },
+                            NULL, &out, &err), ==, 0);
+        g_assert_cmpint(run((const char *[]) { BIOGATECTL_PATH, "--json", "token", "verify", "--jwks", jwks, "--now",
+                                               now, desk, NULL },
+                            NULL, &out2, &err2), ==, 1);
+        g_assert_true(g_str_has_prefix(out2, "{\"valid\":false,\"check\":\"audience\","));
+        g_assert_cmpint(run((const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--now", now,
+                                               "--audience", "payments-backend", plain, NULL },
+                            NULL, &out3, &err3), ==, 1);
+        g_assert_nonnull(strstr(err3, "wrong audience"));
+        /* Neither key source, or both: a usage error, never a default. */
+        g_assert_cmpint(run((const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", jwks, "--local-keys",
+                                               plain, NULL },
+                            NULL, &out4, &err4), ==, 2);
+        remove_tree(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -781,6 +854,7 @@ int main(int argc, char **argv) {
         ADD("/token/once/ledger", test_ledger_once);
         ADD("/token/once/biogatectl", test_biogatectl_once);
         ADD("/token/require-touch", test_biogatectl_require_touch);
+        ADD("/token/audience", test_audience);
 #undef ADD
 
         return g_test_run();

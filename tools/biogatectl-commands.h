@@ -28,6 +28,9 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv);
 /* biogatectl-token.c */
 int ctl_command_token(Ctl *ctl, int argc, char **argv);
 
+/* biogatectl-keys.c */
+int ctl_command_keys(Ctl *ctl, int argc, char **argv);
+
 /* biogatectl-policy.c */
 int ctl_command_policy(Ctl *ctl, int argc, char **argv);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* biogatectl token verify: checks a step-up token offline, the way a
- * backend would, from the token and a JWK set alone. It needs neither the
- * daemon nor the bus, so it also runs on the backend's side. */
+ * backend would, from the token and a JWK set alone. With --jwks it needs
+ * neither the daemon nor the bus, so it also runs on the backend's side;
+ * without, the key set comes from the local daemon (GetPublicKeys), which
+ * any user may ask, unlike the root-only state directory. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
+#include "biogatectl-keys.h"
 #include "biogatectl-output.h"
 
 /* A JWK set is a few hundred bytes; this only stops a wrong file. */
@@ -33,6 +36,7 @@ static const struct {
         { BIOGATE_TOKEN_ERROR_NONCE,         "nonce",     "wrong nonce" },
         { BIOGATE_TOKEN_ERROR_DIGEST,        "digest",    "transaction digest mismatch" },
         { BIOGATE_TOKEN_ERROR_REPLAYED,      "replay",    "already used" },
+        { BIOGATE_TOKEN_ERROR_AUDIENCE,      "audience",  "wrong audience" },
 };
 
 static void describe_failure(const GError *error, const char **ret_check, const char **ret_summary) {
@@ -204,10 +208,14 @@ static int report_invalid(bool json, const GError *error) {
 }
 
 static int token_verify(Ctl *ctl, int argc, char **argv) {
-        const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL, *ledger_path = NULL;
-        bool require_touch = false;
+        const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL, *ledger_path = NULL, *audience = NULL;
+        bool require_touch = false, local_keys = false;
         const CtlOption options[] = {
-                { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s) (required)" },
+                { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s)" },
+                { "local-keys", 0, CTL_OPTION_FLAG, &local_keys, NULL,
+                  "Instead of --jwks: ask the local biogated for its key set (any user)" },
+                { "audience", 0, CTL_OPTION_STRING, &audience, "AUD",
+                  "Who verifies: the token's aud must name AUD (a token with aud needs it)" },
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
                   "The challenge the backend sent; the token's nonce must equal it" },
                 { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
@@ -222,16 +230,17 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token verify",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once-db LEDGER] [--require-touch]\n"
-                         "                         [--json] TOKEN",
+                .usage = "token verify --jwks FILE|--local-keys [--audience AUD] [--challenge HEX] [--now UNIX]\n"
+                         "                         [--once-db LEDGER] [--require-touch] [--json] TOKEN",
                 .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
                            "transaction in the token; with --once-db (or --once), that the token was\n"
                            "not accepted before (libbiogate's biogate_ledger_use(), the same file);\n"
-                           "with --require-touch, that a fingerprint was taken. TOKEN '-'\n"
-                           "reads it from standard input. --challenge takes hex; in the token the\n"
-                           "nonce is base64url. Exit status 0: valid; 1: refused (the check that\n"
-                           "failed is printed); 2: usage error.",
+                           "with --require-touch, that a fingerprint was taken. TOKEN '-' reads it\n"
+                           "from standard input. With --local-keys the key set comes from the local\n"
+                           "biogated. A token with an aud claim is refused unless --audience names it.\n"
+                           "--challenge takes hex; in the token the nonce is base64url. Exit status 0:\n"
+                           "valid; 1: refused (the check that failed is printed); 2: usage error.",
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -257,8 +266,12 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
 
-        if (!jwks_path)
-                return ctl_usage_error(cl.command, "--jwks FILE is required");
+        /* Never a silent default: a backend that forgot --jwks must not
+         * end up trusting whatever daemon its own bus happens to reach. */
+        if (!jwks_path == !local_keys)
+                return ctl_usage_error(cl.command, "Give either --jwks FILE or --local-keys");
+        if (audience && *audience == '\0')
+                return ctl_usage_error(cl.command, "--audience must not be empty");
         if (challenge_hex) {
                 challenge = parse_challenge(challenge_hex);
                 if (!challenge)
@@ -274,16 +287,22 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         } else
                 now = g_get_real_time() / G_USEC_PER_SEC;
 
-        if (!g_file_get_contents(jwks_path, &jwks, &jwks_len, &error))
-                return ctl_usage_error(cl.command, "Cannot read the JWK set: %s", error->message);
-        if (jwks_len > JWKS_MAX_SIZE || strlen(jwks) != jwks_len)
-                return ctl_usage_error(cl.command, "%s is not a JWK set", jwks_path);
+        if (jwks_path) {
+                if (!g_file_get_contents(jwks_path, &jwks, &jwks_len, &error))
+                        return ctl_usage_error(cl.command, "Cannot read the JWK set: %s", error->message);
+                if (jwks_len > JWKS_MAX_SIZE || strlen(jwks) != jwks_len)
+                        return ctl_usage_error(cl.command, "%s is not a JWK set", jwks_path);
+        } else {
+                jwks = ctl_keys_fetch(ctl, &error);
+                if (!jwks)
+                        return ctl_report_error(ctl->json, error);
+        }
 
         token = read_token(token_arg, &error);
         if (!token)
                 return ctl_usage_error(cl.command, "%s", error->message);
 
-        if (!biogate_token_verify(token, jwks, challenge, now, &claims, &error))
+        if (!biogate_token_verify_for(token, jwks, challenge, audience, now, &claims, &error))
                 return report_invalid(ctl->json, error);
         /* The signature only says the daemon issued it; under a require=none
          * rule it does so without a touch. A backend that wants a person at
@@ -329,8 +348,8 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
         };
         const CtlCommandLine cl = {
                 .command = "token",
-                .usage = "token verify --jwks FILE [--challenge HEX] [--now UNIX] [--once-db LEDGER] [--require-touch]\n"
-                         "                         [--json] TOKEN",
+                .usage = "token verify --jwks FILE|--local-keys [--audience AUD] [--challenge HEX] [--now UNIX]\n"
+                         "                         [--once-db LEDGER] [--require-touch] [--json] TOKEN",
                 .summary = "Work with step-up tokens. Commands:\n"
                            "  verify  Check a token's signature, expiry, nonce and transaction digest",
                 .options = options,

@@ -29,6 +29,7 @@ static const struct {
         { "consent", ctl_command_consent, "Agree to the consent notice ahead of enrolment in the desktop's settings" },
         { "approve", ctl_command_approve, "Approve a transaction with a fingerprint (step-up)" },
         { "token",   ctl_command_token,   "Verify a step-up token offline (token verify)" },
+        { "keys",    ctl_command_keys,    "Export the keys that verify step-up tokens, or rotate the signing key" },
         { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
         { "audit",   ctl_command_audit,   "Verify the audit trail in the journal, or report on it" },
 };
