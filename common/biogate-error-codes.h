@@ -32,6 +32,7 @@
  * @BIOGATE_ERROR_STORE_CORRUPTED: org.biogate1.Error.StoreCorrupted
  * @BIOGATE_ERROR_STORE_FULL: org.biogate1.Error.StoreFull
  * @BIOGATE_ERROR_INTERNAL: org.biogate1.Error.Internal
+ * @BIOGATE_ERROR_NO_AGENT: org.biogate1.Error.NoAgent
  *
  * The errors biogated reports, each with its D-Bus name. In libbiogate they
  * are the codes of the %BIOGATE_ERROR domain.
@@ -60,8 +61,9 @@ typedef enum BiogateError {
         BIOGATE_ERROR_STORE_CORRUPTED,
         BIOGATE_ERROR_STORE_FULL,
         BIOGATE_ERROR_INTERNAL,
+        BIOGATE_ERROR_NO_AGENT,
 } BiogateError;
 
 /* The number of codes; not a member, so that the installed enumeration
  * holds only errors (GObject introspection names them Biogate.Error.X). */
-#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_INTERNAL + 1)
+#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_NO_AGENT + 1)

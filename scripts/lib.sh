@@ -1,6 +1,9 @@
 # Shared by scripts/demo and scripts/test: dependencies and the build.
 # fprintd and libpam-fprintd are for the tests of fprintd's API on biogated:
 # their tools and pam_fprintd.so are the clients; fprintd's daemon never runs.
+# GTK 4 builds biogate-agent; Xvfb, xwd (x11-apps), AT-SPI and pyatspi are
+# for its test (tests/test-agent.c), which reads its window as a screen
+# reader would.
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +15,7 @@ BIOGATE_PACKAGES=(
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
         fprintd libpam-fprintd
+        libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
 )
 
 biogate_install_deps() {
