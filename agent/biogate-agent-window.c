@@ -222,3 +222,106 @@ gboolean agent_window_close(AgentWindow *w, const char *operation, const char *r
         g_clear_pointer(&w->operation, g_free);
         return TRUE;
 }
+
+/* ---- The consent notice ---- */
+
+struct AgentConsent {
+        GtkWindow *window;
+        GtkLabel *version;
+        GtkLabel *notice;
+        AgentConsentAnswer answer;      /* NULL: no question open */
+        gpointer user_data;
+};
+
+static void consent_answer(AgentConsent *c, gboolean agreed) {
+        AgentConsentAnswer answer = c->answer;
+
+        if (!answer)
+                return;
+        c->answer = NULL;
+        gtk_widget_set_visible(GTK_WIDGET(c->window), FALSE);
+        answer(agreed, c->user_data);
+}
+
+static void on_agree(GtkButton *button, gpointer user_data) {
+        consent_answer(user_data, TRUE);
+}
+
+static void on_decline(GtkButton *button, gpointer user_data) {
+        consent_answer(user_data, FALSE);
+}
+
+static gboolean on_consent_close(GtkWindow *window, gpointer user_data) {
+        consent_answer(user_data, FALSE);
+        return FALSE; /* hide-on-close hides it */
+}
+
+AgentConsent *agent_consent_new(GtkApplication *app) {
+        AgentConsent *c = g_new0(AgentConsent, 1);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+        GtkWidget *heading = gtk_label_new(NULL);
+        GtkWidget *scroll = gtk_scrolled_window_new();
+        GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+        GtkWidget *agree = gtk_button_new_with_label("I agree");
+        GtkWidget *decline = gtk_button_new_with_label("Decline");
+
+        c->window = GTK_WINDOW(gtk_application_window_new(app));
+        gtk_window_set_title(c->window, "Consent to fingerprint enrolment");
+        gtk_window_set_default_size(c->window, 640, 520);
+        gtk_window_set_hide_on_close(c->window, TRUE);
+        g_signal_connect(c->window, "close-request", G_CALLBACK(on_consent_close), c);
+
+        gtk_widget_set_margin_top(box, 24);
+        gtk_widget_set_margin_bottom(box, 24);
+        gtk_widget_set_margin_start(box, 24);
+        gtk_widget_set_margin_end(box, 24);
+        gtk_label_set_markup(GTK_LABEL(heading),
+                             "<span size='large' weight='bold'>Consent to fingerprint enrolment</span>");
+        gtk_label_set_xalign(GTK_LABEL(heading), 0.0f);
+        gtk_box_append(GTK_BOX(box), heading);
+        c->version = GTK_LABEL(gtk_label_new(""));
+        gtk_label_set_xalign(c->version, 0.0f);
+        gtk_box_append(GTK_BOX(box), GTK_WIDGET(c->version));
+
+        /* The daemon's notice, as it sent it. */
+        c->notice = GTK_LABEL(gtk_label_new(""));
+        gtk_label_set_wrap(c->notice, TRUE);
+        gtk_label_set_xalign(c->notice, 0.0f);
+        gtk_label_set_yalign(c->notice, 0.0f);
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(c->notice));
+        gtk_widget_set_vexpand(scroll, TRUE);
+        gtk_box_append(GTK_BOX(box), scroll);
+
+        gtk_widget_set_halign(buttons, GTK_ALIGN_END);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(decline), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Do not enrol a fingerprint", -1);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(agree), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Agree to the notice and enrol a fingerprint", -1);
+        g_signal_connect(decline, "clicked", G_CALLBACK(on_decline), c);
+        g_signal_connect(agree, "clicked", G_CALLBACK(on_agree), c);
+        gtk_box_append(GTK_BOX(buttons), decline);
+        gtk_box_append(GTK_BOX(buttons), agree);
+        gtk_box_append(GTK_BOX(box), buttons);
+        gtk_window_set_child(c->window, box);
+        return c;
+}
+
+void agent_consent_free(AgentConsent *c) {
+        if (!c)
+                return;
+        consent_answer(c, FALSE);
+        gtk_window_destroy(c->window);
+        g_free(c);
+}
+
+void agent_consent_ask(AgentConsent *c, const char *notice_version, const char *notice, AgentConsentAnswer answer,
+                       gpointer user_data) {
+        g_autofree char *version = g_strdup_printf("Notice version %s", notice_version);
+
+        consent_answer(c, FALSE);
+        gtk_label_set_text(c->version, version);
+        gtk_label_set_text(c->notice, notice);
+        c->answer = answer;
+        c->user_data = user_data;
+        gtk_window_present(c->window);
+}

@@ -20,3 +20,14 @@ void agent_window_show(AgentWindow *w, const char *operation, GVariant *display)
 /* FALSE when operation is not the one shown (ignored). */
 gboolean agent_window_update(AgentWindow *w, const char *operation, const char *state, GVariant *details);
 gboolean agent_window_close(AgentWindow *w, const char *operation, const char *result);
+
+/* The consent notice before an enrolment from the desktop. answer gets
+ * TRUE for "I agree", FALSE for "Decline" (or closing the window); once. */
+typedef void (*AgentConsentAnswer)(gboolean agreed, gpointer user_data);
+typedef struct AgentConsent AgentConsent;
+
+AgentConsent *agent_consent_new(GtkApplication *app);
+void agent_consent_free(AgentConsent *c);
+/* A question still open is answered FALSE first. */
+void agent_consent_ask(AgentConsent *c, const char *notice_version, const char *notice, AgentConsentAnswer answer,
+                       gpointer user_data);

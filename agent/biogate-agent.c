@@ -24,6 +24,7 @@ typedef struct Agent {
         char *daemon;           /* unique name owning org.biogate1, or NULL */
         guint watch_id;
         AgentWindow *window;
+        AgentConsent *consent;
         int exit_code;
 } Agent;
 
@@ -69,6 +70,20 @@ static gboolean handle_close(BiogateAgentDBusAgent *iface, GDBusMethodInvocation
 
         (void) agent_window_close(agent->window, operation, result);
         biogate_agent_dbus_agent_complete_close_approval(iface, invocation);
+        return TRUE;
+}
+
+static void on_consent_answer(gboolean agreed, gpointer user_data) {
+        g_autoptr(GDBusMethodInvocation) invocation = user_data;
+
+        biogate_agent_dbus_agent_complete_show_consent(NULL, invocation, agreed);
+}
+
+static gboolean handle_consent(BiogateAgentDBusAgent *iface, GDBusMethodInvocation *invocation,
+                               const char *notice_version, const char *notice, gpointer user_data) {
+        Agent *agent = user_data;
+
+        agent_consent_ask(agent->consent, notice_version, notice, on_consent_answer, g_object_ref(invocation));
         return TRUE;
 }
 
@@ -144,6 +159,7 @@ static void on_activate(GApplication *app, gpointer user_data) {
         if (agent->window)
                 return;
         agent->window = agent_window_new(agent->app, on_cancel, agent);
+        agent->consent = agent_consent_new(agent->app);
         agent->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         if (!agent->bus) {
                 g_printerr("biogate-agent: cannot connect to the system bus: %s\n", error->message);
@@ -155,6 +171,7 @@ static void on_activate(GApplication *app, gpointer user_data) {
         g_signal_connect(agent->skeleton, "handle-show-approval", G_CALLBACK(handle_show), agent);
         g_signal_connect(agent->skeleton, "handle-update-approval", G_CALLBACK(handle_update), agent);
         g_signal_connect(agent->skeleton, "handle-close-approval", G_CALLBACK(handle_close), agent);
+        g_signal_connect(agent->skeleton, "handle-show-consent", G_CALLBACK(handle_consent), agent);
         if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(agent->skeleton), agent->bus,
                                               AGENT_OBJECT_PATH, &error)) {
                 g_printerr("biogate-agent: cannot export %s: %s\n", AGENT_OBJECT_PATH, error->message);
@@ -182,6 +199,7 @@ int main(int argc, char *argv[]) {
         if (agent.skeleton)
                 g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(agent.skeleton));
         g_clear_object(&agent.skeleton);
+        g_clear_pointer(&agent.consent, agent_consent_free);
         g_clear_pointer(&agent.window, agent_window_free);
         g_clear_object(&agent.bus);
         g_free(agent.daemon);

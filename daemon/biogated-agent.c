@@ -5,6 +5,8 @@
  * UpdateApproval per progress, CloseApproval with the result). Everything
  * the agent shows comes from here: the text biogated rendered and the
  * fields of the transaction it validated, never words of the caller. */
+#include "config.h"
+
 #include "biogated-agent.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "biogate-bus.h"
+#include "biogate-consent-notice.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
@@ -403,4 +406,40 @@ void biogated_agent_show(BiogatedAgent *agent, BiogatedOperation *op, const Biog
         agent_call(agent, "ShowApproval",
                    g_variant_new("(o@a{sv})", biogated_operation_get_path(op), g_variant_builder_end(&display)),
                    cancel_if_unshown ? op : NULL);
+}
+
+/* ---- The consent notice ---- */
+
+uid_t biogated_agent_get_uid(BiogatedAgent *agent) {
+        return agent->uid;
+}
+
+typedef struct ConsentAsk {
+        BiogatedAgentConsentReady ready;
+        gpointer user_data;
+} ConsentAsk;
+
+static void on_consent_reply(GObject *source, GAsyncResult *res, gpointer user_data) {
+        g_autofree ConsentAsk *ask = user_data;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        gboolean agreed = FALSE;
+
+        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        if (reply)
+                g_variant_get(reply, "(b)", &agreed);
+        ask->ready(agreed, error, ask->user_data);
+}
+
+void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady ready, gpointer user_data) {
+        ConsentAsk *ask = g_new0(ConsentAsk, 1);
+
+        *ask = (ConsentAsk) { .ready = ready, .user_data = user_data };
+        /* The words are the daemon's own copy of the notice, the version
+         * the one it enrols under: nothing of the desktop client's. */
+        g_dbus_connection_call(agent->agents->connection, agent->name, agent->object_path, AGENT_INTERFACE,
+                               "ShowConsent",
+                               g_variant_new("(ss)", BIOGATE_CONSENT_NOTICE_VERSION, biogate_consent_notice_text),
+                               G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                               BIOGATED_AGENT_CONSENT_TIMEOUT_MS, NULL, on_consent_reply, ask);
 }

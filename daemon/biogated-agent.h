@@ -36,5 +36,16 @@ BiogatedAgent *biogated_agents_lookup(BiogatedAgents *agents, const char *sessio
  * result. Cancel in the window cancels op (CancelApproval). When the agent
  * cannot be reached and cancel_if_unshown is set (display=agent), op is
  * cancelled: nobody saw what the touch would approve. */
+/* The uid the agent runs as: its session's owner. */
+uid_t biogated_agent_get_uid(BiogatedAgent *agent);
+
+/* The consent notice (biogate-consent-notice.h) in the agent's window,
+ * before an enrolment through fprintd's API. ready gets agreed, or an
+ * error when the agent did not answer within
+ * BIOGATED_AGENT_CONSENT_TIMEOUT_MS (or left). */
+#define BIOGATED_AGENT_CONSENT_TIMEOUT_MS 120000
+typedef void (*BiogatedAgentConsentReady)(gboolean agreed, const GError *error, gpointer user_data);
+void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady ready, gpointer user_data);
+
 void biogated_agent_show(BiogatedAgent *agent, BiogatedOperation *op, const BiogateTx *tx, const char *text,
                          const char *rule, const char *requirement, gboolean cancel_if_unshown);

@@ -114,7 +114,33 @@ def xwd_to_png(xwd, png, box):
         f.write(chunk(b"IEND", b""))
 
 
+def consent(answer, version_line):
+    """The consent window: the daemon's notice is shown; press the answer."""
+    title = "Consent to fingerprint enrolment"
+
+    def window():
+        for app in pyatspi.Registry.getDesktop(0):
+            for win in app or []:
+                if win is not None and win.name == title and win.getState().contains(pyatspi.STATE_SHOWING):
+                    return win
+        return None
+
+    win = wait_for("the consent window", window)
+    notice = wait_for("the notice", lambda: next((text_of(n) for n in labels(win)
+                                                   if text_of(n).startswith(version_line)), None))
+    assert "Fingerprint enrolment on this workstation" in notice, notice
+    label = "I agree" if answer == "agree" else "Decline"
+    buttons = [n for n in walk(win) if n.getRole() == pyatspi.ROLE_PUSH_BUTTON and n.name == label]
+    assert len(buttons) == 1, buttons
+    buttons[0].queryAction().doAction(0)
+    wait_for("the window to close", lambda: window() is None)
+    print("consent:", answer)
+
+
 def main():
+    if sys.argv[1] == "--consent":
+        consent(sys.argv[2], sys.argv[3])
+        return
     text, amount, payee, forbidden, screenshot = sys.argv[1:6]
 
     win = wait_for("the agent's window", agent_window)

@@ -274,10 +274,116 @@ static void test_approval_prompt(AgentFixture *a, gconstpointer data) {
         desktop_stop(&d);
 }
 
+/* ---- consent to enrolment from the desktop, in the agent ---- */
+
+#define FPRINT_NAME "net.reactivated.Fprint"
+#define FPRINT_DEVICE "/net/reactivated/Fprint/Device/0"
+#define FPRINT_DEVICE_INTERFACE "net.reactivated.Fprint.Device"
+
+typedef struct {
+        gboolean done;
+        GVariant *reply;
+        GError *error;
+} AsyncCall;
+
+static void on_async_reply(GObject *source, GAsyncResult *res, gpointer user_data) {
+        AsyncCall *c = user_data;
+
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &c->error);
+        c->done = TRUE;
+}
+
+static gboolean async_done(gpointer user_data) {
+        return ((AsyncCall *) user_data)->done;
+}
+
+/* fprintd's API as the desktop calls it, asynchronously: biogated asks the
+ * logind stand-in, which answers from this main context. */
+static void device_call_start(Fixture *f, const char *method, GVariant *params, AsyncCall *c) {
+        *c = (AsyncCall) { 0 };
+        g_dbus_connection_call(f->conn, FPRINT_NAME, FPRINT_DEVICE, FPRINT_DEVICE_INTERFACE, method, params, NULL,
+                               G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_async_reply, c);
+}
+
+static void device_call_wait(AsyncCall *c) {
+        g_assert_true(btf_wait_until(async_done, c, T));
+}
+
+static void run_consent_script(Desktop *d, const char *answer) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        const char *const argv[] = { "/usr/bin/python3", BIOGATE_AGENT_A11Y_SCRIPT, "--consent", answer,
+                                     "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL };
+        int status = 0;
+
+        g_assert_true(btf_run(argv, (const char *const *) d->env, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        g_test_message("a11y script: %s%s", out, err);
+        btf_assert_exit_code(status, 0);
+}
+
+static void consent_setup(AgentFixture *a, gconstpointer data) {
+        g_autofree char *config = NULL, *config_arg = NULL;
+
+        system_prepare(&a->f);
+        a->logind = fake_logind_start(&a->f);
+        fake_logind_add_session(a->logind, SESSION, getpid(), getuid(), FALSE);
+        config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
+        g_assert_true(g_file_set_contents(config, "[daemon]\nfprintd_api=yes\n", -1, NULL));
+        config_arg = g_strdup_printf("--config=%s", config);
+        {
+                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, NULL };
+
+                fixture_start_daemon_with_policy(&a->f, policy, args);
+        }
+}
+
+/* The desktop's EnrollStart for a user without consent on record: the
+ * agent shows the daemon's notice; Decline refuses the enrolment, I agree
+ * starts it. */
+static void test_consent(AgentFixture *a, gconstpointer data) {
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
+        AsyncCall c;
+        g_autofree char *name = NULL;
+
+        desktop_start(a, &d);
+        device_call_start(f, "Claim", g_variant_new("(s)", ""), &c);
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+
+        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
+        run_consent_script(&d, "decline");
+        device_call_wait(&c);
+        g_assert_null(c.reply);
+        name = g_dbus_error_get_remote_error(c.error);
+        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
+        g_assert_nonnull(strstr(c.error->message, "declined"));
+        g_clear_error(&c.error);
+
+        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
+        run_consent_script(&d, "agree");
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+
+        device_call_start(f, "EnrollStop", NULL, &c);
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+        device_call_start(f, "Release", NULL, &c);
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+        desktop_stop(&d);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/agent/no-agent", AgentFixture, NULL, setup, test_no_agent, teardown);
         g_test_add("/agent/register-not-agent", AgentFixture, NULL, setup, test_register_not_agent, teardown);
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
+        g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
         return g_test_run();
 }
