@@ -28,6 +28,7 @@ struct AgentWindow {
         GtkLabel *result;
         GtkButton *cancel;
         char *operation;        /* shown, or NULL */
+        gboolean approver_step; /* four eyes: the maker has touched */
         AgentCancel on_cancel;
         gpointer user_data;
 };
@@ -149,6 +150,7 @@ void agent_window_show(AgentWindow *w, const char *operation, GVariant *display)
 
         g_free(w->operation);
         w->operation = g_strdup(operation);
+        w->approver_step = step && g_str_equal(step, "approver");
         markup = g_markup_printf_escaped("<span size='xx-large' weight='bold'>%s</span>", text);
         gtk_label_set_markup(w->text, markup);
         for (gsize i = 0; i < G_N_ELEMENTS(field_rows); i++) {
@@ -185,6 +187,11 @@ static const struct {
 gboolean agent_window_update(AgentWindow *w, const char *operation, const char *state, GVariant *details) {
         if (!w->operation || !g_str_equal(w->operation, operation))
                 return FALSE;
+        if (g_str_equal(state, "waiting-for-approver"))
+                w->approver_step = TRUE;
+        /* The sensor waits again, now for the second person. */
+        if (w->approver_step && g_str_equal(state, "finger-needed"))
+                state = "waiting-for-approver";
         for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
                 if (g_str_equal(states[i].state, state)) {
                         gtk_label_set_text(w->status, states[i].status);

@@ -137,7 +137,18 @@ def consent(answer, version_line):
     print("consent:", answer)
 
 
+def expect(wanted):
+    """Waits until the approval window shows each wanted text as a label."""
+    win = wait_for("the agent's window", agent_window)
+    for text in wanted:
+        wait_for(repr(text), lambda: any(text_of(n) == text for n in labels(win)))
+    print("shown:", wanted)
+
+
 def main():
+    if sys.argv[1] == "--expect":
+        expect(sys.argv[2:])
+        return
     if sys.argv[1] == "--consent":
         consent(sys.argv[2], sys.argv[3])
         return

@@ -20,6 +20,14 @@
 
 /* Withdrawals are shown in the agent only; the rest needs nothing. */
 static const char policy[] =
+        "[rule big-orders]\n"
+        "kind=order\n"
+        "currency=USD\n"
+        "amount_min=1000000.00\n"
+        "require=fingerprint+approver\n"
+        "approver_group=daemon\n" /* OTHER_USER's primary group; root is not in it */
+        "display=agent\n"
+        "\n"
         "[rule withdrawals]\n"
         "kind=withdrawal\n"
         "require=fingerprint\n"
@@ -274,6 +282,69 @@ static void test_approval_prompt(AgentFixture *a, gconstpointer data) {
         desktop_stop(&d);
 }
 
+/* Waits until the approval window shows each of labels (NULL-ended). */
+static void expect_labels(Desktop *d, const char *const *labels) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_ptr_array_add(argv, (gpointer) "/usr/bin/python3");
+        g_ptr_array_add(argv, (gpointer) BIOGATE_AGENT_A11Y_SCRIPT);
+        g_ptr_array_add(argv, (gpointer) "--expect");
+        for (guint i = 0; labels[i]; i++)
+                g_ptr_array_add(argv, (gpointer) labels[i]);
+        g_ptr_array_add(argv, NULL);
+        g_assert_true(btf_run((const char *const *) argv->pdata, (const char *const *) d->env, &out, &err, &status,
+                              &error));
+        g_assert_no_error(error);
+        g_test_message("a11y script: %s%s", out, err);
+        btf_assert_exit_code(status, 0);
+}
+
+static void four_eyes_setup(AgentFixture *a, gconstpointer data) {
+        const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, NULL };
+
+        /* A sensor that identifies: four eyes needs one. */
+        fixture_prepare_full(&a->f, "virtual_device_storage", (const char *const[]) { "/usr/share/dbus-1/system.d",
+                                                                                     NULL });
+        a->logind = fake_logind_start(&a->f);
+        fake_logind_add_session(a->logind, SESSION, getpid(), getuid(), FALSE);
+        fixture_start_daemon_with_policy(&a->f, policy, args);
+}
+
+/* Four eyes in the window: the maker's step, then "waiting for the second
+ * approver"; the owner's Cancel reaches the window as the result. */
+static void test_four_eyes(AgentFixture *a, gconstpointer data) {
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "maker");
+        enroll(f, OTHER_USER, "right-index-finger", "checker");
+        desktop_start(a, &d);
+
+        op = start_authorize(f->conn, tx_new("order", "2000000.00", "USD", NULL), &error);
+        g_assert_no_error(error);
+        expect_labels(&d, (const char *const[]) { "Approve ORDER of 2,000,000.00 USD (reference \"T-1001\")?",
+                                                  "Initiator", "Touch the fingerprint sensor", NULL });
+        wait_finger_needed(op);
+        touch(f, "maker");
+        g_assert_true(btf_op_wait_progress(op, "approver-needed", T, NULL, &error));
+        g_assert_no_error(error);
+        expect_labels(&d, (const char *const[]) { "Second approver",
+                                                  "Waiting for the second approver to touch the sensor", NULL });
+        reply = call_on(f->conn, btf_op_get_path(op), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, "cancelled");
+        expect_labels(&d, (const char *const[]) { "Cancelled: nothing was approved", NULL });
+        desktop_stop(&d);
+}
+
 /* ---- consent to enrolment from the desktop, in the agent ---- */
 
 #define FPRINT_NAME "net.reactivated.Fprint"
@@ -385,5 +456,6 @@ int main(int argc, char *argv[]) {
         g_test_add("/agent/register-not-agent", AgentFixture, NULL, setup, test_register_not_agent, teardown);
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
+        g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
         return g_test_run();
 }
