@@ -33,6 +33,7 @@
  * @BIOGATE_ERROR_STORE_FULL: org.biogate1.Error.StoreFull
  * @BIOGATE_ERROR_INTERNAL: org.biogate1.Error.Internal
  * @BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY: org.biogate1.Error.KeyManagedExternally
+ * @BIOGATE_ERROR_NO_AGENT: org.biogate1.Error.NoAgent
  *
  * The errors biogated reports, each with its D-Bus name. In libbiogate they
  * are the codes of the %BIOGATE_ERROR domain.
@@ -62,8 +63,9 @@ typedef enum BiogateError {
         BIOGATE_ERROR_STORE_FULL,
         BIOGATE_ERROR_INTERNAL,
         BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY,
+        BIOGATE_ERROR_NO_AGENT,
 } BiogateError;
 
 /* The number of codes; not a member, so that the installed enumeration
  * holds only errors (GObject introspection names them Biogate.Error.X). */
-#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY + 1)
+#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_NO_AGENT + 1)

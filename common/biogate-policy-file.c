@@ -27,6 +27,7 @@ const PolicyKeyInfo biogate_policy_keys[_KEY_MAX] = {
         [KEY_APPROVER_GROUP] = { "approver_group",        TRUE },
         [KEY_LOCAL_SESSION]  = { "require_local_session", TRUE },
         [KEY_TOKEN_LIFETIME] = { "token_lifetime",        TRUE },
+        [KEY_DISPLAY]        = { "display",               TRUE },
 };
 
 void biogate_policy_scan_group_free(ScanGroup *g) {
@@ -415,7 +416,7 @@ static gboolean scan_key(const char *file, int line, const char *s, ScanGroup *c
                 return biogate_policy_fail(error, BIOGATE_POLICY_ERROR_INVALID, file, line,
                                            "'%s=' is not allowed in [default], which matches every "
                                            "transaction (allowed: require, approver_group, "
-                                           "require_local_session, token_lifetime)", key);
+                                           "require_local_session, token_lifetime, display)", key);
         for (guint i = 0; i < current->keys->len; i++) {
                 const ScanKey *sk = &g_array_index(current->keys, ScanKey, i);
 

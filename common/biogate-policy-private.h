@@ -26,6 +26,7 @@ typedef enum PolicyKey {
         KEY_APPROVER_GROUP,
         KEY_LOCAL_SESSION,
         KEY_TOKEN_LIFETIME,
+        KEY_DISPLAY,
         _KEY_MAX,
 } PolicyKey;
 

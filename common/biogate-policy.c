@@ -240,6 +240,12 @@ static gboolean parse_value(const char *file, const ScanKey *sk, const char *val
                                        TOKEN_LIFETIME_MIN, TOKEN_LIFETIME_MAX);
                 r->pub.token_lifetime_s = (guint) u;
                 return TRUE;
+        case KEY_DISPLAY:
+                if (!g_str_equal(value, "agent") && !g_str_equal(value, "any"))
+                        return invalid(error, file, sk->line,
+                                       "display=%s is not agent or any", v);
+                r->pub.display_agent = g_str_equal(value, "agent");
+                return TRUE;
         case _KEY_MAX:
                 break;
         }

@@ -39,6 +39,9 @@ typedef struct BiogatePolicyRule {
         char *approver_group;          /* with FINGERPRINT_APPROVER: unix group of eligible checkers */
         gboolean require_local_session;
         guint token_lifetime_s;        /* default 120, 10..BIOGATE_POLICY_TOKEN_LIFETIME_MAX_S */
+        /* display=agent: the step-up is shown by biogate-agent in the
+         * caller's session, and refused (NoAgent) where there is none. */
+        gboolean display_agent;
         /* selectors are private to the policy code */
 } BiogatePolicyRule;
 

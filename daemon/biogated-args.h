@@ -65,6 +65,10 @@ typedef struct BiogatedCommandLine {
         gboolean config_given;          /* then the file must exist */
         char *policy_dir;
         char *vendor_policy;
+        /* The only executable accepted as an approval agent. Only root can
+         * start biogated, so naming another one (tests name the built
+         * agent) is no way around the check. */
+        char *agent_path;
         gboolean no_idle_exit;
         gboolean verbose;
         gboolean version;

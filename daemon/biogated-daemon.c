@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogated-daemon.h"
 
+#include "biogated-agent.h"
 #include "biogated-fprint.h"
 #include "biogated-operation.h"
 
 /* Something runs or waits, or a desktop client holds a claim on fprintd's
  * API (it would find its claim gone after a restart, as with fprintd,
- * which stays while a device is claimed too). */
+ * which stays while a device is claimed too), or a session's approval
+ * agent is registered (a restart would forget it, and a display=agent
+ * step-up would be refused until the agent noticed and registered again). */
 static gboolean daemon_is_busy(BiogatedDaemon *daemon) {
         return biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices) ||
-               biogated_fprint_claims(daemon->fprint) > 0;
+               biogated_fprint_claims(daemon->fprint) > 0 || biogated_agents_count(daemon->agents) > 0;
 }
 
 static gboolean on_idle_timeout(gpointer user_data) {

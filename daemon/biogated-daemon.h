@@ -15,6 +15,7 @@
 #include "biogated-writer.h"
 
 typedef struct BiogatedFprint BiogatedFprint;
+typedef struct BiogatedAgents BiogatedAgents;
 
 typedef struct BiogatedDaemon {
         GMainLoop *loop;
@@ -33,6 +34,8 @@ typedef struct BiogatedDaemon {
         BiogatedDevices *devices;
         BiogateManager *manager;
         BiogateStepUp *stepup;
+        BiogateAgentManager *agent_manager;
+        BiogatedAgents *agents;         /* the sessions' approval agents (biogated-agent.c) */
         BiogatePolicy *policy;          /* NULL until one loads: every step-up denied */
         char *policy_dir;               /* /etc/biogate/policy.d */
         char *vendor_policy;            /* /usr/share/biogate/policy.conf */

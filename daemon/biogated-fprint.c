@@ -18,6 +18,7 @@
 #include "biogated-fprint.h"
 
 #include "biogate-bus.h"
+#include "biogated-agent.h"
 #include "biogated-args.h"
 #include "biogated-caller.h"
 #include "biogated-delete.h"
@@ -25,6 +26,7 @@
 #include "biogated-fprint-dbus.h"
 #include "biogated-fprint-status.h"
 #include "biogated-privacy.h"
+#include "biogated-session.h"
 #include "biogated-start.h"
 
 #define FPRINT_DEVICE_INTERFACE "net.reactivated.Fprint.Device"
@@ -399,8 +401,10 @@ static void on_started(GDBusMethodInvocation *invocation, BiogatedOperation *op,
                                 g_variant_new("(s)", call->finger_mask ? biogate_finger_to_name(call->finger) : "any"));
 }
 
+/* standing: the consent was recorded beforehand (RecordConsent), not
+ * given for this enrolment. */
 static void start_claim_operation(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, ClaimCall *call,
-                                  const char *notice_version) {
+                                  const char *notice_version, gboolean standing) {
         Claim *c = call->claim;
         BiogatedStartRequest request = {
                 .kind = operation_kind(c->action),
@@ -413,7 +417,7 @@ static void start_claim_operation(GDBusMethodInvocation *invocation, const Bioga
                  * audit trail (biogated-start.c decides from the session). */
                 .service = c->action == CLAIM_VERIFY && caller->uid == 0 ? "fprintd-api" : NULL,
                 .notice_version = notice_version,
-                .standing_consent = c->action == CLAIM_ENROLL,
+                .standing_consent = c->action == CLAIM_ENROLL && standing,
                 .observer = &claim_observer,
                 .observer_data = c,
         };
@@ -433,7 +437,7 @@ static void on_verify_authorized(GDBusMethodInvocation *invocation, const Biogat
                                     "The action was stopped before it started");
                 return;
         }
-        start_claim_operation(invocation, caller, claim_call_copy(call), NULL);
+        start_claim_operation(invocation, caller, claim_call_copy(call), NULL, FALSE);
 }
 
 static void handle_verify_start(BiogatedFprint *fprint, GDBusMethodInvocation *invocation, GVariant *parameters) {
@@ -464,6 +468,75 @@ static void handle_verify_start(BiogatedFprint *fprint, GDBusMethodInvocation *i
                                        (GDestroyNotify) claim_call_free);
 }
 
+/* ---- Consent in the session's approval agent ---- */
+
+/* An EnrollStart without consent on record, from a session whose approval
+ * agent runs as the user to enrol: the agent shows the daemon's notice and
+ * the person agrees there or not. */
+typedef struct AgentConsent {
+        ClaimCall *call;
+        GDBusMethodInvocation *invocation;
+        BiogatedCaller caller;          /* target_user owned */
+} AgentConsent;
+
+static void agent_consent_free(AgentConsent *a) {
+        claim_call_free(a->call);
+        g_object_unref(a->invocation);
+        g_free(a->caller.target_user);
+        g_free(a);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentConsent, agent_consent_free)
+
+static GError *consent_required(const BiogatedCaller *caller) {
+        return biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
+                                  "%s has not recorded consent to enrolment from the desktop under the current "
+                                  "biometric consent notice (version %s); they can read it and agree with "
+                                  "\"biogatectl consent\", then enrol again",
+                                  caller->target_user, BIOGATE_CONSENT_NOTICE_VERSION);
+}
+
+static void on_agent_consent(gboolean agreed, const GError *error, gpointer user_data) {
+        g_autoptr(AgentConsent) a = user_data;
+        g_autoptr(GError) refusal = NULL;
+
+        if (!claim_call_stands(a->call)) {
+                return_fprint_error(a->invocation, BIOGATED_FPRINT_ERROR_NO_ACTION_IN_PROGRESS,
+                                    "The action was stopped before it started");
+                return;
+        }
+        if (error)
+                g_message("The approval agent did not answer the consent notice for %s: %s", a->caller.target_user,
+                          error->message);
+        if (!agreed) {
+                refusal = error ? consent_required(&a->caller)
+                                : biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                     "%s declined the biometric consent notice (version %s)",
+                                                     a->caller.target_user, BIOGATE_CONSENT_NOTICE_VERSION);
+                claim_action_failed(a->call, a->invocation, refusal);
+                return;
+        }
+        /* Recorded with the template, as consent given with an enrolment. */
+        start_claim_operation(a->invocation, &a->caller, claim_call_copy(a->call), BIOGATE_CONSENT_NOTICE_VERSION,
+                              FALSE);
+}
+
+static void on_consent_session(const BiogatedSessionInfo *session, const GError *error, gpointer user_data) {
+        g_autoptr(AgentConsent) a = user_data;
+        BiogatedAgent *agent = NULL;
+        g_autoptr(GError) refusal = NULL;
+
+        if (session && session->found)
+                agent = biogated_agents_lookup(a->call->claim->fprint->daemon->agents, session->path);
+        /* Only the person whose finger it is agrees: the agent of their own
+         * session. */
+        if (!agent || biogated_agent_get_uid(agent) != a->caller.target_uid || !claim_call_stands(a->call)) {
+                refusal = consent_required(&a->caller);
+                claim_action_failed(a->call, a->invocation, refusal);
+                return;
+        }
+        biogated_agent_ask_consent(agent, on_agent_consent, g_steal_pointer(&a));
+}
+
 static void on_enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
                                  gpointer user_data) {
         ClaimCall *call = user_data;
@@ -479,17 +552,23 @@ static void on_enroll_authorized(GDBusMethodInvocation *invocation, const Biogat
          * it is must have recorded theirs to the current notice before. */
         if (!biogated_privacy_standing_consent(call->claim->fprint->daemon->store, caller->target_uid,
                                                &notice_version, &error)) {
+                /* None on record: the session's approval agent may ask. */
+                if (!error && biogated_agents_count(call->claim->fprint->daemon->agents) > 0) {
+                        AgentConsent *a = g_new0(AgentConsent, 1);
+
+                        *a = (AgentConsent) { .call = claim_call_copy(call), .invocation = g_object_ref(invocation),
+                                              .caller = *caller };
+                        a->caller.target_user = g_strdup(caller->target_user);
+                        biogated_session_lookup(g_dbus_method_invocation_get_connection(invocation), caller->pid,
+                                                on_consent_session, a);
+                        return;
+                }
                 if (!error)
-                        error = biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
-                                                   "%s has not recorded consent to enrolment from the desktop "
-                                                   "under the current biometric consent notice (version %s); "
-                                                   "they can read it and agree with \"biogatectl consent\", "
-                                                   "then enrol again",
-                                                   caller->target_user, BIOGATE_CONSENT_NOTICE_VERSION);
+                        error = consent_required(caller);
                 claim_action_failed(call, invocation, error);
                 return;
         }
-        start_claim_operation(invocation, caller, claim_call_copy(call), notice_version);
+        start_claim_operation(invocation, caller, claim_call_copy(call), notice_version, TRUE);
 }
 
 static void handle_enroll_start(BiogatedFprint *fprint, GDBusMethodInvocation *invocation, GVariant *parameters) {

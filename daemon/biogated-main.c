@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "biogate-bus.h"
+#include "biogated-agent.h"
 #include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-bounds.h"
@@ -155,7 +156,9 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         /* Calls to the API are dispatched in a context of their own (see
          * biogated_daemon_run()). */
         g_main_context_push_thread_default(daemon->calls_context);
-        exported = biogated_manager_export(daemon, &local) && biogated_stepup_export(daemon, &local);
+        daemon->agents = biogated_agents_new(cl->agent_path);
+        exported = biogated_manager_export(daemon, &local) && biogated_stepup_export(daemon, &local) &&
+                   biogated_agent_manager_export(daemon, &local);
         g_main_context_pop_thread_default(daemon->calls_context);
         if (!exported)
                 return refuse(error, g_steal_pointer(&local), "cannot export the API: ");
@@ -215,6 +218,8 @@ static void biogated_stop(Biogated *b) {
         g_clear_pointer(&daemon->operations, biogated_operations_free);
         g_clear_handle_id(&daemon->idle_id, g_source_remove);
         g_clear_handle_id(&daemon->retention_id, g_source_remove);
+        biogated_agent_manager_unexport(daemon);
+        g_clear_pointer(&daemon->agents, biogated_agents_free);
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->stepup));
         g_clear_object(&daemon->stepup);
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->manager));

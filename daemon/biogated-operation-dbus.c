@@ -184,14 +184,14 @@ void biogated_operation_set_stage(BiogatedOperation *op, guint stage, guint stag
 }
 
 void biogated_operation_emit_progress(BiogatedOperation *op, const char *status, GVariant *details) {
-        if (!details)
-                details = g_variant_new("a{sv}", NULL);
-        if (op->target.observer && op->target.observer->progress) {
-                g_autoptr(GVariant) sunk = g_variant_ref_sink(details);
+        g_autoptr(GVariant) sunk = g_variant_ref_sink(details ? details : g_variant_new("a{sv}", NULL));
 
+        if (op->watcher && op->watcher->progress)
+                op->watcher->progress(op, status, sunk, op->watcher_data);
+        if (op->target.observer && op->target.observer->progress) {
                 op->target.observer->progress(op, status, sunk, op->target.observer_data);
                 return;
         }
         operation_emit_to_owner(op, BIOGATE_OPERATION_INTERFACE, "Progress",
-                                g_variant_new("(s@a{sv})", status, details));
+                                g_variant_new("(s@a{sv})", status, sunk));
 }

@@ -49,6 +49,10 @@ struct _BiogatedOperation {
         guint32 share;          /* the uid whose finished operations this one counts as */
         BiogatedOperations *registry;
         gboolean in_finished;   /* in registry->finished */
+        /* Told in addition to the owner (the session's approval agent,
+         * biogated-agent.c); borrowed, NULL: nobody. */
+        const BiogatedOperationObserver *watcher;
+        gpointer watcher_data;
 };
 
 /* The operations of one daemon. */

@@ -232,6 +232,8 @@ static void result_send(gpointer user_data) {
                                 g_variant_new("(s@a{sv})", op->result, op->result_details));
         if (op->target.observer && op->target.observer->finished)
                 op->target.observer->finished(op, op->result, op->result_details, op->target.observer_data);
+        if (op->watcher && op->watcher->finished)
+                op->watcher->finished(op, op->result, op->result_details, op->watcher_data);
 
         if (op->registration_id != 0) {
                 op->expire_id = g_timeout_add_seconds(OPERATION_EXPIRE_SECONDS, on_expire, op);
@@ -575,6 +577,16 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry, GDBusC
 
 const char *biogated_operation_get_path(BiogatedOperation *op) {
         return op->path;
+}
+
+void biogated_operation_set_watcher(BiogatedOperation *op, const BiogatedOperationObserver *watcher,
+                                    gpointer user_data) {
+        op->watcher = watcher;
+        op->watcher_data = user_data;
+}
+
+void biogated_operation_cancel(BiogatedOperation *op) {
+        operation_cancel(op);
 }
 
 void biogated_operation_detach_observer(BiogatedOperation *op) {

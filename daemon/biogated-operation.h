@@ -97,6 +97,14 @@ BiogatedOperation *biogated_operation_start(BiogatedOperations *registry,
                                             GError **error);
 
 const char *biogated_operation_get_path(BiogatedOperation *op);
+/* Code that follows the operation besides its owner, who still gets every
+ * signal: the approval agent (biogated-agent.c). Its progress and finished
+ * callbacks are called as the owner's signals go out; borrowed until
+ * biogated_operation_set_watcher(op, NULL, NULL). */
+void biogated_operation_set_watcher(BiogatedOperation *op, const BiogatedOperationObserver *watcher,
+                                    gpointer user_data);
+/* What the owner's Cancel does (the agent's Cancel button). */
+void biogated_operation_cancel(BiogatedOperation *op);
 /* The observer hears nothing more (its data is going away). */
 void biogated_operation_detach_observer(BiogatedOperation *op);
 /* What Release does for the owner: cancelled if it has not ended, and

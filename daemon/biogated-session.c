@@ -58,12 +58,14 @@ gboolean biogated_session_is_local_active(pid_t pid, char **ret_reason) {
 
 typedef struct SessionLookup {
         GDBusConnection *bus;
+        char *path;             /* the session's object path, once known */
         BiogatedSessionReady ready;
         gpointer user_data;
 } SessionLookup;
 
 static void session_lookup_free(SessionLookup *l) {
         g_object_unref(l->bus);
+        g_free(l->path);
         g_free(l);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SessionLookup, session_lookup_free)
@@ -106,6 +108,7 @@ static void on_session_properties(GObject *source, GAsyncResult *res, gpointer u
         }
         g_variant_get(user, "(u&o)", &owner, NULL);
         info.owner = (uid_t) owner;
+        info.path = l->path;
         l->ready(&info, NULL, l->user_data);
 }
 
@@ -126,6 +129,7 @@ static void on_session_by_pid(GObject *source, GAsyncResult *res, gpointer user_
                 return;
         }
         g_variant_get(reply, "(&o)", &path);
+        l->path = g_strdup(path);
         bus = l->bus;
         g_dbus_connection_call(bus, LOGIN1_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
                                g_variant_new("(s)", LOGIN1_SESSION), G_VARIANT_TYPE("(a{sv})"),

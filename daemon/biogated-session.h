@@ -28,6 +28,9 @@ typedef struct BiogatedSessionInfo {
         gboolean found;
         uid_t owner;            /* the session's user */
         gboolean remote;
+        /* logind's object path of the session (found only): names the
+         * session, e.g. for its approval agent. Valid during the callback. */
+        const char *path;
 } BiogatedSessionInfo;
 
 /* info is NULL and error set when logind is there but would not answer

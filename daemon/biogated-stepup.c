@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "biogate-bus.h"
+#include "biogated-agent.h"
 #include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-authorize.h"
@@ -211,6 +212,7 @@ static gboolean handle_evaluate(BiogateStepUp *iface, GDBusMethodInvocation *inv
         g_variant_builder_add(&details, "{sv}", "require-local-session",
                               g_variant_new_boolean(rule->require_local_session));
         g_variant_builder_add(&details, "{sv}", "token-lifetime", g_variant_new_uint32(rule->token_lifetime_s));
+        g_variant_builder_add(&details, "{sv}", "display", g_variant_new_string(rule->display_agent ? "agent" : "any"));
         c->reply = g_variant_ref_sink(g_variant_new("(ss@a{sv})", rule->name, c->requirement,
                                                     g_variant_builder_end(&details)));
         /* Evaluate is the call a backend makes for every transaction: its
@@ -271,8 +273,10 @@ static GPtrArray *approver_gallery(BiogatedDaemon *daemon, const char *group_nam
         return gallery;
 }
 
-static void authorize_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        StepUpCall *call = user_data;
+/* agent: the approval agent of the caller's session, or NULL. call stays
+ * the caller's. */
+static void authorize_start(StepUpCall *call, GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
+                            BiogatedAgent *agent) {
         BiogatedDaemon *daemon = call->daemon;
         g_autoptr(BiogatedAuthorizeData) data = g_new0(BiogatedAuthorizeData, 1);
         g_autoptr(GPtrArray) prints = NULL;
@@ -298,6 +302,12 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                     "Rule '%s' requires a local, active session: %s", rule->name, reason);
                         goto fail;
                 }
+        }
+        if (rule->display_agent && !agent) {
+                g_set_error(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_NO_AGENT,
+                            "Rule '%s' shows the transaction only in the approval agent (display=agent), and the "
+                            "caller's session has no biogate-agent", rule->name);
+                goto fail;
         }
         if (!biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
                 goto fail;
@@ -351,6 +361,16 @@ static void authorize_authorized(GDBusMethodInvocation *invocation, const Biogat
                                       daemon->limits, &error);
         if (!op)
                 goto fail;
+        /* Whatever display= says: where the session has an agent, the
+         * person sees the daemon's words there. The reply goes out after,
+         * so the agent's window is on its way before the client can
+         * announce anything of its own. */
+        if (agent) {
+                const BiogatedAuthorizeData *shown = biogated_operation_get_target(op)->kind_data;
+
+                biogated_agent_show(agent, op, shown->tx, shown->text, rule->name,
+                                    biogate_requirement_to_string(rule->requirement), rule->display_agent);
+        }
         g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", biogated_operation_get_path(op)));
         return;
 
@@ -364,6 +384,55 @@ fail:
                                                  error->message);
         /* After its event, as every audited answer. */
         biogated_daemon_return_error_durable(daemon->writer, invocation, error);
+}
+
+/* ---- Which session's agent shows it ---- */
+
+typedef struct AgentLookup {
+        StepUpCall *call;
+        GDBusMethodInvocation *invocation;
+        BiogatedCaller caller;          /* target_user owned */
+} AgentLookup;
+
+static void agent_lookup_free(AgentLookup *l) {
+        step_up_call_free(l->call);
+        g_object_unref(l->invocation);
+        g_free(l->caller.target_user);
+        g_free(l);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentLookup, agent_lookup_free)
+
+static void on_caller_session(const BiogatedSessionInfo *session, const GError *error, gpointer user_data) {
+        g_autoptr(AgentLookup) l = user_data;
+        BiogatedAgent *agent = NULL;
+
+        /* No answer from logind: no agent is known to be the caller's, so
+         * none is used (and display=agent refuses). */
+        if (session && session->found)
+                agent = biogated_agents_lookup(l->call->daemon->agents, session->path);
+        else if (!session)
+                g_message("Cannot ask logind for the session of pid %d: %s", (int) l->caller.pid, error->message);
+        authorize_start(l->call, l->invocation, &l->caller, agent);
+}
+
+static void authorize_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
+        StepUpCall *call = user_data;
+        BiogatedDaemon *daemon = call->daemon;
+        const BiogatePolicyRule *rule = match_rule(daemon, call->tx, NULL);
+        AgentLookup *l;
+
+        /* logind is asked only where its answer can matter. */
+        if (!(rule && rule->display_agent) && biogated_agents_count(daemon->agents) == 0) {
+                authorize_start(call, invocation, caller, NULL);
+                return;
+        }
+        l = g_new0(AgentLookup, 1);
+        l->call = g_new0(StepUpCall, 1);
+        *l->call = (StepUpCall) { .daemon = daemon, .tx = g_steal_pointer(&call->tx), .timeout_ms = call->timeout_ms };
+        l->invocation = g_object_ref(invocation);
+        l->caller = *caller;
+        l->caller.target_user = g_strdup(caller->target_user);
+        biogated_session_lookup(g_dbus_method_invocation_get_connection(invocation), caller->pid, on_caller_session, l);
 }
 
 static const BiogatedOption authorize_options[] = {

@@ -3,6 +3,9 @@
 # their tools and pam_fprintd.so are the clients; fprintd's daemon never runs.
 # python3-jwt, the JDK, Go and go-jose run the token checks of examples/
 # (test examples/verifiers).
+# GTK 4 builds biogate-agent; Xvfb, xwd (x11-apps), AT-SPI and pyatspi are
+# for its test (tests/test-agent.c), which reads its window as a screen
+# reader would.
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +18,7 @@ BIOGATE_PACKAGES=(
         clang libclang-rt-14-dev
         fprintd libpam-fprintd
         python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
+        libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
 )
 
 biogate_install_deps() {

@@ -148,6 +148,14 @@ check_tree() {
                         expect "$MANDIR/$page" 644
                 done
         fi
+        # The approval agent (built with GTK 4), its autostart file and page.
+        if [ "$AGENT" = 1 ]; then
+                expect "$LIBEXECDIR/biogate-agent" 755
+                expect "$SYSCONFDIR/xdg/autostart/biogate-agent.desktop" 644
+                grep -qx "Exec=$LIBEXECDIR/biogate-agent" "$dest$SYSCONFDIR/xdg/autostart/biogate-agent.desktop" ||
+                        problem "the autostart file does not start $LIBEXECDIR/biogate-agent"
+                [ "$MAN" = 1 ] && expect "$MANDIR/man1/biogate-agent.1" 644
+        fi
 
         check_libbiogate
 

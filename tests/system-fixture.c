@@ -200,14 +200,26 @@ void fake_logind_add_session(FakeLogind *logind, const char *id, pid_t pid, uid_
         g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(session_xml, NULL);
         g_autoptr(GError) error = NULL;
         FakeSession *session = g_new0(FakeSession, 1);
+        GHashTableIter iter;
+        FakeSession *other;
 
+        g_assert_false(g_hash_table_contains(logind->sessions, GUINT_TO_POINTER((guint) pid)));
         session->path = g_strdup_printf(LOGIN1_PATH "/session/%s", id);
         session->owner = owner;
         session->remote = remote;
+        /* A second process of a session already served: its object is
+         * there (with the first one's owner and Remote). */
+        g_hash_table_iter_init(&iter, logind->sessions);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &other))
+                if (g_str_equal(other->path, session->path)) {
+                        g_assert_cmpuint(other->owner, ==, owner);
+                        g_assert_cmpint(other->remote, ==, remote);
+                        g_hash_table_insert(logind->sessions, GUINT_TO_POINTER((guint) pid), session);
+                        return;
+                }
         session->registration = g_dbus_connection_register_object(logind->conn, session->path, node->interfaces[0],
                                                                   &session_vtable, session, NULL, &error);
         g_assert_no_error(error);
-        g_assert_false(g_hash_table_contains(logind->sessions, GUINT_TO_POINTER((guint) pid)));
         g_hash_table_insert(logind->sessions, GUINT_TO_POINTER((guint) pid), session);
 }
 
@@ -252,7 +264,8 @@ void fake_logind_free(FakeLogind *logind) {
 
                 g_hash_table_iter_init(&iter, logind->sessions);
                 while (g_hash_table_iter_next(&iter, NULL, (gpointer *) &session))
-                        g_dbus_connection_unregister_object(logind->conn, session->registration);
+                        if (session->registration)
+                                g_dbus_connection_unregister_object(logind->conn, session->registration);
                 g_hash_table_unref(logind->sessions);
         }
         (void) g_dbus_connection_close_sync(logind->conn, NULL, NULL);

@@ -41,7 +41,8 @@ typedef struct FakeLogind FakeLogind;
 FakeLogind *fake_logind_start(Fixture *f);
 void fake_logind_free(FakeLogind *logind);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakeLogind, fake_logind_free)
-/* From now on GetSessionByPID(pid) answers session @id (once per pid),
+/* From now on GetSessionByPID(pid) answers session @id (once per pid; a
+ * session may have several pids, all with the same owner and remote),
  * whose User is @owner and Remote @remote, as logind does for a process in
  * that session; a pid without one gets logind's NoSessionForPID. The
  * answers come from the test's main context: a caller must iterate it

@@ -154,6 +154,34 @@ static void test_rule_settings(Fixture *f, gconstpointer data) {
         }
         g_assert_cmpuint(r->token_lifetime_s, ==, 120);
         g_assert_cmpint(r->requirement, ==, BIOGATE_REQUIRE_NONE);
+        g_assert_false(r->display_agent);
+}
+
+/* display=agent per rule and in [default]; any (the default) is not. */
+static void test_rule_display(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BiogatePolicy) p = load_text(f,
+                "[rule shown]\nkind=withdrawal\nrequire=fingerprint\ndisplay=agent\n"
+                "[rule anywhere]\nkind=transfer\nrequire=fingerprint\ndisplay=any\n"
+                "[default]\nrequire=fingerprint\ndisplay=agent\n", &error);
+        const struct {
+                const char *kind;
+                const char *rule;
+                gboolean agent;
+        } cases[] = {
+                { "withdrawal", "shown", TRUE },
+                { "transfer", "anywhere", FALSE },
+                { "order", "default", TRUE },
+        };
+
+        g_assert_no_error(error);
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(BiogateTx) tx = tx_new(cases[i].kind, NULL);
+                const BiogatePolicyRule *r = biogate_policy_match(p, tx, NULL);
+
+                g_assert_cmpstr(r->name, ==, cases[i].rule);
+                g_assert_cmpint(r->display_agent, ==, cases[i].agent);
+        }
 }
 
 static void test_amount_boundaries(Fixture *f, gconstpointer data) {
@@ -381,6 +409,8 @@ static const BadCase bad_cases[] = {
         { "[rule a]\nrequire=none\ntoken_lifetime=2m\n" DEFAULT_NONE, 3, "token_lifetime=2m", BIOGATE_POLICY_ERROR_INVALID },
         { "[rule a]\nrequire=none\nrequire_local_session=yes\n" DEFAULT_NONE,
           3, "not true or false", BIOGATE_POLICY_ERROR_INVALID },
+        { "[rule a]\nrequire=none\ndisplay=window\n" DEFAULT_NONE,
+          3, "display=window is not agent or any", BIOGATE_POLICY_ERROR_INVALID },
         { "[rule a]\nkind=Order\nrequire=none\n" DEFAULT_NONE,
           2, "kind 'Order' is not a valid kind", BIOGATE_POLICY_ERROR_INVALID },
         { "[rule a]\nkind=order;;transfer\nrequire=none\n" DEFAULT_NONE,
@@ -846,6 +876,7 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+        ADD("/policy/rule-display", test_rule_display);
         ADD("/policy/first-match-wins", test_first_match_wins);
         ADD("/policy/rule-settings", test_rule_settings);
         ADD("/policy/amount-boundaries", test_amount_boundaries);

@@ -33,6 +33,8 @@ static const struct {
         /* Step-up refusals: the request was understood and said no. */
         { BIOGATE_ERROR_PREFIX "PolicyDenied",                          CTL_EXIT_PERMISSION },
         { BIOGATE_ERROR_PREFIX "NotLocalSession",                       CTL_EXIT_PERMISSION },
+        /* display=agent and no biogate-agent in the caller's session. */
+        { BIOGATE_ERROR_PREFIX "NoAgent",                               CTL_EXIT_PERMISSION },
         { BIOGATE_ERROR_PREFIX "LockedOut",                             CTL_EXIT_PERMISSION },
         /* No consent, no enrolment. */
         { BIOGATE_ERROR_PREFIX "ConsentRequired",                       CTL_EXIT_PERMISSION },

@@ -145,6 +145,8 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
                 g_variant_builder_add(&b, "{sv}", "require-local-session",
                                       g_variant_new_boolean(rule->require_local_session));
                 g_variant_builder_add(&b, "{sv}", "token-lifetime", g_variant_new_uint32(rule->token_lifetime_s));
+                g_variant_builder_add(&b, "{sv}", "display",
+                                      g_variant_new_string(rule->display_agent ? "agent" : "any"));
                 g_variant_builder_add(&b, "{sv}", "text", g_variant_new_string(text));
                 g_variant_builder_add(&b, "{sv}", "time", g_variant_new_string(time_text));
                 g_variant_builder_add(&b, "{sv}", "sources",
