@@ -87,6 +87,7 @@ static void test_export_any_user(Fixture *f, gconstpointer data) {
         g_autofree char *jwks = NULL, *token = NULL, *published = g_build_filename(f->state, "public", "jwks.json", NULL);
         g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
         g_autofree char *out4 = NULL, *err4 = NULL, *tampered = NULL, *kid = NULL, *kid_member = NULL;
+        g_autofree char *out5 = NULL, *err5 = NULL;
 
         start(f, NULL, NULL);
         jwks = served_jwks(f);
@@ -96,6 +97,13 @@ static void test_export_any_user(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(jwks, kid_member));
 
         g_assert_cmpint(ctl_as(NOBODY, (const char *[]) { "cat", published, NULL }, &out, &err), !=, 0);
+        /* Pointed at that file, the verifier says where the same keys are. */
+        g_assert_cmpint(ctl_as(NOBODY, (const char *[]) { BIOGATECTL_PATH, "token", "verify", "--jwks", published,
+                                                          token, NULL },
+                               &out5, &err5),
+                        ==, 2);
+        g_assert_nonnull(strstr(err5, "Permission denied (any user gets the daemon's keys with --local-keys or "
+                                      "'biogatectl keys export')"));
         g_assert_cmpint(ctl_as(NOBODY, (const char *[]) { BIOGATECTL_PATH, "keys", "export", NULL }, &out2, &err2),
                         ==, 0);
         g_assert_true(g_str_has_suffix(out2, "\n"));

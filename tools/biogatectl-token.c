@@ -289,7 +289,13 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
 
         if (jwks_path) {
                 if (!g_file_get_contents(jwks_path, &jwks, &jwks_len, &error))
-                        return ctl_usage_error(cl.command, "Cannot read the JWK set: %s", error->message);
+                        /* The daemon's own copy is root's; a user who tried it
+                         * needs to learn where the same keys are open to all. */
+                        return ctl_usage_error(cl.command, "Cannot read the JWK set: %s%s", error->message,
+                                               g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
+                                                       ? " (any user gets the daemon's keys with --local-keys "
+                                                         "or 'biogatectl keys export')"
+                                                       : "");
                 if (jwks_len > JWKS_MAX_SIZE || strlen(jwks) != jwks_len)
                         return ctl_usage_error(cl.command, "%s is not a JWK set", jwks_path);
         } else {
