@@ -147,6 +147,7 @@ static void test_audience(Fixture *f, gconstpointer data) {
                                                           "--audience", "payments-backend", token, NULL },
                                &out, &err),
                         ==, 0);
+        g_assert_nonnull(strstr(out, "\nAudience:    payments-backend (checked)\n"));
         g_assert_cmpint(ctl_as(NOBODY, (const char *[]) { BIOGATECTL_PATH, "token", "verify", "--local-keys",
                                                           "--audience", "risk-engine", token, NULL },
                                &out2, &err2),

@@ -135,7 +135,7 @@ static gboolean claims_have_touch(JsonObject *claims) {
 
 #define NO_TOUCH_WARNING "approved by policy without a touch"
 
-static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64 now) {
+static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, const char *audience, gint64 now) {
         g_autoptr(BiogateTx) tx = NULL;
         g_autofree char *text = NULL, *safe_text = NULL, *safe_sub = NULL, *safe_rule = NULL;
 
@@ -153,6 +153,12 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, gint64
                "Expires in:  %" G_GINT64_FORMAT " s\n",
                nonce_checked ? ", nonce" : "", safe_text, safe_sub, claim_int(claims, "uid", -1), safe_rule,
                claim_int(claims, "exp", now) - now);
+        if (audience) {
+                g_autofree char *safe_audience = ctl_printable(audience);
+
+                /* The summary line above names only what every run checks. */
+                printf("Audience:    %s (checked)\n", safe_audience);
+        }
         if (!nonce_checked)
                 printf("Nonce:       not checked (no --challenge given)\n");
         if (claims_have_touch(claims))
@@ -337,7 +343,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         if (ctl->json)
                 print_valid_json(claims, challenge != NULL, ledger_path != NULL);
         else {
-                print_valid_plain(claims, challenge != NULL, now);
+                print_valid_plain(claims, challenge != NULL, audience, now);
                 if (ledger_path) {
                         g_autofree char *safe = ctl_printable(ledger_path);
                         printf("Ledger:      first use, recorded in %s\n", safe);
