@@ -408,6 +408,10 @@ void biogated_agent_show(BiogatedAgent *agent, BiogatedOperation *op, const Biog
                    cancel_if_unshown ? op : NULL);
 }
 
+gboolean biogated_agent_is_showing(BiogatedAgent *agent) {
+        return g_hash_table_size(agent->shown) > 0;
+}
+
 /* ---- The consent notice ---- */
 
 uid_t biogated_agent_get_uid(BiogatedAgent *agent) {

@@ -302,6 +302,52 @@ static void expect_labels(Desktop *d, const char *const *labels) {
         btf_assert_exit_code(status, 0);
 }
 
+/* The window shows one approval, the sensor serves the oldest: a hostile
+ * client of the session that starts its own Authorize just before the
+ * trading app's would have the person read the app's transaction in the
+ * window while the touch approves the hostile one. While the session's
+ * agent shows an approval, a second one is refused, so the window always
+ * shows what the touch approves. */
+static void test_one_approval_at_a_time(AgentFixture *a, gconstpointer data) {
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) hostile = NULL, genuine = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *result = NULL;
+
+        enroll(f, "", "right-index-finger", "alice");
+        desktop_start(a, &d);
+
+        hostile = start_authorize(f->conn, tx_new("withdrawal", "250000.00", "USD", "Mallory Ltd"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(hostile);
+        genuine = start_authorize(f->conn, withdrawal(), &error);
+        g_assert_null(genuine);
+        assert_dbus_error(error, ERR "DeviceBusy");
+        g_assert_nonnull(strstr(error->message, "approval agent"));
+        g_clear_error(&error);
+
+        /* The window still shows the transaction the touch approves. */
+        expect_labels(&d, (const char *const[]) { "Approve WITHDRAWAL of 250,000.00 USD to payee \"Mallory Ltd\" "
+                                                  "(reference \"T-1001\")?", "Mallory Ltd", NULL });
+        touch(f, "alice");
+        result = wait_finished(hostile, NULL);
+        g_assert_cmpstr(result, ==, "approved");
+        expect_labels(&d, (const char *const[]) { "Approved", NULL });
+
+        /* Once it is closed, the next approval is shown. */
+        genuine = start_authorize(f->conn, withdrawal(), &error);
+        g_assert_no_error(error);
+        expect_labels(&d, (const char *const[]) { "ACME Ltd", NULL });
+        g_clear_pointer(&result, g_free);
+        reply = call_on(f->conn, btf_op_get_path(genuine), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        result = wait_finished(genuine, NULL);
+        g_assert_cmpstr(result, ==, "cancelled");
+        desktop_stop(&d);
+}
+
 static void four_eyes_setup(AgentFixture *a, gconstpointer data) {
         const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, NULL };
 
@@ -457,5 +503,6 @@ int main(int argc, char *argv[]) {
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
         g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
+        g_test_add("/agent/one-approval-at-a-time", AgentFixture, NULL, setup, test_one_approval_at_a_time, teardown);
         return g_test_run();
 }
