@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -115,6 +116,7 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
         g_autofree char *link = NULL, *proc_exe = g_strdup_printf("/proc/%d/exe", (int) pid);
         g_autofree char *want = NULL;
         g_autoptr(GError) error = NULL;
+        struct stat exe, installed;
         struct pollfd p;
         int pidfd;
 
@@ -128,6 +130,12 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
                 return FALSE;
         }
         link = g_file_read_link(proc_exe, &error);
+        /* The link is a path in the process's mount namespace: any user
+         * may make one of its own (a user namespace) and bind-mount a
+         * program of its choice over the agent's path. The file itself
+         * must be the installed one. */
+        if (stat(proc_exe, &exe) < 0)
+                exe.st_ino = 0;
         p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
         /* Readable: the process has exited, and the link may be another's. */
         if (poll(&p, 1, 0) != 0) {
@@ -143,6 +151,12 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
         want = realpath(agent_path, NULL);
         if (!want || !g_str_equal(link, want)) {
                 *ret_reason = g_strdup_printf("its executable %s is not the approval agent %s", link, agent_path);
+                return FALSE;
+        }
+        if (stat(want, &installed) < 0 || exe.st_ino == 0 || exe.st_dev != installed.st_dev ||
+            exe.st_ino != installed.st_ino) {
+                *ret_reason = g_strdup_printf("its executable, named %s, is not the approval agent %s (another "
+                                              "file is mounted there)", link, agent_path);
                 return FALSE;
         }
         *ret_reason = NULL;

@@ -112,6 +112,31 @@ static void test_register_not_agent(AgentFixture *a, gconstpointer data) {
         assert_dbus_error(error, ERR "NoAgent");
 }
 
+/* Any local user may make a user namespace and bind-mount a program of
+ * its choice over the agent's path in its own mount namespace: the
+ * process's /proc/PID/exe then reads as the installed path. Here uid 65534,
+ * in a session of its own, registers with gdbus mounted over the agent. */
+static void test_register_bind_mounted(AgentFixture *a, gconstpointer data) {
+        const char *const argv[] = {
+                "unshare", "-Urm", "sh", "-c", "mount --bind \"$1\" \"$2\" && exec \"$2\" call --system --dest "
+                BIOGATE_BUS_NAME " --object-path " BIOGATE_OBJECT_PATH " --method " AGENT_MANAGER ".RegisterAgent "
+                AGENT_PATH, "sh", "/usr/bin/gdbus", BIOGATE_AGENT_PATH, NULL
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = btf_spawn_async_as(65534, 65534, argv, NULL, &error);
+        int status = 0;
+
+        g_assert_no_error(error);
+        fake_logind_add_session(a->logind, "c2", btf_proc_get_pid(proc), 65534, FALSE);
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        g_assert_no_error(error);
+        g_test_message("stdout: %s\nstderr: %s", btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), ERR "PermissionDenied"));
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "is not the approval agent"));
+        g_assert_cmpuint(fixture_log_count(&a->f, "Approval agent refused for uid 65534"), ==, 1);
+        g_assert_cmpuint(fixture_log_count(&a->f, "registered for session"), ==, 0);
+}
+
 /* ---- the session: X server, session bus, AT-SPI, the agent ---- */
 
 typedef struct {
@@ -500,6 +525,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/agent/no-agent", AgentFixture, NULL, setup, test_no_agent, teardown);
         g_test_add("/agent/register-not-agent", AgentFixture, NULL, setup, test_register_not_agent, teardown);
+        g_test_add("/agent/register-bind-mounted", AgentFixture, NULL, setup, test_register_bind_mounted, teardown);
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
         g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
