@@ -114,9 +114,10 @@ static BiogatedAgent *agent_by_name(BiogatedAgents *agents, const char *name) {
  * code of its own (LD_PRELOAD, ptrace): docs/threat-model.md. */
 static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reason) {
         g_autofree char *link = NULL, *proc_exe = g_strdup_printf("/proc/%d/exe", (int) pid);
+        g_autofree char *proc_userns = g_strdup_printf("/proc/%d/ns/user", (int) pid);
         g_autofree char *want = NULL;
         g_autoptr(GError) error = NULL;
-        struct stat exe, installed;
+        struct stat exe, installed, userns, own_userns;
         struct pollfd p;
         int pidfd;
 
@@ -136,6 +137,10 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
          * must be the installed one. */
         if (stat(proc_exe, &exe) < 0)
                 exe.st_ino = 0;
+        /* In a user namespace of its own the process may have mounted
+         * libraries of its choice under the real binary. */
+        if (stat(proc_userns, &userns) < 0)
+                userns.st_ino = 0;
         p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
         /* Readable: the process has exited, and the link may be another's. */
         if (poll(&p, 1, 0) != 0) {
@@ -157,6 +162,11 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
             exe.st_ino != installed.st_ino) {
                 *ret_reason = g_strdup_printf("its executable, named %s, is not the approval agent %s (another "
                                               "file is mounted there)", link, agent_path);
+                return FALSE;
+        }
+        if (stat("/proc/self/ns/user", &own_userns) < 0 || userns.st_ino == 0 ||
+            userns.st_dev != own_userns.st_dev || userns.st_ino != own_userns.st_ino) {
+                *ret_reason = g_strdup("it runs in a user namespace of its own");
                 return FALSE;
         }
         *ret_reason = NULL;

@@ -373,6 +373,28 @@ static void test_one_approval_at_a_time(AgentFixture *a, gconstpointer data) {
         desktop_stop(&d);
 }
 
+/* The installed agent started in a user namespace of its own: there its
+ * user may mount libraries of its choice under the binary (code of its
+ * own in the agent, without LD_PRELOAD). Refused, and the session's agent
+ * is not replaced. */
+static void test_register_user_namespace(AgentFixture *a, gconstpointer data) {
+        Desktop d = { 0 };
+        const char *const argv[] = { "unshare", "-Ur", BIOGATE_AGENT_PATH, NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+
+        desktop_start(a, &d);
+        proc = btf_spawn_async(argv, (const char *const *) d.env, &error);
+        g_assert_no_error(error);
+        fake_logind_add_session(a->logind, SESSION, btf_proc_get_pid(proc), getuid(), FALSE);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "did not accept this agent", T, &error));
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "user namespace"));
+        g_assert_cmpuint(fixture_log_count(&a->f, "registered for session"), ==, 1);
+        g_assert_cmpuint(fixture_log_count(&a->f, "replaced"), ==, 0);
+        desktop_stop(&d);
+}
+
 static void four_eyes_setup(AgentFixture *a, gconstpointer data) {
         const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, NULL };
 
@@ -529,6 +551,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
         g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
+        g_test_add("/agent/register-user-namespace", AgentFixture, NULL, setup, test_register_user_namespace,
+                   teardown);
         g_test_add("/agent/one-approval-at-a-time", AgentFixture, NULL, setup, test_one_approval_at_a_time, teardown);
         return g_test_run();
 }
