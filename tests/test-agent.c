@@ -334,12 +334,12 @@ static void expect_labels(Desktop *d, const char *const *labels) {
  * agent shows an approval, a second one is refused, so the window always
  * shows what the touch approves. */
 static void test_one_approval_at_a_time(AgentFixture *a, gconstpointer data) {
-        Fixture *f = &a->f;
-        Desktop d = { 0 };
-        g_autoptr(GError) error = NULL;
         g_autoptr(BtfOp) hostile = NULL, genuine = NULL;
         g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
         g_autofree char *result = NULL;
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
 
         enroll(f, "", "right-index-finger", "alice");
         desktop_start(a, &d);
