@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -113,8 +114,10 @@ static BiogatedAgent *agent_by_name(BiogatedAgents *agents, const char *name) {
  * code of its own (LD_PRELOAD, ptrace): docs/threat-model.md. */
 static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reason) {
         g_autofree char *link = NULL, *proc_exe = g_strdup_printf("/proc/%d/exe", (int) pid);
+        g_autofree char *proc_userns = g_strdup_printf("/proc/%d/ns/user", (int) pid);
         g_autofree char *want = NULL;
         g_autoptr(GError) error = NULL;
+        struct stat exe, installed, userns, own_userns;
         struct pollfd p;
         int pidfd;
 
@@ -128,6 +131,16 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
                 return FALSE;
         }
         link = g_file_read_link(proc_exe, &error);
+        /* The link is a path in the process's mount namespace: any user
+         * may make one of its own (a user namespace) and bind-mount a
+         * program of its choice over the agent's path. The file itself
+         * must be the installed one. */
+        if (stat(proc_exe, &exe) < 0)
+                exe.st_ino = 0;
+        /* In a user namespace of its own the process may have mounted
+         * libraries of its choice under the real binary. */
+        if (stat(proc_userns, &userns) < 0)
+                userns.st_ino = 0;
         p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
         /* Readable: the process has exited, and the link may be another's. */
         if (poll(&p, 1, 0) != 0) {
@@ -143,6 +156,17 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
         want = realpath(agent_path, NULL);
         if (!want || !g_str_equal(link, want)) {
                 *ret_reason = g_strdup_printf("its executable %s is not the approval agent %s", link, agent_path);
+                return FALSE;
+        }
+        if (stat(want, &installed) < 0 || exe.st_ino == 0 || exe.st_dev != installed.st_dev ||
+            exe.st_ino != installed.st_ino) {
+                *ret_reason = g_strdup_printf("its executable, named %s, is not the approval agent %s (another "
+                                              "file is mounted there)", link, agent_path);
+                return FALSE;
+        }
+        if (stat("/proc/self/ns/user", &own_userns) < 0 || userns.st_ino == 0 ||
+            userns.st_dev != own_userns.st_dev || userns.st_ino != own_userns.st_ino) {
+                *ret_reason = g_strdup("it runs in a user namespace of its own");
                 return FALSE;
         }
         *ret_reason = NULL;
@@ -406,6 +430,10 @@ void biogated_agent_show(BiogatedAgent *agent, BiogatedOperation *op, const Biog
         agent_call(agent, "ShowApproval",
                    g_variant_new("(o@a{sv})", biogated_operation_get_path(op), g_variant_builder_end(&display)),
                    cancel_if_unshown ? op : NULL);
+}
+
+gboolean biogated_agent_is_showing(BiogatedAgent *agent) {
+        return g_hash_table_size(agent->shown) > 0;
 }
 
 /* ---- The consent notice ---- */

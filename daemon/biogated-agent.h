@@ -31,11 +31,10 @@ guint biogated_agents_count(BiogatedAgents *agents);
  * valid until the main loop runs again. */
 BiogatedAgent *biogated_agents_lookup(BiogatedAgents *agents, const char *session_path);
 
-/* Shows op (an authorize operation) in the agent's window: the daemon's
- * text, tx's fields, the rule; then follows the operation's progress and
- * result. Cancel in the window cancels op (CancelApproval). When the agent
- * cannot be reached and cancel_if_unshown is set (display=agent), op is
- * cancelled: nobody saw what the touch would approve. */
+/* Whether the agent's window shows an approval that has not finished: it
+ * shows one at a time, so a second one would replace the first on the
+ * screen while the sensor still serves the first. */
+gboolean biogated_agent_is_showing(BiogatedAgent *agent);
 /* The uid the agent runs as: its session's owner. */
 uid_t biogated_agent_get_uid(BiogatedAgent *agent);
 
@@ -47,5 +46,10 @@ uid_t biogated_agent_get_uid(BiogatedAgent *agent);
 typedef void (*BiogatedAgentConsentReady)(gboolean agreed, const GError *error, gpointer user_data);
 void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady ready, gpointer user_data);
 
+/* Shows op (an authorize operation) in the agent's window: the daemon's
+ * text, tx's fields, the rule; then follows the operation's progress and
+ * result. Cancel in the window cancels op (CancelApproval). When the agent
+ * cannot be reached and cancel_if_unshown is set (display=agent), op is
+ * cancelled: nobody saw what the touch would approve. */
 void biogated_agent_show(BiogatedAgent *agent, BiogatedOperation *op, const BiogateTx *tx, const char *text,
                          const char *rule, const char *requirement, gboolean cancel_if_unshown);

@@ -309,6 +309,16 @@ static void authorize_start(StepUpCall *call, GDBusMethodInvocation *invocation,
                             "caller's session has no biogate-agent", rule->name);
                 goto fail;
         }
+        /* The window shows one approval, the sensor serves the oldest: a
+         * second Authorize of the session (a hostile client's, just before
+         * the trading app's) would put the other's words on the screen
+         * while the touch approves the first. */
+        if (agent && biogated_agent_is_showing(agent)) {
+                g_set_error_literal(&error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_DEVICE_BUSY,
+                                    "The session's approval agent is showing another approval; ask again when it "
+                                    "has finished");
+                goto fail;
+        }
         if (!biogated_limits_check(daemon->limits, caller->uid, g_get_real_time(), &retry_after_ms, &error))
                 goto fail;
         if (rule->requirement == BIOGATE_REQUIRE_FINGERPRINT_APPROVER) {

@@ -112,6 +112,31 @@ static void test_register_not_agent(AgentFixture *a, gconstpointer data) {
         assert_dbus_error(error, ERR "NoAgent");
 }
 
+/* Any local user may make a user namespace and bind-mount a program of
+ * its choice over the agent's path in its own mount namespace: the
+ * process's /proc/PID/exe then reads as the installed path. Here uid 65534,
+ * in a session of its own, registers with gdbus mounted over the agent. */
+static void test_register_bind_mounted(AgentFixture *a, gconstpointer data) {
+        const char *const argv[] = {
+                "unshare", "-Urm", "sh", "-c", "mount --bind \"$1\" \"$2\" && exec \"$2\" call --system --dest "
+                BIOGATE_BUS_NAME " --object-path " BIOGATE_OBJECT_PATH " --method " AGENT_MANAGER ".RegisterAgent "
+                AGENT_PATH, "sh", "/usr/bin/gdbus", BIOGATE_AGENT_PATH, NULL
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = btf_spawn_async_as(65534, 65534, argv, NULL, &error);
+        int status = 0;
+
+        g_assert_no_error(error);
+        fake_logind_add_session(a->logind, "c2", btf_proc_get_pid(proc), 65534, FALSE);
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        g_assert_no_error(error);
+        g_test_message("stdout: %s\nstderr: %s", btf_proc_get_stdout(proc), btf_proc_get_stderr(proc));
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), ERR "PermissionDenied"));
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "is not the approval agent"));
+        g_assert_cmpuint(fixture_log_count(&a->f, "Approval agent refused for uid 65534"), ==, 1);
+        g_assert_cmpuint(fixture_log_count(&a->f, "registered for session"), ==, 0);
+}
+
 /* ---- the session: X server, session bus, AT-SPI, the agent ---- */
 
 typedef struct {
@@ -302,6 +327,74 @@ static void expect_labels(Desktop *d, const char *const *labels) {
         btf_assert_exit_code(status, 0);
 }
 
+/* The window shows one approval, the sensor serves the oldest: a hostile
+ * client of the session that starts its own Authorize just before the
+ * trading app's would have the person read the app's transaction in the
+ * window while the touch approves the hostile one. While the session's
+ * agent shows an approval, a second one is refused, so the window always
+ * shows what the touch approves. */
+static void test_one_approval_at_a_time(AgentFixture *a, gconstpointer data) {
+        g_autoptr(BtfOp) hostile = NULL, genuine = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
+
+        enroll(f, "", "right-index-finger", "alice");
+        desktop_start(a, &d);
+
+        hostile = start_authorize(f->conn, tx_new("withdrawal", "250000.00", "USD", "Mallory Ltd"), &error);
+        g_assert_no_error(error);
+        wait_finger_needed(hostile);
+        genuine = start_authorize(f->conn, withdrawal(), &error);
+        g_assert_null(genuine);
+        assert_dbus_error(error, ERR "DeviceBusy");
+        g_assert_nonnull(strstr(error->message, "approval agent"));
+        g_clear_error(&error);
+
+        /* The window still shows the transaction the touch approves. */
+        expect_labels(&d, (const char *const[]) { "Approve WITHDRAWAL of 250,000.00 USD to payee \"Mallory Ltd\" "
+                                                  "(reference \"T-1001\")?", "Mallory Ltd", NULL });
+        touch(f, "alice");
+        result = wait_finished(hostile, NULL);
+        g_assert_cmpstr(result, ==, "approved");
+        expect_labels(&d, (const char *const[]) { "Approved", NULL });
+
+        /* Once it is closed, the next approval is shown. */
+        genuine = start_authorize(f->conn, withdrawal(), &error);
+        g_assert_no_error(error);
+        expect_labels(&d, (const char *const[]) { "ACME Ltd", NULL });
+        g_clear_pointer(&result, g_free);
+        reply = call_on(f->conn, btf_op_get_path(genuine), BIOGATE_OPERATION_INTERFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        result = wait_finished(genuine, NULL);
+        g_assert_cmpstr(result, ==, "cancelled");
+        desktop_stop(&d);
+}
+
+/* The installed agent started in a user namespace of its own: there its
+ * user may mount libraries of its choice under the binary (code of its
+ * own in the agent, without LD_PRELOAD). Refused, and the session's agent
+ * is not replaced. */
+static void test_register_user_namespace(AgentFixture *a, gconstpointer data) {
+        Desktop d = { 0 };
+        const char *const argv[] = { "unshare", "-Ur", BIOGATE_AGENT_PATH, NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfProc) proc = NULL;
+
+        desktop_start(a, &d);
+        proc = btf_spawn_async(argv, (const char *const *) d.env, &error);
+        g_assert_no_error(error);
+        fake_logind_add_session(a->logind, SESSION, btf_proc_get_pid(proc), getuid(), FALSE);
+        g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "did not accept this agent", T, &error));
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "user namespace"));
+        g_assert_cmpuint(fixture_log_count(&a->f, "registered for session"), ==, 1);
+        g_assert_cmpuint(fixture_log_count(&a->f, "replaced"), ==, 0);
+        desktop_stop(&d);
+}
+
 static void four_eyes_setup(AgentFixture *a, gconstpointer data) {
         const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, NULL };
 
@@ -454,8 +547,12 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/agent/no-agent", AgentFixture, NULL, setup, test_no_agent, teardown);
         g_test_add("/agent/register-not-agent", AgentFixture, NULL, setup, test_register_not_agent, teardown);
+        g_test_add("/agent/register-bind-mounted", AgentFixture, NULL, setup, test_register_bind_mounted, teardown);
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
         g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
+        g_test_add("/agent/register-user-namespace", AgentFixture, NULL, setup, test_register_user_namespace,
+                   teardown);
+        g_test_add("/agent/one-approval-at-a-time", AgentFixture, NULL, setup, test_one_approval_at_a_time, teardown);
         return g_test_run();
 }
