@@ -354,6 +354,10 @@ static void on_agent_reply(GObject *source, GAsyncResult *res, gpointer user_dat
         g_autoptr(GError) error = NULL;
 
         reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        /* display=agent: the touch is asked for only now that the agent
+         * has put the approval on the screen (the operation was held). */
+        if (reply && c->op)
+                biogated_operation_release_hold(c->op);
         if (!reply) {
                 g_message("The approval agent did not take %s: %s", c->what, error->message);
                 /* display=agent: a touch must not approve what nobody saw. */

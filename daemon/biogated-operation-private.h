@@ -44,6 +44,7 @@ struct _BiogatedOperation {
         GError *preempted;      /* why the sensor was taken back, or NULL */
         guint64 preempted_retry_after_ms;
 
+        gboolean sensor_ready;  /* held: the sensor was ours before the hold ended */
         gboolean result_read;
         gboolean result_sent;   /* Finished went out: its writes are durable */
         guint32 share;          /* the uid whose finished operations this one counts as */

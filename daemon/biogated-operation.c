@@ -325,9 +325,10 @@ void operation_cancel(BiogatedOperation *op) {
 
         if (operation_is_done(op))
                 return;
-        if (!op->device) {
-                /* Still queued: nothing runs on the sensor that could report
-                 * the cancellation, so end it here. */
+        if (!op->device || op->target.held) {
+                /* Still queued, or held with the sensor idle: nothing runs
+                 * on the sensor that could report the cancellation, so end
+                 * it here. */
                 error = biogated_error_new(BIOGATE_ERROR_CANCELLED, "Cancelled");
                 biogated_operation_finish_error(op, error);
                 return;
@@ -429,6 +430,30 @@ static void on_owner_vanished(GDBusConnection *connection, const char *name, gpo
         operation_unexport(op);
 }
 
+/* The kind's driver, once the sensor is ours (and no hold keeps it). */
+static void run_on_sensor(BiogatedOperation *op) {
+        biogated_operation_touch_timeout(op);
+        switch (op->kind) {
+        case BIOGATED_OPERATION_ENROLL:
+                biogated_enroll_run(op);
+                break;
+        case BIOGATED_OPERATION_VERIFY:
+                biogated_verify_run(op);
+                break;
+        case BIOGATED_OPERATION_AUTHORIZE:
+                biogated_authorize_run(op);
+                break;
+        }
+}
+
+void biogated_operation_release_hold(BiogatedOperation *op) {
+        if (!op->target.held || operation_is_done(op))
+                return;
+        op->target.held = FALSE;
+        if (op->sensor_ready)
+                run_on_sensor(op);
+}
+
 static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError *error, guint64 retry_after_ms,
                            gpointer user_data) {
         g_autoptr(BiogatedOperation) op = g_object_ref(BIOGATED_OPERATION(user_data));
@@ -449,18 +474,12 @@ static void on_lease_ready(BiogatedLease *lease, FpDevice *device, const GError 
         }
         op->device = g_object_ref(device);
         biogated_operation_emit_progress(op, "device-acquired", NULL);
-        biogated_operation_touch_timeout(op);
-        switch (op->kind) {
-        case BIOGATED_OPERATION_ENROLL:
-                biogated_enroll_run(op);
-                break;
-        case BIOGATED_OPERATION_VERIFY:
-                biogated_verify_run(op);
-                break;
-        case BIOGATED_OPERATION_AUTHORIZE:
-                biogated_authorize_run(op);
-                break;
+        if (op->target.held) {
+                /* The time-out starts when the touch is asked for. */
+                op->sensor_ready = TRUE;
+                return;
         }
+        run_on_sensor(op);
 }
 
 /* The device layer wants the sensor back (for a login, or the owner's

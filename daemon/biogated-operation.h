@@ -76,6 +76,10 @@ typedef struct BiogatedOperationTarget {
         gboolean no_sensor;         /* decided without a touch: never queues for the sensor */
         gpointer kind_data;         /* owned by the operation from start on */
         GDestroyNotify kind_data_free;
+        /* The sensor part waits, once the sensor is ours, until
+         * biogated_operation_release_hold(): an approval that only the
+         * agent may show asks for no touch before the agent has shown it. */
+        gboolean held;
         /* Followed from inside the daemon (borrowed, until
          * biogated_operation_detach_observer()); NULL: the owner on the bus. */
         const BiogatedOperationObserver *observer;
@@ -105,6 +109,9 @@ void biogated_operation_set_watcher(BiogatedOperation *op, const BiogatedOperati
                                     gpointer user_data);
 /* What the owner's Cancel does (the agent's Cancel button). */
 void biogated_operation_cancel(BiogatedOperation *op);
+/* Lets a held operation (target.held) go on to the sensor: at once if the
+ * sensor is already its, else when it is. Nothing if it has ended. */
+void biogated_operation_release_hold(BiogatedOperation *op);
 /* The observer hears nothing more (its data is going away). */
 void biogated_operation_detach_observer(BiogatedOperation *op);
 /* What Release does for the owner: cancelled if it has not ended, and

@@ -362,6 +362,9 @@ static void authorize_start(StepUpCall *call, GDBusMethodInvocation *invocation,
                 .timeout_ms = call->timeout_ms,
                 .text = data->text,
                 .no_sensor = rule->requirement == BIOGATE_REQUIRE_NONE,
+                /* display=agent: no touch is asked for before the agent
+                 * has shown the approval (biogated_agent_show() lets go). */
+                .held = agent && rule->display_agent && rule->requirement != BIOGATE_REQUIRE_NONE,
                 .kind_data = g_steal_pointer(&data),
                 .kind_data_free = (GDestroyNotify) biogated_authorize_data_free,
         };

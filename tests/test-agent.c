@@ -7,6 +7,7 @@
  * takes a screenshot and presses Cancel. Hostile clients of the same
  * session try to register as the agent, to make the agent show their own
  * text, and to cancel operations they were not shown. */
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -373,6 +374,36 @@ static void test_one_approval_at_a_time(AgentFixture *a, gconstpointer data) {
         desktop_stop(&d);
 }
 
+/* Hostile review R2: with display=agent, a touch must not approve what the
+ * agent has not put on the screen. The session's agent is stopped
+ * (SIGSTOP: same-user malware can do that); an Authorize for a rule with
+ * display=agent holds the sensor without asking for a touch, so a touch
+ * approves nothing, and when the agent does not take ShowApproval in time
+ * the operation ends cancelled. Before the hold, that touch approved it. */
+static void test_unshown_not_approved(AgentFixture *a, gconstpointer data) {
+        g_autoptr(BtfOp) op = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *result = NULL;
+        Fixture *f = &a->f;
+        Desktop d = { 0 };
+
+        enroll(f, "", "right-index-finger", "alice");
+        desktop_start(a, &d);
+        btf_proc_kill(d.agent, SIGSTOP);
+
+        op = start_authorize(f->conn, withdrawal(), &error);
+        g_assert_no_error(error);
+        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
+        g_assert_no_error(error);
+        touch(f, "alice");
+        result = wait_finished(op, NULL);
+        g_assert_cmpstr(result, ==, "cancelled");
+        g_assert_cmpuint(btf_op_count_progress(op, "finger-needed"), ==, 0);
+
+        btf_proc_kill(d.agent, SIGCONT);
+        desktop_stop(&d);
+}
+
 /* The installed agent started in a user namespace of its own: there its
  * user may mount libraries of its choice under the binary (code of its
  * own in the agent, without LD_PRELOAD). Refused, and the session's agent
@@ -554,5 +585,6 @@ int main(int argc, char *argv[]) {
         g_test_add("/agent/register-user-namespace", AgentFixture, NULL, setup, test_register_user_namespace,
                    teardown);
         g_test_add("/agent/one-approval-at-a-time", AgentFixture, NULL, setup, test_one_approval_at_a_time, teardown);
+        g_test_add("/agent/unshown-not-approved", AgentFixture, NULL, setup, test_unshown_not_approved, teardown);
         return g_test_run();
 }
