@@ -167,7 +167,10 @@ void agent_window_show(AgentWindow *w, const char *operation, GVariant *display)
         set_row(w->rule, NULL, rule);
         /* Four eyes only. */
         set_row(w->step, w->step_key, step ? (g_str_equal(step, "approver") ? "Second approver" : "Initiator") : NULL);
-        gtk_label_set_text(w->status, "Touch the fingerprint sensor");
+        /* "Touch" only once the daemon says this operation's sensor
+         * waits for a finger: before, another operation (one never shown
+         * here) may hold the sensor, and a touch would go to it. */
+        gtk_label_set_text(w->status, "Waiting for the fingerprint sensor");
         gtk_label_set_text(w->result, "");
         gtk_widget_set_visible(GTK_WIDGET(w->result), FALSE);
         gtk_widget_set_sensitive(GTK_WIDGET(w->cancel), TRUE);
