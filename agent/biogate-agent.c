@@ -125,7 +125,9 @@ static void on_registered(GObject *source, GAsyncResult *res, gpointer user_data
                  * binary): nothing to wait for. */
                 if (g_strcmp0(name, BIOGATE_ERROR_PREFIX "PermissionDenied") == 0) {
                         agent->exit_code = 1;
-                        g_application_release(G_APPLICATION(agent->app));
+                        /* Quit, not only release: the (hidden) windows
+                         * would keep the application running. */
+                        g_application_quit(G_APPLICATION(agent->app));
                 }
                 return;
         }

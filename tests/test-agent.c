@@ -413,6 +413,7 @@ static void test_register_user_namespace(AgentFixture *a, gconstpointer data) {
         const char *const argv[] = { "unshare", "-Ur", BIOGATE_AGENT_PATH, NULL };
         g_autoptr(GError) error = NULL;
         g_autoptr(BtfProc) proc = NULL;
+        int status = 0;
 
         desktop_start(a, &d);
         proc = btf_spawn_async(argv, (const char *const *) d.env, &error);
@@ -421,6 +422,10 @@ static void test_register_user_namespace(AgentFixture *a, gconstpointer data) {
         g_assert_true(btf_proc_wait_output(proc, BTF_STDERR, "did not accept this agent", T, &error));
         g_assert_no_error(error);
         g_assert_nonnull(strstr(btf_proc_get_stderr(proc), "user namespace"));
+        /* Refused for good: it exits rather than linger in the session. */
+        g_assert_true(btf_proc_wait(proc, T, &status, &error));
+        g_assert_no_error(error);
+        btf_assert_exit_code(status, 1);
         g_assert_cmpuint(fixture_log_count(&a->f, "registered for session"), ==, 1);
         g_assert_cmpuint(fixture_log_count(&a->f, "replaced"), ==, 0);
         desktop_stop(&d);
