@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -78,6 +79,7 @@ int main(int argc, char **argv) {
         int next, r;
 
         setlocale(LC_ALL, "");
+        biogate_i18n_init();
 
         r = ctl_parse_command_line(&cl, argc, argv, &next);
         if (r >= 0)
