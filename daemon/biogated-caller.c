@@ -378,8 +378,16 @@ static void on_checked(GObject *source, GAsyncResult *res, gpointer user_data) {
                 return;
         }
         if (polkit_authorization_result_get_is_challenge(result)) {
-                deny_action(p, " without authentication (call with interactive authorization allowed, "
-                               "from a session with a polkit agent)");
+                /* polkitd wanted a password and nobody could be asked (no
+                 * interactive authorization, or no agent for the caller).
+                 * Said as such, so that a client can tell its user how to
+                 * be asked; the same for an unknown user, about whom polkitd
+                 * is asked the same question. */
+                refusal_log(p, "Refused: uid %u is not authorized for %s without authentication (call with "
+                               "interactive authorization allowed, from a session with a polkit agent)",
+                            (unsigned) p->caller->uid, p->polkit_action);
+                deny(p, "Authentication is required for this action, and there was no polkit authentication "
+                        "agent to ask for it");
                 return;
         }
         deny_action(p, "");

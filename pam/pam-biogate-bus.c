@@ -136,6 +136,10 @@ static int read_details(sd_bus_message *m, PamBiogateDetails *ret) {
                                 return r;
                         *target = value;
                         r = sd_bus_message_exit_container(m);
+                } else if (strcmp(key, "retry-after-ms") == 0 && sd_bus_message_enter_container(m, 'v', "t") > 0) {
+                        r = sd_bus_message_read(m, "t", &ret->retry_after_ms);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
                 } else if (strcmp(key, "fingers") == 0 && sd_bus_message_enter_container(m, 'v', "as") > 0) {
                         r = read_finger_names(m, &ret->fingers);
                         if (r >= 0)
@@ -153,7 +157,9 @@ static int read_details(sd_bus_message *m, PamBiogateDetails *ret) {
         return sd_bus_message_exit_container(m);
 }
 
-static void apply_result(Verification *v, const char *result, const char *user, const char *error) {
+static void apply_result(Verification *v, const char *result, const PamBiogateDetails *details) {
+        const char *user = details->user, *error = details->error;
+
         v->finished = true;
         if (strcmp(result, BIOGATE_RESULT_MATCH) == 0) {
                 /* A match counts only for the user we asked about. */
@@ -163,8 +169,14 @@ static void apply_result(Verification *v, const char *result, const char *user, 
                         finish(v, result_of(PAM_BIOGATE_UNEXPECTED));
         } else if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0)
                 finish(v, result_of(PAM_BIOGATE_NO_MATCH));
-        else if (strcmp(result, BIOGATE_RESULT_FAILED) == 0 || strcmp(result, BIOGATE_RESULT_CANCELLED) == 0)
-                finish(v, pam_biogate_result_from_error_name(error));
+        else if (strcmp(result, BIOGATE_RESULT_FAILED) == 0 || strcmp(result, BIOGATE_RESULT_CANCELLED) == 0) {
+                PamBiogateResult r = pam_biogate_result_from_error_name(error);
+
+                /* How long the user's fingerprints stay locked, to say so. */
+                if (r.outcome == PAM_BIOGATE_DAEMON_ERROR && r.error == BIOGATE_ERROR_LOCKED_OUT)
+                        r.retry_after_ms = details->retry_after_ms;
+                finish(v, r);
+        }
         else
                 finish(v, result_of(PAM_BIOGATE_UNEXPECTED));
 }
@@ -183,7 +195,7 @@ static void handle_operation_signal(Verification *v, sd_bus_message *m) {
                 return;
         }
         if (sd_bus_message_is_signal(m, BIOGATE_OPERATION_INTERFACE, "Finished"))
-                apply_result(v, status, details.user, details.error);
+                apply_result(v, status, &details);
         else if (sd_bus_message_is_signal(m, BIOGATE_OPERATION_INTERFACE, "Progress") && v->args->progress &&
                  v->args->progress(v->args->userdata, status, &details) < 0)
                 finish(v, result_of(PAM_BIOGATE_CONV_ERROR));
@@ -258,7 +270,7 @@ static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *re
         if (r < 0)
                 return 0;
         if (state && strcmp(state, "done") == 0 && result && *result)
-                apply_result(v, result, details.user, details.error);
+                apply_result(v, result, &details);
         return 0;
 }
 

@@ -22,6 +22,7 @@ typedef struct PamBiogateDetails {
         const char *error;
         const char *reason;     /* "retry-scan" */
         unsigned fingers;       /* "finger-needed": 1u << BiogateFinger of each finger that can match; 0 unknown */
+        uint64_t retry_after_ms; /* with LockedOut: the wait; 0 until an administrator unlocks */
 } PamBiogateDetails;
 
 /* Called for Progress signals of our operation; a negative return (the

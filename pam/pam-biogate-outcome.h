@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdint.h>
+
 #include "biogate-errors.h"
 
 /* Everything that can end an authentication attempt, and the one table
@@ -28,6 +30,7 @@ typedef enum PamBiogateOutcome {
 typedef struct PamBiogateResult {
         PamBiogateOutcome outcome;
         BiogateError error;  /* with PAM_BIOGATE_DAEMON_ERROR */
+        uint64_t retry_after_ms; /* with BIOGATE_ERROR_LOCKED_OUT: the wait; 0 until an administrator unlocks */
 } PamBiogateResult;
 
 /* The PAM code for a result. Only PAM_BIOGATE_MATCH gives PAM_SUCCESS. */

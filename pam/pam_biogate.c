@@ -23,6 +23,7 @@
 #include <security/pam_modules.h>
 
 #include "biogate-finger.h"
+#include "biogate-i18n.h"
 #include "pam-biogate-bus.h"
 #include "pam-biogate-interrupt.h"
 #include "pam-biogate-options.h"
@@ -77,6 +78,24 @@ static int on_progress(void *userdata, const char *status, const PamBiogateDetai
                 return say(a, PAM_ERROR_MSG, "Could not read the finger, try again");
         }
         return 0;
+}
+
+/* Why no touch was asked for, and whether waiting helps: the next module
+ * (the password) still runs. */
+static void say_locked(Attempt *a, uint64_t retry_after_ms) {
+        unsigned long seconds = (unsigned long) ((retry_after_ms + 999) / 1000);
+
+        if (seconds > 0)
+                (void) say(a, PAM_ERROR_MSG,
+                           dngettext(GETTEXT_PACKAGE,
+                                     "Fingerprint is locked for %lu more second after too many failed attempts",
+                                     "Fingerprint is locked for %lu more seconds after too many failed attempts",
+                                     seconds),
+                           seconds);
+        else
+                (void) say(a, PAM_ERROR_MSG, "%s",
+                           _("Fingerprint is locked after too many failed attempts until an administrator "
+                             "unlocks it"));
 }
 
 static bool user_exists(const char *user) {
@@ -155,6 +174,8 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
                 }
         }
         pam_biogate_interrupt_end(&interrupt);
+        if (result.outcome == PAM_BIOGATE_DAEMON_ERROR && result.error == BIOGATE_ERROR_LOCKED_OUT)
+                say_locked(&attempt, result.retry_after_ms);
         return result;
 }
 

@@ -5,7 +5,8 @@
 # (test examples/verifiers).
 # GTK 4 builds biogate-agent; Xvfb, xwd (x11-apps), AT-SPI and pyatspi are
 # for its test (tests/test-agent.c), which reads its window as a screen
-# reader would.
+# reader would. bash-completion: the directory biogatectl's completion
+# installs to (pkg-config), and the completion test loads its helpers.
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +14,7 @@ BIOGATE_PACKAGES=(
         gcc libc6-dev pkg-config meson ninja-build scdoc
         libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev libicu-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper libpamtest0-dev pamtester polkitd systemd valgrind openssl
-        systemd-journal-remote libxml2-utils libglib2.0-bin
+        systemd-journal-remote libxml2-utils libglib2.0-bin bash-completion
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
         fprintd libpam-fprintd

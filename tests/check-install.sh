@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # What `meson install` ships, checked in a DESTDIR of the build:
-#   check-install.sh tree BUILD_DIR             every file where it belongs, with its mode, and nothing else
-#   check-install.sh xml BUILD_DIR              the bus policy and the polkit actions are valid XML
+#   check-install.sh tree BUILD_DIR             every file where it belongs, with its mode, and nothing else;
+#                                               the documents the man pages cite, the completion registers
+#   check-install.sh xml BUILD_DIR              the bus policy, the polkit actions and the interface files are valid XML
 #   check-install.sh units BUILD_DIR            systemd-analyze verify and security on the installed unit
 #   check-install.sh pam-auth-update BUILD_DIR  Debian's pam-auth-update puts the profile before pam_unix
 #   check-install.sh pam-profile BUILD_DIR      libpam reads the gdm-fingerprint profile, its modules exist
@@ -148,6 +149,15 @@ check_tree() {
                         expect "$MANDIR/$page" 644
                 done
         fi
+        # biogatectl's bash completion, the D-Bus API for introspection tools
+        # (not fprintd's interface: its package owns that name's files), and
+        # the documents the man pages cite.
+        expect "$BASH_COMPLETIONSDIR/biogatectl" 644
+        expect "$DATADIR/dbus-1/interfaces/org.biogate1.xml" 644
+        expect "$DATADIR/dbus-1/interfaces/org.biogate1.Agent.xml" 644
+        for doc in audit desktop keys tokens; do
+                expect "$DATADIR/doc/biogate/$doc.md" 644
+        done
         # The approval agent (built with GTK 4), its autostart file and page.
         if [ "$AGENT" = 1 ]; then
                 expect "$LIBEXECDIR/biogate-agent" 755
@@ -158,6 +168,18 @@ check_tree() {
         fi
 
         check_libbiogate
+
+        # A document a man page cites is installed (pages name the /usr
+        # prefix, as they name /etc and /var).
+        if [ "$MAN" = 1 ]; then
+                local cited
+                for cited in $(grep -ho '/usr/share/doc/biogate/[A-Za-z0-9_-]*\.md' "$dest$MANDIR"/man*/* | sort -u); do
+                        [ -f "$dest$DATADIR/doc/biogate/${cited##*/}" ] ||
+                                problem "a man page cites $cited, which is not installed"
+                done
+        fi
+        bash -c '. "$1" && complete -p biogatectl' bash "$dest$BASH_COMPLETIONSDIR/biogatectl" >/dev/null ||
+                problem "the installed bash completion does not register for biogatectl"
 
         # Nothing else: a stray file is a packaging bug too.
         sort -o "$expected" "$expected"
@@ -211,6 +233,13 @@ check_xml() {
 
         xmllint --noout "$dest$DBUS_POLICYDIR/net.reactivated.Fprint-biogate.conf" ||
                 problem "the bus policy for net.reactivated.Fprint is not well-formed XML"
+        # The interface files, as introspection tools read them.
+        local interface
+        for interface in org.biogate1.Manager:org.biogate1.xml org.biogate1.Agent:org.biogate1.Agent.xml; do
+                xmllint --xpath "/node/interface[@name='${interface%%:*}']/@name" \
+                        "$dest$DATADIR/dbus-1/interfaces/${interface##*:}" >/dev/null ||
+                        problem "the installed ${interface##*:} does not describe ${interface%%:*}"
+        done
         [ "$FPRINTD_POLKIT_ACTIONS" = 1 ] || return 0
         local fprint_policy=$dest$POLKIT_ACTIONDIR/net.reactivated.fprint.device-biogate.policy
         xmllint --noout --dtdvalid /usr/share/polkit-1/policyconfig-1.dtd "$fprint_policy" ||

@@ -356,6 +356,38 @@ static void test_locked_out(Fixture *f, gconstpointer data) {
         g_assert_null(strstr(btf_proc_get_stdout(proc), "info: Place"));
 }
 
+/* What the user reads at a locked login: how many seconds are left, or
+ * that only an administrator can lift the lock. The stack goes on either
+ * way (PAM_MAXTRIES), to the password. */
+static void test_locked_out_words(Fixture *f, gconstpointer data) {
+        g_autofree char *dir = write_service(f, "biogate-test", required_stack);
+        g_autofree char *record_path = g_build_filename(f->state, "limits", "0", NULL);
+        g_autofree char *record = g_strdup_printf("consecutive=5\nnot_before=%" G_GINT64_FORMAT "\nlocked=0\n",
+                                                  g_get_real_time() + 45 * G_USEC_PER_SEC);
+        g_autoptr(BtfProc) timed = NULL, locked = NULL;
+        const char *said;
+
+        enroll(f, "", "right-index-finger", "alice");
+        g_assert_true(g_file_set_contents(record_path, record, -1, NULL));
+        g_assert_cmpint(chmod(record_path, 0600), ==, 0);
+        timed = run_pam(f, dir, 0, "root", NULL);
+        assert_pam_code(timed, PAM_MAXTRIES);
+        said = strstr(btf_proc_get_stdout(timed), "error: Fingerprint is locked for ");
+        g_assert_nonnull(said);
+        g_assert_cmpuint(g_ascii_strtoull(said + strlen("error: Fingerprint is locked for "), NULL, 10), >, 30);
+        g_assert_cmpuint(g_ascii_strtoull(said + strlen("error: Fingerprint is locked for "), NULL, 10), <=, 45);
+        g_assert_nonnull(strstr(said, " more seconds after too many failed attempts"));
+
+        g_assert_true(g_file_set_contents(record_path, "consecutive=50\nnot_before=0\nlocked=1\n", -1, NULL));
+        g_assert_cmpint(chmod(record_path, 0600), ==, 0);
+        locked = run_pam(f, dir, 0, "root", NULL);
+        assert_pam_code(locked, PAM_MAXTRIES);
+        g_assert_nonnull(strstr(btf_proc_get_stdout(locked),
+                                "error: Fingerprint is locked after too many failed attempts until an administrator "
+                                "unlocks it"));
+        g_assert_null(strstr(btf_proc_get_stdout(locked), "more second"));
+}
+
 static void test_user_unknown(Fixture *f, gconstpointer data) {
         g_autofree char *dir = write_service(f, "biogate-test", required_stack);
         g_autoptr(BtfProc) proc = run_pam(f, dir, 0, "no-such-user-xyz", NULL);
@@ -438,6 +470,7 @@ int main(int argc, char *argv[]) {
         ADD("interrupt", test_interrupt);
         ADD("user-unknown", test_user_unknown);
         ADD("locked-out", test_locked_out);
+        ADD("locked-out-words", test_locked_out_words);
         ADD("conversation-error", test_conversation_error);
         ADD("environment-ignored", test_environment_ignored);
         ADD("valgrind", test_valgrind);

@@ -612,6 +612,177 @@ static void test_biogatectl_approve(Fixture *f, gconstpointer data) {
         btf_assert_exit_code(status, 1);
 }
 
+/* ---- biogatectl unlock, reload and the words for a lockout ---- */
+
+static int ctl(const char *const *argv, char **ret_out, char **ret_err) {
+        g_autoptr(GError) error = NULL;
+        int status = -1;
+
+        g_assert_true(btf_run(argv, NULL, ret_out, ret_err, &status, &error));
+        g_assert_no_error(error);
+        return status;
+}
+
+#define CTL(out, err, ...) ctl((const char *const[]) { BIOGATECTL_PATH, __VA_ARGS__, NULL }, out, err)
+
+static void assert_ctl(int status, const char *out, const char *err, int code, const char *text) {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != code || (text && !strstr(out, text) && !strstr(err, text)))
+                g_error("expected exit %d and '%s'; got status %d\nstdout: %s\nstderr: %s", code, text ? text : "",
+                        status, out, err);
+}
+
+/* Root's failure counter (@name: "0", or "approvals-0") as biogated keeps it. */
+static void write_counter(Fixture *f, const char *name, const char *record) {
+        g_autofree char *path = g_build_filename(f->state, "limits", name, NULL);
+
+        g_assert_true(g_file_set_contents(path, record, -1, NULL));
+        g_assert_cmpint(chmod(path, 0600), ==, 0); /* anything else reads as tampering */
+}
+
+/* "... for N more seconds ...": N. */
+static guint64 seconds_in(const char *text, const char *before) {
+        const char *p = strstr(text, before);
+
+        g_assert_nonnull(p);
+        return g_ascii_strtoull(p + strlen(before), NULL, 10);
+}
+
+/* A lock that ends by itself says how many seconds are left; one that only
+ * an administrator lifts says so and how (biogatectl unlock USER), in
+ * verify, approve and my-data alike, and in JSON as numbers and flags. */
+static void test_biogatectl_lockout_words(Fixture *f, gconstpointer data) {
+        g_autofree char *record = g_strdup_printf("consecutive=5\nnot_before=%" G_GINT64_FORMAT "\nlocked=0\n",
+                                                  g_get_real_time() + 45 * G_USEC_PER_SEC);
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        enroll(f, "", "right-index-finger", "alice");
+
+        write_counter(f, "0", record);
+        status = CTL(&out, &err, "verify");
+        assert_ctl(status, out, err, 3, "biogatectl: Fingerprints are locked for ");
+        g_assert_cmpuint(seconds_in(err, "locked for "), >, 30);
+        g_assert_cmpuint(seconds_in(err, "locked for "), <=, 45);
+        g_assert_nonnull(strstr(err, " more seconds after too many failed attempts (org.biogate1.Error.LockedOut)"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "--json", "verify");
+        assert_ctl(status, out, err, 3, "\"error\":\"org.biogate1.Error.LockedOut\"");
+        g_assert_cmpuint(seconds_in(out, "\"retry-after-ms\":"), >, 30000);
+        g_assert_cmpuint(seconds_in(out, "\"retry-after-ms\":"), <=, 45000);
+        g_assert_null(strstr(out, "until-unlocked"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "my-data");
+        assert_ctl(status, out, err, 0, "Biometrics: locked after too many failed attempts, for ");
+        g_assert_cmpuint(seconds_in(out, "attempts, for "), >, 30);
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        write_counter(f, "0", "consecutive=50\nnot_before=0\nlocked=1\n");
+        status = CTL(&out, &err, "verify");
+        assert_ctl(status, out, err, 3,
+                   "biogatectl: Fingerprints are locked after too many failed attempts until an administrator "
+                   "unlocks them (biogatectl unlock root) (org.biogate1.Error.LockedOut)");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "--json", "verify");
+        assert_ctl(status, out, err, 3, "\"until-unlocked\":true");
+        g_assert_null(strstr(out, "retry-after-ms"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        /* Authorize refuses at once: the same words. */
+        status = CTL(&out, &err, "approve", "--kind", "withdrawal", "--amount", "250000.00", "--currency", "USD",
+                     "--payee", "ACME Ltd");
+        assert_ctl(status, out, err, 3, "until an administrator unlocks them (biogatectl unlock root)");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "my-data");
+        assert_ctl(status, out, err, 0,
+                   "Biometrics: locked after too many failed attempts, until an administrator unlocks them "
+                   "(biogatectl unlock root)");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        /* Four-eyes approvals have a counter of their own, and their own words. */
+        write_counter(f, "0", "consecutive=0\nnot_before=0\nlocked=0\n");
+        write_counter(f, "approvals-0", "consecutive=50\nnot_before=0\nlocked=1\n");
+        status = CTL(&out, &err, "approve", "--kind", "order", "--amount", "2000000.00", "--currency", "USD");
+        assert_ctl(status, out, err, 3,
+                   "Four-eyes approvals are locked after too many failed approver touches until an administrator "
+                   "unlocks them (biogatectl unlock root)");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "my-data");
+        assert_ctl(status, out, err, 0,
+                   "Four-eyes approvals: held after too many failed approver touches, until an administrator "
+                   "unlocks them (biogatectl unlock root)");
+}
+
+/* biogatectl unlock lifts both locks (the next verification asks for a
+ * finger again); reload reads the policy again, or names the line that
+ * keeps the new one from loading. */
+static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
+        g_autofree char *out = NULL, *err = NULL, *rule = NULL, *req = NULL;
+        g_autofree char *dir = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(BtfOp) op = NULL;
+        int status;
+
+        enroll(f, "", "right-index-finger", "alice");
+        write_counter(f, "0", "consecutive=50\nnot_before=0\nlocked=1\n");
+        write_counter(f, "approvals-0", "consecutive=50\nnot_before=0\nlocked=1\n");
+        g_assert_cmpuint(locked_out_retry_after(f), ==, G_MAXUINT64);
+
+        status = CTL(&out, &err, "unlock");
+        assert_ctl(status, out, err, 2, "Name the user to unlock");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "unlock", "no-such-user-xyz");
+        assert_ctl(status, out, err, 5, "org.biogate1.Error.NoSuchUser");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "unlock", "root");
+        assert_ctl(status, out, err, 0, "Unlocked the fingerprints of root");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "--json", "unlock", "root");
+        assert_ctl(status, out, err, 0, "{\"user\":\"root\",\"unlocked\":true}");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "my-data");
+        assert_ctl(status, out, err, 0, "What biogate holds about root");
+        g_assert_null(strstr(out, "Biometrics: locked"));
+        g_assert_null(strstr(out, "Four-eyes approvals: held"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpuint(locked_out_retry_after(f), ==, 0);
+
+        /* A broken policy: refused with its line, the old one stays. */
+        dir = fixture_write_policy(f, "50-test.conf", "[rule x]\nrequire=fingerprint\nbogus_key=1\n[default]\nrequire=deny\n");
+        status = CTL(&out, &err, "reload");
+        assert_ctl(status, out, err, 7, "50-test.conf:3");
+        g_assert_nonnull(strstr(err, "org.biogate1.Error.PolicyUnavailable"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(rule, ==, "withdrawals");
+        g_clear_pointer(&rule, g_free);
+        g_clear_pointer(&req, g_free);
+
+        g_free(fixture_write_policy(f, "50-test.conf", "[rule all-denied]\nrequire=deny\n[default]\nrequire=deny\n"));
+        status = CTL(&out, &err, "reload");
+        assert_ctl(status, out, err, 0, "Reloaded the step-up policy.");
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "--json", "reload");
+        assert_ctl(status, out, err, 0, "{\"reloaded\":true}");
+        rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(rule, ==, "all-denied");
+}
+
 static void stat_jwks(Fixture *f, struct stat *ret_st) {
         g_autofree char *path = g_build_filename(f->state, "public", "jwks.json", NULL);
 
@@ -795,6 +966,10 @@ int main(int argc, char *argv[]) {
         ADD("failure-limits", test_failure_limits);
         ADD("policy-reload", test_policy_reload);
         ADD("biogatectl-approve", test_biogatectl_approve);
+        /* A sensor that can identify: four eyes gets as far as its counter. */
+        g_test_add("/stepup/biogatectl-lockout-words", Fixture, "virtual_device_storage", setup,
+                   test_biogatectl_lockout_words, fixture_teardown);
+        ADD("biogatectl-unlock-reload", test_biogatectl_unlock_reload);
         ADD("jwks-kept", test_jwks_kept);
         g_test_add("/review/approver-failures-counted", Fixture, "virtual_device_storage", setup,
                    test_approver_failures_counted, fixture_teardown);

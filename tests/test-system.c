@@ -5,10 +5,14 @@
  * stand-in for logind. Clients are real programs (gdbus, busctl,
  * biogatectl) run as uid 65534 or root. */
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pty.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "system-fixture.h"
@@ -334,6 +338,93 @@ static void test_sleep_spoofed(Fixture *f, gconstpointer data) {
         g_assert_false(fake_logind_is_released(logind, 0));
 }
 
+/* ---- polkit asks for a password ---- */
+
+/* Unlock and reload need org.biogate1.manage: an administrator's password
+ * (auth_admin). Without a terminal nobody can be asked, and the refusal
+ * says what to do instead, for the caller's own user and any other alike. */
+static void test_unlock_without_agent(Fixture *f, gconstpointer data) {
+        static const char *const cases[][3] = {
+                { BIOGATECTL_PATH, "unlock", "nobody" },
+                { BIOGATECTL_PATH, "unlock", "root" },
+                { BIOGATECTL_PATH, "unlock", "no-such-user-xyz" },
+                { BIOGATECTL_PATH, "reload", NULL },
+        };
+        g_autoptr(Polkitd) polkitd = polkitd_start(f, NULL);
+
+        fixture_start_daemon(f, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                const char *argv[] = { cases[i][0], cases[i][1], cases[i][2], NULL };
+                g_autofree char *out = NULL, *err = NULL;
+                int status = run_as_nobody(argv, &out, &err);
+
+                assert_run(status, out, err, 3, "Authentication is required for this action, and there was no "
+                                                 "polkit authentication agent to ask for it");
+                assert_run(status, out, err, 3, "Run biogatectl on a terminal, where it asks for the password "
+                                                 "(through pkttyagent)");
+                g_assert_null(strstr(err, "Not authorized for this action"));
+        }
+        /* Root needs no password: done, and said so. */
+        {
+                g_autofree char *out = NULL, *err = NULL;
+                int status = run_as_root((const char *const[]) { BIOGATECTL_PATH, "unlock", "nobody", NULL }, &out,
+                                         &err);
+
+                assert_run(status, out, err, 0, "Unlocked the fingerprints of nobody");
+        }
+}
+
+/* Reads the terminal until @needle has appeared in all it printed. */
+static gboolean read_pty_until(int master, GString *seen, const char *needle) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) btf_timeout_default_ms() * 1000;
+
+        while (!strstr(seen->str, needle)) {
+                gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                char buf[512];
+                ssize_t n;
+
+                if (left_ms <= 0 || poll(&p, 1, (int) left_ms) <= 0)
+                        return FALSE;
+                n = read(master, buf, sizeof buf);
+                if (n <= 0)
+                        return FALSE; /* EIO: every process left the terminal */
+                g_string_append_len(seen, buf, n);
+        }
+        return TRUE;
+}
+
+/* On a terminal, biogatectl starts pkttyagent (as systemctl does), the
+ * real polkitd asks it, and it asks for the administrator's password. The
+ * test does not answer: it hangs up, which ends biogatectl and the agent
+ * (SIGHUP to the terminal's process group). */
+static void test_unlock_asks_on_terminal(Fixture *f, gconstpointer data) {
+        g_autoptr(Polkitd) polkitd = polkitd_start(f, NULL);
+        g_autoptr(GString) seen = g_string_new(NULL);
+        int master = -1, status = 0;
+        pid_t pid;
+
+        fixture_start_daemon(f, NULL);
+        pid = forkpty(&master, NULL, NULL, NULL);
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(126);
+                execl(BIOGATECTL_PATH, BIOGATECTL_PATH, "unlock", "nobody", (char *) NULL);
+                _exit(127);
+        }
+        if (!read_pty_until(master, seen, "AUTHENTICATING FOR org.biogate1.manage")) {
+                polkitd_stop(g_steal_pointer(&polkitd)); /* its log, for the message below */
+                g_error("no password prompt from pkttyagent; the terminal showed:\n%s\ndaemon log:\n%s", seen->str,
+                        btf_daemon_read_log(f->daemon));
+        }
+        /* The action's own words, from the shipped org.biogate1.policy. */
+        g_assert_true(read_pty_until(master, seen, "manage the fingerprints of other users"));
+        close(master);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0));
+}
+
 static void system_setup(Fixture *f, gconstpointer data) {
         system_prepare(f);
 }
@@ -350,5 +441,7 @@ int main(int argc, char *argv[]) {
         ADD("bus-policy", test_bus_policy);
         ADD("sleep", test_sleep);
         ADD("sleep-spoofed", test_sleep_spoofed);
+        ADD("unlock-without-agent", test_unlock_without_agent);
+        ADD("unlock-asks-on-terminal", test_unlock_asks_on_terminal);
         return g_test_run();
 }

@@ -154,8 +154,9 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                         fprintf(stderr, "%s\nRule '%s' requires: %s\n", safe_text, rule, requirement);
 
                 operation = biogate_client_authorize(ctl->client, tx_value, NULL, NULL);
+                /* Always the caller's own fingerprints (and approvals). */
                 if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
-                        return ctl_report_error(json, error);
+                        return ctl_report_error_for(json, error, ctl_user_display_name(NULL));
         }
 
         if (strcmp(result, "denied") == 0)
@@ -164,7 +165,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                 const char *name = BIOGATE_ERROR_PREFIX "Internal", *message = "unexpected result";
                 (void) g_variant_lookup(details, "error", "&s", &name);
                 (void) g_variant_lookup(details, "message", "&s", &message);
-                return ctl_report_error_name(json, name, message);
+                return ctl_report_error_name_for(json, name, message, ctl_user_display_name(NULL));
         }
 
         {

@@ -24,6 +24,11 @@ bool ctl_connect(Ctl *ctl, GError **error) {
         return true;
 }
 
+bool ctl_connect_interactive(Ctl *ctl, GError **error) {
+        ctl_polkit_agent_open(ctl);
+        return ctl_connect(ctl, error);
+}
+
 const char *ctl_user_display_name(const char *user) {
         /* Display only: the daemon decides who "" is from our credentials. */
         if (user && *user)

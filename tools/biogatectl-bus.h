@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "biogate.h"
 
@@ -10,11 +11,27 @@
  * libbiogate client, made only once a command's arguments are known good. */
 typedef struct Ctl {
         bool json;
+        bool no_ask_password;
         BiogateClient *client;
+        pid_t agent_pid;        /* pkttyagent we started, or 0 */
 } Ctl;
 
 /* Makes the client on the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured). */
 bool ctl_connect(Ctl *ctl, GError **error);
+
+/* ctl_connect() for a command whose call polkit may want a password for
+ * (managing others, unlock, reload, enrolment): first, on a terminal and
+ * unless --no-ask-password, a textual polkit agent for us
+ * (biogatectl-polkit.c). */
+bool ctl_connect_interactive(Ctl *ctl, GError **error);
+
+/* biogatectl-polkit.c: starts "pkttyagent --notify-fd N [--fallback]" when
+ * stdin is a terminal and we are not root, and waits until it has
+ * registered (or failed to). In a logind session --fallback: an agent the
+ * session already has (a desktop's) stays the one that asks. */
+void ctl_polkit_agent_open(Ctl *ctl);
+/* Stops the agent, if one was started. */
+void ctl_polkit_agent_close(Ctl *ctl);
 
 /* The name to show for @user: itself, or the caller's login name for "". */
 const char *ctl_user_display_name(const char *user);

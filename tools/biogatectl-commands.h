@@ -36,3 +36,7 @@ int ctl_command_policy(Ctl *ctl, int argc, char **argv);
 
 /* biogatectl-audit.c */
 int ctl_command_audit(Ctl *ctl, int argc, char **argv);
+
+/* biogatectl-admin.c */
+int ctl_command_unlock(Ctl *ctl, int argc, char **argv);
+int ctl_command_reload(Ctl *ctl, int argc, char **argv);

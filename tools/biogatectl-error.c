@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogate-errors.h"
 #include "biogatectl-output.h"
 
@@ -98,13 +99,85 @@ void ctl_error_describe(const GError *error, char **ret_name, char **ret_message
         *ret_message = g_strdup(copy->message);
 }
 
-CtlExit ctl_report_error_name(bool json, const char *name, const char *message) {
+/* LockedOut: the daemon's message ends with "(retry-after-ms=N)" while the
+ * lock ends by itself, and has none when only Manager.Unlock lifts it
+ * (org.biogate1.xml, org.biogate1.StepUp). */
+static bool lockout_retry_after(const char *message, guint64 *ret_ms) {
+        const char *p = message ? strstr(message, "retry-after-ms=") : NULL;
+        guint64 ms;
+        char *end;
+
+        if (!p)
+                return false;
+        p += strlen("retry-after-ms=");
+        if (!g_ascii_isdigit(*p))
+                return false;
+        ms = g_ascii_strtoull(p, &end, 10);
+        if (ms == 0)
+                return false;
+        *ret_ms = ms;
+        return true;
+}
+
+/* Says which lock it is and how it ends: for N more seconds, or until an
+ * administrator unlocks it (and with which command). */
+static char *lockout_text(const char *message, const char *user, guint64 *ret_retry_after_ms) {
+        /* Four-eyes approvals of the user's transactions have their own
+         * counter; the daemon says which one refused. */
+        bool approvals = message && strstr(message, "approv");
+        g_autofree char *safe_user = ctl_printable(user && *user ? user : "USER");
+        guint64 ms = 0;
+
+        *ret_retry_after_ms = 0;
+        if (lockout_retry_after(message, &ms)) {
+                guint64 seconds = (ms + 999) / 1000;
+                unsigned long n = (unsigned long) MIN(seconds, (guint64) G_MAXULONG);
+
+                *ret_retry_after_ms = ms;
+                return g_strdup_printf(approvals
+                                       ? dngettext(GETTEXT_PACKAGE, "Four-eyes approvals are locked for %lu more second after too many "
+                                                  "failed approver touches",
+                                                  "Four-eyes approvals are locked for %lu more seconds after too many "
+                                                  "failed approver touches", n)
+                                       : dngettext(GETTEXT_PACKAGE, "Fingerprints are locked for %lu more second after too many failed "
+                                                  "attempts",
+                                                  "Fingerprints are locked for %lu more seconds after too many failed "
+                                                  "attempts", n),
+                                       n);
+        }
+        return g_strdup_printf(approvals
+                               ? _("Four-eyes approvals are locked after too many failed approver touches until an "
+                                   "administrator unlocks them (biogatectl unlock %s)")
+                               : _("Fingerprints are locked after too many failed attempts until an administrator "
+                                   "unlocks them (biogatectl unlock %s)"),
+                               safe_user);
+}
+
+/* polkitd wanted a password that nobody could be asked for
+ * (biogated-caller.c): say how to be asked. */
+static bool needs_agent(const char *name, const char *message) {
+        return g_strcmp0(name, BIOGATE_ERROR_PREFIX "PermissionDenied") == 0 && message &&
+               strstr(message, "no polkit authentication agent");
+}
+
+CtlExit ctl_report_error_name_for(bool json, const char *name, const char *message, const char *user) {
         const BiogateErrorInfo *info = biogate_error_info_from_name(name);
+        g_autofree char *text = NULL;
+        guint64 retry_after_ms = 0;
+        bool locked = false;
 
         if (!name || !*name)
                 name = BIOGATE_ERROR_PREFIX "Internal";
         if (!message || !*message)
                 message = info ? info->summary : "Failed";
+        if (strcmp(name, BIOGATE_ERROR_PREFIX "LockedOut") == 0) {
+                locked = true;
+                message = text = lockout_text(message, user, &retry_after_ms);
+        } else if (needs_agent(name, message))
+                message = text = g_strdup_printf(
+                        "%s. %s", message,
+                        _("Run biogatectl on a terminal, where it asks for the password (through pkttyagent), in a "
+                          "desktop session with a polkit agent, or as root"));
 
         if (json) {
                 GVariantBuilder b;
@@ -112,6 +185,10 @@ CtlExit ctl_report_error_name(bool json, const char *name, const char *message) 
                 g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
                 g_variant_builder_add(&b, "{sv}", "error", g_variant_new_string(name));
                 g_variant_builder_add(&b, "{sv}", "message", g_variant_new_string(message));
+                if (locked && retry_after_ms > 0)
+                        g_variant_builder_add(&b, "{sv}", "retry-after-ms", g_variant_new_uint64(retry_after_ms));
+                else if (locked)
+                        g_variant_builder_add(&b, "{sv}", "until-unlocked", g_variant_new_boolean(TRUE));
                 ctl_json_print(stdout, g_variant_builder_end(&b));
         } else {
                 g_autofree char *safe_name = ctl_printable(name);
@@ -123,11 +200,19 @@ CtlExit ctl_report_error_name(bool json, const char *name, const char *message) 
         return ctl_exit_from_error_name(name);
 }
 
-CtlExit ctl_report_error(bool json, const GError *error) {
+CtlExit ctl_report_error_name(bool json, const char *name, const char *message) {
+        return ctl_report_error_name_for(json, name, message, NULL);
+}
+
+CtlExit ctl_report_error_for(bool json, const GError *error, const char *user) {
         g_autofree char *name = NULL, *message = NULL;
 
         ctl_error_describe(error, &name, &message);
-        return ctl_report_error_name(json, name, message);
+        return ctl_report_error_name_for(json, name, message, user);
+}
+
+CtlExit ctl_report_error(bool json, const GError *error) {
+        return ctl_report_error_for(json, error, NULL);
 }
 
 GError *ctl_error_new(const char *name, const char *format, ...) {

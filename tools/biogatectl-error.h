@@ -32,6 +32,13 @@ void ctl_error_describe(const GError *error, char **ret_name, char **ret_message
 CtlExit ctl_report_error_name(bool json, const char *name, const char *message);
 CtlExit ctl_report_error(bool json, const GError *error);
 
+/* The same for an operation on @user's fingerprints (NULL: unknown), whom a
+ * LockedOut names: "locked for N more seconds", or "until an administrator
+ * unlocks them (biogatectl unlock USER)"; with @json also "retry-after-ms"
+ * (a number) or "until-unlocked" (true). */
+CtlExit ctl_report_error_name_for(bool json, const char *name, const char *message, const char *user);
+CtlExit ctl_report_error_for(bool json, const GError *error, const char *user);
+
 /* A GError that carries D-Bus error @name, as if the daemon had sent it. */
 GError *ctl_error_new(const char *name, const char *format, ...) G_GNUC_PRINTF(2, 3);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -122,6 +123,26 @@ static void print_standing_consent(GVariant *data) {
                        ctl_consent_notice_version());
 }
 
+/* Seconds left of a lock that ends by itself; 0 for one that only an
+ * administrator lifts (GetMyData has no "retry-after-ms" then). */
+static guint64 lock_seconds(GVariant *data, const char *key) {
+        guint64 ms = 0;
+
+        if (!g_variant_lookup(data, key, "t", &ms))
+                return 0;
+        return (ms + 999) / 1000;
+}
+
+static void print_lock(const char *what, guint64 seconds, const char *safe_user) {
+        unsigned long n = (unsigned long) MIN(seconds, (guint64) G_MAXULONG);
+
+        if (n > 0)
+                printf(dngettext(GETTEXT_PACKAGE, "%s, for %lu more second\n", "%s, for %lu more seconds\n", n), what,
+                       n);
+        else
+                printf(_("%s, until an administrator unlocks them (biogatectl unlock %s)\n"), what, safe_user);
+}
+
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
@@ -148,7 +169,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
-        if (!ctl_connect(ctl, &error))
+        if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
         data = biogate_client_get_user_data_sync(ctl->client, user, NULL, &error);
@@ -173,9 +194,11 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         else
                 printf("Retention: kept until deleted or erased\n");
         if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
-                printf("Biometrics: locked after too many failed attempts\n");
+                print_lock(_("Biometrics: locked after too many failed attempts"),
+                           lock_seconds(data, "retry-after-ms"), safe_user);
         if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
-                printf("Four-eyes approvals: held after too many failed approver touches\n");
+                print_lock(_("Four-eyes approvals: held after too many failed approver touches"),
+                           lock_seconds(data, "approvals-retry-after-ms"), safe_user);
         printf("Erase all of it with: biogatectl erase\n");
         return CTL_EXIT_SUCCESS;
 }
@@ -221,7 +244,7 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 if (ctl_ask_yes_no(question) != 1)
                         return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", "Nothing was erased");
         }
-        if (!ctl_connect(ctl, &error))
+        if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
         data = biogate_client_erase_user_sync(ctl->client, user, NULL, &error);
@@ -257,7 +280,7 @@ static int show_standing_consent(Ctl *ctl) {
         g_autoptr(GVariant) data = NULL, standing = NULL;
         GVariantBuilder b;
 
-        if (!ctl_connect(ctl, &error))
+        if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
         data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, &error);
         if (!data)
@@ -327,7 +350,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 return show_standing_consent(ctl);
 
         if (withdraw) {
-                if (!ctl_connect(ctl, &error))
+                if (!ctl_connect_interactive(ctl, &error))
                         return ctl_report_error(ctl->json, error);
                 if (!biogate_client_withdraw_consent_sync(ctl->client, NULL, &error))
                         return ctl_report_error(ctl->json, error);
@@ -342,7 +365,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         r = ctl_obtain_consent(ctl->json, yes, &texts);
         if (r >= 0)
                 return r;
-        if (!ctl_connect(ctl, &error))
+        if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
         if (!biogate_client_record_consent_sync(ctl->client, ctl_consent_notice_version(), NULL, &error))
                 return ctl_report_error(ctl->json, error);

@@ -128,7 +128,7 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
 }
 
 /* Reports a result other than the one the command hoped for. */
-static int report_failure(bool json, const char *result, GVariant *details) {
+static int report_failure(bool json, const char *result, GVariant *details, const char *user) {
         g_autofree char *unexpected = NULL;
         const char *name = NULL, *message = NULL;
 
@@ -145,7 +145,7 @@ static int report_failure(bool json, const char *result, GVariant *details) {
             (!message || !*message))
                 message = unexpected = g_strdup_printf("biogated reported the unexpected result '%s'", result);
 
-        return ctl_report_error_name(json, name, message);
+        return ctl_report_error_name_for(json, name, message, ctl_user_display_name(user));
 }
 
 static const char *detail_string(GVariant *details, const char *key, const char *fallback) {
@@ -250,7 +250,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
 
-        if (!ctl_connect(ctl, &error))
+        if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
 
         view.json = ctl->json;
@@ -259,10 +259,10 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         operation = biogate_client_enroll(ctl->client, user ? user : "", finger, TRUE, ctl_consent_notice_version(),
                                           NULL);
         if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
-                return ctl_report_error(ctl->json, error);
+                return ctl_report_error_for(ctl->json, error, ctl_user_display_name(user));
 
         if (strcmp(result, BIOGATE_RESULT_COMPLETED) != 0)
-                return report_failure(ctl->json, result, details);
+                return report_failure(ctl->json, result, details, user);
 
         print_outcome(ctl->json, result,
                       detail_string(details, "user", ctl_user_display_name(user)),
@@ -348,7 +348,7 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
 
         operation = biogate_client_verify(ctl->client, user ? user : "", g_variant_builder_end(&opts), NULL);
         if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
-                return ctl_report_error(ctl->json, error);
+                return ctl_report_error_for(ctl->json, error, ctl_user_display_name(user));
 
         /* Only a match the daemon reported is a success; anything unknown is
          * an error, never a match. */
@@ -362,5 +362,5 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
                 print_outcome(ctl->json, result, NULL, NULL, NULL);
                 return CTL_EXIT_NO_MATCH;
         }
-        return report_failure(ctl->json, result, details);
+        return report_failure(ctl->json, result, details, user);
 }

@@ -33,6 +33,8 @@ static const struct {
         { "keys",    ctl_command_keys,    "Export the keys that verify step-up tokens, or rotate the signing key" },
         { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
         { "audit",   ctl_command_audit,   "Verify the audit trail in the journal, or report on it" },
+        { "unlock",  ctl_command_unlock,  N_("Lift the lock that failed attempts put on a user (administrators)") },
+        { "reload",  ctl_command_reload,  N_("Make biogated read the step-up policy again (administrators)") },
 };
 
 static char *commands_help(void) {
@@ -64,12 +66,14 @@ int main(int argc, char **argv) {
         const CtlOption options[] = {
                 CTL_OPTION_JSON(&ctl.json),
                 { "version", 0, CTL_OPTION_FLAG, &version, NULL, "Show the version and exit" },
+                { "no-ask-password", 0, CTL_OPTION_FLAG, &ctl.no_ask_password, NULL,
+                  N_("Never start a polkit agent to ask for a password") },
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
         };
         const CtlCommandLine cl = {
                 .command = NULL,
-                .usage = "[--json] [--help] [--version] COMMAND [OPTIONS]",
+                .usage = "[--json] [--no-ask-password] [--help] [--version] COMMAND [OPTIONS]",
                 .summary = "Enrol, verify, list and delete fingerprints through biogated.",
                 .epilogue = epilogue,
                 .options = options,
@@ -97,6 +101,7 @@ int main(int argc, char **argv) {
                         continue;
                 r = commands[i].run(&ctl, argc - next, argv + next);
                 g_clear_object(&ctl.client);
+                ctl_polkit_agent_close(&ctl);
                 return r;
         }
 

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Day-two commands of administrators: unlock and reload. Manager.Unlock and
+ * Manager.Reload are for administrators' tools, not part of libbiogate's
+ * API (as RotateSigningKey): called on the client's connection. Both need
+ * org.biogate1.manage, for which polkit asks for an administrator's
+ * password: interactive authorization is allowed, and on a terminal
+ * biogatectl starts an agent to ask. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "biogate-bus.h"
+#include "biogate-i18n.h"
+#include "biogatectl-args.h"
+#include "biogatectl-commands.h"
+#include "biogatectl-error.h"
+#include "biogatectl-output.h"
+
+static bool manager_call(Ctl *ctl, const char *method, GVariant *args, GError **error) {
+        g_autoptr(GVariant) reply = NULL;
+
+        reply = g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
+                                            BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, args,
+                                            G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+                                            -1, NULL, error);
+        return reply != NULL;
+}
+
+int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
+        const CtlOption options[] = {
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "unlock",
+                .usage = "unlock [--json] USER",
+                .summary = "Lift the lock that failed fingerprint matches put on USER: clears the\n"
+                           "failure counters (logins, step-up and four-eyes approvals). Check who\n"
+                           "made the attempts first (biogatectl audit report). Administrators only.",
+                .epilogue = "Exit status: 0 unlocked (also when nothing was locked); 2 usage error;\n"
+                            "3 not an administrator; 5 no such user; 7 another daemon error;\n"
+                            "8 daemon not reachable.\n",
+                .options = options,
+                .stop_at_positional = true,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *safe_user = NULL;
+        const char *user;
+        int next, r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, &next);
+        if (r >= 0)
+                return r;
+        if (next >= argc)
+                return ctl_usage_error(cl.command, "Name the user to unlock");
+        if (next + 1 < argc)
+                return ctl_usage_error(cl.command, "Unexpected argument '%s'", argv[next + 1]);
+        user = argv[next];
+        if (!*user)
+                return ctl_usage_error(cl.command, "Name the user to unlock");
+
+        if (!ctl_connect_interactive(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+        if (!manager_call(ctl, "Unlock", g_variant_new("(s)", user), &error))
+                return ctl_report_error(ctl->json, error);
+
+        if (ctl->json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
+                g_variant_builder_add(&b, "{sv}", "unlocked", g_variant_new_boolean(TRUE));
+                ctl_json_print(stdout, g_variant_builder_end(&b));
+                return CTL_EXIT_SUCCESS;
+        }
+        safe_user = ctl_printable(user);
+        printf(_("Unlocked the fingerprints of %s: failed attempts no longer count against them.\n"), safe_user);
+        return CTL_EXIT_SUCCESS;
+}
+
+int ctl_command_reload(Ctl *ctl, int argc, char **argv) {
+        const CtlOption options[] = {
+                CTL_OPTION_JSON(&ctl->json),
+                CTL_OPTION_HELP_ENTRY,
+                CTL_OPTION_END,
+        };
+        const CtlCommandLine cl = {
+                .command = "reload",
+                .usage = "reload [--json]",
+                .summary = "Make biogated read the step-up policy again (as SIGHUP or systemctl reload\n"
+                           "does). A policy that does not load is refused with its file and line, and\n"
+                           "the last good one stays in force. Administrators only.",
+                .epilogue = "Exit status: 0 reloaded; 2 usage error; 3 not an administrator; 7 the policy\n"
+                            "did not load (PolicyUnavailable) or another daemon error; 8 daemon not\n"
+                            "reachable.\n",
+                .options = options,
+        };
+        g_autoptr(GError) error = NULL;
+        int r;
+
+        r = ctl_parse_command_line(&cl, argc, argv, NULL);
+        if (r >= 0)
+                return r;
+
+        if (!ctl_connect_interactive(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+        if (!manager_call(ctl, "Reload", NULL, &error))
+                return ctl_report_error(ctl->json, error);
+
+        if (ctl->json) {
+                GVariantBuilder b;
+
+                g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+                g_variant_builder_add(&b, "{sv}", "reloaded", g_variant_new_boolean(TRUE));
+                ctl_json_print(stdout, g_variant_builder_end(&b));
+                return CTL_EXIT_SUCCESS;
+        }
+        printf("%s\n", _("Reloaded the step-up policy."));
+        return CTL_EXIT_SUCCESS;
+}
