@@ -783,6 +783,27 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(rule, ==, "all-denied");
 }
 
+/* A malformed transaction is the daemon's refusal (InvalidTransaction, exit
+ * status 7, as biogatectl(1) and approve --help say), named with its field
+ * and reason; nothing touches the sensor. policy explain, which checks the
+ * same fields without the daemon, reports it as input (2: test-policy). */
+static void test_biogatectl_approve_invalid(Fixture *f, gconstpointer data) {
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        enroll(f, "", "right-index-finger", "alice");
+        status = CTL(&out, &err, "approve", "--kind", "withdrawal", "--amount", "1,000.00", "--currency", "USD",
+                     "--payee", "ACME Ltd");
+        assert_ctl(status, out, err, 7, "org.biogate1.Error.InvalidTransaction");
+        g_assert_nonnull(strstr(err, "amount"));
+        g_assert_null(strstr(err, "Touch"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        status = CTL(&out, &err, "--json", "approve", "--kind", "withdrawal", "--amount", "1,000.00", "--currency",
+                     "USD");
+        assert_ctl(status, out, err, 7, "\"error\":\"org.biogate1.Error.InvalidTransaction\"");
+}
+
 static void stat_jwks(Fixture *f, struct stat *ret_st) {
         g_autofree char *path = g_build_filename(f->state, "public", "jwks.json", NULL);
 
@@ -970,6 +991,7 @@ int main(int argc, char *argv[]) {
         g_test_add("/stepup/biogatectl-lockout-words", Fixture, "virtual_device_storage", setup,
                    test_biogatectl_lockout_words, fixture_teardown);
         ADD("biogatectl-unlock-reload", test_biogatectl_unlock_reload);
+        ADD("biogatectl-approve-invalid", test_biogatectl_approve_invalid);
         ADD("jwks-kept", test_jwks_kept);
         g_test_add("/review/approver-failures-counted", Fixture, "virtual_device_storage", setup,
                    test_approver_failures_counted, fixture_teardown);
