@@ -51,6 +51,9 @@ typedef struct Callers {
          * logged once per absence rather than once per call. */
         gboolean polkit_absence_logged;
         BiogatedLogLimit refusal_log_limit;     /* refusal_log() */
+        /* Kept once polkit answered (on_authority): never finalized while
+         * biogated runs. */
+        PolkitAuthority *authority;
 } Callers;
 
 static void callers_free(gpointer data) {
@@ -60,6 +63,7 @@ static void callers_free(gpointer data) {
          * after it dropped its subscriptions, so nothing can call us any
          * more. */
         g_hash_table_unref(callers->known);
+        g_clear_object(&callers->authority);
         g_free(callers);
 }
 
@@ -408,6 +412,7 @@ static void on_authority(GObject *source, GAsyncResult *res, gpointer user_data)
         g_autoptr(GError) error = NULL;
         PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
         GDBusMessage *message = g_dbus_method_invocation_get_message(p->invocation);
+        Callers *callers;
         Pending *owned;
 
         authority = polkit_authority_get_finish(res, &error);
@@ -417,6 +422,14 @@ static void on_authority(GObject *source, GAsyncResult *res, gpointer user_data)
                 deny(p, "The authorization check failed");
                 return;
         }
+        /* libpolkit's singleton, kept for good: when its last reference
+         * went, its finalize left the handlers of its proxy connected, and
+         * a CancelCheckAuthorization still in flight (a caller that left
+         * while an agent asked for its password) kept the proxy alive, so
+         * polkitd's next Changed signal ran on freed memory. */
+        callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
+        if (!callers->authority)
+                callers->authority = g_object_ref(authority);
         /* The bus name, not the pid: polkitd asks the bus who it is, which
          * cannot be raced by a pid that is reused. */
         subject = polkit_system_bus_name_new(g_dbus_method_invocation_get_sender(p->invocation));

@@ -78,6 +78,10 @@ expect_same "unlock root ''" "" "$(complete_words biogatectl unlock root '')"
 expect_same "--user nob" nobody "$(complete_words biogatectl --json verify --user nob)"
 # A value is not taken for a command: after "--user list", still verify's options.
 expect_same "verify --user list --" "$(help_options verify)" "$(complete_words biogatectl verify --user list --)"
+# Operands that are files: policy check's FILE, token verify's TOKEN.
+expect_same "policy check FILE" "$completion" "$(complete_words biogatectl policy check "${completion%.bash}")"
+expect_same "token verify TOKEN" "$completion" \
+        "$(complete_words biogatectl token verify --jwks keys.json "${completion%.bash}")"
 # Free text (an amount) gets no suggestions.
 expect_same "--amount" "" "$(complete_words biogatectl approve --amount '')"
 

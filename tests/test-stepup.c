@@ -614,10 +614,14 @@ static void test_biogatectl_approve(Fixture *f, gconstpointer data) {
 
 /* ---- biogatectl unlock, reload and the words for a lockout ---- */
 
+/* Runs biogatectl; *ret_out and *ret_err are freed first, so one pair
+ * serves a whole test. */
 static int ctl(const char *const *argv, char **ret_out, char **ret_err) {
         g_autoptr(GError) error = NULL;
         int status = -1;
 
+        g_clear_pointer(ret_out, g_free);
+        g_clear_pointer(ret_err, g_free);
         g_assert_true(btf_run(argv, NULL, ret_out, ret_err, &status, &error));
         g_assert_no_error(error);
         return status;
@@ -664,45 +668,31 @@ static void test_biogatectl_lockout_words(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(seconds_in(err, "locked for "), >, 30);
         g_assert_cmpuint(seconds_in(err, "locked for "), <=, 45);
         g_assert_nonnull(strstr(err, " more seconds after too many failed attempts (org.biogate1.Error.LockedOut)"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "--json", "verify");
         assert_ctl(status, out, err, 3, "\"error\":\"org.biogate1.Error.LockedOut\"");
         g_assert_cmpuint(seconds_in(out, "\"retry-after-ms\":"), >, 30000);
         g_assert_cmpuint(seconds_in(out, "\"retry-after-ms\":"), <=, 45000);
         g_assert_null(strstr(out, "until-unlocked"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "my-data");
         assert_ctl(status, out, err, 0, "Biometrics: locked after too many failed attempts, for ");
         g_assert_cmpuint(seconds_in(out, "attempts, for "), >, 30);
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
 
         write_counter(f, "0", "consecutive=50\nnot_before=0\nlocked=1\n");
         status = CTL(&out, &err, "verify");
         assert_ctl(status, out, err, 3,
                    "biogatectl: Fingerprints are locked after too many failed attempts until an administrator "
                    "unlocks them (biogatectl unlock root) (org.biogate1.Error.LockedOut)");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "--json", "verify");
         assert_ctl(status, out, err, 3, "\"until-unlocked\":true");
         g_assert_null(strstr(out, "retry-after-ms"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         /* Authorize refuses at once: the same words. */
         status = CTL(&out, &err, "approve", "--kind", "withdrawal", "--amount", "250000.00", "--currency", "USD",
                      "--payee", "ACME Ltd");
         assert_ctl(status, out, err, 3, "until an administrator unlocks them (biogatectl unlock root)");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "my-data");
         assert_ctl(status, out, err, 0,
                    "Biometrics: locked after too many failed attempts, until an administrator unlocks them "
                    "(biogatectl unlock root)");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
 
         /* Four-eyes approvals have a counter of their own, and their own words. */
         write_counter(f, "0", "consecutive=0\nnot_before=0\nlocked=0\n");
@@ -711,8 +701,6 @@ static void test_biogatectl_lockout_words(Fixture *f, gconstpointer data) {
         assert_ctl(status, out, err, 3,
                    "Four-eyes approvals are locked after too many failed approver touches until an administrator "
                    "unlocks them (biogatectl unlock root)");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "my-data");
         assert_ctl(status, out, err, 0,
                    "Four-eyes approvals: held after too many failed approver touches, until an administrator "
@@ -736,26 +724,16 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
 
         status = CTL(&out, &err, "unlock");
         assert_ctl(status, out, err, 2, "Name the user to unlock");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "unlock", "no-such-user-xyz");
         assert_ctl(status, out, err, 5, "org.biogate1.Error.NoSuchUser");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "unlock", "root");
         assert_ctl(status, out, err, 0, "Unlocked the fingerprints of root");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "--json", "unlock", "root");
         assert_ctl(status, out, err, 0, "{\"user\":\"root\",\"unlocked\":true}");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "my-data");
         assert_ctl(status, out, err, 0, "What biogate holds about root");
         g_assert_null(strstr(out, "Biometrics: locked"));
         g_assert_null(strstr(out, "Four-eyes approvals: held"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         g_assert_cmpuint(locked_out_retry_after(f), ==, 0);
 
         /* A broken policy: refused with its line, the old one stays. */
@@ -763,8 +741,6 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
         status = CTL(&out, &err, "reload");
         assert_ctl(status, out, err, 7, "50-test.conf:3");
         g_assert_nonnull(strstr(err, "org.biogate1.Error.PolicyUnavailable"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(rule, ==, "withdrawals");
@@ -774,8 +750,6 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
         g_free(fixture_write_policy(f, "50-test.conf", "[rule all-denied]\nrequire=deny\n[default]\nrequire=deny\n"));
         status = CTL(&out, &err, "reload");
         assert_ctl(status, out, err, 0, "Reloaded the step-up policy.");
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "--json", "reload");
         assert_ctl(status, out, err, 0, "{\"reloaded\":true}");
         rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);
@@ -797,8 +771,6 @@ static void test_biogatectl_approve_invalid(Fixture *f, gconstpointer data) {
         assert_ctl(status, out, err, 7, "org.biogate1.Error.InvalidTransaction");
         g_assert_nonnull(strstr(err, "amount"));
         g_assert_null(strstr(err, "Touch"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
         status = CTL(&out, &err, "--json", "approve", "--kind", "withdrawal", "--amount", "1,000.00", "--currency",
                      "USD");
         assert_ctl(status, out, err, 7, "\"error\":\"org.biogate1.Error.InvalidTransaction\"");

@@ -16,14 +16,22 @@
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
 
-static bool manager_call(Ctl *ctl, const char *method, GVariant *args, GError **error) {
+/* Connects (on a terminal with an agent to ask for the password) and makes
+ * the call: -1 when it succeeded, else the exit status of the error it
+ * reported. */
+static int manager_call(Ctl *ctl, const char *method, GVariant *args) {
+        g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = NULL;
 
+        if (!ctl_connect_interactive(ctl, &error))
+                return ctl_report_error(ctl->json, error);
         reply = g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
                                             BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, args,
                                             G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-                                            -1, NULL, error);
-        return reply != NULL;
+                                            -1, NULL, &error);
+        if (!reply)
+                return ctl_report_error(ctl->json, error);
+        return -1;
 }
 
 int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
@@ -44,7 +52,6 @@ int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
                 .options = options,
                 .stop_at_positional = true,
         };
-        g_autoptr(GError) error = NULL;
         g_autofree char *safe_user = NULL;
         const char *user;
         int next, r;
@@ -60,10 +67,9 @@ int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
         if (!*user)
                 return ctl_usage_error(cl.command, "Name the user to unlock");
 
-        if (!ctl_connect_interactive(ctl, &error))
-                return ctl_report_error(ctl->json, error);
-        if (!manager_call(ctl, "Unlock", g_variant_new("(s)", user), &error))
-                return ctl_report_error(ctl->json, error);
+        r = manager_call(ctl, "Unlock", g_variant_new("(s)", user));
+        if (r >= 0)
+                return r;
 
         if (ctl->json) {
                 GVariantBuilder b;
@@ -96,17 +102,15 @@ int ctl_command_reload(Ctl *ctl, int argc, char **argv) {
                             "reachable.\n",
                 .options = options,
         };
-        g_autoptr(GError) error = NULL;
         int r;
 
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
 
-        if (!ctl_connect_interactive(ctl, &error))
-                return ctl_report_error(ctl->json, error);
-        if (!manager_call(ctl, "Reload", NULL, &error))
-                return ctl_report_error(ctl->json, error);
+        r = manager_call(ctl, "Reload", NULL);
+        if (r >= 0)
+                return r;
 
         if (ctl->json) {
                 GVariantBuilder b;

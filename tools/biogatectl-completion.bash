@@ -12,7 +12,7 @@ _biogatectl_users() {
 
 _biogatectl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev='' i word
-        local command='' sub='' opts=''
+        local command='' sub='' opts='' operand_files=0
         local -a words=()
 
         COMPREPLY=()
@@ -102,13 +102,10 @@ _biogatectl() {
                         case $sub in
                                 '') opts='verify --help' ;;
                                 verify)
-                                        if [[ $cur == -* ]]; then
-                                                opts='--jwks --local-keys --audience --challenge --now --once-db
-                                                      --once --require-touch --json --help'
-                                        else
-                                                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-                                                return 0
-                                        fi ;;
+                                        # TOKEN: a file, or - for standard input.
+                                        operand_files=1
+                                        opts='--jwks --local-keys --audience --challenge --now --once-db --once
+                                              --require-touch --json --help' ;;
                         esac ;;
                 keys)
                         case $sub in
@@ -120,12 +117,8 @@ _biogatectl() {
                         case $sub in
                                 '') opts='check explain --help' ;;
                                 check)
-                                        if [[ $cur == -* ]]; then
-                                                opts='--json --help'
-                                        else
-                                                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-                                                return 0
-                                        fi ;;
+                                        operand_files=1
+                                        opts='--json --help' ;;
                                 explain) opts="--policy-dir --vendor $tx_opts --time --json --help" ;;
                         esac ;;
                 audit)
@@ -136,7 +129,11 @@ _biogatectl() {
                         esac ;;
         esac
 
-        mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+        if [ "$operand_files" = 1 ] && [[ $cur != -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        else
+                mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+        fi
         return 0
 }
 
