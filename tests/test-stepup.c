@@ -676,6 +676,12 @@ static void test_biogatectl_lockout_words(Fixture *f, gconstpointer data) {
         status = CTL(&out, &err, "my-data");
         assert_ctl(status, out, err, 0, "Biometrics: locked after too many failed attempts, for ");
         g_assert_cmpuint(seconds_in(out, "attempts, for "), >, 30);
+        status = CTL(&out, &err, "status");
+        assert_ctl(status, out, err, 0, "Biometrics: locked after too many failed attempts, for ");
+        g_assert_cmpuint(seconds_in(out, "attempts, for "), <=, 45);
+        status = CTL(&out, &err, "--json", "status");
+        assert_ctl(status, out, err, 0, "\"locked-out\":true");
+        g_assert_cmpuint(seconds_in(out, "\"retry-after-ms\":"), >, 30000);
 
         write_counter(f, "0", "consecutive=50\nnot_before=0\nlocked=1\n");
         status = CTL(&out, &err, "verify");
@@ -690,6 +696,10 @@ static void test_biogatectl_lockout_words(Fixture *f, gconstpointer data) {
                      "--payee", "ACME Ltd");
         assert_ctl(status, out, err, 3, "until an administrator unlocks them (biogatectl unlock root)");
         status = CTL(&out, &err, "my-data");
+        assert_ctl(status, out, err, 0,
+                   "Biometrics: locked after too many failed attempts, until an administrator unlocks them "
+                   "(biogatectl unlock root)");
+        status = CTL(&out, &err, "status");
         assert_ctl(status, out, err, 0,
                    "Biometrics: locked after too many failed attempts, until an administrator unlocks them "
                    "(biogatectl unlock root)");
@@ -734,6 +744,12 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
         assert_ctl(status, out, err, 0, "What biogate holds about root");
         g_assert_null(strstr(out, "Biometrics: locked"));
         g_assert_null(strstr(out, "Four-eyes approvals: held"));
+        status = CTL(&out, &err, "status");
+        assert_ctl(status, out, err, 0, "Fingers:  right index finger");
+        g_assert_null(strstr(out, "locked"));
+        g_assert_null(strstr(out, "held"));
+        status = CTL(&out, &err, "--json", "status");
+        assert_ctl(status, out, err, 0, "\"locked-out\":false");
         g_assert_cmpuint(locked_out_retry_after(f), ==, 0);
 
         /* A broken policy: refused with its line, the old one stays. */

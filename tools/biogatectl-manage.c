@@ -45,7 +45,7 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) devices = NULL, fingers = NULL;
+        g_autoptr(GVariant) devices = NULL, fingers = NULL, my_data = NULL;
         g_autofree char *safe_user = NULL, *finger_text = NULL;
         const char *user = ctl_user_display_name(NULL);
         guint32 api_version;
@@ -73,7 +73,13 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
         if (!fingers)
                 return ctl_report_error(ctl->json, error);
 
+        /* Whether the caller's fingerprints are locked, and until when: one's
+         * own data needs no permission. Only shown when the daemon says. */
+        my_data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, NULL);
+
         if (ctl->json) {
+                static const char *const lock_keys[] = { "locked-out", "retry-after-ms", "approvals-locked-out",
+                                                         "approvals-retry-after-ms" };
                 GVariantBuilder b;
 
                 g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -82,6 +88,12 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
                 g_variant_builder_add(&b, "{sv}", "devices", g_variant_new_uint64(n_devices));
                 g_variant_builder_add(&b, "{sv}", "user", g_variant_new_string(user));
                 g_variant_builder_add(&b, "{sv}", "fingers", fingers);
+                for (size_t i = 0; my_data && i < G_N_ELEMENTS(lock_keys); i++) {
+                        g_autoptr(GVariant) value = g_variant_lookup_value(my_data, lock_keys[i], NULL);
+
+                        if (value)
+                                g_variant_builder_add(&b, "{sv}", lock_keys[i], value);
+                }
                 ctl_json_print(stdout, g_variant_builder_end(&b));
                 return CTL_EXIT_SUCCESS;
         }
@@ -97,6 +109,8 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
                "User:     %s\n"
                "Fingers:  %s\n",
                api_version, n_devices, safe_user, finger_text);
+        if (my_data)
+                ctl_print_locks(my_data, safe_user);
         return CTL_EXIT_SUCCESS;
 }
 

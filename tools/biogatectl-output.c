@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogatectl-output.h"
 
+#include "biogate-i18n.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -199,4 +201,33 @@ char *ctl_printable(const char *str) {
                         g_string_append_len(out, p, g_utf8_next_char(p) - p);
         }
         return g_string_free(out, FALSE);
+}
+
+/* Seconds left of a lock that ends by itself; 0 for one that only an
+ * administrator lifts (GetMyData has no "retry-after-ms" then). */
+static unsigned long lock_seconds(GVariant *data, const char *key) {
+        guint64 ms = 0;
+
+        if (!g_variant_lookup(data, key, "t", &ms))
+                return 0;
+        return (unsigned long) MIN((ms + 999) / 1000, (guint64) G_MAXULONG);
+}
+
+static void print_lock(const char *what, unsigned long seconds, const char *safe_user) {
+        if (seconds > 0)
+                printf(dngettext(GETTEXT_PACKAGE, "%s, for %lu more second\n", "%s, for %lu more seconds\n", seconds),
+                       what, seconds);
+        else
+                printf(_("%s, until an administrator unlocks them (biogatectl unlock %s)\n"), what, safe_user);
+}
+
+void ctl_print_locks(GVariant *data, const char *safe_user) {
+        gboolean locked = FALSE;
+
+        if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
+                print_lock(_("Biometrics: locked after too many failed attempts"), lock_seconds(data, "retry-after-ms"),
+                           safe_user);
+        if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
+                print_lock(_("Four-eyes approvals: held after too many failed approver touches"),
+                           lock_seconds(data, "approvals-retry-after-ms"), safe_user);
 }

@@ -18,3 +18,9 @@ void ctl_json_print(FILE *stream, GVariant *object);
 /* A copy of @str that is safe to write to a terminal: invalid UTF-8 is
  * repaired and control characters become '?'. */
 char *ctl_printable(const char *str);
+
+/* From GetMyData's @data: a line on stdout for each lock on the user's
+ * fingerprints (failed matches; four-eyes approvals), saying whether it
+ * ends by itself ("for N more seconds") or when an administrator unlocks
+ * it ("biogatectl unlock USER", @safe_user). Nothing when none is set. */
+void ctl_print_locks(GVariant *data, const char *safe_user);

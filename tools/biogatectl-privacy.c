@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "biogate-bus.h"
-#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -123,26 +122,6 @@ static void print_standing_consent(GVariant *data) {
                        ctl_consent_notice_version());
 }
 
-/* Seconds left of a lock that ends by itself; 0 for one that only an
- * administrator lifts (GetMyData has no "retry-after-ms" then). */
-static guint64 lock_seconds(GVariant *data, const char *key) {
-        guint64 ms = 0;
-
-        if (!g_variant_lookup(data, key, "t", &ms))
-                return 0;
-        return (ms + 999) / 1000;
-}
-
-static void print_lock(const char *what, guint64 seconds, const char *safe_user) {
-        unsigned long n = (unsigned long) MIN(seconds, (guint64) G_MAXULONG);
-
-        if (n > 0)
-                printf(dngettext(GETTEXT_PACKAGE, "%s, for %lu more second\n", "%s, for %lu more seconds\n", n), what,
-                       n);
-        else
-                printf(_("%s, until an administrator unlocks them (biogatectl unlock %s)\n"), what, safe_user);
-}
-
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
@@ -163,7 +142,6 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         g_autofree char *safe_user = NULL;
         const char *name = NULL;
         guint32 uid = 0, days = 0;
-        gboolean locked = FALSE;
         int r;
 
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
@@ -193,12 +171,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
                 printf("Retention: kept until deleted or erased\n");
-        if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
-                print_lock(_("Biometrics: locked after too many failed attempts"),
-                           lock_seconds(data, "retry-after-ms"), safe_user);
-        if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
-                print_lock(_("Four-eyes approvals: held after too many failed approver touches"),
-                           lock_seconds(data, "approvals-retry-after-ms"), safe_user);
+        ctl_print_locks(data, safe_user);
         printf("Erase all of it with: biogatectl erase\n");
         return CTL_EXIT_SUCCESS;
 }
