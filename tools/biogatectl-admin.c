@@ -60,12 +60,12 @@ int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (next >= argc)
-                return ctl_usage_error(cl.command, "Name the user to unlock");
+                return ctl_usage_error(cl.command, "%s", _("Name the user to unlock"));
         if (next + 1 < argc)
-                return ctl_usage_error(cl.command, "Unexpected argument '%s'", argv[next + 1]);
+                return ctl_usage_error(cl.command, _("Unexpected argument '%s'"), argv[next + 1]);
         user = argv[next];
         if (!*user)
-                return ctl_usage_error(cl.command, "Name the user to unlock");
+                return ctl_usage_error(cl.command, "%s", _("Name the user to unlock"));
 
         r = manager_call(ctl, "Unlock", g_variant_new("(s)", user));
         if (r >= 0)

@@ -29,6 +29,12 @@ bool ctl_connect_interactive(Ctl *ctl, GError **error) {
         return ctl_connect(ctl, error);
 }
 
+bool ctl_connect_for_user(Ctl *ctl, const char *user, GError **error) {
+        if (user && *user)
+                return ctl_connect_interactive(ctl, error);
+        return ctl_connect(ctl, error);
+}
+
 const char *ctl_user_display_name(const char *user) {
         /* Display only: the daemon decides who "" is from our credentials. */
         if (user && *user)

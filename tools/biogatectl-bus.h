@@ -20,10 +20,14 @@ typedef struct Ctl {
 bool ctl_connect(Ctl *ctl, GError **error);
 
 /* ctl_connect() for a command whose call polkit may want a password for
- * (managing others, unlock, reload, enrolment): first, on a terminal and
+ * (managing others, unlock, reload, enrolment, consent): first, on a terminal and
  * unless --no-ask-password, a textual polkit agent for us
  * (biogatectl-polkit.c). */
 bool ctl_connect_interactive(Ctl *ctl, GError **error);
+/* For a command on @user's fingerprints: interactive when @user names
+ * someone (acting on another user needs org.biogate1.manage), else plain
+ * (one's own need no password). */
+bool ctl_connect_for_user(Ctl *ctl, const char *user, GError **error);
 
 /* biogatectl-polkit.c: starts "pkttyagent --notify-fd N [--fallback]" when
  * stdin is a terminal and we are not root, and waits until it has

@@ -279,7 +279,7 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
 
-        if (!ctl_connect_interactive(ctl, &error))
+        if (!ctl_connect_for_user(ctl, user, &error))
                 return ctl_report_error(ctl->json, error);
 
         fingers = list_fingers(ctl, user, &error);
@@ -347,7 +347,7 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
         }
         names = fingers ? (const char *const *) fingers->pdata : NULL;
 
-        if (!ctl_connect_interactive(ctl, &error))
+        if (!ctl_connect_for_user(ctl, user, &error))
                 return ctl_report_error(ctl->json, error);
 
         /* An empty list means all fingers, as in the API. */

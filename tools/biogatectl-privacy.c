@@ -147,7 +147,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
-        if (!ctl_connect_interactive(ctl, &error))
+        if (!ctl_connect_for_user(ctl, user, &error))
                 return ctl_report_error(ctl->json, error);
 
         data = biogate_client_get_user_data_sync(ctl->client, user, NULL, &error);
@@ -217,7 +217,7 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 if (ctl_ask_yes_no(question) != 1)
                         return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", "Nothing was erased");
         }
-        if (!ctl_connect_interactive(ctl, &error))
+        if (!ctl_connect_for_user(ctl, user, &error))
                 return ctl_report_error(ctl->json, error);
 
         data = biogate_client_erase_user_sync(ctl->client, user, NULL, &error);
@@ -253,7 +253,7 @@ static int show_standing_consent(Ctl *ctl) {
         g_autoptr(GVariant) data = NULL, standing = NULL;
         GVariantBuilder b;
 
-        if (!ctl_connect_interactive(ctl, &error))
+        if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
         data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, &error);
         if (!data)
@@ -323,7 +323,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 return show_standing_consent(ctl);
 
         if (withdraw) {
-                if (!ctl_connect_interactive(ctl, &error))
+                if (!ctl_connect(ctl, &error))
                         return ctl_report_error(ctl->json, error);
                 if (!biogate_client_withdraw_consent_sync(ctl->client, NULL, &error))
                         return ctl_report_error(ctl->json, error);
