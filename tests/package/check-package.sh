@@ -105,6 +105,11 @@ install_purge_inside() {
                 [ "$(dpkg-query -W -f '${Status}' "$name")" = "install ok installed" ] || problem "$name is not installed"
         done
         check_layout
+        # systemd's file trigger on /usr/lib/systemd/catalog indexed it.
+        local catalog_id
+        catalog_id=$(sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' /usr/lib/systemd/catalog/biogate.catalog | head -n 1)
+        journalctl --list-catalog "$catalog_id" 2>/dev/null | grep -q "$catalog_id" ||
+                problem "the journal catalog does not know biogate's events ($catalog_id) after configuration"
 
         step "common-auth, as pam-auth-update wrote it"
         cat /etc/pam.d/common-auth
@@ -138,6 +143,8 @@ install_purge_inside() {
                 cmp -s "$f" "/etc/pam.d/$(basename "$f")" || problem "/etc/pam.d/$(basename "$f") differs after dpkg -P"
         done
         [ ! -e /var/lib/biogate ] || problem "/var/lib/biogate (templates, keys) outlived the purge"
+        journalctl --list-catalog "$catalog_id" 2>/dev/null | grep -q "$catalog_id" &&
+                problem "the journal catalog still has biogate's events after the purge"
         [ ! -e /etc/biogate ] || problem "/etc/biogate outlived the purge"
         for name in "${names[@]}"; do
                 [ -z "$(dpkg-query -W -f '${Status}' "$name" 2>/dev/null)" ] ||
