@@ -7,6 +7,8 @@
 # for its test (tests/test-agent.c), which reads its window as a screen
 # reader would. bash-completion: the directory biogatectl's completion
 # installs to (pkg-config), and the completion test loads its helpers.
+# debhelper, dpkg-dev, fakeroot and lintian build and check
+# the Debian packages (scripts/package, suite "package").
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,7 @@ BIOGATE_PACKAGES=(
         fprintd libpam-fprintd
         python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
         libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
+        debhelper dpkg-dev fakeroot lintian
 )
 
 biogate_install_deps() {
