@@ -122,7 +122,10 @@ check_tree() {
         expect "$PAM_CONFIGDIR/biogate" 644
         expect "$DATADIR/biogate/biogate.conf" 644
         expect "$DATADIR/biogate/policy.conf" 644
-        expect "$DATADIR/biogate/consent-notice.txt" 644
+        # The vendor consent notice and its translations (biogate-consent-notice(5)).
+        expect "$DATADIR/biogate/consent-notice" 644
+        expect "$DATADIR/biogate/consent-notice.ru" 644
+        expect "$DATADIR/biogate/consent-notice.kk" 644
         # fprintd's API (docs/desktop.md): the bus policy always, the
         # activation file and fprintd's polkit ids as the options say.
         expect "$DBUS_POLICYDIR/net.reactivated.Fprint-biogate.conf" 644
