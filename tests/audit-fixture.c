@@ -301,10 +301,20 @@ void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env) 
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
         g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
-        const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
+        g_autofree char *notice_arg = a->consent_notice ? g_strdup_printf("--consent-notice=%s", a->consent_notice)
+                                                        : NULL;
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
 
+        g_ptr_array_add(args, policy_arg);
+        g_ptr_array_add(args, vendor_arg);
+        if (config_arg)
+                g_ptr_array_add(args, config_arg);
+        if (notice_arg)
+                g_ptr_array_add(args, notice_arg);
+        g_ptr_array_add(args, NULL);
         /* Through nsenter into the journald's namespace: biogated logs there. */
-        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env, args);
+        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env,
+                                     (const char *const *) args->pdata);
 }
 
 void audit_stop_daemon(AuditFixture *a) {
@@ -340,6 +350,7 @@ void audit_teardown(AuditFixture *a, gconstpointer data) {
         g_free(a->policy_dir);
         g_free(a->key);
         g_free(a->config);
+        g_free(a->consent_notice);
 }
 
 /* The sequence number of the last event biogated sent, from its chain

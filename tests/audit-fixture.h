@@ -24,6 +24,7 @@ typedef struct {
         char *policy_dir;
         char *key;              /* <state>/private/audit.key */
         char *config;           /* biogate.conf for the next audit_start_daemon(); NULL: none */
+        char *consent_notice;   /* the site's notice for it; NULL: none (the vendor's) */
 } AuditFixture;
 
 /* Temp dir, bus, journald, a step-up policy, and biogated logging to that
