@@ -147,7 +147,7 @@ check_tree() {
         fi
         if [ "$MAN" = 1 ]; then
                 for page in man8/biogated.8 man1/biogatectl.1 man5/biogate.conf.5 man5/biogate-policy.5 \
-                            man8/pam_biogate.8; do
+                            man8/pam_biogate.8 man5/biogate-consent-notice.5; do
                         expect "$MANDIR/$page" 644
                 done
         fi
