@@ -64,35 +64,6 @@ static gboolean audience_is_valid(const char *value) {
         return TRUE;
 }
 
-static gboolean load_stepup_group(BiogatedConfig *config, GKeyFile *kf, const char *path, GError **error) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, STEPUP_GROUP, NULL, error);
-
-        if (!keys)
-                return FALSE;
-        for (char **k = keys; *k; k++) {
-                g_autofree char *value = g_key_file_get_value(kf, STEPUP_GROUP, *k, NULL);
-                g_strstrip(value);
-
-                if (!g_str_equal(*k, "audience")) {
-                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                                    "%s: unknown key '%s' in [%s]", path, *k, STEPUP_GROUP);
-                        return FALSE;
-                }
-                g_clear_pointer(&config->audience, g_free);
-                /* Empty: no aud claim, as without the key. */
-                if (*value == '\0')
-                        continue;
-                if (!audience_is_valid(value)) {
-                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                                    "%s: audience= must be 1 to %u printable ASCII characters without spaces",
-                                    path, BIOGATED_MAX_AUDIENCE_LENGTH);
-                        return FALSE;
-                }
-                config->audience = g_steal_pointer(&value);
-        }
-        return TRUE;
-}
-
 /* The controller's name goes into the notice users consent to, in every
  * language: one line of printable text, nothing that could rewrite the
  * terminal or the agent's window. */
@@ -110,31 +81,52 @@ static gboolean controller_is_valid(const char *value) {
         return TRUE;
 }
 
-static gboolean load_consent_group(BiogatedConfig *config, GKeyFile *kf, const char *path, GError **error) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, CONSENT_GROUP, NULL, error);
+/* A section that holds one string key ([stepup] audience=, [consent]
+ * controller=); empty means unset, as without the key. */
+typedef struct StringSection {
+        const char *group;
+        const char *key;
+        gboolean (*valid)(const char *value);
+        guint max;              /* valid() wants 1 to max... */
+        const char *what;       /* ...of these */
+} StringSection;
+
+static gboolean load_string_section(GKeyFile *kf, const char *path, const StringSection *section, char **slot,
+                                    GError **error) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, section->group, NULL, error);
 
         if (!keys)
                 return FALSE;
         for (char **k = keys; *k; k++) {
-                g_autofree char *value = g_key_file_get_value(kf, CONSENT_GROUP, *k, NULL);
+                g_autofree char *value = g_key_file_get_value(kf, section->group, *k, NULL);
                 g_strstrip(value);
 
-                if (!g_str_equal(*k, "controller")) {
+                if (!g_str_equal(*k, section->key)) {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                                    "%s: unknown key '%s' in [%s]", path, *k, CONSENT_GROUP);
+                                    "%s: unknown key '%s' in [%s]", path, *k, section->group);
                         return FALSE;
                 }
-                g_clear_pointer(&config->controller, g_free);
-                if (!controller_is_valid(value)) {
+                g_clear_pointer(slot, g_free);
+                if (*value == '\0')
+                        continue;
+                if (!section->valid(value)) {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                                    "%s: controller= must be 1 to %u characters of printable text",
-                                    path, BIOGATED_MAX_CONTROLLER_LENGTH);
+                                    "%s: %s= must be 1 to %u %s", path, section->key, section->max, section->what);
                         return FALSE;
                 }
-                config->controller = g_steal_pointer(&value);
+                *slot = g_steal_pointer(&value);
         }
         return TRUE;
 }
+
+static const StringSection stepup_section = {
+        STEPUP_GROUP, "audience", audience_is_valid, BIOGATED_MAX_AUDIENCE_LENGTH,
+        "printable ASCII characters without spaces",
+};
+static const StringSection consent_section = {
+        CONSENT_GROUP, "controller", controller_is_valid, BIOGATED_MAX_CONTROLLER_LENGTH,
+        "characters of printable text on one line",
+};
 
 gboolean biogated_read_root_file(const char *path, gsize max_size, char **ret_contents, gboolean *ret_missing,
                                  GError **error) {
@@ -212,9 +204,11 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
                                     "%s: unknown section [%s]", path, *g);
                         return FALSE;
                 }
-        if (g_key_file_has_group(kf, STEPUP_GROUP) && !load_stepup_group(config, kf, path, error))
+        if (g_key_file_has_group(kf, STEPUP_GROUP) &&
+            !load_string_section(kf, path, &stepup_section, &config->audience, error))
                 return FALSE;
-        if (g_key_file_has_group(kf, CONSENT_GROUP) && !load_consent_group(config, kf, path, error))
+        if (g_key_file_has_group(kf, CONSENT_GROUP) &&
+            !load_string_section(kf, path, &consent_section, &config->controller, error))
                 return FALSE;
         if (!g_key_file_has_group(kf, CONFIG_GROUP))
                 return TRUE;

@@ -162,7 +162,18 @@ static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocati
 /* ---- Enroll ---- */
 
 static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        start_operation(invocation, user_data, caller, BIOGATED_OPERATION_ENROLL);
+        CallArgs *args = user_data;
+
+        /* A reload while polkit asked may have replaced the notice the
+         * person agreed to: that consent is not to the one in force. */
+        if (g_strcmp0(biogated_privacy_notice_version(args->daemon), args->notice_version) != 0) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                              "The consent notice changed; show the current one "
+                                                              "and ask again");
+                return;
+        }
+        start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL);
 }
 
 /* Without a notice nobody can consent: refused after the gate, so that

@@ -33,6 +33,7 @@ void biogated_consent_free(BiogatedConsent *consent) {
 gboolean biogated_privacy_load_notice(BiogatedDaemon *daemon, uid_t caller_uid, gboolean reload, GError **error) {
         g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(BiogatedNotice) notice = NULL;
+        g_autoptr(GError) local = NULL;
         g_autofree char *languages = NULL;
         BiogatedConfig config;
 
@@ -41,23 +42,24 @@ gboolean biogated_privacy_load_notice(BiogatedDaemon *daemon, uid_t caller_uid, 
          * still needs a restart. */
         biogated_config_init(&config);
         if (reload) {
-                if (biogated_config_load(&config, daemon->config_path, error))
+                if (biogated_config_load(&config, daemon->config_path, &local))
                         notice = biogated_notice_load(daemon->consent_notice, daemon->vendor_consent_notice,
-                                                      config.controller, warnings, error);
+                                                      config.controller, warnings, &local);
         } else
                 notice = biogated_notice_load(daemon->consent_notice, daemon->vendor_consent_notice,
-                                              daemon->config.controller, warnings, error);
+                                              daemon->config.controller, warnings, &local);
         biogated_config_clear(&config);
         for (guint i = 0; i < warnings->len; i++)
                 g_warning("Consent notice: %s", (const char *) warnings->pdata[i]);
         g_clear_pointer(&daemon->notice, biogated_notice_free);
         g_clear_error(&daemon->notice_error);
         if (!notice) {
-                daemon->notice_error = g_error_copy(*error);
                 biogated_audit(daemon->audit, BIOGATED_AUDIT_NOTICE_REJECTED,
                                &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
-                                                      .reason = (*error)->message },
-                               "Consent notice rejected, enrolment refused until one loads: %s", (*error)->message);
+                                                      .reason = local->message },
+                               "Consent notice rejected, enrolment refused until one loads: %s", local->message);
+                daemon->notice_error = g_error_copy(local);
+                g_propagate_error(error, g_steal_pointer(&local));
                 return FALSE;
         }
         languages = biogated_notice_describe_languages(notice);

@@ -388,6 +388,18 @@ GPtrArray *audit_fixture_events(AuditFixture *a) {
         return events;
 }
 
+GPtrArray *audit_events_named(AuditFixture *a, const char *name) {
+        g_autoptr(GPtrArray) all = NULL;
+        GPtrArray *named = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
+
+        (void) audit_sync_journal(a);
+        all = audit_fixture_events(a);
+        for (guint i = 0; i < all->len; i++)
+                if (g_strcmp0(audit_field(all->pdata[i], "BIOGATE_EVENT"), name) == 0)
+                        g_ptr_array_add(named, g_hash_table_ref(all->pdata[i]));
+        return named;
+}
+
 /* biogatectl ARGS...; returns stdout, the exit status in *ret_status. */
 char *audit_ctl(int *ret_status, const char *const *args) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();

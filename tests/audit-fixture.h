@@ -46,6 +46,8 @@ guint64 audit_chain_state_seq(AuditFixture *a);
 guint64 audit_sync_journal(AuditFixture *a);
 /* audit_read_events() on the fixture's journal. */
 GPtrArray *audit_fixture_events(AuditFixture *a);
+/* The events named @name, in order, once the journal has every event sent. */
+GPtrArray *audit_events_named(AuditFixture *a, const char *name);
 
 /* biogatectl ARGS... with TZ=UTC; its stdout; the exit status in
  * *ret_status. */

@@ -517,6 +517,16 @@ static void device_call_wait(AsyncCall *c) {
         g_assert_true(btf_wait_until(async_done, c, T));
 }
 
+/* A call to the device that must succeed; its reply dropped. */
+static void device_call_ok(Fixture *f, const char *method, GVariant *params) {
+        AsyncCall c;
+
+        device_call_start(f, method, params, &c);
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+}
+
 static void run_consent_script_full(Desktop *d, const char *answer, const char *version_line, const char *heading) {
         g_autoptr(GError) error = NULL;
         g_autofree char *out = NULL, *err = NULL;
@@ -534,20 +544,47 @@ static void run_consent_script(Desktop *d, const char *answer) {
         run_consent_script_full(d, answer, "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL);
 }
 
-static void consent_setup(AgentFixture *a, gconstpointer data) {
-        g_autofree char *config = NULL, *config_arg = NULL;
+/* EnrollStart, answered "decline" in the agent's window, which must show
+ * version_line and heading (NULL: the vendor's English): ConsentRequired
+ * with message in its text. */
+static void enroll_declined(Fixture *f, Desktop *d, const char *version_line, const char *heading,
+                            const char *message) {
+        g_autofree char *name = NULL;
+        AsyncCall c;
 
+        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
+        run_consent_script_full(d, "decline", version_line, heading);
+        device_call_wait(&c);
+        g_assert_null(c.reply);
+        name = g_dbus_error_get_remote_error(c.error);
+        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
+        g_assert_nonnull(strstr(c.error->message, message));
+        g_clear_error(&c.error);
+}
+
+static void consent_prepare(AgentFixture *a) {
         system_prepare(&a->f);
         a->logind = fake_logind_start(&a->f);
         fake_logind_add_session(a->logind, SESSION, getpid(), getuid(), FALSE);
+}
+
+/* fprintd's API served; extra_arg (may be NULL) for the daemon. */
+static void consent_daemon_start(AgentFixture *a, const char *extra_arg) {
+        g_autofree char *config = NULL, *config_arg = NULL;
+
         config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
         g_assert_true(g_file_set_contents(config, "[daemon]\nfprintd_api=yes\n", -1, NULL));
         config_arg = g_strdup_printf("--config=%s", config);
         {
-                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, NULL };
+                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, extra_arg, NULL };
 
                 fixture_start_daemon_with_policy(&a->f, policy, args);
         }
+}
+
+static void consent_setup(AgentFixture *a, gconstpointer data) {
+        consent_prepare(a);
+        consent_daemon_start(a, NULL);
 }
 
 /* The desktop's EnrollStart for a user without consent on record: the
@@ -557,22 +594,10 @@ static void test_consent(AgentFixture *a, gconstpointer data) {
         Fixture *f = &a->f;
         Desktop d = { 0 };
         AsyncCall c;
-        g_autofree char *name = NULL;
 
         desktop_start(a, &d);
-        device_call_start(f, "Claim", g_variant_new("(s)", ""), &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
-
-        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
-        run_consent_script(&d, "decline");
-        device_call_wait(&c);
-        g_assert_null(c.reply);
-        name = g_dbus_error_get_remote_error(c.error);
-        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
-        g_assert_nonnull(strstr(c.error->message, "declined"));
-        g_clear_error(&c.error);
+        device_call_ok(f, "Claim", g_variant_new("(s)", ""));
+        enroll_declined(f, &d, "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL, "declined");
 
         device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
         run_consent_script(&d, "agree");
@@ -580,14 +605,8 @@ static void test_consent(AgentFixture *a, gconstpointer data) {
         g_assert_no_error(c.error);
         g_clear_pointer(&c.reply, g_variant_unref);
 
-        device_call_start(f, "EnrollStop", NULL, &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
-        device_call_start(f, "Release", NULL, &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
+        device_call_ok(f, "EnrollStop", NULL);
+        device_call_ok(f, "Release", NULL);
         desktop_stop(&d);
 }
 
@@ -595,14 +614,9 @@ static void test_consent(AgentFixture *a, gconstpointer data) {
  * language: tt (no program catalogue has it, so the window's own words
  * stay as the other tests read them). */
 static void consent_language_setup(AgentFixture *a, gconstpointer data) {
-        g_autofree char *config = NULL, *config_arg = NULL, *site = NULL, *site_arg = NULL, *tt = NULL;
+        g_autofree char *site = NULL, *site_arg = NULL, *tt = NULL;
 
-        system_prepare(&a->f);
-        a->logind = fake_logind_start(&a->f);
-        fake_logind_add_session(a->logind, SESSION, getpid(), getuid(), FALSE);
-        config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
-        g_assert_true(g_file_set_contents(config, "[daemon]\nfprintd_api=yes\n", -1, NULL));
-        config_arg = g_strdup_printf("--config=%s", config);
+        consent_prepare(a);
         site = g_build_filename(a->f.tmp, "consent-notice", NULL);
         tt = g_build_filename(a->f.tmp, "consent-notice.tt", NULL);
         g_assert_true(g_file_set_contents(site, "Notice-Version: site-tt\n\nThe site's notice\n", -1, NULL));
@@ -610,11 +624,7 @@ static void consent_language_setup(AgentFixture *a, gconstpointer data) {
         g_assert_cmpint(chmod(site, 0644), ==, 0);
         g_assert_cmpint(chmod(tt, 0644), ==, 0);
         site_arg = g_strdup_printf("--consent-notice=%s", site);
-        {
-                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, site_arg, NULL };
-
-                fixture_start_daemon_with_policy(&a->f, policy, args);
-        }
+        consent_daemon_start(a, site_arg);
 }
 
 /* The agent's window shows the notice in the language its session runs
@@ -622,28 +632,12 @@ static void consent_language_setup(AgentFixture *a, gconstpointer data) {
 static void test_consent_language(AgentFixture *a, gconstpointer data) {
         Fixture *f = &a->f;
         Desktop d = { .lang = "tt_RU.UTF-8" };
-        AsyncCall c;
-        g_autofree char *name = NULL;
 
         desktop_start(a, &d);
-        device_call_start(f, "Claim", g_variant_new("(s)", ""), &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
-
-        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
-        run_consent_script_full(&d, "decline", "Notice-Version: site-tt", "Бармак эзе турында белдерү");
-        device_call_wait(&c);
-        g_assert_null(c.reply);
-        name = g_dbus_error_get_remote_error(c.error);
-        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
-        g_assert_nonnull(strstr(c.error->message, "declined the biometric consent notice (version site-tt)"));
-        g_clear_error(&c.error);
-
-        device_call_start(f, "Release", NULL, &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
+        device_call_ok(f, "Claim", g_variant_new("(s)", ""));
+        enroll_declined(f, &d, "Notice-Version: site-tt", "Бармак эзе турында белдерү",
+                        "declined the biometric consent notice (version site-tt)");
+        device_call_ok(f, "Release", NULL);
         desktop_stop(&d);
 }
 

@@ -130,21 +130,8 @@ static char *ctl_env(const char *const *extra_env, int expected_exit, const char
 /* The locale as a person sets it: only LANG, nothing above it. */
 #define LOCALE_ENV(lang) ((const char *[]) { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG=" lang, NULL })
 
-/* The events named name, once the journal has every event sent. */
-static GPtrArray *events_named(AuditFixture *a, const char *name) {
-        g_autoptr(GPtrArray) all = NULL;
-        GPtrArray *named = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
-
-        (void) audit_sync_journal(a);
-        all = audit_fixture_events(a);
-        for (guint i = 0; i < all->len; i++)
-                if (g_strcmp0(audit_field(all->pdata[i], "BIOGATE_EVENT"), name) == 0)
-                        g_ptr_array_add(named, g_hash_table_ref(all->pdata[i]));
-        return named;
-}
-
 static GHashTable *last_event(AuditFixture *a, const char *name) {
-        g_autoptr(GPtrArray) events = events_named(a, name);
+        g_autoptr(GPtrArray) events = audit_events_named(a, name);
 
         g_assert_cmpuint(events->len, >, 0);
         return g_hash_table_ref(events->pdata[events->len - 1]);
@@ -455,12 +442,12 @@ static void test_broken_site_notice(AuditFixture *a, gconstpointer data) {
                 g_free(get_notice(a, "", "site-1", "en", NULL));
         }
         /* The refusals are audited, with who asked and why. */
-        refused = events_named(a, "enroll-failed");
+        refused = audit_events_named(a, "enroll-failed");
         g_assert_cmpuint(refused->len, >, 0);
         g_assert_cmpstr(audit_field(refused->pdata[0], "BIOGATE_REASON"), ==, ERR "ConsentNotice");
         g_assert_cmpstr(audit_field(refused->pdata[0], "BIOGATE_OUTCOME"), ==, "error");
         g_assert_cmpstr(audit_field(refused->pdata[0], "BIOGATE_CALLER_UID"), ==, "0");
-        consent_refused = events_named(a, "standing-consent-recorded");
+        consent_refused = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(consent_refused->len, >, 0);
         g_assert_cmpstr(audit_field(consent_refused->pdata[0], "BIOGATE_REASON"), ==, ERR "ConsentNotice");
 

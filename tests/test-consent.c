@@ -68,19 +68,6 @@ static gint64 now_s(void) {
         return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-/* The events named name, in order, once the journal has all of them. */
-static GPtrArray *events_named(AuditFixture *a, const char *name) {
-        g_autoptr(GPtrArray) all = NULL;
-        GPtrArray *named = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
-
-        (void) audit_sync_journal(a);
-        all = audit_fixture_events(a);
-        for (guint i = 0; i < all->len; i++)
-                if (g_strcmp0(audit_field(all->pdata[i], "BIOGATE_EVENT"), name) == 0)
-                        g_ptr_array_add(named, g_hash_table_ref(all->pdata[i]));
-        return named;
-}
-
 static void assert_event(GHashTable *e, const char *outcome, const char *uid, const char *reason) {
         g_assert_cmpstr(audit_field(e, "BIOGATE_OUTCOME"), ==, outcome);
         g_assert_cmpstr(audit_field(e, "BIOGATE_UID"), ==, uid);
@@ -145,7 +132,7 @@ static void test_record(AuditFixture *a, gconstpointer data) {
         standing = standing_of(a->f.conn, NULL);
         assert_standing(standing, BIOGATE_TEST_NOTICE_VERSION, TRUE, t0, t1);
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, 1);
         assert_event(events->pdata[0], "success", "0", BIOGATE_TEST_NOTICE_VERSION);
         g_assert_cmpstr(audit_field(events->pdata[0], "MESSAGE_ID"), ==,
@@ -189,7 +176,7 @@ static void test_wrong_version(AuditFixture *a, gconstpointer data) {
         g_assert_false(g_file_test(key, G_FILE_TEST_EXISTS));
         g_assert_false(g_file_test(prints, G_FILE_TEST_EXISTS));
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, G_N_ELEMENTS(versions)); /* root's refusals are never limited */
         for (guint i = 0; i < events->len; i++)
                 assert_event(events->pdata[i], "denied", "0", ERR "ConsentRequired");
@@ -232,7 +219,7 @@ static void test_own_uid_only(AuditFixture *a, gconstpointer data) {
         nobody_after = standing_of(a->f.conn, "nobody");
         g_assert_true(g_variant_equal(nobody, nobody_after));
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, 2);
         assert_event(events->pdata[0], "success", "65534", BIOGATE_TEST_NOTICE_VERSION);
         assert_event(events->pdata[1], "success", "0", BIOGATE_TEST_NOTICE_VERSION);
@@ -265,7 +252,7 @@ static void test_withdraw(AuditFixture *a, gconstpointer data) {
         withdraw_consent(a->f.conn);
         g_assert_null(standing_of(a->f.conn, NULL));
 
-        events = events_named(a, "standing-consent-withdrawn");
+        events = audit_events_named(a, "standing-consent-withdrawn");
         g_assert_cmpuint(events->len, ==, 2);
         assert_event(events->pdata[0], "success", "0", NULL);
         assert_event(events->pdata[1], "success", "0", "nothing to withdraw");
@@ -350,7 +337,7 @@ static void test_biogatectl(AuditFixture *a, gconstpointer data) {
         g_clear_pointer(&out, g_free);
         g_assert_null(standing_of(a->f.conn, NULL));
         {
-                g_autoptr(GPtrArray) events = events_named(a, "standing-consent-recorded");
+                g_autoptr(GPtrArray) events = audit_events_named(a, "standing-consent-recorded");
 
                 g_assert_cmpuint(events->len, ==, 0);
         }

@@ -10,6 +10,7 @@
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
 #include "biogatectl-prompt.h"
+#include "biogate-i18n.h"
 
 static char *format_time(gint64 t) {
         g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
@@ -125,6 +126,15 @@ static void print_standing_consent(GVariant *data, const char *current_version) 
                        safe_current);
 }
 
+/* The version of the notice in force, or NULL when biogated has none: only
+ * for a sentence of my-data, which stands without it. */
+static char *current_notice_version(Ctl *ctl) {
+        char *version = NULL;
+
+        (void) biogate_client_get_consent_notice_sync(ctl->client, "", &version, NULL, NULL, NULL, NULL);
+        return version;
+}
+
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
@@ -142,7 +152,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) data = NULL;
-        g_autofree char *safe_user = NULL;
+        g_autofree char *safe_user = NULL, *current = NULL;
         const char *name = NULL;
         guint32 uid = 0, days = 0;
         gboolean locked = FALSE;
@@ -170,14 +180,8 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
         print_fingers(data);
         print_consents(data);
-        {
-                /* Only for the version in the sentence: the rest stands
-                 * without it. */
-                g_autofree char *current = NULL;
-
-                (void) biogate_client_get_consent_notice_sync(ctl->client, "", &current, NULL, NULL, NULL, NULL);
-                print_standing_consent(data, current);
-        }
+        current = current_notice_version(ctl);
+        print_standing_consent(data, current);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
@@ -312,7 +316,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 { "withdraw", 0, CTL_OPTION_FLAG, &withdraw, NULL,
                   "Withdraw your consent (your enrolled fingerprints stay)" },
                 { "show", 0, CTL_OPTION_FLAG, &show, NULL,
-                  "Show the notice, and whether you have given it, to which version" },
+                  N_("Show the notice, and whether you have given it, to which version") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -328,9 +332,9 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         const CtlConsentTexts texts = {
                 .question = "Do you consent to enrolling your fingerprints under this notice?",
                 .given_option = "--yes",
-                .no_terminal = "Consent needs an answer: run biogatectl consent on a terminal to read the notice "
-                               "and answer, or pass --yes once you have read it "
-                               "(biogatectl consent --show prints it)",
+                .no_terminal = _("Consent needs an answer: run biogatectl consent on a terminal to read the "
+                                 "notice and answer, or pass --yes once you have read it "
+                                 "(biogatectl consent --show prints it)"),
                 .declined = "No consent was given; nothing was recorded",
         };
         g_autoptr(GError) error = NULL;

@@ -11,6 +11,7 @@
 #include "biogatectl-operation.h"
 #include "biogatectl-output.h"
 #include "biogatectl-prompt.h"
+#include "biogate-i18n.h"
 
 typedef struct ScanView {
         bool json;
@@ -196,9 +197,9 @@ static int obtain_consent(Ctl *ctl, bool given, const char *user, const char *fi
         const CtlConsentTexts texts = {
                 .question = question,
                 .given_option = "--yes-i-consent",
-                .no_terminal = "Enrolment needs consent: run biogatectl enroll on a terminal to read the notice and "
-                               "answer, or pass --yes-i-consent once the person whose finger it is has read it "
-                               "(biogatectl consent --show prints it)",
+                .no_terminal = _("Enrolment needs consent: run biogatectl enroll on a terminal to read the "
+                                 "notice and answer, or pass --yes-i-consent once the person whose finger it is "
+                                 "has read it (biogatectl consent --show prints it)"),
                 .declined = "No consent was given; nothing was enrolled",
         };
 
