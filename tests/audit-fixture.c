@@ -419,6 +419,27 @@ char *audit_ctl(int *ret_status, const char *const *args) {
         return out;
 }
 
+char *audit_ctl_as(uid_t uid, const char *const *extra_env, int expected_exit, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
+        for (const char *const *p = args; *p; p++)
+                g_ptr_array_add(argv, (char *) *p);
+        g_ptr_array_add(argv, NULL);
+        if (uid == 0)
+                g_assert_true(btf_run((const char *const *) argv->pdata, extra_env, &out, &err, &status, &error));
+        else
+                g_assert_true(btf_run_as(uid, uid, (const char *const *) argv->pdata, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
+                g_error("biogatectl %s: expected exit %d, got 0x%x; stdout: %s stderr: %s", args[0], expected_exit,
+                        (unsigned) status, out, err);
+        return g_strconcat(out, err, NULL);
+}
+
 JsonObject *audit_ctl_json(int expected_status, const char *const *args) {
         g_autoptr(JsonParser) parser = json_parser_new();
         g_autoptr(GError) error = NULL;

@@ -52,6 +52,10 @@ GPtrArray *audit_events_named(AuditFixture *a, const char *name);
 /* biogatectl ARGS... with TZ=UTC; its stdout; the exit status in
  * *ret_status. */
 char *audit_ctl(int *ret_status, const char *const *args);
+/* biogatectl ARGS as uid (0: the test's own, with extra_env; others
+ * through setpriv, with the test's environment), asserting the exit
+ * status; stdout and stderr together. */
+char *audit_ctl_as(uid_t uid, const char *const *extra_env, int expected_exit, const char *const *args);
 /* The same, asserting the exit status, with its JSON output parsed. */
 JsonObject *audit_ctl_json(int expected_status, const char *const *args);
 /* audit verify --json on the fixture's journal and state (and --since). */

@@ -110,21 +110,7 @@ static void enroll_expect(AuditFixture *a, const char *version, const char *expe
 /* biogatectl ARGS with extra_env, asserting its exit status; stdout and
  * stderr together. */
 static char *ctl_env(const char *const *extra_env, int expected_exit, const char *const *args) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autoptr(GError) error = NULL;
-        g_autofree char *out = NULL, *err = NULL;
-        int status = 0;
-
-        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
-        for (const char *const *p = args; *p; p++)
-                g_ptr_array_add(argv, (char *) *p);
-        g_ptr_array_add(argv, NULL);
-        g_assert_true(btf_run((const char *const *) argv->pdata, extra_env, &out, &err, &status, &error));
-        g_assert_no_error(error);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
-                g_error("biogatectl %s: expected exit %d, got 0x%x; stdout: %s stderr: %s", args[0], expected_exit,
-                        (unsigned) status, out, err);
-        return g_strconcat(out, err, NULL);
+        return audit_ctl_as(0, extra_env, expected_exit, args);
 }
 
 /* The locale as a person sets it: only LANG, nothing above it. */

@@ -79,25 +79,7 @@ static void assert_event(GHashTable *e, const char *outcome, const char *uid, co
 /* biogatectl ARGS as uid (0: root, through audit_ctl), asserting the exit
  * status; stdout and stderr together. */
 static char *ctl_as(uid_t uid, int expected_exit, const char *const *args) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autoptr(GError) error = NULL;
-        g_autofree char *out = NULL, *err = NULL;
-        int status = 0;
-
-        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
-        for (const char *const *p = args; *p; p++)
-                g_ptr_array_add(argv, (char *) *p);
-        g_ptr_array_add(argv, NULL);
-        if (uid == 0)
-                g_assert_true(btf_run((const char *const *) argv->pdata, (const char *[]) { "TZ=UTC", NULL }, &out,
-                                      &err, &status, &error));
-        else
-                g_assert_true(btf_run_as(uid, uid, (const char *const *) argv->pdata, &out, &err, &status, &error));
-        g_assert_no_error(error);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
-                g_error("biogatectl %s: expected exit %d, got 0x%x; stdout: %s stderr: %s", args[0], expected_exit,
-                        (unsigned) status, out, err);
-        return g_strconcat(out, err, NULL);
+        return audit_ctl_as(uid, (const char *[]) { "TZ=UTC", NULL }, expected_exit, args);
 }
 
 /* biogatectl ARGS as root in a pseudo-terminal (script(1)), answering its

@@ -458,6 +458,19 @@ static void test_config(void) {
         biogated_config_clear(&config);
 }
 
+/* Each of the texts is refused with an error. */
+static void assert_configs_refused(const char *const *bad, gsize n) {
+        for (gsize i = 0; i < n; i++) {
+                g_autoptr(GError) error = NULL;
+                BiogatedConfig config;
+
+                g_test_message("%s", bad[i]);
+                g_assert_false(load_config_text(bad[i], &config, &error));
+                g_assert_nonnull(error);
+                biogated_config_clear(&config);
+        }
+}
+
 /* [stepup] audience= (biogate.conf(5)): strict like [daemon]; an empty
  * value means no aud claim. */
 static void test_config_stepup(void) {
@@ -493,13 +506,7 @@ static void test_config_stepup(void) {
                 "[stepup]\nidle_exit_seconds=5\n",
                 too_long,
         };
-        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-                g_clear_error(&error);
-                g_test_message("%s", bad[i]);
-                g_assert_false(load_config_text(bad[i], &config, &error));
-                g_assert_nonnull(error);
-                biogated_config_clear(&config);
-        }
+        assert_configs_refused(bad, G_N_ELEMENTS(bad));
 }
 
 /* [consent] controller= (biogate.conf(5)): the data controller's name in
@@ -527,13 +534,7 @@ static void test_config_consent(void) {
                 "[consent]\ncontroller=zero\xe2\x80\x8bwidth\n",
                 too_long,
         };
-        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-                g_clear_error(&error);
-                g_test_message("%s", bad[i]);
-                g_assert_false(load_config_text(bad[i], &config, &error));
-                g_assert_nonnull(error);
-                biogated_config_clear(&config);
-        }
+        assert_configs_refused(bad, G_N_ELEMENTS(bad));
 }
 
 static gboolean touch_record(GVariantDict *record, gpointer user_data) {
