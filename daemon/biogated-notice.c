@@ -249,11 +249,14 @@ static GPtrArray *list_translations(const char *path, GError **error) {
         if (!dir)
                 return NULL;
         while ((name = g_dir_read_name(dir))) {
-                const char *language = name + strlen(prefix);
+                const char *language;
 
+                if (!g_str_has_prefix(name, prefix))
+                        continue;
+                language = name + strlen(prefix);
                 /* Anything else (consent-notice.dpkg-old, an editor's
                  * backup) is not a translation. */
-                if (g_str_has_prefix(name, prefix) && is_language(language, strlen(language)))
+                if (is_language(language, strlen(language)))
                         g_ptr_array_add(names, g_strdup(language));
         }
         g_ptr_array_sort(names, compare_names);
