@@ -34,6 +34,7 @@
  * @BIOGATE_ERROR_INTERNAL: org.biogate1.Error.Internal
  * @BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY: org.biogate1.Error.KeyManagedExternally
  * @BIOGATE_ERROR_NO_AGENT: org.biogate1.Error.NoAgent
+ * @BIOGATE_ERROR_CONSENT_NOTICE: org.biogate1.Error.ConsentNotice
  *
  * The errors biogated reports, each with its D-Bus name. In libbiogate they
  * are the codes of the %BIOGATE_ERROR domain.
@@ -64,8 +65,9 @@ typedef enum BiogateError {
         BIOGATE_ERROR_INTERNAL,
         BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY,
         BIOGATE_ERROR_NO_AGENT,
+        BIOGATE_ERROR_CONSENT_NOTICE,
 } BiogateError;
 
 /* The number of codes; not a member, so that the installed enumeration
  * holds only errors (GObject introspection names them Biogate.Error.X). */
-#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_NO_AGENT + 1)
+#define _BIOGATE_ERROR_MAX (BIOGATE_ERROR_CONSENT_NOTICE + 1)

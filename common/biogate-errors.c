@@ -38,6 +38,7 @@ static const BiogateErrorInfo error_table[_BIOGATE_ERROR_MAX] = {
         E(BIOGATE_ERROR_INTERNAL,            "Internal",           EPROTO,     PAM_SERVICE_ERR,      "Internal error"),
         E(BIOGATE_ERROR_KEY_MANAGED_EXTERNALLY, "KeyManagedExternally", EROFS, PAM_SERVICE_ERR, "The signing key comes from a systemd credential: rotate the credential"),
         E(BIOGATE_ERROR_NO_AGENT,            "NoAgent",            ENOTCONN,   PAM_AUTHINFO_UNAVAIL, "The rule needs the approval agent, and this session has none"),
+        E(BIOGATE_ERROR_CONSENT_NOTICE,      "ConsentNotice",      ENOENT,     PAM_SERVICE_ERR,      "The consent notice could not be loaded; enrolment is refused"),
 };
 
 const BiogateErrorInfo *biogate_error_info(BiogateError code) {

@@ -13,12 +13,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "biogate-bus.h"
-#include "biogate-consent-notice.h"
 #include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
@@ -35,6 +35,7 @@ struct BiogatedAgent {
         char *name;             /* the agent's unique bus name */
         char *object_path;
         uid_t uid;
+        char *language;         /* the agent's locale, for the consent notice; NULL: unknown */
         guint watch_id;         /* the agent's name, to drop it when it leaves */
         GHashTable *shown;      /* operation path -> BiogatedOperation (ref) */
 };
@@ -58,6 +59,7 @@ static void agent_free(gpointer data) {
 
         if (agent->watch_id)
                 g_bus_unwatch_name(agent->watch_id);
+        g_free(agent->language);
         g_hash_table_unref(agent->shown);
         g_free(agent->session);
         g_free(agent->name);
@@ -175,10 +177,44 @@ static gboolean process_runs(pid_t pid, const char *agent_path, char **ret_reaso
 
 /* ---- RegisterAgent ---- */
 
+#define ENVIRON_MAX_SIZE (256 * 1024)
+#define LANGUAGE_MAX 64
+
+/* The locale the agent's process runs in, to show it the consent notice
+ * in its person's language: read from its environment, the way gettext
+ * would pick its messages (LANGUAGE's first entry, LC_ALL, LC_MESSAGES,
+ * LANG). Only a choice among the notice's own texts rests on it, never
+ * who the agent is; NULL when it cannot be read. */
+static char *process_language(pid_t pid) {
+        static const char *const names[] = { "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", "LANG=" };
+        g_autofree char *path = g_strdup_printf("/proc/%d/environ", (int) pid);
+        g_autofree char *contents = NULL;
+        const char *found[G_N_ELEMENTS(names)] = { 0 };
+        gsize len = 0;
+
+        if (!g_file_get_contents(path, &contents, &len, NULL) || len > ENVIRON_MAX_SIZE)
+                return NULL;
+        for (const char *p = contents; p < contents + len; p += strlen(p) + 1)
+                for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+                        if (g_str_has_prefix(p, names[i]) && p[strlen(names[i])] != '\0')
+                                found[i] = p + strlen(names[i]);
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                size_t n;
+
+                if (!found[i])
+                        continue;
+                n = strcspn(found[i], ":");
+                if (n > 0 && n <= LANGUAGE_MAX)
+                        return g_strndup(found[i], n);
+        }
+        return NULL;
+}
+
 typedef struct Registration {
         BiogatedDaemon *daemon;
         GDBusMethodInvocation *invocation;
         char *object_path;
+        char *language;
         uid_t uid;
         pid_t pid;
 } Registration;
@@ -186,6 +222,7 @@ typedef struct Registration {
 static void registration_free(Registration *r) {
         g_object_unref(r->invocation);
         g_free(r->object_path);
+        g_free(r->language);
         g_free(r);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Registration, registration_free)
@@ -239,6 +276,7 @@ static void on_register_session(const BiogatedSessionInfo *session, const GError
                 .name = g_strdup(sender),
                 .object_path = g_strdup(r->object_path),
                 .uid = r->uid,
+                .language = g_steal_pointer(&r->language),
                 .shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, agent_forget_op),
         };
         /* A newer agent of the session replaces the older one: the same
@@ -274,6 +312,7 @@ static void on_register_credentials(GDBusMethodInvocation *invocation, const Bio
                 return;
         }
         pid = r->pid;
+        r->language = process_language(pid);
         biogated_session_lookup(g_dbus_method_invocation_get_connection(invocation), pid, on_register_session,
                                 g_steal_pointer(&r));
 }
@@ -446,6 +485,10 @@ uid_t biogated_agent_get_uid(BiogatedAgent *agent) {
         return agent->uid;
 }
 
+const char *biogated_agent_get_language(BiogatedAgent *agent) {
+        return agent->language ? agent->language : "";
+}
+
 typedef struct ConsentAsk {
         BiogatedAgentConsentReady ready;
         gpointer user_data;
@@ -463,7 +506,8 @@ static void on_consent_reply(GObject *source, GAsyncResult *res, gpointer user_d
         ask->ready(agreed, error, ask->user_data);
 }
 
-void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady ready, gpointer user_data) {
+void biogated_agent_ask_consent(BiogatedAgent *agent, const char *notice_version, const char *text,
+                                BiogatedAgentConsentReady ready, gpointer user_data) {
         ConsentAsk *ask = g_new0(ConsentAsk, 1);
 
         *ask = (ConsentAsk) { .ready = ready, .user_data = user_data };
@@ -471,7 +515,7 @@ void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady 
          * the one it enrols under: nothing of the desktop client's. */
         g_dbus_connection_call(agent->agents->connection, agent->name, agent->object_path, AGENT_INTERFACE,
                                "ShowConsent",
-                               g_variant_new("(ss)", BIOGATE_CONSENT_NOTICE_VERSION, biogate_consent_notice_text),
+                               g_variant_new("(ss)", notice_version, text),
                                G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
                                BIOGATED_AGENT_CONSENT_TIMEOUT_MS, NULL, on_consent_reply, ask);
 }

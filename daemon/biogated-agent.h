@@ -38,13 +38,19 @@ gboolean biogated_agent_is_showing(BiogatedAgent *agent);
 /* The uid the agent runs as: its session's owner. */
 uid_t biogated_agent_get_uid(BiogatedAgent *agent);
 
-/* The consent notice (biogate-consent-notice.h) in the agent's window,
- * before an enrolment through fprintd's API. ready gets agreed, or an
+/* The locale the agent runs in ("" when unknown), to pick the consent
+ * notice's language: a preference, not a credential. */
+const char *biogated_agent_get_language(BiogatedAgent *agent);
+
+/* The consent notice (text, of notice_version, from the daemon's loaded
+ * notice) in the agent's window, before an enrolment through fprintd's
+ * API. ready gets agreed, or an
  * error when the agent did not answer within
  * BIOGATED_AGENT_CONSENT_TIMEOUT_MS (or left). */
 #define BIOGATED_AGENT_CONSENT_TIMEOUT_MS 120000
 typedef void (*BiogatedAgentConsentReady)(gboolean agreed, const GError *error, gpointer user_data);
-void biogated_agent_ask_consent(BiogatedAgent *agent, BiogatedAgentConsentReady ready, gpointer user_data);
+void biogated_agent_ask_consent(BiogatedAgent *agent, const char *notice_version, const char *text,
+                                BiogatedAgentConsentReady ready, gpointer user_data);
 
 /* Shows op (an authorize operation) in the agent's window: the daemon's
  * text, tx's fields, the rule; then follows the operation's progress and

@@ -132,6 +132,8 @@ gboolean biogated_command_line_parse(BiogatedCommandLine *cl, int argc, char *ar
                 { "config", 0, 0, G_OPTION_ARG_FILENAME, &cl->config_path, "Configuration file (default " BIOGATE_DEFAULT_CONFIG ")", "FILE" },
                 { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &cl->policy_dir, "Step-up policy directory (default " BIOGATE_DEFAULT_POLICY_DIR ")", "DIR" },
                 { "vendor-policy", 0, 0, G_OPTION_ARG_FILENAME, &cl->vendor_policy, "Policy used when DIR has none (default " BIOGATE_DEFAULT_VENDOR_POLICY ")", "FILE" },
+                { "consent-notice", 0, 0, G_OPTION_ARG_FILENAME, &cl->consent_notice, "The site's consent notice (default " BIOGATE_DEFAULT_CONSENT_NOTICE ")", "FILE" },
+                { "vendor-consent-notice", 0, 0, G_OPTION_ARG_FILENAME, &cl->vendor_consent_notice, "The notice used when the site has none (default " BIOGATE_DEFAULT_VENDOR_CONSENT_NOTICE ")", "FILE" },
                 { "agent-path", 0, 0, G_OPTION_ARG_FILENAME, &cl->agent_path, "The approval agent's executable (default " BIOGATE_LIBEXECDIR "/biogate-agent)", "FILE" },
                 { "verbose", 0, 0, G_OPTION_ARG_NONE, &cl->verbose, "Log debug messages", NULL },
                 { "version", 0, 0, G_OPTION_ARG_NONE, &cl->version, "Print the version and exit", NULL },
@@ -157,6 +159,10 @@ gboolean biogated_command_line_parse(BiogatedCommandLine *cl, int argc, char *ar
                 cl->policy_dir = g_strdup(BIOGATE_DEFAULT_POLICY_DIR);
         if (!cl->vendor_policy)
                 cl->vendor_policy = g_strdup(BIOGATE_DEFAULT_VENDOR_POLICY);
+        if (!cl->consent_notice)
+                cl->consent_notice = g_strdup(BIOGATE_DEFAULT_CONSENT_NOTICE);
+        if (!cl->vendor_consent_notice)
+                cl->vendor_consent_notice = g_strdup(BIOGATE_DEFAULT_VENDOR_CONSENT_NOTICE);
         if (!cl->agent_path)
                 cl->agent_path = g_strdup(BIOGATE_LIBEXECDIR "/biogate-agent");
         return TRUE;
@@ -167,5 +173,7 @@ void biogated_command_line_clear(BiogatedCommandLine *cl) {
         g_clear_pointer(&cl->config_path, g_free);
         g_clear_pointer(&cl->policy_dir, g_free);
         g_clear_pointer(&cl->vendor_policy, g_free);
+        g_clear_pointer(&cl->consent_notice, g_free);
+        g_clear_pointer(&cl->vendor_consent_notice, g_free);
         g_clear_pointer(&cl->agent_path, g_free);
 }

@@ -65,6 +65,8 @@ typedef struct BiogatedCommandLine {
         gboolean config_given;          /* then the file must exist */
         char *policy_dir;
         char *vendor_policy;
+        char *consent_notice;           /* the site's notice... */
+        char *vendor_consent_notice;    /* ...else this one */
         /* The only executable accepted as an approval agent. Only root can
          * start biogated, so naming another one (tests name the built
          * agent) is no way around the check. */

@@ -61,6 +61,10 @@ static const struct {
                 { "signing-key-rotated", "6b0270ced0e948a58edc7d40f50d7b93", LOG_NOTICE, "success" },
         [BIOGATED_AUDIT_SIGNING_KEY_RETIRED] =
                 { "signing-key-retired", "04a005e6231a4b9fba9383672424bb70", LOG_NOTICE, "success" },
+        [BIOGATED_AUDIT_NOTICE_LOADED] =
+                { "consent-notice-loaded", "19eb533dc9944a31900a9877b136f31b", LOG_NOTICE, "success" },
+        [BIOGATED_AUDIT_NOTICE_REJECTED] =
+                { "consent-notice-rejected", "5cd35f5e3d4f4df8b18eb48a4e62f432", LOG_ERR, "error" },
 };
 
 /* Only the main thread chains and sends events: no lock. */

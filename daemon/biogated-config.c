@@ -11,6 +11,7 @@
 
 #define CONFIG_GROUP "daemon"
 #define STEPUP_GROUP "stepup"
+#define CONSENT_GROUP "consent"
 #define CONFIG_MAX_SIZE (64 * 1024)
 
 void biogated_config_init(BiogatedConfig *config) {
@@ -45,6 +46,7 @@ gboolean biogated_config_serves_fprint_api(const BiogatedConfig *config, const c
 void biogated_config_clear(BiogatedConfig *config) {
         g_clear_pointer(&config->device, g_free);
         g_clear_pointer(&config->audience, g_free);
+        g_clear_pointer(&config->controller, g_free);
 }
 
 /* An audience is compared byte for byte by every verifier and printed in
@@ -62,36 +64,72 @@ static gboolean audience_is_valid(const char *value) {
         return TRUE;
 }
 
-static gboolean load_stepup_group(BiogatedConfig *config, GKeyFile *kf, const char *path, GError **error) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, STEPUP_GROUP, NULL, error);
+/* The controller's name goes into the notice users consent to, in every
+ * language: one line of printable text, nothing that could rewrite the
+ * terminal or the agent's window. */
+static gboolean controller_is_valid(const char *value) {
+        glong n = g_utf8_strlen(value, -1);
 
-        if (!keys)
+        if (n == 0 || n > BIOGATED_MAX_CONTROLLER_LENGTH)
                 return FALSE;
-        for (char **k = keys; *k; k++) {
-                g_autofree char *value = g_key_file_get_value(kf, STEPUP_GROUP, *k, NULL);
-                g_strstrip(value);
+        for (const char *p = value; *p; p = g_utf8_next_char(p)) {
+                gunichar c = g_utf8_get_char(p);
 
-                if (!g_str_equal(*k, "audience")) {
-                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                                    "%s: unknown key '%s' in [%s]", path, *k, STEPUP_GROUP);
+                if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT || c == 0x2028 || c == 0x2029)
                         return FALSE;
-                }
-                g_clear_pointer(&config->audience, g_free);
-                /* Empty: no aud claim, as without the key. */
-                if (*value == '\0')
-                        continue;
-                if (!audience_is_valid(value)) {
-                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                                    "%s: audience= must be 1 to %u printable ASCII characters without spaces",
-                                    path, BIOGATED_MAX_AUDIENCE_LENGTH);
-                        return FALSE;
-                }
-                config->audience = g_steal_pointer(&value);
         }
         return TRUE;
 }
 
-static gboolean read_config_file(const char *path, char **ret_contents, gboolean *ret_missing, GError **error) {
+/* A section that holds one string key ([stepup] audience=, [consent]
+ * controller=); empty means unset, as without the key. */
+typedef struct StringSection {
+        const char *group;
+        const char *key;
+        gboolean (*valid)(const char *value);
+        guint max;              /* valid() wants 1 to max... */
+        const char *what;       /* ...of these */
+} StringSection;
+
+static gboolean load_string_section(GKeyFile *kf, const char *path, const StringSection *section, char **slot,
+                                    GError **error) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, section->group, NULL, error);
+
+        if (!keys)
+                return FALSE;
+        for (char **k = keys; *k; k++) {
+                g_autofree char *value = g_key_file_get_value(kf, section->group, *k, NULL);
+                g_strstrip(value);
+
+                if (!g_str_equal(*k, section->key)) {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                                    "%s: unknown key '%s' in [%s]", path, *k, section->group);
+                        return FALSE;
+                }
+                g_clear_pointer(slot, g_free);
+                if (*value == '\0')
+                        continue;
+                if (!section->valid(value)) {
+                        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                                    "%s: %s= must be 1 to %u %s", path, section->key, section->max, section->what);
+                        return FALSE;
+                }
+                *slot = g_steal_pointer(&value);
+        }
+        return TRUE;
+}
+
+static const StringSection stepup_section = {
+        STEPUP_GROUP, "audience", audience_is_valid, BIOGATED_MAX_AUDIENCE_LENGTH,
+        "printable ASCII characters without spaces",
+};
+static const StringSection consent_section = {
+        CONSENT_GROUP, "controller", controller_is_valid, BIOGATED_MAX_CONTROLLER_LENGTH,
+        "characters of printable text on one line",
+};
+
+gboolean biogated_read_root_file(const char *path, gsize max_size, char **ret_contents, gboolean *ret_missing,
+                                 GError **error) {
         g_autoptr(GIOChannel) channel = NULL;
         g_autofree char *contents = NULL;
         struct stat st;
@@ -108,8 +146,7 @@ static gboolean read_config_file(const char *path, char **ret_contents, gboolean
                 }
                 if (errno == ELOOP) {
                         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_LOOP,
-                                    "%s: is a symbolic link; refused (the configuration must be a regular file)",
-                                    path);
+                                    "%s: is a symbolic link; refused (it must be a regular file)", path);
                         return FALSE;
                 }
                 g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path, g_strerror(errno));
@@ -117,9 +154,9 @@ static gboolean read_config_file(const char *path, char **ret_contents, gboolean
         }
         channel = g_io_channel_unix_new(fd);
         g_io_channel_set_close_on_unref(channel, TRUE);
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_SIZE) {
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (guint64) st.st_size > max_size) {
                 g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                            "%s: not a regular file of at most %d bytes", path, CONFIG_MAX_SIZE);
+                            "%s: not a regular file of at most %" G_GSIZE_FORMAT " bytes", path, max_size);
                 return FALSE;
         }
         /* Only root may be able to change how the daemon behaves. */
@@ -151,7 +188,7 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
         g_auto(GStrv) groups = NULL, keys = NULL;
         gboolean missing = FALSE;
 
-        if (!read_config_file(path, &contents, &missing, error))
+        if (!biogated_read_root_file(path, CONFIG_MAX_SIZE, &contents, &missing, error))
                 return FALSE;
         if (missing)
                 return TRUE;
@@ -161,12 +198,17 @@ gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError *
         }
         groups = g_key_file_get_groups(kf, NULL);
         for (char **g = groups; *g; g++)
-                if (!g_str_equal(*g, CONFIG_GROUP) && !g_str_equal(*g, STEPUP_GROUP)) {
+                if (!g_str_equal(*g, CONFIG_GROUP) && !g_str_equal(*g, STEPUP_GROUP) &&
+                    !g_str_equal(*g, CONSENT_GROUP)) {
                         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
                                     "%s: unknown section [%s]", path, *g);
                         return FALSE;
                 }
-        if (g_key_file_has_group(kf, STEPUP_GROUP) && !load_stepup_group(config, kf, path, error))
+        if (g_key_file_has_group(kf, STEPUP_GROUP) &&
+            !load_string_section(kf, path, &stepup_section, &config->audience, error))
+                return FALSE;
+        if (g_key_file_has_group(kf, CONSENT_GROUP) &&
+            !load_string_section(kf, path, &consent_section, &config->controller, error))
                 return FALSE;
         if (!g_key_file_has_group(kf, CONFIG_GROUP))
                 return TRUE;

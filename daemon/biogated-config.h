@@ -31,15 +31,24 @@ typedef struct BiogatedConfig {
         guint login_budget_window_seconds;  /* ...this rolling window */
         BiogatedFprintApi fprintd_api;
         char *audience;           /* [stepup] audience=: the tokens' aud claim; NULL = none */
+        char *controller;         /* [consent] controller=: the notice's data controller; NULL = unset */
 } BiogatedConfig;
 
 #define BIOGATED_DEFAULT_IDLE_EXIT_SECONDS 30u
 #define BIOGATED_MAX_IDLE_EXIT_SECONDS 86400u
 #define BIOGATED_MAX_RETENTION_DAYS 36500u
 #define BIOGATED_MAX_AUDIENCE_LENGTH 256u
+#define BIOGATED_MAX_CONTROLLER_LENGTH 200u
 
 void biogated_config_init(BiogatedConfig *config);
 void biogated_config_clear(BiogatedConfig *config);
 /* fprintd_api resolved: auto is yes unless fprintd_daemon_path exists. */
 gboolean biogated_config_serves_fprint_api(const BiogatedConfig *config, const char *fprintd_daemon_path);
 gboolean biogated_config_load(BiogatedConfig *config, const char *path, GError **error);
+
+/* Reads a file only root may have written: a regular file (no symbolic
+ * link, FIFO or device), owned by root (or the daemon's user), writable by
+ * nobody else, of at most max_size bytes of UTF-8 text without NUL. A file
+ * that does not exist sets *ret_missing, and is no error. */
+gboolean biogated_read_root_file(const char *path, gsize max_size, char **ret_contents, gboolean *ret_missing,
+                                 GError **error);

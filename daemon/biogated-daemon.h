@@ -9,6 +9,7 @@
 #include "biogated-device.h"
 #include "biogated-dbus.h"
 #include "biogated-limits.h"
+#include "biogated-notice.h"
 #include "biogated-operation.h"
 #include "biogated-signing.h"
 #include "biogated-store.h"
@@ -39,6 +40,13 @@ typedef struct BiogatedDaemon {
         BiogatePolicy *policy;          /* NULL until one loads: every step-up denied */
         char *policy_dir;               /* /etc/biogate/policy.d */
         char *vendor_policy;            /* /usr/share/biogate/policy.conf */
+        char *config_path;              /* /etc/biogate/biogate.conf: its controller= is read again on reload */
+        char *consent_notice;           /* /etc/biogate/consent-notice */
+        char *vendor_consent_notice;    /* /usr/share/biogate/consent-notice */
+        /* The notice consent is given to; NULL while none loads, and then
+         * notice_error says why and every enrolment is refused with it. */
+        BiogatedNotice *notice;
+        GError *notice_error;
         BiogatedSigningKey *signing_key;
         BiogatedLimits *limits;
         BiogatedOperations *operations;

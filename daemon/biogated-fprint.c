@@ -477,26 +477,36 @@ typedef struct AgentConsent {
         ClaimCall *call;
         GDBusMethodInvocation *invocation;
         BiogatedCaller caller;          /* target_user owned */
+        char *notice_version;           /* the one the agent shows */
 } AgentConsent;
 
 static void agent_consent_free(AgentConsent *a) {
         claim_call_free(a->call);
+        g_free(a->notice_version);
         g_object_unref(a->invocation);
         g_free(a->caller.target_user);
         g_free(a);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentConsent, agent_consent_free)
 
-static GError *consent_required(const BiogatedCaller *caller) {
+static GError *consent_required(BiogatedDaemon *daemon, const BiogatedCaller *caller) {
+        const char *current = biogated_privacy_notice_version(daemon);
+        GError *error = NULL;
+
+        if (!current) {
+                (void) biogated_privacy_get_notice(daemon, &error);
+                return error;
+        }
         return biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
                                   "%s has not recorded consent to enrolment from the desktop under the current "
                                   "biometric consent notice (version %s); they can read it and agree with "
                                   "\"biogatectl consent\", then enrol again",
-                                  caller->target_user, BIOGATE_CONSENT_NOTICE_VERSION);
+                                  caller->target_user, current);
 }
 
 static void on_agent_consent(gboolean agreed, const GError *error, gpointer user_data) {
         g_autoptr(AgentConsent) a = user_data;
+        BiogatedDaemon *daemon = a->call->claim->fprint->daemon;
         g_autoptr(GError) refusal = NULL;
 
         if (!claim_call_stands(a->call)) {
@@ -508,33 +518,51 @@ static void on_agent_consent(gboolean agreed, const GError *error, gpointer user
                 g_message("The approval agent did not answer the consent notice for %s: %s", a->caller.target_user,
                           error->message);
         if (!agreed) {
-                refusal = error ? consent_required(&a->caller)
+                refusal = error ? consent_required(daemon, &a->caller)
                                 : biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
                                                      "%s declined the biometric consent notice (version %s)",
-                                                     a->caller.target_user, BIOGATE_CONSENT_NOTICE_VERSION);
+                                                     a->caller.target_user, a->notice_version);
+                claim_action_failed(a->call, a->invocation, refusal);
+                return;
+        }
+        /* Agreed to what the agent showed: only that version counts, and a
+         * reload while the window was open may have replaced it. */
+        if (g_strcmp0(biogated_privacy_notice_version(daemon), a->notice_version) != 0) {
+                refusal = consent_required(daemon, &a->caller);
                 claim_action_failed(a->call, a->invocation, refusal);
                 return;
         }
         /* Recorded with the template, as consent given with an enrolment. */
-        start_claim_operation(a->invocation, &a->caller, claim_call_copy(a->call), BIOGATE_CONSENT_NOTICE_VERSION,
-                              FALSE);
+        start_claim_operation(a->invocation, &a->caller, claim_call_copy(a->call), a->notice_version, FALSE);
 }
 
 static void on_consent_session(const BiogatedSessionInfo *session, const GError *error, gpointer user_data) {
         g_autoptr(AgentConsent) a = user_data;
+        BiogatedDaemon *daemon = a->call->claim->fprint->daemon;
+        const BiogatedNotice *notice;
         BiogatedAgent *agent = NULL;
         g_autoptr(GError) refusal = NULL;
+        const char *text, *version;
 
         if (session && session->found)
                 agent = biogated_agents_lookup(a->call->claim->fprint->daemon->agents, session->path);
         /* Only the person whose finger it is agrees: the agent of their own
          * session. */
         if (!agent || biogated_agent_get_uid(agent) != a->caller.target_uid || !claim_call_stands(a->call)) {
-                refusal = consent_required(&a->caller);
+                refusal = consent_required(daemon, &a->caller);
                 claim_action_failed(a->call, a->invocation, refusal);
                 return;
         }
-        biogated_agent_ask_consent(agent, on_agent_consent, g_steal_pointer(&a));
+        notice = biogated_privacy_get_notice(daemon, &refusal);
+        if (!notice) {
+                claim_action_failed(a->call, a->invocation, refusal);
+                return;
+        }
+        /* In the language of the agent's person, who is the one asked. */
+        text = biogated_notice_lookup(notice, biogated_agent_get_language(agent), NULL);
+        a->notice_version = g_strdup(biogated_notice_get_version(notice));
+        version = a->notice_version;
+        biogated_agent_ask_consent(agent, version, text, on_agent_consent, g_steal_pointer(&a));
 }
 
 static void on_enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
@@ -551,6 +579,7 @@ static void on_enroll_authorized(GDBusMethodInvocation *invocation, const Biogat
         /* fprintd's EnrollStart carries no consent: the person whose finger
          * it is must have recorded theirs to the current notice before. */
         if (!biogated_privacy_standing_consent(call->claim->fprint->daemon->store, caller->target_uid,
+                                               biogated_privacy_notice_version(call->claim->fprint->daemon),
                                                &notice_version, &error)) {
                 /* None on record: the session's approval agent may ask. */
                 if (!error && biogated_agents_count(call->claim->fprint->daemon->agents) > 0) {
@@ -564,7 +593,7 @@ static void on_enroll_authorized(GDBusMethodInvocation *invocation, const Biogat
                         return;
                 }
                 if (!error)
-                        error = consent_required(caller);
+                        error = consent_required(call->claim->fprint->daemon, caller);
                 claim_action_failed(call, invocation, error);
                 return;
         }

@@ -35,6 +35,8 @@ static gboolean on_sighup(gpointer user_data) {
         g_autoptr(GError) error = NULL;
 
         (void) biogated_stepup_reload_policy(user_data, 0, &error);
+        g_clear_error(&error);
+        (void) biogated_privacy_load_notice(user_data, 0, TRUE, &error);
         return G_SOURCE_CONTINUE;
 }
 
@@ -130,6 +132,12 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
                 return refuse(error, g_steal_pointer(&local), "refusing to start: ");
         daemon->policy_dir = g_strdup(cl->policy_dir);
         daemon->vendor_policy = g_strdup(cl->vendor_policy);
+        daemon->config_path = g_strdup(cl->config_path);
+        daemon->consent_notice = g_strdup(cl->consent_notice);
+        daemon->vendor_consent_notice = g_strdup(cl->vendor_consent_notice);
+        /* A bad notice refuses enrolment (and says why), not logins. */
+        if (!biogated_privacy_load_notice(daemon, 0, FALSE, &local))
+                g_clear_error(&local);
         /* A bad policy is no reason to refuse logins: step-ups are denied
          * until a good one loads (Reload, SIGHUP). */
         if (!biogated_stepup_reload_policy(daemon, 0, &local))
@@ -233,6 +241,11 @@ static void biogated_stop(Biogated *b) {
         g_clear_pointer(&daemon->policy, biogate_policy_free);
         g_free(daemon->policy_dir);
         g_free(daemon->vendor_policy);
+        g_free(daemon->config_path);
+        g_free(daemon->consent_notice);
+        g_free(daemon->vendor_consent_notice);
+        g_clear_pointer(&daemon->notice, biogated_notice_free);
+        g_clear_error(&daemon->notice_error);
         g_main_loop_unref(daemon->loop);
         g_main_context_unref(daemon->calls_context);
         biogated_config_clear(&daemon->config);

@@ -162,13 +162,54 @@ static gboolean handle_list_fingers(BiogateManager *manager, GDBusMethodInvocati
 /* ---- Enroll ---- */
 
 static void enroll_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
-        start_operation(invocation, user_data, caller, BIOGATED_OPERATION_ENROLL);
+        CallArgs *args = user_data;
+
+        /* A reload while polkit asked may have replaced the notice the
+         * person agreed to: that consent is not to the one in force. */
+        if (g_strcmp0(biogated_privacy_notice_version(args->daemon), args->notice_version) != 0) {
+                g_dbus_method_invocation_return_error_literal(invocation, BIOGATE_DBUS_ERROR,
+                                                              BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                              "The consent notice changed; show the current one "
+                                                              "and ask again");
+                return;
+        }
+        start_operation(invocation, args, caller, BIOGATED_OPERATION_ENROLL);
+}
+
+/* Without a notice nobody can consent: refused after the gate, so that
+ * the refusal is audited with who asked, and the administrator sees
+ * enrolments failing, not only the notice's own rejection. */
+static void refuse_without_notice(GDBusMethodInvocation *invocation, BiogatedDaemon *daemon,
+                                  const BiogatedCaller *caller, BiogatedAuditEvent event, const char *what) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *name = NULL;
+
+        if (biogated_privacy_get_notice(daemon, &error))
+                /* It loaded meanwhile: not the text the caller showed. */
+                error = biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
+                                           "The consent notice changed; show the current one and ask again");
+        name = g_dbus_error_encode_gerror(error);
+        biogated_audit_refusal(daemon->audit, event,
+                               &(BiogatedAuditInfo) { .outcome = "error", .user = caller->target_user,
+                                                      .uid = caller->target_uid, .caller_uid = caller->uid,
+                                                      .reason = name },
+                               "%s of %s (uid %u) refused: %s", what, caller->target_user,
+                               (unsigned) caller->target_uid, error->message);
+        biogated_daemon_return_error_durable(daemon->writer, invocation, error);
+}
+
+static void enroll_refused_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
+                                      gpointer user_data) {
+        CallArgs *args = user_data;
+
+        refuse_without_notice(invocation, args->daemon, caller, BIOGATED_AUDIT_ENROLL_FAILED, "Enrolment");
 }
 
 static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *invocation, const char *user,
                               const char *finger, GVariant *options, BiogatedDaemon *daemon) {
         g_autoptr(CallArgs) args = call_args_new(daemon);
         g_autoptr(GError) error = NULL;
+        const char *current;
 
         biogated_daemon_touch(daemon);
         args->finger = biogate_finger_from_name(finger);
@@ -180,15 +221,25 @@ static gboolean handle_enroll(BiogateManager *manager, GDBusMethodInvocation *in
                 g_dbus_method_invocation_return_gerror(invocation, error);
                 return TRUE;
         }
+        current = biogated_privacy_notice_version(daemon);
+        if (!current) {
+                biogated_caller_authorize(invocation, user, BIOGATED_ACTION_ENROLL, enroll_refused_authorized,
+                                          g_steal_pointer(&args), (GDestroyNotify) call_args_free);
+                return TRUE;
+        }
         /* No consent, no scan: checked before anything else happens. */
-        if (!args->consent || !args->notice_version)
-                return return_error(invocation, BIOGATE_ERROR_CONSENT_REQUIRED,
-                                    "Enrolment needs the options consent=true and notice-version (the current notice is "
-                                    "version " BIOGATE_CONSENT_NOTICE_VERSION ")");
-        if (!g_str_equal(args->notice_version, BIOGATE_CONSENT_NOTICE_VERSION))
-                return return_error(invocation, BIOGATE_ERROR_CONSENT_REQUIRED,
-                                    "Consent was given to another version of the notice; show the current one "
-                                    "(version " BIOGATE_CONSENT_NOTICE_VERSION ") and ask again");
+        if (!args->consent || !args->notice_version) {
+                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                      "Enrolment needs the options consent=true and notice-version "
+                                                      "(the current notice is version %s)", current);
+                return TRUE;
+        }
+        if (!g_str_equal(args->notice_version, current)) {
+                g_dbus_method_invocation_return_error(invocation, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_REQUIRED,
+                                                      "Consent was given to another version of the notice; show "
+                                                      "the current one (version %s) and ask again", current);
+                return TRUE;
+        }
         biogated_caller_authorize(invocation, user, BIOGATED_ACTION_ENROLL, enroll_authorized, g_steal_pointer(&args), (GDestroyNotify) call_args_free);
         return TRUE;
 }
@@ -403,27 +454,53 @@ static void write_consent(GDBusMethodInvocation *invocation, BiogatedDaemon *dae
 static void record_consent_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller,
                                       gpointer user_data) {
         CallArgs *args = user_data;
+        const char *current = biogated_privacy_notice_version(args->daemon);
 
+        if (!current) {
+                refuse_without_notice(invocation, args->daemon, caller, BIOGATED_AUDIT_STANDING_CONSENT,
+                                      "Standing consent");
+                return;
+        }
         /* Checked here, not before the gate: a refusal is audited, and the
          * audit names who asked. The version the caller sent stays out of
          * the event: it is any string. */
-        if (!g_str_equal(args->notice_version, BIOGATE_CONSENT_NOTICE_VERSION)) {
+        if (!g_str_equal(args->notice_version, current)) {
                 g_autoptr(GError) error = biogated_error_new(BIOGATE_ERROR_CONSENT_REQUIRED,
                                                              "Consent was given to another version of the notice; "
-                                                             "show the current one (version "
-                                                             BIOGATE_CONSENT_NOTICE_VERSION ") and ask again");
+                                                             "show the current one (version %s) and ask again",
+                                                             current);
 
                 biogated_audit_refusal(args->daemon->audit, BIOGATED_AUDIT_STANDING_CONSENT,
                                        &(BiogatedAuditInfo) { .outcome = "denied", .user = caller->target_user,
                                                               .uid = caller->target_uid, .caller_uid = caller->uid,
                                                               .reason = "org.biogate1.Error.ConsentRequired" },
                                        "Standing consent of %s (uid %u) refused: not to the current notice "
-                                       "(version " BIOGATE_CONSENT_NOTICE_VERSION ")", caller->target_user,
-                                       (unsigned) caller->target_uid);
+                                       "(version %s)", caller->target_user, (unsigned) caller->target_uid, current);
                 biogated_daemon_return_error_durable(args->daemon->writer, invocation, error);
                 return;
         }
         write_consent(invocation, args->daemon, caller, args->notice_version);
+}
+
+static gboolean handle_get_consent_notice(BiogateManager *manager, GDBusMethodInvocation *invocation,
+                                          const char *language, BiogatedDaemon *daemon) {
+        g_autoptr(GError) error = NULL;
+        const BiogatedNotice *notice;
+        const char *served = NULL, *text;
+
+        biogated_daemon_touch(daemon);
+        if (strlen(language) > 64)
+                return return_error(invocation, BIOGATE_ERROR_INVALID_ARGUMENT,
+                                    "The language is a locale name of at most 64 bytes");
+        notice = biogated_privacy_get_notice(daemon, &error);
+        if (!notice) {
+                g_dbus_method_invocation_return_gerror(invocation, error);
+                return TRUE;
+        }
+        text = biogated_notice_lookup(notice, language, &served);
+        biogate_manager_complete_get_consent_notice(manager, invocation, biogated_notice_get_version(notice), served,
+                                                    text);
+        return TRUE;
 }
 
 static gboolean handle_record_consent(BiogateManager *manager, GDBusMethodInvocation *invocation,
@@ -513,14 +590,28 @@ static gboolean handle_unlock(BiogateManager *manager, GDBusMethodInvocation *in
 
 static void reload_authorized(GDBusMethodInvocation *invocation, const BiogatedCaller *caller, gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) error = NULL, notice_error = NULL;
+        gboolean policy_ok, notice_ok;
 
         if (refused_unless_manager(invocation, caller, "Only an administrator may reload the policy"))
                 return;
-        /* Either way after its audit event (policy-loaded, policy-rejected). */
-        if (!biogated_stepup_reload_policy(daemon, caller->uid, &error)) {
+        /* Both, whatever the other does; either way after their audit
+         * events (policy-loaded or -rejected, consent-notice-loaded or
+         * -rejected). The policy's error first: it is the older contract. */
+        policy_ok = biogated_stepup_reload_policy(daemon, caller->uid, &error);
+        notice_ok = biogated_privacy_load_notice(daemon, caller->uid, TRUE, &notice_error);
+        if (!policy_ok) {
                 g_autoptr(GError) unavailable = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_POLICY_UNAVAILABLE,
                                                             "%s", error->message);
+
+                biogated_daemon_return_error_durable(daemon->writer, invocation, unavailable);
+                return;
+        }
+        if (!notice_ok) {
+                g_autoptr(GError) unavailable = g_error_new(BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_NOTICE,
+                                                            "The step-up policy was reloaded, but the consent notice "
+                                                            "was not, so enrolment is refused: %s",
+                                                            notice_error->message);
 
                 biogated_daemon_return_error_durable(daemon->writer, invocation, unavailable);
                 return;
@@ -546,6 +637,8 @@ gboolean biogated_manager_export(BiogatedDaemon *daemon, GError **error) {
         g_signal_connect(daemon->manager, "handle-get-user-data", G_CALLBACK(handle_get_user_data), daemon);
         g_signal_connect(daemon->manager, "handle-erase-user", G_CALLBACK(handle_erase_user), daemon);
         g_signal_connect(daemon->manager, "handle-record-consent", G_CALLBACK(handle_record_consent), daemon);
+        g_signal_connect(daemon->manager, "handle-get-consent-notice", G_CALLBACK(handle_get_consent_notice),
+                         daemon);
         g_signal_connect(daemon->manager, "handle-withdraw-consent", G_CALLBACK(handle_withdraw_consent), daemon);
         g_signal_connect(daemon->manager, "handle-unlock", G_CALLBACK(handle_unlock), daemon);
         g_signal_connect(daemon->manager, "handle-reload", G_CALLBACK(handle_reload), daemon);

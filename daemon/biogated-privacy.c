@@ -28,17 +28,74 @@ void biogated_consent_free(BiogatedConsent *consent) {
         g_free(consent);
 }
 
+/* ---- the notice ---- */
+
+gboolean biogated_privacy_load_notice(BiogatedDaemon *daemon, uid_t caller_uid, gboolean reload, GError **error) {
+        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(BiogatedNotice) notice = NULL;
+        g_autoptr(GError) local = NULL;
+        g_autofree char *languages = NULL;
+        BiogatedConfig config;
+
+        /* The controller's name is part of the notice's words: a reload
+         * takes the one biogate.conf says now. The rest of biogate.conf
+         * still needs a restart. */
+        biogated_config_init(&config);
+        if (reload) {
+                if (biogated_config_load(&config, daemon->config_path, &local))
+                        notice = biogated_notice_load(daemon->consent_notice, daemon->vendor_consent_notice,
+                                                      config.controller, warnings, &local);
+        } else
+                notice = biogated_notice_load(daemon->consent_notice, daemon->vendor_consent_notice,
+                                              daemon->config.controller, warnings, &local);
+        biogated_config_clear(&config);
+        for (guint i = 0; i < warnings->len; i++)
+                g_warning("Consent notice: %s", (const char *) warnings->pdata[i]);
+        g_clear_pointer(&daemon->notice, biogated_notice_free);
+        g_clear_error(&daemon->notice_error);
+        if (!notice) {
+                biogated_audit(daemon->audit, BIOGATED_AUDIT_NOTICE_REJECTED,
+                               &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
+                                                      .reason = local->message },
+                               "Consent notice rejected, enrolment refused until one loads: %s", local->message);
+                daemon->notice_error = g_error_copy(local);
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
+        }
+        languages = biogated_notice_describe_languages(notice);
+        biogated_audit(daemon->audit, BIOGATED_AUDIT_NOTICE_LOADED,
+                       &(BiogatedAuditInfo) { .uid = BIOGATED_AUDIT_NO_UID, .caller_uid = caller_uid,
+                                              .reason = biogated_notice_get_version(notice) },
+                       "Consent notice version %s loaded from %s (languages: %s)",
+                       biogated_notice_get_version(notice), biogated_notice_get_path(notice), languages);
+        daemon->notice = g_steal_pointer(&notice);
+        return TRUE;
+}
+
+const BiogatedNotice *biogated_privacy_get_notice(BiogatedDaemon *daemon, GError **error) {
+        if (daemon->notice)
+                return daemon->notice;
+        g_set_error(error, BIOGATE_DBUS_ERROR, BIOGATE_ERROR_CONSENT_NOTICE,
+                    "No consent notice is loaded, so nobody can consent to enrolment: %s; an administrator must "
+                    "fix it and reload", daemon->notice_error ? daemon->notice_error->message : "not loaded yet");
+        return NULL;
+}
+
+const char *biogated_privacy_notice_version(BiogatedDaemon *daemon) {
+        return daemon->notice ? biogated_notice_get_version(daemon->notice) : NULL;
+}
+
 /* ---- standing consent ---- */
 
-gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version,
-                                           GError **error) {
+gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, const char *current_version,
+                                           char **ret_notice_version, GError **error) {
         g_autoptr(GVariant) record = biogated_store_read_record(store, uid, error);
         g_autofree char *version = NULL;
 
         if (!record)
                 return FALSE;
         if (!biogated_record_get_standing_consent(record, &version, NULL) ||
-            !g_str_equal(version, BIOGATE_CONSENT_NOTICE_VERSION))
+            !current_version || !g_str_equal(version, current_version))
                 return FALSE;
         if (ret_notice_version)
                 *ret_notice_version = g_steal_pointer(&version);
@@ -75,7 +132,7 @@ gboolean biogated_privacy_write_standing_consent(BiogatedStore *store, uid_t uid
 }
 
 /* The standing consent as GetMyData shows it, or NULL for none. */
-static GVariant *standing_consent_data(GVariant *record) {
+static GVariant *standing_consent_data(GVariant *record, const char *current_version) {
         g_autofree char *version = NULL;
         GVariantBuilder b;
         gint64 when = 0;
@@ -86,7 +143,7 @@ static GVariant *standing_consent_data(GVariant *record) {
         g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(version));
         g_variant_builder_add(&b, "{sv}", "time", g_variant_new_int64(when));
         g_variant_builder_add(&b, "{sv}", "current",
-                              g_variant_new_boolean(g_str_equal(version, BIOGATE_CONSENT_NOTICE_VERSION)));
+                              g_variant_new_boolean(g_strcmp0(version, current_version) == 0));
         return g_variant_builder_end(&b);
 }
 
@@ -138,7 +195,7 @@ GVariant *biogated_privacy_collect_user_data(BiogatedDaemon *daemon, uid_t uid, 
         g_variant_builder_add(&b, "{sv}", "last-used", g_variant_builder_end(&last_used));
         g_variant_builder_add(&b, "{sv}", "unusable", biogated_finger_names(unusable));
         g_variant_builder_add(&b, "{sv}", "consent", consents);
-        standing = standing_consent_data(record);
+        standing = standing_consent_data(record, biogated_privacy_notice_version(daemon));
         if (standing)
                 g_variant_builder_add(&b, "{sv}", "standing-consent", standing);
         if (record_error)

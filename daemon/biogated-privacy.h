@@ -14,7 +14,7 @@
  * enrolment; the last successful use of each finger. */
 
 /* What an enrolment was consented to: the notice version the client says
- * the user was shown (checked against BIOGATE_CONSENT_NOTICE_VERSION before
+ * the user was shown (checked against the loaded notice's version before
  * the operation starts), and who asked. An enrol operation's kind_data. */
 typedef struct BiogatedConsent {
         char *notice_version;
@@ -33,14 +33,28 @@ void biogated_consent_free(BiogatedConsent *consent);
  * carry consent (net.reactivated.Fprint's EnrollStart). */
 
 /* TRUE, with the version in ret_notice_version (may be NULL; freed by the
- * caller), when uid's record holds a standing consent to the current
- * notice (BIOGATE_CONSENT_NOTICE_VERSION). FALSE without an error when it
+ * caller), when uid's record holds a standing consent to current_version,
+ * the notice's version now (NULL while no notice loads: never). FALSE without an error when it
  * holds none, or one to another version: a new notice needs consent
  * again. FALSE with an error (StoreCorrupted, Internal...) when the record
  * cannot be read. Reads the record on the calling thread, as
  * GetMyData does; ret_notice_version is untouched unless TRUE. */
-gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, char **ret_notice_version,
-                                           GError **error);
+gboolean biogated_privacy_standing_consent(BiogatedStore *store, uid_t uid, const char *current_version,
+                                           char **ret_notice_version, GError **error);
+
+/* The consent notice (biogated-notice.h): loads it into daemon->notice, at
+ * start, on SIGHUP and on Manager.Reload (at the request of caller_uid;
+ * reload: read biogate.conf's controller= again). Logs and audits either
+ * way (consent-notice-loaded, consent-notice-rejected). On failure no
+ * notice stays loaded, not even the previous one: the site changed it, and
+ * nobody may consent to words it no longer stands by. */
+gboolean biogated_privacy_load_notice(BiogatedDaemon *daemon, uid_t caller_uid, gboolean reload, GError **error);
+
+/* The loaded notice, or NULL with ConsentNotice saying why there is none. */
+const BiogatedNotice *biogated_privacy_get_notice(BiogatedDaemon *daemon, GError **error);
+
+/* The loaded notice's version, or NULL while none loads. */
+const char *biogated_privacy_notice_version(BiogatedDaemon *daemon);
 
 /* Records uid's standing consent to notice_version at now (seconds since
  * the epoch), replacing an older one; the record (and the user's key) are

@@ -504,6 +504,110 @@ gboolean biogate_client_record_consent_sync(BiogateClient *self, const char *not
         return reply != NULL;
 }
 
+static gboolean notice_from_reply(GVariant *reply, char **ret_version, char **ret_language, char **ret_text) {
+        g_autofree char *version = NULL, *language = NULL, *text = NULL;
+
+        if (!reply)
+                return FALSE;
+        g_variant_get(reply, "(sss)", &version, &language, &text);
+        if (ret_version)
+                *ret_version = g_steal_pointer(&version);
+        if (ret_language)
+                *ret_language = g_steal_pointer(&language);
+        if (ret_text)
+                *ret_text = g_steal_pointer(&text);
+        return TRUE;
+}
+
+static void on_notice_reply(GObject *source, GAsyncResult *res, gpointer userdata) {
+        g_autoptr(GTask) task = userdata;
+        g_autoptr(GError) error = NULL;
+        GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+        if (!reply) {
+                biogate_error_tidy(error);
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        g_task_return_pointer(task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+/**
+ * biogate_client_get_consent_notice:
+ * @client: a #BiogateClient
+ * @language: the reader's locale, e.g. "kk_KZ.UTF-8" (what LC_MESSAGES
+ *   says), or "" for the notice's own language
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the notice
+ * @user_data: for @callback
+ *
+ * Asks biogated for the consent notice to show before enrolment or
+ * biogate_client_record_consent(): the site's notice, or the vendor's, in
+ * the reader's language when a translation exists (else in the notice's
+ * own), with the data controller's name filled in. Pass the version it
+ * returns back with the consent: consent is to that version. Fails with
+ * %BIOGATE_ERROR_CONSENT_NOTICE while biogated has no notice it can use.
+ */
+void biogate_client_get_consent_notice(BiogateClient *self, const char *language, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data) {
+        g_return_if_fail(BIOGATE_IS_CLIENT(self));
+        g_return_if_fail(language != NULL);
+        GTask *task = g_task_new(self, cancellable, callback, user_data);
+
+        g_task_set_source_tag(task, biogate_client_get_consent_notice);
+        /* Three reply values: the whole tuple, not manager_call()'s one. */
+        g_dbus_connection_call(biogate_client_get_connection(self), BIOGATE_BUS_NAME, BIOGATE_OBJECT_PATH,
+                               BIOGATE_MANAGER_INTERFACE, "GetConsentNotice", g_variant_new("(s)", language),
+                               G_VARIANT_TYPE("(sss)"), G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_notice_reply,
+                               task);
+}
+
+/**
+ * biogate_client_get_consent_notice_finish:
+ * @client: a #BiogateClient
+ * @result: the #GAsyncResult given to the callback
+ * @notice_version: (out) (optional) (transfer full): the notice's version
+ * @served_language: (out) (optional) (transfer full): the language of @text
+ * @text: (out) (optional) (transfer full): the notice to show
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set (the out arguments untouched)
+ */
+gboolean biogate_client_get_consent_notice_finish(BiogateClient *self, GAsyncResult *result, char **notice_version,
+                                                  char **served_language, char **text, GError **error) {
+        g_autoptr(GVariant) reply = manager_call_finish(self, result, biogate_client_get_consent_notice, error);
+
+        return notice_from_reply(reply, notice_version, served_language, text);
+}
+
+/**
+ * biogate_client_get_consent_notice_sync:
+ * @client: a #BiogateClient
+ * @language: the reader's locale, or ""
+ * @notice_version: (out) (optional) (transfer full): the notice's version
+ * @served_language: (out) (optional) (transfer full): the language of @text
+ * @text: (out) (optional) (transfer full): the notice to show
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set (the out arguments untouched)
+ */
+gboolean biogate_client_get_consent_notice_sync(BiogateClient *self, const char *language, char **notice_version,
+                                                char **served_language, char **text, GCancellable *cancellable,
+                                                GError **error) {
+        g_autoptr(GVariant) reply = NULL;
+
+        g_return_val_if_fail(BIOGATE_IS_CLIENT(self), FALSE);
+        g_return_val_if_fail(language != NULL, FALSE);
+        reply = g_dbus_connection_call_sync(biogate_client_get_connection(self), BIOGATE_BUS_NAME,
+                                            BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, "GetConsentNotice",
+                                            g_variant_new("(s)", language), G_VARIANT_TYPE("(sss)"),
+                                            G_DBUS_CALL_FLAGS_NONE, -1, cancellable, error);
+        if (!reply && error)
+                biogate_error_tidy(*error);
+        return notice_from_reply(reply, notice_version, served_language, text);
+}
+
 /**
  * biogate_client_withdraw_consent:
  * @client: a #BiogateClient

@@ -82,6 +82,14 @@ gboolean biogate_client_record_consent_finish(BiogateClient *client, GAsyncResul
 gboolean biogate_client_record_consent_sync(BiogateClient *client, const char *notice_version,
                                             GCancellable *cancellable, GError **error);
 
+void biogate_client_get_consent_notice(BiogateClient *client, const char *language, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data);
+gboolean biogate_client_get_consent_notice_finish(BiogateClient *client, GAsyncResult *result, char **notice_version,
+                                                  char **served_language, char **text, GError **error);
+gboolean biogate_client_get_consent_notice_sync(BiogateClient *client, const char *language, char **notice_version,
+                                                char **served_language, char **text, GCancellable *cancellable,
+                                                GError **error);
+
 void biogate_client_withdraw_consent(BiogateClient *client, GCancellable *cancellable, GAsyncReadyCallback callback,
                                      gpointer user_data);
 gboolean biogate_client_withdraw_consent_finish(BiogateClient *client, GAsyncResult *result, GError **error);

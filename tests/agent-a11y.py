@@ -114,7 +114,7 @@ def xwd_to_png(xwd, png, box):
         f.write(chunk(b"IEND", b""))
 
 
-def consent(answer, version_line):
+def consent(answer, version_line, heading="Fingerprint enrolment on this workstation"):
     """The consent window: the daemon's notice is shown; press the answer."""
     title = "Consent to fingerprint enrolment"
 
@@ -128,7 +128,7 @@ def consent(answer, version_line):
     win = wait_for("the consent window", window)
     notice = wait_for("the notice", lambda: next((text_of(n) for n in labels(win)
                                                    if text_of(n).startswith(version_line)), None))
-    assert "Fingerprint enrolment on this workstation" in notice, notice
+    assert heading in notice, notice
     label = "I agree" if answer == "agree" else "Decline"
     buttons = [n for n in walk(win) if n.getRole() == pyatspi.ROLE_PUSH_BUTTON and n.name == label]
     assert len(buttons) == 1, buttons
@@ -150,7 +150,7 @@ def main():
         expect(sys.argv[2:])
         return
     if sys.argv[1] == "--consent":
-        consent(sys.argv[2], sys.argv[3])
+        consent(*sys.argv[2:5])
         return
     text, amount, payee, forbidden, screenshot = sys.argv[1:6]
 

@@ -301,10 +301,20 @@ void audit_start_daemon_with_env(AuditFixture *a, const char *const *extra_env) 
         g_autofree char *policy_arg = g_strdup_printf("--policy-dir=%s", a->policy_dir);
         g_autofree char *vendor_arg = g_strdup_printf("--vendor-policy=%s/none.conf", a->f.tmp);
         g_autofree char *config_arg = a->config ? g_strdup_printf("--config=%s", a->config) : NULL;
-        const char *args[] = { policy_arg, vendor_arg, config_arg, NULL };
+        g_autofree char *notice_arg = a->consent_notice ? g_strdup_printf("--consent-notice=%s", a->consent_notice)
+                                                        : NULL;
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
 
+        g_ptr_array_add(args, policy_arg);
+        g_ptr_array_add(args, vendor_arg);
+        if (config_arg)
+                g_ptr_array_add(args, config_arg);
+        if (notice_arg)
+                g_ptr_array_add(args, notice_arg);
+        g_ptr_array_add(args, NULL);
         /* Through nsenter into the journald's namespace: biogated logs there. */
-        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env, args);
+        fixture_start_daemon_wrapped(&a->f, btf_journald_get_command_prefix(a->journald), 0, extra_env,
+                                     (const char *const *) args->pdata);
 }
 
 void audit_stop_daemon(AuditFixture *a) {
@@ -340,6 +350,7 @@ void audit_teardown(AuditFixture *a, gconstpointer data) {
         g_free(a->policy_dir);
         g_free(a->key);
         g_free(a->config);
+        g_free(a->consent_notice);
 }
 
 /* The sequence number of the last event biogated sent, from its chain
@@ -377,6 +388,18 @@ GPtrArray *audit_fixture_events(AuditFixture *a) {
         return events;
 }
 
+GPtrArray *audit_events_named(AuditFixture *a, const char *name) {
+        g_autoptr(GPtrArray) all = NULL;
+        GPtrArray *named = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
+
+        (void) audit_sync_journal(a);
+        all = audit_fixture_events(a);
+        for (guint i = 0; i < all->len; i++)
+                if (g_strcmp0(audit_field(all->pdata[i], "BIOGATE_EVENT"), name) == 0)
+                        g_ptr_array_add(named, g_hash_table_ref(all->pdata[i]));
+        return named;
+}
+
 /* biogatectl ARGS...; returns stdout, the exit status in *ret_status. */
 char *audit_ctl(int *ret_status, const char *const *args) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -394,6 +417,27 @@ char *audit_ctl(int *ret_status, const char *const *args) {
         if (err[0])
                 g_test_message("biogatectl stderr: %s", err);
         return out;
+}
+
+char *audit_ctl_as(uid_t uid, const char *const *extra_env, int expected_exit, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
+        for (const char *const *p = args; *p; p++)
+                g_ptr_array_add(argv, (char *) *p);
+        g_ptr_array_add(argv, NULL);
+        if (uid == 0)
+                g_assert_true(btf_run((const char *const *) argv->pdata, extra_env, &out, &err, &status, &error));
+        else
+                g_assert_true(btf_run_as(uid, uid, (const char *const *) argv->pdata, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
+                g_error("biogatectl %s: expected exit %d, got 0x%x; stdout: %s stderr: %s", args[0], expected_exit,
+                        (unsigned) status, out, err);
+        return g_strconcat(out, err, NULL);
 }
 
 JsonObject *audit_ctl_json(int expected_status, const char *const *args) {

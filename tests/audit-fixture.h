@@ -24,6 +24,7 @@ typedef struct {
         char *policy_dir;
         char *key;              /* <state>/private/audit.key */
         char *config;           /* biogate.conf for the next audit_start_daemon(); NULL: none */
+        char *consent_notice;   /* the site's notice for it; NULL: none (the vendor's) */
 } AuditFixture;
 
 /* Temp dir, bus, journald, a step-up policy, and biogated logging to that
@@ -45,10 +46,16 @@ guint64 audit_chain_state_seq(AuditFixture *a);
 guint64 audit_sync_journal(AuditFixture *a);
 /* audit_read_events() on the fixture's journal. */
 GPtrArray *audit_fixture_events(AuditFixture *a);
+/* The events named @name, in order, once the journal has every event sent. */
+GPtrArray *audit_events_named(AuditFixture *a, const char *name);
 
 /* biogatectl ARGS... with TZ=UTC; its stdout; the exit status in
  * *ret_status. */
 char *audit_ctl(int *ret_status, const char *const *args);
+/* biogatectl ARGS as uid (0: the test's own, with extra_env; others
+ * through setpriv, with the test's environment), asserting the exit
+ * status; stdout and stderr together. */
+char *audit_ctl_as(uid_t uid, const char *const *extra_env, int expected_exit, const char *const *args);
 /* The same, asserting the exit status, with its JSON output parsed. */
 JsonObject *audit_ctl_json(int expected_status, const char *const *args);
 /* audit verify --json on the fixture's journal and state (and --since). */

@@ -50,6 +50,10 @@ static BtfDaemon *daemon_spawn(BtfBus *bus, const BtfDaemonOptions *o, GError **
                 g_ptr_array_add(argv, g_strconcat("--state-dir=", o->state_dir, NULL));
         if (!o->quiet)
                 g_ptr_array_add(argv, g_strdup("--verbose"));
+        /* The vendor notice of the build tree, and no site notice unless a
+         * test names one (a later option wins): never the host's. */
+        g_ptr_array_add(argv, g_strdup("--vendor-consent-notice=" BIOGATE_TEST_VENDOR_NOTICE));
+        g_ptr_array_add(argv, g_strconcat("--consent-notice=", bus->tmpdir, "/no-site-consent-notice", NULL));
         for (const char *const *a = o->extra_args; a && *a; a++)
                 g_ptr_array_add(argv, g_strdup(*a));
         g_ptr_array_add(argv, NULL);

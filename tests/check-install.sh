@@ -123,7 +123,10 @@ check_tree() {
         expect "$PAM_CONFIGDIR/biogate" 644
         expect "$DATADIR/biogate/biogate.conf" 644
         expect "$DATADIR/biogate/policy.conf" 644
-        expect "$DATADIR/biogate/consent-notice.txt" 644
+        # The vendor consent notice and its translations (biogate-consent-notice(5)).
+        expect "$DATADIR/biogate/consent-notice" 644
+        expect "$DATADIR/biogate/consent-notice.ru" 644
+        expect "$DATADIR/biogate/consent-notice.kk" 644
         # fprintd's API (docs/desktop.md): the bus policy always, the
         # activation file and fprintd's polkit ids as the options say.
         expect "$DBUS_POLICYDIR/net.reactivated.Fprint-biogate.conf" 644
@@ -145,7 +148,7 @@ check_tree() {
         fi
         if [ "$MAN" = 1 ]; then
                 for page in man8/biogated.8 man1/biogatectl.1 man5/biogate.conf.5 man5/biogate-policy.5 \
-                            man8/pam_biogate.8; do
+                            man8/pam_biogate.8 man5/biogate-consent-notice.5; do
                         expect "$MANDIR/$page" 644
                 done
         fi

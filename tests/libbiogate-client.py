@@ -59,6 +59,12 @@ def main():
         assert e.matches(Biogate.error_quark(), Biogate.Error.INVALID_FINGER), (e.domain, e.code)
     print('devices', len(devices))
 
+    # The consent notice as the daemon serves it, in the reader's language.
+    ok, version, language, text = client.get_consent_notice_sync('kk_KZ.UTF-8', None)
+    assert ok and language == 'kk' and text.startswith('Notice-Version: ' + version), (version, language)
+    assert 'Осы жұмыс станциясында саусақ ізін тіркеу' in text, text
+    print('notice', version, language)
+
     op = client.authorize(transaction(kind='withdrawal', amount='250000.00', currency='USD',
                                       payee='ACME Ltd', reference='T-1001'), None, None)
     seen = []

@@ -148,6 +148,7 @@ typedef struct {
         char *session_address;
         char *runtime_dir;
         char **env;             /* for the agent and the script */
+        const char *lang;       /* LANG= of the agent's session; NULL: inherited */
 } Desktop;
 
 static char *first_line(BtfProc *proc, const char *what) {
@@ -190,7 +191,7 @@ static void desktop_start(AgentFixture *a, Desktop *d) {
         }
         d->session_address = first_line(d->session_bus, "the session bus");
 
-        d->env = g_new0(char *, 8);
+        d->env = g_new0(char *, 12);
         d->env[0] = g_strdup(display_env);
         d->env[1] = g_strdup(runtime_env);
         d->env[2] = g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", d->session_address);
@@ -198,6 +199,13 @@ static void desktop_start(AgentFixture *a, Desktop *d) {
         d->env[4] = g_strdup("NO_AT_BRIDGE");  /* unset: the bridge is what is tested */
         d->env[5] = g_strdup("GDK_BACKEND=x11");
         d->env[6] = g_strdup("GSETTINGS_BACKEND=memory");
+        if (d->lang) {
+                /* The person's language, and nothing above it. */
+                d->env[7] = g_strconcat("LANG=", d->lang, NULL);
+                d->env[8] = g_strdup("LANGUAGE");
+                d->env[9] = g_strdup("LC_ALL");
+                d->env[10] = g_strdup("LC_MESSAGES");
+        }
 
         d->agent = btf_spawn_async(agent, (const char *const *) d->env, &error);
         g_assert_no_error(error);
@@ -509,11 +517,21 @@ static void device_call_wait(AsyncCall *c) {
         g_assert_true(btf_wait_until(async_done, c, T));
 }
 
-static void run_consent_script(Desktop *d, const char *answer) {
+/* A call to the device that must succeed; its reply dropped. */
+static void device_call_ok(Fixture *f, const char *method, GVariant *params) {
+        AsyncCall c;
+
+        device_call_start(f, method, params, &c);
+        device_call_wait(&c);
+        g_assert_no_error(c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+}
+
+static void run_consent_script_full(Desktop *d, const char *answer, const char *version_line, const char *heading) {
         g_autoptr(GError) error = NULL;
         g_autofree char *out = NULL, *err = NULL;
         const char *const argv[] = { "/usr/bin/python3", BIOGATE_AGENT_A11Y_SCRIPT, "--consent", answer,
-                                     "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL };
+                                     version_line, heading, NULL };
         int status = 0;
 
         g_assert_true(btf_run(argv, (const char *const *) d->env, &out, &err, &status, &error));
@@ -522,20 +540,51 @@ static void run_consent_script(Desktop *d, const char *answer) {
         btf_assert_exit_code(status, 0);
 }
 
-static void consent_setup(AgentFixture *a, gconstpointer data) {
-        g_autofree char *config = NULL, *config_arg = NULL;
+static void run_consent_script(Desktop *d, const char *answer) {
+        run_consent_script_full(d, answer, "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL);
+}
 
+/* EnrollStart, answered "decline" in the agent's window, which must show
+ * version_line and heading (NULL: the vendor's English): ConsentRequired
+ * with message in its text. */
+static void enroll_declined(Fixture *f, Desktop *d, const char *version_line, const char *heading,
+                            const char *message) {
+        g_autofree char *name = NULL;
+        AsyncCall c;
+
+        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
+        run_consent_script_full(d, "decline", version_line, heading);
+        device_call_wait(&c);
+        g_assert_null(c.reply);
+        name = g_dbus_error_get_remote_error(c.error);
+        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
+        g_assert_nonnull(strstr(c.error->message, message));
+        g_clear_error(&c.error);
+}
+
+static void consent_prepare(AgentFixture *a) {
         system_prepare(&a->f);
         a->logind = fake_logind_start(&a->f);
         fake_logind_add_session(a->logind, SESSION, getpid(), getuid(), FALSE);
+}
+
+/* fprintd's API served; extra_arg (may be NULL) for the daemon. */
+static void consent_daemon_start(AgentFixture *a, const char *extra_arg) {
+        g_autofree char *config = NULL, *config_arg = NULL;
+
         config = g_build_filename(a->f.tmp, "biogate.conf", NULL);
         g_assert_true(g_file_set_contents(config, "[daemon]\nfprintd_api=yes\n", -1, NULL));
         config_arg = g_strdup_printf("--config=%s", config);
         {
-                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, NULL };
+                const char *const args[] = { "--agent-path=" BIOGATE_AGENT_PATH, config_arg, extra_arg, NULL };
 
                 fixture_start_daemon_with_policy(&a->f, policy, args);
         }
+}
+
+static void consent_setup(AgentFixture *a, gconstpointer data) {
+        consent_prepare(a);
+        consent_daemon_start(a, NULL);
 }
 
 /* The desktop's EnrollStart for a user without consent on record: the
@@ -545,22 +594,10 @@ static void test_consent(AgentFixture *a, gconstpointer data) {
         Fixture *f = &a->f;
         Desktop d = { 0 };
         AsyncCall c;
-        g_autofree char *name = NULL;
 
         desktop_start(a, &d);
-        device_call_start(f, "Claim", g_variant_new("(s)", ""), &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
-
-        device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
-        run_consent_script(&d, "decline");
-        device_call_wait(&c);
-        g_assert_null(c.reply);
-        name = g_dbus_error_get_remote_error(c.error);
-        g_assert_cmpstr(name, ==, "net.reactivated.Fprint.Error.ConsentRequired");
-        g_assert_nonnull(strstr(c.error->message, "declined"));
-        g_clear_error(&c.error);
+        device_call_ok(f, "Claim", g_variant_new("(s)", ""));
+        enroll_declined(f, &d, "Notice-Version: " BIOGATE_TEST_NOTICE_VERSION, NULL, "declined");
 
         device_call_start(f, "EnrollStart", g_variant_new("(s)", "right-index-finger"), &c);
         run_consent_script(&d, "agree");
@@ -568,14 +605,39 @@ static void test_consent(AgentFixture *a, gconstpointer data) {
         g_assert_no_error(c.error);
         g_clear_pointer(&c.reply, g_variant_unref);
 
-        device_call_start(f, "EnrollStop", NULL, &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
-        device_call_start(f, "Release", NULL, &c);
-        device_call_wait(&c);
-        g_assert_no_error(c.error);
-        g_clear_pointer(&c.reply, g_variant_unref);
+        device_call_ok(f, "EnrollStop", NULL);
+        device_call_ok(f, "Release", NULL);
+        desktop_stop(&d);
+}
+
+/* The same with a site notice that has a translation for the agent's
+ * language: tt (no program catalogue has it, so the window's own words
+ * stay as the other tests read them). */
+static void consent_language_setup(AgentFixture *a, gconstpointer data) {
+        g_autofree char *site = NULL, *site_arg = NULL, *tt = NULL;
+
+        consent_prepare(a);
+        site = g_build_filename(a->f.tmp, "consent-notice", NULL);
+        tt = g_build_filename(a->f.tmp, "consent-notice.tt", NULL);
+        g_assert_true(g_file_set_contents(site, "Notice-Version: site-tt\n\nThe site's notice\n", -1, NULL));
+        g_assert_true(g_file_set_contents(tt, "Notice-Version: site-tt\n\nБармак эзе турында белдерү\n", -1, NULL));
+        g_assert_cmpint(chmod(site, 0644), ==, 0);
+        g_assert_cmpint(chmod(tt, 0644), ==, 0);
+        site_arg = g_strdup_printf("--consent-notice=%s", site);
+        consent_daemon_start(a, site_arg);
+}
+
+/* The agent's window shows the notice in the language its session runs
+ * in, and the version the person declines is the one shown. */
+static void test_consent_language(AgentFixture *a, gconstpointer data) {
+        Fixture *f = &a->f;
+        Desktop d = { .lang = "tt_RU.UTF-8" };
+
+        desktop_start(a, &d);
+        device_call_ok(f, "Claim", g_variant_new("(s)", ""));
+        enroll_declined(f, &d, "Notice-Version: site-tt", "Бармак эзе турында белдерү",
+                        "declined the biometric consent notice (version site-tt)");
+        device_call_ok(f, "Release", NULL);
         desktop_stop(&d);
 }
 
@@ -586,6 +648,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/agent/register-bind-mounted", AgentFixture, NULL, setup, test_register_bind_mounted, teardown);
         g_test_add("/agent/approval-prompt", AgentFixture, NULL, setup, test_approval_prompt, teardown);
         g_test_add("/agent/consent", AgentFixture, NULL, consent_setup, test_consent, teardown);
+        g_test_add("/agent/consent-language", AgentFixture, NULL, consent_language_setup, test_consent_language,
+                   teardown);
         g_test_add("/agent/four-eyes", AgentFixture, NULL, four_eyes_setup, test_four_eyes, teardown);
         g_test_add("/agent/register-user-namespace", AgentFixture, NULL, setup, test_register_user_namespace,
                    teardown);

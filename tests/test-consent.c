@@ -68,19 +68,6 @@ static gint64 now_s(void) {
         return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-/* The events named name, in order, once the journal has all of them. */
-static GPtrArray *events_named(AuditFixture *a, const char *name) {
-        g_autoptr(GPtrArray) all = NULL;
-        GPtrArray *named = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
-
-        (void) audit_sync_journal(a);
-        all = audit_fixture_events(a);
-        for (guint i = 0; i < all->len; i++)
-                if (g_strcmp0(audit_field(all->pdata[i], "BIOGATE_EVENT"), name) == 0)
-                        g_ptr_array_add(named, g_hash_table_ref(all->pdata[i]));
-        return named;
-}
-
 static void assert_event(GHashTable *e, const char *outcome, const char *uid, const char *reason) {
         g_assert_cmpstr(audit_field(e, "BIOGATE_OUTCOME"), ==, outcome);
         g_assert_cmpstr(audit_field(e, "BIOGATE_UID"), ==, uid);
@@ -92,25 +79,7 @@ static void assert_event(GHashTable *e, const char *outcome, const char *uid, co
 /* biogatectl ARGS as uid (0: root, through audit_ctl), asserting the exit
  * status; stdout and stderr together. */
 static char *ctl_as(uid_t uid, int expected_exit, const char *const *args) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autoptr(GError) error = NULL;
-        g_autofree char *out = NULL, *err = NULL;
-        int status = 0;
-
-        g_ptr_array_add(argv, (char *) BIOGATECTL_PATH);
-        for (const char *const *p = args; *p; p++)
-                g_ptr_array_add(argv, (char *) *p);
-        g_ptr_array_add(argv, NULL);
-        if (uid == 0)
-                g_assert_true(btf_run((const char *const *) argv->pdata, (const char *[]) { "TZ=UTC", NULL }, &out,
-                                      &err, &status, &error));
-        else
-                g_assert_true(btf_run_as(uid, uid, (const char *const *) argv->pdata, &out, &err, &status, &error));
-        g_assert_no_error(error);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != expected_exit)
-                g_error("biogatectl %s: expected exit %d, got 0x%x; stdout: %s stderr: %s", args[0], expected_exit,
-                        (unsigned) status, out, err);
-        return g_strconcat(out, err, NULL);
+        return audit_ctl_as(uid, (const char *[]) { "TZ=UTC", NULL }, expected_exit, args);
 }
 
 /* biogatectl ARGS as root in a pseudo-terminal (script(1)), answering its
@@ -145,7 +114,7 @@ static void test_record(AuditFixture *a, gconstpointer data) {
         standing = standing_of(a->f.conn, NULL);
         assert_standing(standing, BIOGATE_TEST_NOTICE_VERSION, TRUE, t0, t1);
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, 1);
         assert_event(events->pdata[0], "success", "0", BIOGATE_TEST_NOTICE_VERSION);
         g_assert_cmpstr(audit_field(events->pdata[0], "MESSAGE_ID"), ==,
@@ -189,7 +158,7 @@ static void test_wrong_version(AuditFixture *a, gconstpointer data) {
         g_assert_false(g_file_test(key, G_FILE_TEST_EXISTS));
         g_assert_false(g_file_test(prints, G_FILE_TEST_EXISTS));
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, G_N_ELEMENTS(versions)); /* root's refusals are never limited */
         for (guint i = 0; i < events->len; i++)
                 assert_event(events->pdata[i], "denied", "0", ERR "ConsentRequired");
@@ -232,7 +201,7 @@ static void test_own_uid_only(AuditFixture *a, gconstpointer data) {
         nobody_after = standing_of(a->f.conn, "nobody");
         g_assert_true(g_variant_equal(nobody, nobody_after));
 
-        events = events_named(a, "standing-consent-recorded");
+        events = audit_events_named(a, "standing-consent-recorded");
         g_assert_cmpuint(events->len, ==, 2);
         assert_event(events->pdata[0], "success", "65534", BIOGATE_TEST_NOTICE_VERSION);
         assert_event(events->pdata[1], "success", "0", BIOGATE_TEST_NOTICE_VERSION);
@@ -265,7 +234,7 @@ static void test_withdraw(AuditFixture *a, gconstpointer data) {
         withdraw_consent(a->f.conn);
         g_assert_null(standing_of(a->f.conn, NULL));
 
-        events = events_named(a, "standing-consent-withdrawn");
+        events = audit_events_named(a, "standing-consent-withdrawn");
         g_assert_cmpuint(events->len, ==, 2);
         assert_event(events->pdata[0], "success", "0", NULL);
         assert_event(events->pdata[1], "success", "0", "nothing to withdraw");
@@ -350,7 +319,7 @@ static void test_biogatectl(AuditFixture *a, gconstpointer data) {
         g_clear_pointer(&out, g_free);
         g_assert_null(standing_of(a->f.conn, NULL));
         {
-                g_autoptr(GPtrArray) events = events_named(a, "standing-consent-recorded");
+                g_autoptr(GPtrArray) events = audit_events_named(a, "standing-consent-recorded");
 
                 g_assert_cmpuint(events->len, ==, 0);
         }

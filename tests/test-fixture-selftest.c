@@ -98,7 +98,8 @@ static int fake_daemon_main(int argc, char **argv) {
 
         for (int i = 1; i < argc; i++)
                 if (!g_str_equal(argv[i], "--no-idle-exit") && !g_str_equal(argv[i], "--verbose") &&
-                    !g_str_has_prefix(argv[i], "--state-dir=")) {
+                    !g_str_has_prefix(argv[i], "--state-dir=") && !g_str_has_prefix(argv[i], "--consent-notice=") &&
+                    !g_str_has_prefix(argv[i], "--vendor-consent-notice=")) {
                         g_printerr("fake biogated: unknown option %s\n", argv[i]);
                         return 2;
                 }
@@ -707,6 +708,9 @@ static void test_daemon_start_stop(Fixture *f, gconstpointer data) {
         expected = g_strdup_printf("arg --state-dir=%s\n", state);
         g_assert_nonnull(strstr(log, expected));
         g_assert_nonnull(strstr(log, "arg --verbose\n"));
+        /* The build's vendor notice, never the host's site notice. */
+        g_assert_nonnull(strstr(log, "arg --vendor-consent-notice=" BIOGATE_TEST_VENDOR_NOTICE "\n"));
+        g_assert_nonnull(strstr(log, "/no-site-consent-notice\n"));
         g_clear_pointer(&expected, g_free);
         expected = g_strdup_printf("env FP_VIRTUAL_DEVICE=%s\n", vdev);
         g_assert_nonnull(strstr(log, expected));

@@ -396,7 +396,8 @@ static void test_activated_by_name(Fixture *f, gconstpointer data) {
         write_config(f, "yes", &config_arg);
         service_path = g_build_filename(f->tmp, "services", FPRINT_NAME ".service", NULL);
         service = g_strdup_printf("[D-BUS Service]\nName=%s\nExec=/usr/bin/env FP_DRIVERS_WHITELIST=virtual_device "
-                                  "FP_DRIVERS_ALLOWLIST=virtual_device FP_VIRTUAL_DEVICE=%s %s --state-dir=%s %s\n"
+                                  "FP_DRIVERS_ALLOWLIST=virtual_device FP_VIRTUAL_DEVICE=%s %s --state-dir=%s %s "
+                                  "--vendor-consent-notice=" BIOGATE_TEST_VENDOR_NOTICE "\n"
                                   "User=root\n",
                                   FPRINT_NAME, f->vdev, BIOGATED_PATH, f->state, config_arg);
         g_assert_true(g_file_set_contents(service_path, service, -1, &error));

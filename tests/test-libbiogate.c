@@ -350,6 +350,35 @@ static void test_consent(Fixture *f, gconstpointer data) {
         assert_standing_version(client, NULL);
 }
 
+/* The consent notice through the library, sync and async: the daemon's
+ * vendor notice, in the language asked for where it has it; the version to
+ * send back; the out arguments optional. */
+static void test_consent_notice(Fixture *f, gconstpointer data) {
+        g_autoptr(BiogateClient) client = biogate_client_new_for_connection(f->conn);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GAsyncResult) res = NULL;
+        g_autofree char *version = NULL, *language = NULL, *text = NULL, *async_version = NULL, *async_text = NULL;
+
+        g_assert_true(biogate_client_get_consent_notice_sync(client, "ru_RU.UTF-8", &version, &language, &text, NULL,
+                                                             &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(version, ==, BIOGATE_TEST_NOTICE_VERSION);
+        g_assert_cmpstr(language, ==, "ru");
+        g_assert_nonnull(strstr(text, "Регистрация отпечатка пальца на этой рабочей станции"));
+
+        biogate_client_get_consent_notice(client, "de_DE.UTF-8", NULL, on_async_done, &res);
+        g_assert_true(biogate_client_get_consent_notice_finish(client, wait_async(&res), &async_version, NULL,
+                                                               &async_text, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(async_version, ==, BIOGATE_TEST_NOTICE_VERSION);
+        g_assert_nonnull(strstr(async_text, "Fingerprint enrolment on this workstation"));
+
+        /* The version it gave is the one enrolment and consent take. */
+        g_assert_true(biogate_client_record_consent_sync(client, version, NULL, &error));
+        g_assert_no_error(error);
+        assert_standing_version(client, version);
+}
+
 /* biogatectl follows its operation through the library: Ctrl-C while it
  * waits for a finger sends Cancel, and the daemon's "cancelled" gives exit
  * status 6 with the daemon's error name. */
@@ -619,6 +648,7 @@ int main(int argc, char *argv[]) {
         ADD("calls", test_calls);
         ADD("manage", test_manage);
         ADD("consent", test_consent);
+        ADD("consent-notice", test_consent_notice);
         ADD("biogatectl-interrupt", test_biogatectl_interrupt);
         ADD("authorize", test_authorize);
         ADD("forged-signals", test_forged_signals);

@@ -98,6 +98,17 @@ static void check_own_consent(GVariant *reply, const char *error_name) {
         g_assert_true(g_variant_is_of_type(reply, G_VARIANT_TYPE_UNIT));
 }
 
+/* The notice everyone is shown: the vendor's, in the test build. */
+static void check_consent_notice(GVariant *reply, const char *error_name) {
+        const char *version = NULL, *language = NULL, *text = NULL;
+
+        g_assert_null(error_name);
+        g_variant_get(reply, "(&s&s&s)", &version, &language, &text);
+        g_assert_cmpstr(version, ==, BIOGATE_TEST_NOTICE_VERSION);
+        g_assert_cmpstr(language, ==, "en");
+        g_assert_nonnull(strstr(text, "Fingerprint enrolment"));
+}
+
 static const ApiRow api_rows[] = {
         { "org.biogate1.Manager", "ListDevices", "()", TRUE, check_list_devices,
           "lists the sensors: no user's data" },
@@ -117,6 +128,8 @@ static const ApiRow api_rows[] = {
           "records the caller's own consent, identified by the bus: it names nobody else" },
         { "org.biogate1.Manager", "WithdrawConsent", "()", TRUE, check_own_consent,
           "withdraws the caller's own consent, identified by the bus: it names nobody else" },
+        { "org.biogate1.Manager", "GetConsentNotice", "('@USER@',)", TRUE, check_consent_notice,
+          "the notice shown to everyone before consent: nobody's data, no side effects" },
         { "org.biogate1.Manager", "Unlock", "('@USER@',)" },
         { "org.biogate1.Manager", "Reload", "()" }, /* root only */
         { "org.biogate1.Operation", "Cancel", "()" },  /* on root's operation */
@@ -497,6 +510,7 @@ static const OwnerCall owner_calls[] = {
         { BIOGATE_MANAGER_INTERFACE, "RecordConsent", "('1999-0',)", ERR "ConsentRequired" },
         { BIOGATE_MANAGER_INTERFACE, "RecordConsent", "('" BIOGATE_TEST_NOTICE_VERSION "',)" },
         { BIOGATE_MANAGER_INTERFACE, "WithdrawConsent", "()" },
+        { BIOGATE_MANAGER_INTERFACE, "GetConsentNotice", "('C.UTF-8',)" },
         /* Unlock names its user: "" is refused, root is root. */
         { BIOGATE_MANAGER_INTERFACE, "Unlock", "('',)", ERR "InvalidArgument" },
         { BIOGATE_MANAGER_INTERFACE, "Unlock", "('root',)" },

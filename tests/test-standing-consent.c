@@ -17,7 +17,7 @@
 #define T0 1700000000
 
 static gboolean check(StoreFixture *f, uid_t uid, char **ret_version, GError **error) {
-        return biogated_privacy_standing_consent(f->store, uid, ret_version, error);
+        return biogated_privacy_standing_consent(f->store, uid, BIOGATE_TEST_NOTICE_VERSION, ret_version, error);
 }
 
 static void write_consent(StoreFixture *f, uid_t uid, const char *version, gint64 now, gboolean expect_changed) {
@@ -42,10 +42,10 @@ static void test_current(StoreFixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_assert_cmpstr(untouched, ==, "untouched");
 
-        write_consent(f, UID, BIOGATE_CONSENT_NOTICE_VERSION, T0, TRUE);
+        write_consent(f, UID, BIOGATE_TEST_NOTICE_VERSION, T0, TRUE);
         g_assert_true(check(f, UID, &version, &error));
         g_assert_no_error(error);
-        g_assert_cmpstr(version, ==, BIOGATE_CONSENT_NOTICE_VERSION);
+        g_assert_cmpstr(version, ==, BIOGATE_TEST_NOTICE_VERSION);
         /* NULL for the version is allowed. */
         g_assert_true(check(f, UID, NULL, &error));
         /* Another user's consent is not this one's. */
@@ -53,11 +53,11 @@ static void test_current(StoreFixture *f, gconstpointer data) {
         g_assert_no_error(error);
 
         /* The newest replaces the older: one entry, its time. */
-        write_consent(f, UID, BIOGATE_CONSENT_NOTICE_VERSION, T0 + 60, TRUE);
+        write_consent(f, UID, BIOGATE_TEST_NOTICE_VERSION, T0 + 60, TRUE);
         record = biogated_store_read_record(f->store, UID, &error);
         g_assert_no_error(error);
         g_assert_true(biogated_record_get_standing_consent(record, &stored, &when));
-        g_assert_cmpstr(stored, ==, BIOGATE_CONSENT_NOTICE_VERSION);
+        g_assert_cmpstr(stored, ==, BIOGATE_TEST_NOTICE_VERSION);
         g_assert_cmpint(when, ==, T0 + 60);
 
         /* Withdrawn: gone; withdrawn again: nothing changes. */
@@ -78,7 +78,7 @@ static void test_outdated(StoreFixture *f, gconstpointer data) {
         g_assert_false(check(f, UID, &untouched, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(untouched, ==, "untouched");
-        write_consent(f, UID, BIOGATE_CONSENT_NOTICE_VERSION, T0 + 1, TRUE);
+        write_consent(f, UID, BIOGATE_TEST_NOTICE_VERSION, T0 + 1, TRUE);
         g_assert_true(check(f, UID, NULL, &error));
         g_assert_no_error(error);
 }
@@ -103,7 +103,7 @@ static void test_unreadable(StoreFixture *f, gconstpointer data) {
         const char *name;
         gboolean damaged = FALSE;
 
-        write_consent(f, UID, BIOGATE_CONSENT_NOTICE_VERSION, T0, TRUE);
+        write_consent(f, UID, BIOGATE_TEST_NOTICE_VERSION, T0, TRUE);
         /* Damage the sealed record: one byte near its end. */
         d = g_dir_open(dir, 0, &error);
         g_assert_no_error(error);

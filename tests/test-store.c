@@ -458,6 +458,19 @@ static void test_config(void) {
         biogated_config_clear(&config);
 }
 
+/* Each of the texts is refused with an error. */
+static void assert_configs_refused(const char *const *bad, gsize n) {
+        for (gsize i = 0; i < n; i++) {
+                g_autoptr(GError) error = NULL;
+                BiogatedConfig config;
+
+                g_test_message("%s", bad[i]);
+                g_assert_false(load_config_text(bad[i], &config, &error));
+                g_assert_nonnull(error);
+                biogated_config_clear(&config);
+        }
+}
+
 /* [stepup] audience= (biogate.conf(5)): strict like [daemon]; an empty
  * value means no aud claim. */
 static void test_config_stepup(void) {
@@ -493,13 +506,35 @@ static void test_config_stepup(void) {
                 "[stepup]\nidle_exit_seconds=5\n",
                 too_long,
         };
-        for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-                g_clear_error(&error);
-                g_test_message("%s", bad[i]);
-                g_assert_false(load_config_text(bad[i], &config, &error));
-                g_assert_nonnull(error);
-                biogated_config_clear(&config);
-        }
+        assert_configs_refused(bad, G_N_ELEMENTS(bad));
+}
+
+/* [consent] controller= (biogate.conf(5)): the data controller's name in
+ * the consent notice; text on one line, bounded; empty means unset. */
+static void test_config_consent(void) {
+        BiogatedConfig config;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *longest = g_strnfill(BIOGATED_MAX_CONTROLLER_LENGTH, 'a');
+        g_autofree char *too_long = g_strdup_printf("[consent]\ncontroller=%sa\n", longest);
+
+        g_assert_true(load_config_text("[consent]\ncontroller = ТОО «Пример Биржа» (БИН 123456789012) \n", &config,
+                                       &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(config.controller, ==, "ТОО «Пример Биржа» (БИН 123456789012)");
+        biogated_config_clear(&config);
+        g_assert_true(load_config_text("[consent]\ncontroller=\n", &config, &error));
+        g_assert_null(config.controller);
+        biogated_config_clear(&config);
+
+        const char *bad[] = {
+                "[consent]\ncontrolller=x\n",
+                "[consent]\ncontroller=tab\there\n",
+                "[consent]\ncontroller=esc\x1b[2Jhere\n",
+                "[consent]\ncontroller=rtl\xe2\x80\xaeoverride\n",
+                "[consent]\ncontroller=zero\xe2\x80\x8bwidth\n",
+                too_long,
+        };
+        assert_configs_refused(bad, G_N_ELEMENTS(bad));
 }
 
 static gboolean touch_record(GVariantDict *record, gpointer user_data) {
@@ -568,5 +603,6 @@ int main(int argc, char *argv[]) {
                    test_use_day_forgotten_on_change, store_fixture_teardown);
         g_test_add_func("/config/parse", test_config);
         g_test_add_func("/config/stepup", test_config_stepup);
+        g_test_add_func("/config/consent", test_config_consent);
         return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
 #include "biogatectl-prompt.h"
+#include "biogate-i18n.h"
 
 static char *format_time(gint64 t) {
         g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
@@ -95,17 +96,20 @@ static void print_consents(GVariant *data) {
         }
 }
 
-/* The standing consent of the a{sv} of GetMyData (consent --show, my-data). */
-static void print_standing_consent(GVariant *data) {
+/* The standing consent of the a{sv} of GetMyData (consent --show, my-data);
+ * current_version is the version of the notice biogated serves, NULL when
+ * it has none. */
+static void print_standing_consent(GVariant *data, const char *current_version) {
         g_autoptr(GVariant) standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
         g_autofree char *when = NULL, *safe_version = NULL;
+        g_autofree char *safe_current = ctl_printable(current_version ? current_version : "?");
         const char *version = "?";
         gboolean current = FALSE;
         gint64 t = 0;
 
         if (!standing) {
                 printf("Consent to enrolment from the desktop: not given (the current notice is version %s; "
-                       "give it with: biogatectl consent)\n", ctl_consent_notice_version());
+                       "give it with: biogatectl consent)\n", safe_current);
                 return;
         }
         (void) g_variant_lookup(standing, "notice-version", "&s", &version);
@@ -119,7 +123,16 @@ static void print_standing_consent(GVariant *data) {
         else
                 printf("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
                        "notice (version %s); give it again with: biogatectl consent\n", when, safe_version,
-                       ctl_consent_notice_version());
+                       safe_current);
+}
+
+/* The version of the notice in force, or NULL when biogated has none: only
+ * for a sentence of my-data, which stands without it. */
+static char *current_notice_version(Ctl *ctl) {
+        char *version = NULL;
+
+        (void) biogate_client_get_consent_notice_sync(ctl->client, "", &version, NULL, NULL, NULL, NULL);
+        return version;
 }
 
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
@@ -139,7 +152,7 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) data = NULL;
-        g_autofree char *safe_user = NULL;
+        g_autofree char *safe_user = NULL, *current = NULL;
         const char *name = NULL;
         guint32 uid = 0, days = 0;
         int r;
@@ -166,7 +179,8 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
         print_fingers(data);
         print_consents(data);
-        print_standing_consent(data);
+        current = current_notice_version(ctl);
+        print_standing_consent(data, current);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
@@ -248,18 +262,24 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
 }
 
 /* consent --show: whether GetMyData reports a standing consent. */
+/* The notice as biogated serves it to this user, then whether they have
+ * consented to it. */
 static int show_standing_consent(Ctl *ctl) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) data = NULL, standing = NULL;
+        g_auto(CtlNotice) notice = { 0 };
         GVariantBuilder b;
+        int r;
 
-        if (!ctl_connect(ctl, &error))
-                return ctl_report_error(ctl->json, error);
+        r = ctl_fetch_notice(ctl, &notice);
+        if (r >= 0)
+                return r;
         data = biogate_client_get_user_data_sync(ctl->client, NULL, NULL, &error);
         if (!data)
                 return ctl_report_error(ctl->json, error);
         if (!ctl->json) {
-                print_standing_consent(data);
+                printf("%s\n\n", notice.text);
+                print_standing_consent(data, notice.version);
                 return CTL_EXIT_SUCCESS;
         }
         standing = g_variant_lookup_value(data, "standing-consent", G_VARIANT_TYPE_VARDICT);
@@ -277,8 +297,9 @@ static int show_standing_consent(Ctl *ctl) {
                         g_variant_unref(value);
                 }
         }
-        g_variant_builder_add(&b, "{sv}", "current-notice-version",
-                              g_variant_new_string(ctl_consent_notice_version()));
+        g_variant_builder_add(&b, "{sv}", "current-notice-version", g_variant_new_string(notice.version));
+        g_variant_builder_add(&b, "{sv}", "notice-language", g_variant_new_string(notice.language));
+        g_variant_builder_add(&b, "{sv}", "notice", g_variant_new_string(notice.text));
         ctl_json_print(stdout, g_variant_builder_end(&b));
         return CTL_EXIT_SUCCESS;
 }
@@ -290,7 +311,8 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                   "You have read the notice and agree; do not ask (for scripts that showed it)" },
                 { "withdraw", 0, CTL_OPTION_FLAG, &withdraw, NULL,
                   "Withdraw your consent (your enrolled fingerprints stay)" },
-                { "show", 0, CTL_OPTION_FLAG, &show, NULL, "Show whether you have given it, and to which notice" },
+                { "show", 0, CTL_OPTION_FLAG, &show, NULL,
+                  N_("Show the notice, and whether you have given it, to which version") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -306,12 +328,13 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         const CtlConsentTexts texts = {
                 .question = "Do you consent to enrolling your fingerprints under this notice?",
                 .given_option = "--yes",
-                .no_terminal = "Consent needs an answer: run biogatectl consent on a terminal to read the notice "
-                               "and answer, or pass --yes once you have read it "
-                               "(/usr/share/biogate/consent-notice.txt)",
+                .no_terminal = _("Consent needs an answer: run biogatectl consent on a terminal to read the "
+                                 "notice and answer, or pass --yes once you have read it "
+                                 "(biogatectl consent --show prints it)"),
                 .declined = "No consent was given; nothing was recorded",
         };
         g_autoptr(GError) error = NULL;
+        g_auto(CtlNotice) notice = { 0 };
         int r;
 
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
@@ -335,22 +358,22 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 return CTL_EXIT_SUCCESS;
         }
 
-        r = ctl_obtain_consent(ctl->json, yes, &texts);
+        r = ctl_obtain_consent(ctl, yes, &texts, &notice);
         if (r >= 0)
                 return r;
         if (!ctl_connect_interactive(ctl, &error))
                 return ctl_report_error(ctl->json, error);
-        if (!biogate_client_record_consent_sync(ctl->client, ctl_consent_notice_version(), NULL, &error))
+        if (!biogate_client_record_consent_sync(ctl->client, notice.version, NULL, &error))
                 return ctl_report_error(ctl->json, error);
         if (ctl->json) {
                 GVariantBuilder b;
 
                 g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
                 g_variant_builder_add(&b, "{sv}", "recorded", g_variant_new_boolean(TRUE));
-                g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(ctl_consent_notice_version()));
+                g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(notice.version));
                 ctl_json_print(stdout, g_variant_builder_end(&b));
         } else
                 printf("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
-                       "settings; withdraw it with: biogatectl consent --withdraw\n", ctl_consent_notice_version());
+                       "settings; withdraw it with: biogatectl consent --withdraw\n", notice.version);
         return CTL_EXIT_SUCCESS;
 }

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "biogate-bus.h"
-#include "biogate-consent-notice.h"
+#include "biogate-i18n.h"
 #include "biogatectl-error.h"
+#include "biogatectl-output.h"
 
 bool ctl_can_ask(void) {
         return isatty(STDIN_FILENO) == 1;
@@ -27,25 +28,63 @@ int ctl_ask_yes_no(const char *question) {
         return g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0;
 }
 
-const char *ctl_consent_notice_text(void) {
-        return biogate_consent_notice_text;
+void ctl_notice_clear(CtlNotice *notice) {
+        g_clear_pointer(&notice->version, g_free);
+        g_clear_pointer(&notice->language, g_free);
+        g_clear_pointer(&notice->text, g_free);
 }
 
-const char *ctl_consent_notice_version(void) {
-        return BIOGATE_CONSENT_NOTICE_VERSION;
+const char *ctl_notice_locale(void) {
+        /* From the environment, not setlocale(): the notice is the
+         * daemon's, so the locale need not be installed here. */
+        const char *const *names = g_get_language_names_with_category("LC_MESSAGES");
+
+        return names[0] ? names[0] : "";
 }
 
-int ctl_obtain_consent(bool json, bool given, const CtlConsentTexts *texts) {
+/* The daemon refuses control characters in a notice; this is the terminal's
+ * own guard, line by line so that the newlines stay. */
+static char *printable_text(const char *text) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+        for (char **l = lines; *l; l++) {
+                g_strdelimit(*l, "\t", ' ');
+                g_autofree char *old = g_steal_pointer(l);
+                *l = ctl_printable(old);
+        }
+        return g_strjoinv("\n", lines);
+}
+
+int ctl_fetch_notice(Ctl *ctl, CtlNotice *ret) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *version = NULL, *language = NULL, *text = NULL;
+
+        if (!ctl_connect(ctl, &error))
+                return ctl_report_error(ctl->json, error);
+        if (!biogate_client_get_consent_notice_sync(ctl->client, ctl_notice_locale(), &version, &language, &text, NULL,
+                                                    &error))
+                return ctl_report_error(ctl->json, error);
+        *ret = (CtlNotice) { .version = g_steal_pointer(&version), .language = g_steal_pointer(&language),
+                             .text = printable_text(text) };
+        return -1;
+}
+
+int ctl_obtain_consent(Ctl *ctl, bool given, const CtlConsentTexts *texts, CtlNotice *ret_notice) {
+        int r;
+
+        if (!given && !ctl_can_ask())
+                return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "ConsentRequired", texts->no_terminal);
+        r = ctl_fetch_notice(ctl, ret_notice);
+        if (r >= 0)
+                return r;
         if (given) {
-                if (!json)
-                        fprintf(stderr, "%s\nConsent to notice version %s given with %s.\n\n",
-                                ctl_consent_notice_text(), ctl_consent_notice_version(), texts->given_option);
+                if (!ctl->json)
+                        fprintf(stderr, _("%s\nConsent to notice version %s given with %s.\n\n"), ret_notice->text,
+                                ret_notice->version, texts->given_option);
                 return -1;
         }
-        if (!ctl_can_ask())
-                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "ConsentRequired", texts->no_terminal);
-        fprintf(stderr, "%s\n", ctl_consent_notice_text());
+        fprintf(stderr, "%s\n", ret_notice->text);
         if (ctl_ask_yes_no(texts->question) != 1)
-                return ctl_report_error_name(json, BIOGATE_ERROR_PREFIX "Cancelled", texts->declined);
+                return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", texts->declined);
         return -1;
 }

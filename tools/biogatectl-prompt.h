@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "biogatectl-bus.h"
+
 /* Questions to the person at the terminal, for consent and confirmation. */
 
 /* True when standard input is a terminal, so there is someone to ask. */
@@ -13,10 +15,26 @@ bool ctl_can_ask(void);
  * else, end of input included. */
 int ctl_ask_yes_no(const char *question);
 
-/* The consent notice biogated checks consent against, compiled in from
- * data/consent-notice.txt: its text and its version. */
-const char *ctl_consent_notice_text(void);
-const char *ctl_consent_notice_version(void);
+/* The consent notice biogated checks consent against, as it serves it
+ * (Manager.GetConsentNotice): the site's or the vendor's, in the language
+ * of LC_MESSAGES where it has a translation. The version sent back with
+ * the consent is always the one of the text shown. */
+typedef struct CtlNotice {
+        char *version;
+        char *language;
+        char *text;             /* made printable: no control characters but newlines */
+} CtlNotice;
+
+void ctl_notice_clear(CtlNotice *notice);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CtlNotice, ctl_notice_clear)
+
+/* The locale name the notice is asked for: the first of LANGUAGE, LC_ALL,
+ * LC_MESSAGES, LANG, as gettext would look. */
+const char *ctl_notice_locale(void);
+
+/* Connects and asks for the notice. Returns -1 on success, else the exit
+ * status, the error reported. */
+int ctl_fetch_notice(Ctl *ctl, CtlNotice *ret);
 
 /* What ctl_obtain_consent() says, for one command. */
 typedef struct CtlConsentTexts {
@@ -26,10 +44,11 @@ typedef struct CtlConsentTexts {
         const char *declined;      /* Cancelled: the answer was not yes */
 } CtlConsentTexts;
 
-/* Shows the consent notice on standard error and asks the person at the
- * terminal; with given (given_option passed) the person has read it
- * elsewhere: the notice is shown all the same (not with json), nothing is
- * asked. Returns -1 to go on, else the exit status, the error reported:
- * ConsentRequired when there is nobody to ask, Cancelled for any answer
- * but yes. */
-int ctl_obtain_consent(bool json, bool given, const CtlConsentTexts *texts);
+/* Fetches the notice (into ret_notice: its version goes with the consent),
+ * shows it on standard error and asks the person at the terminal; with
+ * given (given_option passed) the person has read it elsewhere: the notice
+ * is shown all the same (not with json), nothing is asked. Returns -1 to go
+ * on, else the exit status, the error reported: ConsentRequired when there
+ * is nobody to ask (before the daemon is asked for anything), Cancelled
+ * for any answer but yes, the daemon's error when it has no notice. */
+int ctl_obtain_consent(Ctl *ctl, bool given, const CtlConsentTexts *texts, CtlNotice *ret_notice);

@@ -11,6 +11,7 @@
 #include "biogatectl-operation.h"
 #include "biogatectl-output.h"
 #include "biogatectl-prompt.h"
+#include "biogate-i18n.h"
 
 typedef struct ScanView {
         bool json;
@@ -189,20 +190,20 @@ static void print_outcome(bool json, const char *result, const char *user, const
 }
 
 /* Returns -1 to go on, else the exit status (ctl_obtain_consent()). */
-static int obtain_consent(bool json, bool given, const char *user, const char *finger) {
+static int obtain_consent(Ctl *ctl, bool given, const char *user, const char *finger, CtlNotice *ret_notice) {
         g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user));
         g_autofree char *question = g_strdup_printf("Does %s consent to enrolling the %s under this notice?",
                                                     safe_user, ctl_finger_display_name(finger));
         const CtlConsentTexts texts = {
                 .question = question,
                 .given_option = "--yes-i-consent",
-                .no_terminal = "Enrolment needs consent: run biogatectl enroll on a terminal to read the notice and "
-                               "answer, or pass --yes-i-consent once the person whose finger it is has read it "
-                               "(/usr/share/biogate/consent-notice.txt)",
+                .no_terminal = _("Enrolment needs consent: run biogatectl enroll on a terminal to read the "
+                                 "notice and answer, or pass --yes-i-consent once the person whose finger it is "
+                                 "has read it (biogatectl consent --show prints it)"),
                 .declined = "No consent was given; nothing was enrolled",
         };
 
-        return ctl_obtain_consent(json, given, &texts);
+        return ctl_obtain_consent(ctl, given, &texts, ret_notice);
 }
 
 int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
@@ -229,6 +230,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         g_autoptr(GVariant) details = NULL;
         g_autofree char *result = NULL;
         g_auto(ScanView) view = { .enroll = true };
+        g_auto(CtlNotice) notice = { 0 };
         const CtlOperationHandler handler = {
                 .started = on_started,
                 .stages = on_stages,
@@ -246,7 +248,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         if (!ctl_check_finger(finger, &error))
                 return ctl_report_error(ctl->json, error);
 
-        r = obtain_consent(ctl->json, consent, user, finger);
+        r = obtain_consent(ctl, consent, user, finger, &notice);
         if (r >= 0)
                 return r;
 
@@ -256,8 +258,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         view.json = ctl->json;
         view.finger_phrase = g_strconcat("the ", ctl_finger_display_name(finger), NULL);
 
-        operation = biogate_client_enroll(ctl->client, user ? user : "", finger, TRUE, ctl_consent_notice_version(),
-                                          NULL);
+        operation = biogate_client_enroll(ctl->client, user ? user : "", finger, TRUE, notice.version, NULL);
         if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
                 return ctl_report_error_for(ctl->json, error, ctl_user_display_name(user));
 
@@ -266,7 +267,7 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
 
         print_outcome(ctl->json, result,
                       detail_string(details, "user", ctl_user_display_name(user)),
-                      detail_string(details, "finger", finger), ctl_consent_notice_version());
+                      detail_string(details, "finger", finger), notice.version);
         return CTL_EXIT_SUCCESS;
 }
 
