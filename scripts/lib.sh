@@ -19,6 +19,7 @@ BIOGATE_PACKAGES=(
         fprintd libpam-fprintd
         python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
         libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
+        gettext locales
 )
 
 biogate_install_deps() {

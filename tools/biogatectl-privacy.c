@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -50,10 +51,10 @@ static void print_fingers(GVariant *data) {
         const char *finger;
 
         if (!fingers || g_variant_n_children(fingers) == 0) {
-                printf("Fingerprints: none\n");
+                printf(_("Fingerprints: none\n"));
                 return;
         }
-        printf("Fingerprints (templates stored sealed on this machine, never shown):\n");
+        printf(_("Fingerprints (templates stored sealed on this machine, never shown):\n"));
         g_variant_iter_init(&iter, fingers);
         while (g_variant_iter_next(&iter, "&s", &finger)) {
                 g_autofree char *name = ctl_printable(ctl_finger_display_name(finger));
@@ -72,10 +73,10 @@ static void print_consents(GVariant *data) {
         gsize n = consents ? g_variant_n_children(consents) : 0;
 
         if (n == 0) {
-                printf("Consent given with enrolments: none\n");
+                printf(_("Consent given with enrolments: none\n"));
                 return;
         }
-        printf("Consent given with enrolments:\n");
+        printf(_("Consent given with enrolments:\n"));
         for (gsize i = 0; i < n; i++) {
                 g_autoptr(GVariant) entry = g_variant_get_child_value(consents, i);
                 g_autoptr(GVariant) fingers = g_variant_lookup_value(entry, "fingers", G_VARIANT_TYPE("as"));
@@ -104,8 +105,8 @@ static void print_standing_consent(GVariant *data) {
         gint64 t = 0;
 
         if (!standing) {
-                printf("Consent to enrolment from the desktop: not given (the current notice is version %s; "
-                       "give it with: biogatectl consent)\n", ctl_consent_notice_version());
+                printf(_("Consent to enrolment from the desktop: not given (the current notice is version %s; "
+                       "give it with: biogatectl consent)\n"), ctl_consent_notice_version());
                 return;
         }
         (void) g_variant_lookup(standing, "notice-version", "&s", &version);
@@ -114,18 +115,18 @@ static void print_standing_consent(GVariant *data) {
         when = format_time(t);
         safe_version = ctl_printable(version);
         if (current)
-                printf("Consent to enrolment from the desktop: given %s to notice version %s (the current one)\n",
+                printf(_("Consent to enrolment from the desktop: given %s to notice version %s (the current one)\n"),
                        when, safe_version);
         else
-                printf("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
-                       "notice (version %s); give it again with: biogatectl consent\n", when, safe_version,
+                printf(_("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
+                       "notice (version %s); give it again with: biogatectl consent\n"), when, safe_version,
                        ctl_consent_notice_version());
 }
 
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to show (default: yours)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose data to show (default: yours)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -133,8 +134,8 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "my-data",
                 .usage = "my-data [--user USER] [--json]",
-                .summary = "Show everything biogate holds about you: fingers, when they were enrolled\n"
-                           "and last used, the consent you gave, retention. Never template data.",
+                .summary = N_("Show everything biogate holds about you: fingers, when they were enrolled\n"
+                           "and last used, the consent you gave, retention. Never template data."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -171,12 +172,12 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
                 printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
         else
-                printf("Retention: kept until deleted or erased\n");
+                printf(_("Retention: kept until deleted or erased\n"));
         if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
-                printf("Biometrics: locked after too many failed attempts\n");
+                printf(_("Biometrics: locked after too many failed attempts\n"));
         if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
                 printf("Four-eyes approvals: held after too many failed approver touches\n");
-        printf("Erase all of it with: biogatectl erase\n");
+        printf(_("Erase all of it with: biogatectl erase\n"));
         return CTL_EXIT_SUCCESS;
 }
 
@@ -184,8 +185,8 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         bool yes = false;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to erase (default: yours)" },
-                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL, "Do not ask for confirmation (for scripts)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose data to erase (default: yours)") },
+                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL, N_("Do not ask for confirmation (for scripts)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -193,8 +194,8 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "erase",
                 .usage = "erase [--user USER] [--yes] [--json]",
-                .summary = "Erase everything biogate holds about a user: every fingerprint, the consent\n"
-                           "and usage record, and the user's key, so that no copy can be read again.",
+                .summary = N_("Erase everything biogate holds about a user: every fingerprint, the consent\n"
+                           "and usage record, and the user's key, so that no copy can be read again."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -215,7 +216,7 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 g_autofree char *question = NULL;
 
                 if (!ctl_can_ask())
-                        return ctl_usage_error("erase", "Not on a terminal: pass --yes to erase without asking");
+                        return ctl_usage_error("erase", _("Not on a terminal: pass --yes to erase without asking"));
                 question = g_strdup_printf("Erase every fingerprint of %s, the consent record and the key? "
                                            "This cannot be undone.", safe_user);
                 if (ctl_ask_yes_no(question) != 1)
@@ -242,7 +243,7 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         (void) g_variant_lookup(data, "record", "b", &record);
         (void) g_variant_lookup(data, "files", "u", &files);
         if (!key && !record && files == 0) {
-                printf("Nothing was stored for %s.\n", safe_user);
+                printf(_("Nothing was stored for %s.\n"), safe_user);
                 return CTL_EXIT_SUCCESS;
         }
         names = fingers ? finger_texts(fingers) : g_strdup("none");
@@ -291,10 +292,10 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         bool yes = false, withdraw = false, show = false;
         const CtlOption options[] = {
                 { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL,
-                  "You have read the notice and agree; do not ask (for scripts that showed it)" },
+                  N_("You have read the notice and agree; do not ask (for scripts that showed it)") },
                 { "withdraw", 0, CTL_OPTION_FLAG, &withdraw, NULL,
-                  "Withdraw your consent (your enrolled fingerprints stay)" },
-                { "show", 0, CTL_OPTION_FLAG, &show, NULL, "Show whether you have given it, and to which notice" },
+                  N_("Withdraw your consent (your enrolled fingerprints stay)") },
+                { "show", 0, CTL_OPTION_FLAG, &show, NULL, N_("Show whether you have given it, and to which notice") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -302,9 +303,9 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "consent",
                 .usage = "consent [--yes | --withdraw | --show] [--json]",
-                .summary = "Show the consent notice and record that you agree to enrol your fingerprints,\n"
+                .summary = N_("Show the consent notice and record that you agree to enrol your fingerprints,\n"
                            "for enrolment in the desktop's fingerprint settings (which cannot ask you).\n"
-                           "Only ever for yourself.",
+                           "Only ever for yourself."),
                 .options = options,
         };
         const CtlConsentTexts texts = {
@@ -322,7 +323,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if ((int) yes + (int) withdraw + (int) show > 1)
-                return ctl_usage_error("consent", "--yes, --withdraw and --show exclude each other");
+                return ctl_usage_error("consent", _("--yes, --withdraw and --show exclude each other"));
         if (show)
                 return show_standing_consent(ctl);
 
@@ -334,8 +335,8 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 if (ctl->json)
                         ctl_json_print(stdout, g_variant_new_parsed("{'withdrawn': <true>}"));
                 else
-                        printf("Consent withdrawn. Your enrolled fingerprints stay; remove them with "
-                               "biogatectl delete or biogatectl erase.\n");
+                        printf(_("Consent withdrawn. Your enrolled fingerprints stay; remove them with "
+                               "biogatectl delete or biogatectl erase.\n"));
                 return CTL_EXIT_SUCCESS;
         }
 
@@ -354,7 +355,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(ctl_consent_notice_version()));
                 ctl_json_print(stdout, g_variant_builder_end(&b));
         } else
-                printf("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
-                       "settings; withdraw it with: biogatectl consent --withdraw\n", ctl_consent_notice_version());
+                printf(_("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
+                       "settings; withdraw it with: biogatectl consent --withdraw\n"), ctl_consent_notice_version());
         return CTL_EXIT_SUCCESS;
 }

@@ -10,6 +10,7 @@
 
 #include "biogate-bus.h"
 #include "biogate-consent-notice.h"
+#include "biogate-i18n.h"
 #include "biogatectl-error.h"
 
 bool ctl_can_ask(void) {
@@ -18,13 +19,22 @@ bool ctl_can_ask(void) {
 
 int ctl_ask_yes_no(const char *question) {
         char line[64];
+        g_autofree char *answer = NULL;
 
-        fprintf(stderr, "%s [y/N] ", question);
+        /* TRANSLATORS: the short yes and no answers to a question; keep the default (no) in capitals. */
+        fprintf(stderr, "%s %s ", question, _("[y/N]"));
         fflush(stderr);
         if (!fgets(line, sizeof line, stdin))
                 return 0;
         g_strstrip(line);
-        return g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0;
+        if (g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0)
+                return 1;
+        /* Also yes in the user's language (Cyrillic has case too). */
+        if (!g_utf8_validate(line, -1, NULL))
+                return 0;
+        answer = g_utf8_casefold(line, -1);
+        /* TRANSLATORS: the short and the long yes the question accepts, in lower case. */
+        return strcmp(answer, _("y")) == 0 || strcmp(answer, _("yes")) == 0;
 }
 
 const char *ctl_consent_notice_text(void) {
@@ -38,7 +48,7 @@ const char *ctl_consent_notice_version(void) {
 int ctl_obtain_consent(bool json, bool given, const CtlConsentTexts *texts) {
         if (given) {
                 if (!json)
-                        fprintf(stderr, "%s\nConsent to notice version %s given with %s.\n\n",
+                        fprintf(stderr, _("%s\nConsent to notice version %s given with %s.\n\n"),
                                 ctl_consent_notice_text(), ctl_consent_notice_version(), texts->given_option);
                 return -1;
         }
