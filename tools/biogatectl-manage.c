@@ -88,16 +88,16 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
         }
 
         if (api_version != BIOGATE_API_VERSION)
-                fprintf(stderr, "biogatectl: warning: biogated implements API version %" G_GUINT32_FORMAT
-                        ", this biogatectl expects version %u\n", api_version, BIOGATE_API_VERSION);
+                fprintf(stderr, _("biogatectl: warning: biogated implements API version %u, this biogatectl expects "
+                                  "version %u\n"), (unsigned) api_version, BIOGATE_API_VERSION);
 
         safe_user = ctl_printable(user);
-        finger_text = join_finger_texts(fingers, "none");
-        printf("Daemon:   reachable (API version %" G_GUINT32_FORMAT ")\n"
-               "Sensors:  %zu\n"
-               "User:     %s\n"
-               "Fingers:  %s\n",
-               api_version, n_devices, safe_user, finger_text);
+        finger_text = join_finger_texts(fingers, _("none"));
+        printf(_("Daemon:   reachable (API version %u)\n"
+                 "Sensors:  %zu\n"
+                 "User:     %s\n"
+                 "Fingers:  %s\n"),
+               (unsigned) api_version, n_devices, safe_user, finger_text);
         return CTL_EXIT_SUCCESS;
 }
 

@@ -33,7 +33,7 @@ static char *finger_texts(GVariant *fingers) {
         g_variant_iter_init(&iter, fingers);
         while (g_variant_iter_next(&iter, "&s", &finger))
                 g_string_append_printf(s, "%s%s", s->len > 0 ? ", " : "", ctl_finger_display_name(finger));
-        return ctl_printable(s->len > 0 ? s->str : "none");
+        return ctl_printable(s->len > 0 ? s->str : _("none"));
 }
 
 static bool strv_contains(GVariant *strv, const char *needle) {
@@ -91,8 +91,8 @@ static void print_consents(GVariant *data) {
                 when = format_time(t);
                 safe_version = ctl_printable(version);
                 names = fingers ? finger_texts(fingers) : g_strdup("?");
-                printf("  %s  notice version %s  %s  (recorded by uid %" G_GUINT32_FORMAT ")\n", when, safe_version,
-                       names, by);
+                printf(_("  %s  notice version %s  %s  (recorded by uid %u)\n"), when, safe_version, names,
+                       (unsigned) by);
         }
 }
 
@@ -165,18 +165,19 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
                 name = ctl_user_display_name(user);
         (void) g_variant_lookup(data, "uid", "u", &uid);
         safe_user = ctl_printable(name);
-        printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
+        printf(_("What biogate holds about %s (uid %u):\n"), safe_user, (unsigned) uid);
         print_fingers(data);
         print_consents(data);
         print_standing_consent(data);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
-                printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
+                printf(P_("Retention: fingerprints not used for %u day are erased\n",
+                          "Retention: fingerprints not used for %u days are erased\n", days), (unsigned) days);
         else
                 printf(_("Retention: kept until deleted or erased\n"));
         if (g_variant_lookup(data, "locked-out", "b", &locked) && locked)
                 printf(_("Biometrics: locked after too many failed attempts\n"));
         if (g_variant_lookup(data, "approvals-locked-out", "b", &locked) && locked)
-                printf("Four-eyes approvals: held after too many failed approver touches\n");
+                printf(_("Four-eyes approvals: held after too many failed approver touches\n"));
         printf(_("Erase all of it with: biogatectl erase\n"));
         return CTL_EXIT_SUCCESS;
 }
@@ -217,10 +218,10 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
 
                 if (!ctl_can_ask())
                         return ctl_usage_error("erase", _("Not on a terminal: pass --yes to erase without asking"));
-                question = g_strdup_printf("Erase every fingerprint of %s, the consent record and the key? "
-                                           "This cannot be undone.", safe_user);
+                question = g_strdup_printf(_("Erase every fingerprint of %s, the consent record and the key? "
+                                             "This cannot be undone."), safe_user);
                 if (ctl_ask_yes_no(question) != 1)
-                        return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", "Nothing was erased");
+                        return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", _("Nothing was erased"));
         }
         if (!ctl_connect(ctl, &error))
                 return ctl_report_error(ctl->json, error);
@@ -246,9 +247,9 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 printf(_("Nothing was stored for %s.\n"), safe_user);
                 return CTL_EXIT_SUCCESS;
         }
-        names = fingers ? finger_texts(fingers) : g_strdup("none");
-        printf("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%" G_GUINT32_FORMAT
-               " files).\n", safe_user, names, record ? "erased" : "none", key ? "destroyed" : "none", files);
+        names = fingers ? finger_texts(fingers) : g_strdup(_("none"));
+        printf(_("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%u files).\n"), safe_user,
+               names, record ? _("erased") : _("none"), key ? _("destroyed") : _("none"), (unsigned) files);
         return CTL_EXIT_SUCCESS;
 }
 
