@@ -176,7 +176,8 @@ void agent_window_show(AgentWindow *w, const char *operation, GVariant *display)
         }
         set_row(w->rule, NULL, rule);
         /* Four eyes only. */
-        set_row(w->step, w->step_key, step ? (g_str_equal(step, "approver") ? _("Second approver") : _("Initiator")) : NULL);
+        set_row(w->step, w->step_key,
+                step ? (g_str_equal(step, "approver") ? _("Second approver") : _("Initiator")) : NULL);
         /* "Touch" only once the daemon says this operation's sensor
          * waits for a finger: before, another operation (one never shown
          * here) may hold the sensor, and a touch would go to it. */

@@ -65,7 +65,7 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
 }
 
 static int report_denied(bool json, GVariant *details) {
-        const char *reason = "denied", *message = "The transaction was not approved";
+        const char *reason = "denied", *message = _("The transaction was not approved");
 
         (void) g_variant_lookup(details, "reason", "&s", &reason);
         (void) g_variant_lookup(details, "message", "&s", &message);
@@ -165,7 +165,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         if (strcmp(result, "denied") == 0)
                 return report_denied(json, details);
         if (strcmp(result, "approved") != 0) {
-                const char *name = BIOGATE_ERROR_PREFIX "Internal", *message = "unexpected result";
+                const char *name = BIOGATE_ERROR_PREFIX "Internal", *message = _("unexpected result");
                 (void) g_variant_lookup(details, "error", "&s", &name);
                 (void) g_variant_lookup(details, "message", "&s", &message);
                 return ctl_report_error_name(json, name, message);

@@ -144,7 +144,7 @@ static int report_failure(bool json, const char *result, GVariant *details) {
         }
         if (strcmp(result, BIOGATE_RESULT_CANCELLED) != 0 && strcmp(result, BIOGATE_RESULT_FAILED) != 0 &&
             (!message || !*message))
-                message = unexpected = g_strdup_printf("biogated reported the unexpected result '%s'", result);
+                message = unexpected = g_strdup_printf(_("biogated reported the unexpected result '%s'"), result);
 
         return ctl_report_error_name(json, name, message);
 }

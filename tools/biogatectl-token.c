@@ -147,13 +147,16 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, const 
         safe_sub = ctl_printable(claim_string(claims, "sub"));
         safe_rule = ctl_printable(claim_string(claims, "rule"));
 
-        printf("Token valid: signature, expiry%s and transaction digest check out\n"
-               "Transaction: %s\n"
-               "User:        %s (uid %" G_GINT64_FORMAT ")\n"
-               "Rule:        %s\n"
-               "Expires in:  %" G_GINT64_FORMAT " s\n",
-               nonce_checked ? ", nonce" : "", safe_text, safe_sub, claim_int(claims, "uid", -1), safe_rule,
-               claim_int(claims, "exp", now) - now);
+        fputs(nonce_checked ? _("Token valid: signature, expiry, nonce and transaction digest check out\n")
+                            : _("Token valid: signature, expiry and transaction digest check out\n"),
+              stdout);
+        /* The transaction text is biogated's, as the token binds it: never translated. */
+        printf(_("Transaction: %s\n"
+                 "User:        %s (uid %lld)\n"
+                 "Rule:        %s\n"
+                 "Expires in:  %lld s\n"),
+               safe_text, safe_sub, (long long) claim_int(claims, "uid", -1), safe_rule,
+               (long long) (claim_int(claims, "exp", now) - now));
         if (audience) {
                 g_autofree char *safe_audience = ctl_printable(audience);
 
@@ -165,9 +168,12 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, const 
         if (claims_have_touch(claims))
                 printf(_("Fingerprint: taken for this transaction (amr fpt)\n"));
         else
-                printf("Fingerprint: NONE\n"
-                       "WARNING:     " NO_TOUCH_WARNING ": no fingerprint was taken for this transaction\n"
-                       "             (amr holds no fpt); accept it only where the rule allows that\n");
+                /* The English of NO_TOUCH_WARNING, which --json prints as is. */
+                fputs(_("Fingerprint: NONE\n"
+                        "WARNING:     approved by policy without a touch: no fingerprint was taken for this "
+                        "transaction\n"
+                        "             (amr holds no fpt); accept it only where the rule allows that\n"),
+                      stdout);
 }
 
 static void print_valid_json(JsonObject *claims, gboolean nonce_checked, gboolean once_checked) {
