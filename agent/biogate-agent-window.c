@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "biogate-agent-window.h"
 
+#include "biogate-i18n.h"
+
 /* Field keys as biogated sends them, with the label a person reads, in
- * the order shown. */
+ * the order shown. The labels are translated; the values (and the approval
+ * text above them) are biogated's, bound into the token: never. */
 static const struct {
         const char *key;
         const char *label;
 } field_rows[] = {
-        { "kind", "Kind" },
-        { "amount", "Amount" },
-        { "payee", "Payee" },
-        { "counterparty", "Counterparty" },
-        { "account", "Account" },
-        { "instrument", "Instrument" },
-        { "reference", "Reference" },
+        { "kind", N_("Kind") },
+        { "amount", N_("Amount") },
+        { "payee", N_("Payee") },
+        { "counterparty", N_("Counterparty") },
+        { "account", N_("Account") },
+        { "instrument", N_("Instrument") },
+        { "reference", N_("Reference") },
 };
 
 struct AgentWindow {
@@ -51,13 +54,20 @@ static GtkLabel *value_label(GtkGrid *grid, int row, const char *name, GtkWidget
         return GTK_LABEL(value);
 }
 
+/* A translation is text, not markup: escaped into the heading's. */
+static void label_set_heading(GtkLabel *label, const char *text) {
+        g_autofree char *markup = g_markup_printf_escaped("<span size='large' weight='bold'>%s</span>", text);
+
+        gtk_label_set_markup(label, markup);
+}
+
 static void on_cancel_clicked(GtkButton *button, gpointer user_data) {
         AgentWindow *w = user_data;
 
         if (!w->operation)
                 return;
         gtk_widget_set_sensitive(GTK_WIDGET(w->cancel), FALSE);
-        gtk_label_set_text(w->status, "Cancelling…");
+        gtk_label_set_text(w->status, _("Cancelling…"));
         w->on_cancel(w->operation, w->user_data);
 }
 
@@ -71,7 +81,7 @@ AgentWindow *agent_window_new(GtkApplication *app, AgentCancel cancel, gpointer 
         w->on_cancel = cancel;
         w->user_data = user_data;
         w->window = GTK_WINDOW(gtk_application_window_new(app));
-        gtk_window_set_title(w->window, "Approve this transaction?");
+        gtk_window_set_title(w->window, _("Approve this transaction?"));
         gtk_window_set_default_size(w->window, 560, -1);
         /* Closing the window hides it; the agent stays for the next one. */
         gtk_window_set_hide_on_close(w->window, TRUE);
@@ -81,7 +91,7 @@ AgentWindow *agent_window_new(GtkApplication *app, AgentCancel cancel, gpointer 
         gtk_widget_set_margin_start(box, 24);
         gtk_widget_set_margin_end(box, 24);
 
-        gtk_label_set_markup(GTK_LABEL(heading), "<span size='large' weight='bold'>Approve this transaction?</span>");
+        label_set_heading(GTK_LABEL(heading), _("Approve this transaction?"));
         gtk_label_set_xalign(GTK_LABEL(heading), 0.0f);
         gtk_box_append(GTK_BOX(box), heading);
 
@@ -95,15 +105,15 @@ AgentWindow *agent_window_new(GtkApplication *app, AgentCancel cancel, gpointer 
         gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
         gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
         for (gsize i = 0; i < G_N_ELEMENTS(field_rows); i++)
-                w->values[i] = value_label(GTK_GRID(grid), row++, field_rows[i].label, &w->keys[i]);
-        w->rule = value_label(GTK_GRID(grid), row++, "Rule", NULL);
-        w->step = value_label(GTK_GRID(grid), row++, "Step", &w->step_key);
+                w->values[i] = value_label(GTK_GRID(grid), row++, _(field_rows[i].label), &w->keys[i]);
+        w->rule = value_label(GTK_GRID(grid), row++, _("Rule"), NULL);
+        w->step = value_label(GTK_GRID(grid), row++, _("Step"), &w->step_key);
         gtk_box_append(GTK_BOX(box), grid);
 
         w->status = GTK_LABEL(gtk_label_new(""));
         gtk_label_set_xalign(w->status, 0.0f);
         gtk_accessible_update_property(GTK_ACCESSIBLE(w->status), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                       "Touch progress", -1);
+                                       _("Touch progress"), -1);
         gtk_box_append(GTK_BOX(box), GTK_WIDGET(w->status));
 
         w->result = GTK_LABEL(gtk_label_new(""));
@@ -111,10 +121,10 @@ AgentWindow *agent_window_new(GtkApplication *app, AgentCancel cancel, gpointer 
         gtk_accessible_update_property(GTK_ACCESSIBLE(w->result), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Result", -1);
         gtk_box_append(GTK_BOX(box), GTK_WIDGET(w->result));
 
-        w->cancel = GTK_BUTTON(gtk_button_new_with_label("Cancel"));
+        w->cancel = GTK_BUTTON(gtk_button_new_with_label(_("Cancel")));
         gtk_widget_set_halign(GTK_WIDGET(w->cancel), GTK_ALIGN_END);
         gtk_accessible_update_property(GTK_ACCESSIBLE(w->cancel), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                       "Cancel this approval: the transaction is not approved", -1);
+                                       _("Cancel this approval: the transaction is not approved"), -1);
         g_signal_connect(w->cancel, "clicked", G_CALLBACK(on_cancel_clicked), w);
         gtk_box_append(GTK_BOX(box), GTK_WIDGET(w->cancel));
 
@@ -166,11 +176,12 @@ void agent_window_show(AgentWindow *w, const char *operation, GVariant *display)
         }
         set_row(w->rule, NULL, rule);
         /* Four eyes only. */
-        set_row(w->step, w->step_key, step ? (g_str_equal(step, "approver") ? "Second approver" : "Initiator") : NULL);
+        set_row(w->step, w->step_key,
+                step ? (g_str_equal(step, "approver") ? _("Second approver") : _("Initiator")) : NULL);
         /* "Touch" only once the daemon says this operation's sensor
          * waits for a finger: before, another operation (one never shown
          * here) may hold the sensor, and a touch would go to it. */
-        gtk_label_set_text(w->status, "Waiting for the fingerprint sensor");
+        gtk_label_set_text(w->status, _("Waiting for the fingerprint sensor"));
         gtk_label_set_text(w->result, "");
         gtk_widget_set_visible(GTK_WIDGET(w->result), FALSE);
         gtk_widget_set_sensitive(GTK_WIDGET(w->cancel), TRUE);
@@ -181,10 +192,10 @@ static const struct {
         const char *state;
         const char *status;
 } states[] = {
-        { "finger-needed", "Touch the fingerprint sensor" },
-        { "retry-scan", "Try again: touch the sensor once more" },
-        { "waiting-for-approver", "Waiting for the second approver to touch the sensor" },
-        { "approver-retry", "No eligible approver matched: second approver, try again" },
+        { "finger-needed", N_("Touch the fingerprint sensor") },
+        { "retry-scan", N_("Try again: touch the sensor once more") },
+        { "waiting-for-approver", N_("Waiting for the second approver to touch the sensor") },
+        { "approver-retry", N_("No eligible approver matched: second approver, try again") },
 };
 
 gboolean agent_window_update(AgentWindow *w, const char *operation, const char *state, GVariant *details) {
@@ -197,9 +208,9 @@ gboolean agent_window_update(AgentWindow *w, const char *operation, const char *
                 state = "waiting-for-approver";
         for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
                 if (g_str_equal(states[i].state, state)) {
-                        gtk_label_set_text(w->status, states[i].status);
+                        gtk_label_set_text(w->status, _(states[i].status));
                         if (g_str_equal(state, "waiting-for-approver"))
-                                set_row(w->step, w->step_key, "Second approver");
+                                set_row(w->step, w->step_key, _("Second approver"));
                         return TRUE;
                 }
         /* Other progress (the sensor was acquired...) changes nothing a
@@ -211,20 +222,20 @@ static const struct {
         const char *result;
         const char *text;
 } results[] = {
-        { "approved", "Approved" },
-        { "denied", "Not approved" },
-        { "cancelled", "Cancelled: nothing was approved" },
-        { "failed", "Failed: nothing was approved" },
+        { "approved", N_("Approved") },
+        { "denied", N_("Not approved") },
+        { "cancelled", N_("Cancelled: nothing was approved") },
+        { "failed", N_("Failed: nothing was approved") },
 };
 
 gboolean agent_window_close(AgentWindow *w, const char *operation, const char *result) {
-        const char *text = "Ended: nothing was approved";
+        const char *text = _("Ended: nothing was approved");
 
         if (!w->operation || !g_str_equal(w->operation, operation))
                 return FALSE;
         for (gsize i = 0; i < G_N_ELEMENTS(results); i++)
                 if (g_str_equal(results[i].result, result))
-                        text = results[i].text;
+                        text = _(results[i].text);
         gtk_label_set_text(w->result, text);
         gtk_widget_set_visible(GTK_WIDGET(w->result), TRUE);
         gtk_label_set_text(w->status, "");
@@ -272,11 +283,11 @@ AgentConsent *agent_consent_new(GtkApplication *app) {
         GtkWidget *heading = gtk_label_new(NULL);
         GtkWidget *scroll = gtk_scrolled_window_new();
         GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-        GtkWidget *agree = gtk_button_new_with_label("I agree");
-        GtkWidget *decline = gtk_button_new_with_label("Decline");
+        GtkWidget *agree = gtk_button_new_with_label(_("I agree"));
+        GtkWidget *decline = gtk_button_new_with_label(_("Decline"));
 
         c->window = GTK_WINDOW(gtk_application_window_new(app));
-        gtk_window_set_title(c->window, "Consent to fingerprint enrolment");
+        gtk_window_set_title(c->window, _("Consent to fingerprint enrolment"));
         gtk_window_set_default_size(c->window, 640, 520);
         gtk_window_set_hide_on_close(c->window, TRUE);
         g_signal_connect(c->window, "close-request", G_CALLBACK(on_consent_close), c);
@@ -285,8 +296,7 @@ AgentConsent *agent_consent_new(GtkApplication *app) {
         gtk_widget_set_margin_bottom(box, 24);
         gtk_widget_set_margin_start(box, 24);
         gtk_widget_set_margin_end(box, 24);
-        gtk_label_set_markup(GTK_LABEL(heading),
-                             "<span size='large' weight='bold'>Consent to fingerprint enrolment</span>");
+        label_set_heading(GTK_LABEL(heading), _("Consent to fingerprint enrolment"));
         gtk_label_set_xalign(GTK_LABEL(heading), 0.0f);
         gtk_box_append(GTK_BOX(box), heading);
         c->version = GTK_LABEL(gtk_label_new(""));
@@ -304,9 +314,9 @@ AgentConsent *agent_consent_new(GtkApplication *app) {
 
         gtk_widget_set_halign(buttons, GTK_ALIGN_END);
         gtk_accessible_update_property(GTK_ACCESSIBLE(decline), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                       "Do not enrol a fingerprint", -1);
+                                       _("Do not enrol a fingerprint"), -1);
         gtk_accessible_update_property(GTK_ACCESSIBLE(agree), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                       "Agree to the notice and enrol a fingerprint", -1);
+                                       _("Agree to the notice and enrol a fingerprint"), -1);
         g_signal_connect(decline, "clicked", G_CALLBACK(on_decline), c);
         g_signal_connect(agree, "clicked", G_CALLBACK(on_agree), c);
         gtk_box_append(GTK_BOX(buttons), decline);
@@ -326,7 +336,7 @@ void agent_consent_free(AgentConsent *c) {
 
 void agent_consent_ask(AgentConsent *c, const char *notice_version, const char *notice, AgentConsentAnswer answer,
                        gpointer user_data) {
-        g_autofree char *version = g_strdup_printf("Notice version %s", notice_version);
+        g_autofree char *version = g_strdup_printf(_("Notice version %s"), notice_version);
 
         consent_answer(c, FALSE);
         gtk_label_set_text(c->version, version);

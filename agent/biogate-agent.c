@@ -13,6 +13,7 @@
 #include "biogate-agent-dbus.h"
 #include "biogate-agent-window.h"
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 
 #define AGENT_OBJECT_PATH "/org/biogate1/Agent"
 #define AGENT_MANAGER_INTERFACE "org.biogate1.AgentManager"
@@ -192,6 +193,7 @@ int main(int argc, char *argv[]) {
         int status;
 
         setlocale(LC_ALL, "");
+        biogate_i18n_init();
         agent.app = gtk_application_new(NULL, G_APPLICATION_NON_UNIQUE);
         g_signal_connect(agent.app, "activate", G_CALLBACK(on_activate), &agent);
         status = g_application_run(G_APPLICATION(agent.app), argc, argv);

@@ -13,6 +13,8 @@
 
 #define _(String) dgettext(GETTEXT_PACKAGE, String)
 #define N_(String) (String)
+/* A message with a count: the catalogue picks the plural form for @n. */
+#define P_(Singular, Plural, n) dngettext(GETTEXT_PACKAGE, Singular, Plural, n)
 
 /* Binds GETTEXT_PACKAGE to the installed catalogues, once. Safe to call from
  * a PAM module on every call. */

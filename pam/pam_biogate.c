@@ -60,22 +60,22 @@ static int on_progress(void *userdata, const char *status, const PamBiogateDetai
 
         if (strcmp(status, "finger-needed") == 0) {
                 if (a->touches++ > 0)
-                        return say(a, PAM_TEXT_INFO, "Touch the fingerprint sensor again");
+                        return say(a, PAM_TEXT_INFO, _("Touch the fingerprint sensor again"));
                 /* The daemon names the fingers that can match; when it is
                  * one, so does the prompt. */
                 if (__builtin_popcount(details->fingers) == 1)
-                        return say(a, PAM_TEXT_INFO, "Place your %s on the fingerprint sensor",
-                                   biogate_finger_to_text((BiogateFinger) __builtin_ctz(details->fingers)));
-                return say(a, PAM_TEXT_INFO, "Place your finger on the fingerprint sensor");
+                        return say(a, PAM_TEXT_INFO, _("Place your %s on the fingerprint sensor"),
+                                   _(biogate_finger_to_text((BiogateFinger) __builtin_ctz(details->fingers))));
+                return say(a, PAM_TEXT_INFO, _("Place your finger on the fingerprint sensor"));
         }
         if (strcmp(status, "retry-scan") == 0) {
                 if (reason && strcmp(reason, "too-short") == 0)
-                        return say(a, PAM_ERROR_MSG, "Swipe was too short, try again");
+                        return say(a, PAM_ERROR_MSG, _("Swipe was too short, try again"));
                 if (reason && strcmp(reason, "center-finger") == 0)
-                        return say(a, PAM_ERROR_MSG, "Centre your finger on the sensor and try again");
+                        return say(a, PAM_ERROR_MSG, _("Centre your finger on the sensor and try again"));
                 if (reason && strcmp(reason, "remove-finger") == 0)
-                        return say(a, PAM_ERROR_MSG, "Lift your finger and try again");
-                return say(a, PAM_ERROR_MSG, "Could not read the finger, try again");
+                        return say(a, PAM_ERROR_MSG, _("Lift your finger and try again"));
+                return say(a, PAM_ERROR_MSG, _("Could not read the finger, try again"));
         }
         return 0;
 }
@@ -164,11 +164,11 @@ static PamBiogateResult authenticate(pam_handle_t *pamh, const PamBiogateOptions
                 if (result.outcome != PAM_BIOGATE_NO_MATCH)
                         break;
                 if (try >= options->max_tries) {
-                        if (say(&attempt, PAM_ERROR_MSG, "Too many failed attempts") < 0)
+                        if (say(&attempt, PAM_ERROR_MSG, _("Too many failed attempts")) < 0)
                                 result = (PamBiogateResult) { PAM_BIOGATE_CONV_ERROR, 0 };
                         break;
                 }
-                if (say(&attempt, PAM_ERROR_MSG, "Fingerprint not recognised, try again") < 0) {
+                if (say(&attempt, PAM_ERROR_MSG, _("Fingerprint not recognised, try again")) < 0) {
                         result = (PamBiogateResult) { PAM_BIOGATE_CONV_ERROR, 0 };
                         break;
                 }
@@ -186,6 +186,11 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         const char *user = NULL;
         int r;
 
+        /* The prompts in the user's language: the host chose the locale
+         * (setlocale() is the program's to call, never a module's); the
+         * catalogues come from the compiled-in directory only, nothing in
+         * the environment moves them. */
+        biogate_i18n_init();
         pam_biogate_options_parse(&options, argc, argv, warn_option, pamh);
 
         r = pam_get_user(pamh, &user, NULL);

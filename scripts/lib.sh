@@ -23,6 +23,7 @@ BIOGATE_PACKAGES=(
         python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
         libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
         debhelper dpkg-dev fakeroot lintian
+        gettext locales
 )
 
 biogate_install_deps() {

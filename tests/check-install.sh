@@ -133,6 +133,10 @@ check_tree() {
         [ "$FPRINTD_ACTIVATION" = 1 ] && expect "$DBUS_SERVICEDIR/net.reactivated.Fprint.service" 644
         [ "$FPRINTD_POLKIT_ACTIONS" = 1 ] && expect "$POLKIT_ACTIONDIR/net.reactivated.fprint.device-biogate.policy" 644
         expect "$DATADIR/biogate/pam.d/gdm-fingerprint" 644
+        # The message catalogues (docs/translations.md), one per po/LINGUAS.
+        for lang in kk ru; do
+                expect "$LOCALEDIR/$lang/LC_MESSAGES/biogate.mo" 644
+        done
         # libbiogate: the library (real file and its two links), headers,
         # pkg-config file and, with introspection, the GIR and the typelib.
         expect "$LIBDIR/libbiogate-1.so.1.0.0" 755
@@ -167,6 +171,10 @@ check_tree() {
                 expect "$SYSCONFDIR/xdg/autostart/biogate-agent.desktop" 644
                 grep -qx "Exec=$LIBEXECDIR/biogate-agent" "$dest$SYSCONFDIR/xdg/autostart/biogate-agent.desktop" ||
                         problem "the autostart file does not start $LIBEXECDIR/biogate-agent"
+                for lang in kk ru; do
+                        grep -q "^Name\[$lang\]=." "$dest$SYSCONFDIR/xdg/autostart/biogate-agent.desktop" ||
+                                problem "the autostart file has no Name[$lang]"
+                done
                 [ "$MAN" = 1 ] && expect "$MANDIR/man1/biogate-agent.1" 644
         fi
 

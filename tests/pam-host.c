@@ -4,10 +4,13 @@
  * a test can assert the exact PAM code.
  *   pam-host [--rhost HOST] [--fail-conv] SERVICE USER
  * Conversation messages go to stdout as "info: ..." / "error: ..." (flushed
- * at once, so a test can wait for a prompt). Before exiting it prints
+ * at once, so a test can wait for a prompt). Like login, sudo and gdm it
+ * takes its locale from the environment, so the module's prompts are in the
+ * user's language (tests/test-i18n.c). Before exiting it prints
  * "fds: BEFORE AFTER": the open descriptors before pam_start() and after
  * pam_end(), to catch leaks into the host. */
 #include <dirent.h>
+#include <locale.h>
 #include <security/pam_appl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,6 +78,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "usage: pam-host [--rhost HOST] [--fail-conv] SERVICE USER\n");
                 return 100;
         }
+        setlocale(LC_ALL, "");
         before = count_fds();
         r = pam_start(argv[i], argv[i + 1], &conv, &pamh);
         if (r != PAM_SUCCESS) {

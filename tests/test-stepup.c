@@ -765,7 +765,7 @@ static void test_biogatectl_unlock_reload(Fixture *f, gconstpointer data) {
 
         g_free(fixture_write_policy(f, "50-test.conf", "[rule all-denied]\nrequire=deny\n[default]\nrequire=deny\n"));
         status = CTL(&out, &err, "reload");
-        assert_ctl(status, out, err, 0, "Reloaded the step-up policy.");
+        assert_ctl(status, out, err, 0, "Reloaded the step-up policy and the consent notice.");
         status = CTL(&out, &err, "--json", "reload");
         assert_ctl(status, out, err, 0, "{\"reloaded\":true}");
         rule = evaluate(f, tx_new("withdrawal", "250000.00", "USD", "ACME Ltd"), &req, &error);

@@ -43,12 +43,12 @@ int ctl_command_unlock(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "unlock",
                 .usage = "unlock [--json] USER",
-                .summary = "Lift the lock that failed fingerprint matches put on USER: clears the\n"
-                           "failure counters (logins, step-up and four-eyes approvals). Check who\n"
-                           "made the attempts first (biogatectl audit report). Administrators only.",
-                .epilogue = "Exit status: 0 unlocked (also when nothing was locked); 2 usage error;\n"
-                            "3 not an administrator; 5 no such user; 7 another daemon error;\n"
-                            "8 daemon not reachable.\n",
+                .summary = N_("Lift the lock that failed fingerprint matches put on USER: clears the\n"
+                              "failure counters (logins, step-up and four-eyes approvals). Check who\n"
+                              "made the attempts first (biogatectl audit report). Administrators only."),
+                .epilogue = N_("Exit status: 0 unlocked (also when nothing was locked); 2 usage error;\n"
+                               "3 not an administrator; 5 no such user; 7 another daemon error;\n"
+                               "8 daemon not reachable.\n"),
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -94,12 +94,13 @@ int ctl_command_reload(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "reload",
                 .usage = "reload [--json]",
-                .summary = "Make biogated read the step-up policy again (as SIGHUP or systemctl reload\n"
-                           "does). A policy that does not load is refused with its file and line, and\n"
-                           "the last good one stays in force. Administrators only.",
-                .epilogue = "Exit status: 0 reloaded; 2 usage error; 3 not an administrator; 7 the policy\n"
-                            "did not load (PolicyUnavailable) or another daemon error; 8 daemon not\n"
-                            "reachable.\n",
+                .summary = N_("Make biogated read the step-up policy and the consent notice again (as\n"
+                              "SIGHUP or systemctl reload does). A policy that does not load is refused\n"
+                              "with its file and line, and the last good one stays in force. Administrators\n"
+                              "only."),
+                .epilogue = N_("Exit status: 0 reloaded; 2 usage error; 3 not an administrator; 7 the policy\n"
+                               "or the consent notice did not load (PolicyUnavailable, ConsentNotice) or\n"
+                               "another daemon error; 8 daemon not reachable.\n"),
                 .options = options,
         };
         int r;
@@ -120,6 +121,6 @@ int ctl_command_reload(Ctl *ctl, int argc, char **argv) {
                 ctl_json_print(stdout, g_variant_builder_end(&b));
                 return CTL_EXIT_SUCCESS;
         }
-        printf("%s\n", _("Reloaded the step-up policy."));
+        printf("%s\n", _("Reloaded the step-up policy and the consent notice."));
         return CTL_EXIT_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -46,22 +47,25 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
         if (v->json)
                 return;
         if (strcmp(status, "finger-needed") == 0)
-                fprintf(stderr, "Touch the sensor to approve\n");
+                fprintf(stderr, _("Touch the sensor to approve\n"));
+        else if (strcmp(status, "approver-needed") == 0 && v->approver_group)
+                fprintf(stderr, _("Approved by you. Now a second person (group %s) must touch the sensor\n"),
+                        v->approver_group);
         else if (strcmp(status, "approver-needed") == 0)
-                fprintf(stderr, "Approved by you. Now a second person (group %s) must touch the sensor\n",
-                        v->approver_group ? v->approver_group : "of approvers");
+                fprintf(stderr, _("Approved by you. Now a second person (group of approvers) must touch the sensor\n"));
         else if (strcmp(status, "retry-scan") == 0)
-                fprintf(stderr, "Scan failed, try again\n");
+                fprintf(stderr, _("Scan failed, try again\n"));
         else if (strcmp(status, "approver-retry") == 0) {
                 guint32 left = 0;
                 (void) g_variant_lookup(details, "tries-left", "u", &left);
-                fprintf(stderr, "That finger is not an eligible approver; %" G_GUINT32_FORMAT " %s left\n", left,
-                        left == 1 ? "try" : "tries");
+                fprintf(stderr, P_("That finger is not an eligible approver; %u try left\n",
+                                  "That finger is not an eligible approver; %u tries left\n", left),
+                        (unsigned) left);
         }
 }
 
 static int report_denied(bool json, GVariant *details) {
-        const char *reason = "denied", *message = "The transaction was not approved";
+        const char *reason = "denied", *message = _("The transaction was not approved");
 
         (void) g_variant_lookup(details, "reason", "&s", &reason);
         (void) g_variant_lookup(details, "message", "&s", &message);
@@ -74,7 +78,7 @@ static int report_denied(bool json, GVariant *details) {
                 ctl_json_print(stdout, g_variant_builder_end(&b));
         } else {
                 g_autofree char *safe = ctl_printable(message);
-                fprintf(stderr, "Not approved: %s\n", safe);
+                fprintf(stderr, _("Not approved: %s\n"), safe);
         }
         return CTL_EXIT_NO_MATCH;
 }
@@ -86,7 +90,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         const CtlOption options[] = {
                 CTL_TX_OPTIONS(f),
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
-                  "The backend's nonce, 16 to 64 bytes in hex (default: a random one, printed)" },
+                  N_("The backend's nonce, 16 to 64 bytes in hex (default: a random one, printed)") },
                 CTL_OPTION_JSON(&json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -94,14 +98,14 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "approve",
                 .usage = "approve --kind KIND [--amount AMOUNT --currency CODE] [--payee NAME] [OPTIONS]",
-                .summary = "Approve one transaction with a fresh fingerprint and print the signed token.",
-                .epilogue = "The daemon renders the text you approve from the same fields the token binds.\n"
+                .summary = N_("Approve one transaction with a fresh fingerprint and print the signed token."),
+                .epilogue = N_("The daemon renders the text you approve from the same fields the token binds.\n"
                             "The challenge is hex here; in the token it is base64url (nonce, tx.challenge).\n"
                             "Exit status: 0 approved; 1 not approved (no match, or no eligible approver);\n"
                             "2 usage error; 3 refused (the rule denies, not a local session, locked out);\n"
                             "4 no sensor, sensor busy, or a four-eyes rule on a sensor that cannot identify;\n"
                             "5 no enrolled prints; 6 cancelled or timed out; 7 invalid transaction or another\n"
-                            "daemon error; 8 daemon not reachable.\n",
+                            "daemon error; 8 daemon not reachable.\n"),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -119,17 +123,17 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (!f.kind)
-                return ctl_usage_error("approve", "--kind is required");
+                return ctl_usage_error("approve", _("--kind is required"));
         if (challenge_hex) {
                 if (!parse_hex(challenge_hex, &challenge, &error))
                         return ctl_usage_error("approve", "%s", error->message);
         } else {
                 guint8 random[32];
                 if (getrandom(random, sizeof random, 0) != (ssize_t) sizeof random)
-                        return ctl_usage_error("approve", "cannot make a random challenge; pass --challenge");
+                        return ctl_usage_error("approve", _("cannot make a random challenge; pass --challenge"));
                 challenge = g_bytes_new(random, sizeof random);
                 if (!json)
-                        fprintf(stderr, "No --challenge given: using a random one (a backend supplies its own)\n");
+                        fprintf(stderr, _("No --challenge given: using a random one (a backend supplies its own)\n"));
         }
 
         g_variant_builder_init(&tx, G_VARIANT_TYPE_VARDICT);
@@ -162,7 +166,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
         if (strcmp(result, "denied") == 0)
                 return report_denied(json, details);
         if (strcmp(result, "approved") != 0) {
-                const char *name = BIOGATE_ERROR_PREFIX "Internal", *message = "unexpected result";
+                const char *name = BIOGATE_ERROR_PREFIX "Internal", *message = _("unexpected result");
                 (void) g_variant_lookup(details, "error", "&s", &name);
                 (void) g_variant_lookup(details, "message", "&s", &message);
                 return ctl_report_error_name_for(json, name, message, ctl_user_display_name(NULL));
@@ -188,7 +192,7 @@ int ctl_command_approve(Ctl *ctl, int argc, char **argv) {
                         g_variant_builder_add(&b, "{sv}", "token", g_variant_new_string(token));
                         ctl_json_print(stdout, g_variant_builder_end(&b));
                 } else {
-                        fprintf(stderr, "Approved under rule '%s' (challenge %s)\n", rule, challenge_out);
+                        fprintf(stderr, _("Approved under rule '%s' (challenge %s)\n"), rule, challenge_out);
                         printf("%s\n", token);
                 }
         }

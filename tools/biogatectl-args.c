@@ -6,6 +6,7 @@
 
 #include "biogate-bus.h"
 #include "biogate-finger.h"
+#include "biogate-i18n.h"
 #include "biogatectl-error.h"
 
 static const CtlOption *find_long(const CtlOption *options, const char *name, size_t len) {
@@ -29,7 +30,8 @@ static bool takes_value(const CtlOption *o) {
 static void print_help(const CtlCommandLine *cl) {
         int width = 0;
 
-        printf("Usage: biogatectl %s\n\n%s\n\nOptions:\n", cl->usage, cl->summary);
+        /* The summaries and option texts are N_() where they are defined. */
+        printf(_("Usage: biogatectl %s\n\n%s\n\nOptions:\n"), cl->usage, _(cl->summary));
 
         for (const CtlOption *o = cl->options; o->long_name; o++) {
                 int w = (int) strlen(o->long_name) + (o->arg_name ? (int) strlen(o->arg_name) + 1 : 0);
@@ -41,14 +43,14 @@ static void print_help(const CtlCommandLine *cl) {
                                                     : g_strdup(o->long_name);
 
                 if (o->short_name)
-                        printf("  -%c, --%-*s  %s\n", o->short_name, width, spec, o->help);
+                        printf("  -%c, --%-*s  %s\n", o->short_name, width, spec, _(o->help));
                 else
-                        printf("      --%-*s  %s\n", width, spec, o->help);
+                        printf("      --%-*s  %s\n", width, spec, _(o->help));
         }
 
         /* Whatever follows the help starts on a line of its own. */
         if (cl->epilogue)
-                printf("\n%s%s", cl->epilogue, g_str_has_suffix(cl->epilogue, "\n") ? "" : "\n");
+                printf("\n%s%s", _(cl->epilogue), g_str_has_suffix(cl->epilogue, "\n") ? "" : "\n");
 }
 
 /* Stores @value for @o; false with a message in *ret_message on failure. */
@@ -67,7 +69,7 @@ static bool store(const CtlOption *o, const char *value, bool *help, char **ret_
 
         /* Everything we pass on goes into D-Bus strings, which must be UTF-8. */
         if (!g_utf8_validate(value, -1, NULL)) {
-                *ret_message = g_strdup_printf("The value of --%s is not valid UTF-8", o->long_name);
+                *ret_message = g_strdup_printf(_("The value of --%s is not valid UTF-8"), o->long_name);
                 return false;
         }
 
@@ -76,7 +78,7 @@ static bool store(const CtlOption *o, const char *value, bool *help, char **ret_
 
                 /* Two values would silently drop one; say so instead. */
                 if (*target) {
-                        *ret_message = g_strdup_printf("--%s given more than once", o->long_name);
+                        *ret_message = g_strdup_printf(_("--%s given more than once"), o->long_name);
                         return false;
                 }
                 *target = value;
@@ -108,7 +110,7 @@ int ctl_parse_command_line(const CtlCommandLine *cl, int argc, char **argv, int 
                 if (arg[0] != '-' || arg[1] == '\0') {
                         if (cl->stop_at_positional)
                                 break;
-                        return ctl_usage_error(cl->command, "Unexpected argument '%s'", arg);
+                        return ctl_usage_error(cl->command, _("Unexpected argument '%s'"), arg);
                 }
 
                 if (arg[1] == '-') {
@@ -117,26 +119,26 @@ int ctl_parse_command_line(const CtlCommandLine *cl, int argc, char **argv, int 
 
                         o = find_long(cl->options, name, eq ? (size_t) (eq - name) : strlen(name));
                         if (!o)
-                                return ctl_usage_error(cl->command, "Unknown option '%s'", arg);
+                                return ctl_usage_error(cl->command, _("Unknown option '%s'"), arg);
                         if (eq) {
                                 if (!takes_value(o))
-                                        return ctl_usage_error(cl->command, "Option --%s takes no value", o->long_name);
+                                        return ctl_usage_error(cl->command, _("Option --%s takes no value"), o->long_name);
                                 value = eq + 1;
                         }
                 } else {
                         o = find_short(cl->options, arg[1]);
                         if (!o)
-                                return ctl_usage_error(cl->command, "Unknown option '%s'", arg);
+                                return ctl_usage_error(cl->command, _("Unknown option '%s'"), arg);
                         if (arg[2] != '\0') {
                                 if (!takes_value(o))
-                                        return ctl_usage_error(cl->command, "Unknown option '%s'", arg);
+                                        return ctl_usage_error(cl->command, _("Unknown option '%s'"), arg);
                                 value = arg + 2;
                         }
                 }
 
                 if (takes_value(o) && !value) {
                         if (i + 1 >= argc)
-                                return ctl_usage_error(cl->command, "Option --%s needs a value", o->long_name);
+                                return ctl_usage_error(cl->command, _("Option --%s needs a value"), o->long_name);
                         value = argv[++i];
                 }
 
@@ -152,7 +154,7 @@ int ctl_parse_command_line(const CtlCommandLine *cl, int argc, char **argv, int 
         }
 
         if (!cl->stop_at_positional && i < argc)
-                return ctl_usage_error(cl->command, "Unexpected argument '%s'", argv[i]);
+                return ctl_usage_error(cl->command, _("Unexpected argument '%s'"), argv[i]);
 
         if (ret_next)
                 *ret_next = i;
@@ -171,6 +173,6 @@ bool ctl_check_finger(const char *name, GError **error) {
                                        biogate_finger_to_name((BiogateFinger) f));
 
         g_propagate_error(error, ctl_error_new(BIOGATE_ERROR_PREFIX "InvalidFinger",
-                                               "Invalid finger name '%s'; use one of %s", name, known->str));
+                                               _("Invalid finger name '%s'; use one of %s"), name, known->str));
         return false;
 }

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "biogate-i18n.h"
+
 typedef enum CtlOptionType {
         CTL_OPTION_FLAG,    /* target: bool * */
         CTL_OPTION_STRING,  /* target: const char ** (points into argv); at most once */
@@ -21,9 +23,9 @@ typedef struct CtlOption {
 } CtlOption;
 
 #define CTL_OPTION_JSON(ptr) \
-        { "json", 0, CTL_OPTION_FLAG, (ptr), NULL, "Print one JSON object on standard output" }
+        { "json", 0, CTL_OPTION_FLAG, (ptr), NULL, N_("Print one JSON object on standard output") }
 #define CTL_OPTION_HELP_ENTRY \
-        { "help", 'h', CTL_OPTION_HELP, NULL, NULL, "Show this help and exit" }
+        { "help", 'h', CTL_OPTION_HELP, NULL, NULL, N_("Show this help and exit") }
 #define CTL_OPTION_END { .long_name = NULL }
 
 typedef struct CtlCommandLine {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "biogatectl-audit.h"
+#include "biogate-i18n.h"
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
 
@@ -135,14 +136,14 @@ int ctl_audit_open(CtlAuditSource *source, bool json, sd_journal **ret_journal, 
         int r;
 
         if (source->files && source->directory)
-                return ctl_usage_error(source->command, "--file and --directory exclude each other");
+                return ctl_usage_error(source->command, _("--file and --directory exclude each other"));
         if (source->since && !ctl_audit_parse_time(source->since, &since))
-                return ctl_usage_error(source->command, "--since takes a time such as '2025-01-31 08:00', "
-                                                        "'yesterday' or '-2h', not '%s'", source->since);
+                return ctl_usage_error(source->command, _("--since takes a time such as '2025-01-31 08:00', "
+                                                        "'yesterday' or '-2h', not '%s'"), source->since);
         /* The journal's _MACHINE_ID is 32 lower-case hex digits; accept a
          * UUID or capitals too, as people copy them. */
         if (source->machine && sd_id128_from_string(source->machine, &machine) < 0)
-                return ctl_usage_error(source->command, "--machine takes a machine ID (32 hex digits), not '%s'",
+                return ctl_usage_error(source->command, _("--machine takes a machine ID (32 hex digits), not '%s'"),
                                        source->machine);
         if (source->machine)
                 (void) sd_id128_to_string(machine, source->machine_id);

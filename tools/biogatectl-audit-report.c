@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "biogatectl-args.h"
+#include "biogate-i18n.h"
 #include "biogatectl-audit.h"
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
@@ -310,10 +311,10 @@ int ctl_audit_report(bool json, int argc, char **argv) {
         const char *since = NULL, *directory = NULL, *machine = NULL;
         g_autoptr(GPtrArray) files = NULL;
         const CtlOption options[] = {
-                { "since", 0, CTL_OPTION_STRING, &since, "TIME", "Only events from this time on" },
-                { "file", 0, CTL_OPTION_STRINGS, &files, "FILE", "Read this journal file (repeatable)" },
-                { "directory", 0, CTL_OPTION_STRING, &directory, "DIR", "Read the journal files in DIR" },
-                { "machine", 0, CTL_OPTION_STRING, &machine, "ID", "Only the events of this machine ID" },
+                { "since", 0, CTL_OPTION_STRING, &since, "TIME", N_("Only events from this time on") },
+                { "file", 0, CTL_OPTION_STRINGS, &files, "FILE", N_("Read this journal file (repeatable)") },
+                { "directory", 0, CTL_OPTION_STRING, &directory, "DIR", N_("Read the journal files in DIR") },
+                { "machine", 0, CTL_OPTION_STRING, &machine, "ID", N_("Only the events of this machine ID") },
                 CTL_OPTION_JSON(&json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -321,12 +322,12 @@ int ctl_audit_report(bool json, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "audit report",
                 .usage = "audit report [--since TIME] [--file FILE... | --directory DIR] [--machine ID] [--json]",
-                .summary = "Summarise biogated's audit events per user and day (local time): logins (matches\n"
+                .summary = N_("Summarise biogated's audit events per user and day (local time): logins (matches\n"
                            "for a PAM service), other matches, failed matches, step-ups approved and denied\n"
                            "by rule, lockouts, erasures, evaluations, and the calls that audit summaries\n"
-                           "counted instead of logging one by one.",
-                .epilogue = "It counts what the journal holds; 'biogatectl audit verify' checks that nothing\n"
-                            "was removed or changed. Exit status: 0 done, 2 usage, 7 journal unreadable.\n",
+                           "counted instead of logging one by one."),
+                .epilogue = N_("It counts what the journal holds; 'biogatectl audit verify' checks that nothing\n"
+                            "was removed or changed. Exit status: 0 done, 2 usage, 7 journal unreadable.\n"),
                 .options = options,
         };
         g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, row_free);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-audit.h"
 #include "biogatectl-commands.h"
@@ -560,7 +561,7 @@ static int report_problem(const Verifier *v, bool json) {
                         printf("TAMPERED: %s at sequence %" G_GUINT64_FORMAT ", %s: %s.\n", problem_names[p->kind],
                                p->seq, time, safe_message);
                 if (p->cursor)
-                        printf("Journal entry: %s (journalctl --cursor='%s'), sent by %s.\n", p->cursor, p->cursor,
+                        printf(_("Journal entry: %s (journalctl --cursor='%s'), sent by %s.\n"), p->cursor, p->cursor,
                                safe_sender);
                 printf("Events checked before it: %" G_GUINT64_FORMAT ". Machine ID: %s.\n", v->events, p->machine);
         }
@@ -624,13 +625,13 @@ static int report_ok(const Verifier *v, bool json, bool tail_checked) {
         }
         g_variant_builder_clear(&machines);
         if (v->events == 0)
-                printf("No audit events of biogated were found%s.\n",
+                printf(_("No audit events of biogated were found%s.\n"),
                        geteuid() != 0 ? " (reading the system journal needs root or the group systemd-journal)" : "");
         else if (tail_checked)
-                printf("The last event matches biogated's chain state.\n");
+                printf(_("The last event matches biogated's chain state.\n"));
         else
-                printf("The end was not compared with biogated's chain state (--state-dir): deleting the newest "
-                       "events would not show.\n");
+                printf(_("The end was not compared with biogated's chain state (--state-dir): deleting the newest "
+                       "events would not show.\n"));
         return CTL_EXIT_SUCCESS;
 }
 
@@ -639,13 +640,13 @@ static int audit_verify(bool json, int argc, char **argv) {
         g_autoptr(GPtrArray) files = NULL;
         const CtlOption options[] = {
                 { "since", 0, CTL_OPTION_STRING, &since, "TIME",
-                  "Check from this time on (the first event is taken as given)" },
-                { "file", 0, CTL_OPTION_STRINGS, &files, "FILE", "Read this journal file (repeatable)" },
-                { "directory", 0, CTL_OPTION_STRING, &directory, "DIR", "Read the journal files in DIR" },
-                { "machine", 0, CTL_OPTION_STRING, &machine, "ID", "Only the events of this machine ID" },
+                  N_("Check from this time on (the first event is taken as given)") },
+                { "file", 0, CTL_OPTION_STRINGS, &files, "FILE", N_("Read this journal file (repeatable)") },
+                { "directory", 0, CTL_OPTION_STRING, &directory, "DIR", N_("Read the journal files in DIR") },
+                { "machine", 0, CTL_OPTION_STRING, &machine, "ID", N_("Only the events of this machine ID") },
                 { "state-dir", 0, CTL_OPTION_STRING, &state_dir, "DIR",
                   "biogated's state directory: key and chain state (default " BIOGATE_DEFAULT_STATE_DIR ")" },
-                { "key", 0, CTL_OPTION_STRING, &key_path, "FILE", "The audit key (32 bytes; - for standard input)" },
+                { "key", 0, CTL_OPTION_STRING, &key_path, "FILE", N_("The audit key (32 bytes; - for standard input)") },
                 CTL_OPTION_JSON(&json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -654,11 +655,11 @@ static int audit_verify(bool json, int argc, char **argv) {
                 .command = "audit verify",
                 .usage = "audit verify [--since TIME] [--file FILE... | --directory DIR] [--machine ID]\n"
                          "       [--state-dir DIR] [--key FILE] [--json]",
-                .summary = "Check biogated's audit chain in the journal: every event present, in order and\n"
-                           "unchanged. Reports the first gap, edit or reorder with its sequence number.",
-                .epilogue = "Without --file or --directory the local system journal is read, and its end is\n"
+                .summary = N_("Check biogated's audit chain in the journal: every event present, in order and\n"
+                           "unchanged. Reports the first gap, edit or reorder with its sequence number."),
+                .epilogue = N_("Without --file or --directory the local system journal is read, and its end is\n"
                             "compared with the chain state in the state directory. Needs root (the key).\n"
-                            "Exit status: 0 intact, 1 tampered, 2 usage, 7 key or journal unreadable.\n",
+                            "Exit status: 0 intact, 1 tampered, 2 usage, 7 key or journal unreadable.\n"),
                 .options = options,
         };
         CtlAuditSource src = { .command = "audit verify" };
@@ -733,7 +734,7 @@ int ctl_command_audit(Ctl *ctl, int argc, char **argv) {
                 "their options.\n";
 
         if (argc < 2)
-                return ctl_usage_error("audit", "No audit command given: verify or report");
+                return ctl_usage_error("audit", _("No audit command given: verify or report"));
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
                 fputs(help, stdout);
                 return CTL_EXIT_SUCCESS;
@@ -742,5 +743,5 @@ int ctl_command_audit(Ctl *ctl, int argc, char **argv) {
                 return audit_verify(ctl->json, argc - 1, argv + 1);
         if (strcmp(argv[1], "report") == 0)
                 return ctl_audit_report(ctl->json, argc - 1, argv + 1);
-        return ctl_usage_error("audit", "Unknown audit command '%s': use verify or report", argv[1]);
+        return ctl_usage_error("audit", _("Unknown audit command '%s': use verify or report"), argv[1]);
 }

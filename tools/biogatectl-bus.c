@@ -3,6 +3,7 @@
 
 #include "biogate-bus.h"
 #include "biogate-finger.h"
+#include "biogate-i18n.h"
 #include "biogatectl-error.h"
 
 bool ctl_connect(Ctl *ctl, GError **error) {
@@ -14,7 +15,7 @@ bool ctl_connect(Ctl *ctl, GError **error) {
         ctl->client = biogate_client_new_sync(NULL, &local);
         if (!ctl->client) {
                 g_propagate_error(error, ctl_error_new(CTL_ERROR_NO_SERVER,
-                                                       "Cannot connect to the system bus: %s", local->message));
+                                                       _("Cannot connect to the system bus: %s"), local->message));
                 return false;
         }
 
@@ -45,5 +46,5 @@ const char *ctl_user_display_name(const char *user) {
 const char *ctl_finger_display_name(const char *finger) {
         const char *text = biogate_finger_to_text(biogate_finger_from_name(finger));
 
-        return text ? text : finger;
+        return text ? _(text) : finger;
 }

@@ -8,6 +8,7 @@
 #include "biogate-bus.h"
 #include "biogate-i18n.h"
 #include "biogate-errors.h"
+#include "biogate-i18n.h"
 #include "biogatectl-output.h"
 
 /* The one table from D-Bus error names to exit statuses; first match wins.
@@ -256,7 +257,7 @@ CtlExit ctl_usage_error(const char *command, const char *format, ...) {
         safe = printable_vprintf(format, ap);
         va_end(ap);
 
-        fprintf(stderr, "biogatectl: %s\nTry 'biogatectl%s%s --help'.\n",
-                safe, command ? " " : "", command ? command : "");
+        fprintf(stderr, "biogatectl: %s\n", safe);
+        fprintf(stderr, _("Try 'biogatectl%s%s --help'.\n"), command ? " " : "", command ? command : "");
         return CTL_EXIT_USAGE;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-output.h"
 
 #include "biogatectl-args.h"
@@ -28,9 +29,9 @@ static int keys_export(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "keys export",
                 .usage = "keys export",
-                .summary = "Print the JWK set (JSON) with the public keys that verify this workstation's\n"
+                .summary = N_("Print the JWK set (JSON) with the public keys that verify this workstation's\n"
                            "step-up tokens: the signing key, and keys retired by a rotation until the\n"
-                           "last token they signed has expired. Any user may run it.",
+                           "last token they signed has expired. Any user may run it."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -56,11 +57,11 @@ static int keys_rotate(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "keys rotate",
                 .usage = "keys rotate [--json]",
-                .summary = "Make a new token signing key (org.biogate1.manage: root, or as polkit allows).\n"
+                .summary = N_("Make a new token signing key (org.biogate1.manage: root, or as polkit allows).\n"
                            "Tokens signed from now on carry the new key id, printed here; the old public\n"
                            "key stays in 'keys export' until every token it signed has expired. Refused\n"
                            "when the key comes from the systemd credential biogate.signing-key: rotate\n"
-                           "that credential instead.",
+                           "that credential instead."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -91,9 +92,9 @@ static int keys_rotate(Ctl *ctl, int argc, char **argv) {
                 fputs(line->str, stdout);
         } else {
                 safe = ctl_printable(kid);
-                printf("New signing key: %s\n"
+                printf(_("New signing key: %s\n"
                        "The previous key stays published until every token it signed has expired.\n"
-                       "Give backends the new key set now: biogatectl keys export\n",
+                       "Give backends the new key set now: biogatectl keys export\n"),
                        safe);
         }
         return fflush(stdout) == 0 ? CTL_EXIT_SUCCESS : CTL_EXIT_DAEMON;
@@ -107,9 +108,9 @@ int ctl_command_keys(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "keys",
                 .usage = "keys export|rotate",
-                .summary = "Work with the token signing keys. Commands:\n"
+                .summary = N_("Work with the token signing keys. Commands:\n"
                            "  export  Print the public JWK set for backends (any user)\n"
-                           "  rotate  Make a new signing key (administrators)",
+                           "  rotate  Make a new signing key (administrators)"),
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -119,10 +120,10 @@ int ctl_command_keys(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (next >= argc)
-                return ctl_usage_error(cl.command, "No keys command given (export, rotate)");
+                return ctl_usage_error(cl.command, _("No keys command given (export, rotate)"));
         if (strcmp(argv[next], "export") == 0)
                 return keys_export(ctl, argc - next, argv + next);
         if (strcmp(argv[next], "rotate") == 0)
                 return keys_rotate(ctl, argc - next, argv + next);
-        return ctl_usage_error(cl.command, "Unknown keys command '%s'", argv[next]);
+        return ctl_usage_error(cl.command, _("Unknown keys command '%s'"), argv[next]);
 }

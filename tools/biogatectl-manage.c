@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -40,8 +41,8 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "status",
                 .usage = "status [--json]",
-                .summary = "Show whether biogated is reachable, its API version, the number of\n"
-                           "sensors and the fingers enrolled for you.",
+                .summary = N_("Show whether biogated is reachable, its API version, the number of\n"
+                           "sensors and the fingers enrolled for you."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -99,16 +100,16 @@ int ctl_command_status(Ctl *ctl, int argc, char **argv) {
         }
 
         if (api_version != BIOGATE_API_VERSION)
-                fprintf(stderr, "biogatectl: warning: biogated implements API version %" G_GUINT32_FORMAT
-                        ", this biogatectl expects version %u\n", api_version, BIOGATE_API_VERSION);
+                fprintf(stderr, _("biogatectl: warning: biogated implements API version %u, this biogatectl expects "
+                                  "version %u\n"), (unsigned) api_version, BIOGATE_API_VERSION);
 
         safe_user = ctl_printable(user);
-        finger_text = join_finger_texts(fingers, "none");
-        printf("Daemon:   reachable (API version %" G_GUINT32_FORMAT ")\n"
-               "Sensors:  %zu\n"
-               "User:     %s\n"
-               "Fingers:  %s\n",
-               api_version, n_devices, safe_user, finger_text);
+        finger_text = join_finger_texts(fingers, _("none"));
+        printf(_("Daemon:   reachable (API version %u)\n"
+                 "Sensors:  %zu\n"
+                 "User:     %s\n"
+                 "Fingers:  %s\n"),
+               (unsigned) api_version, n_devices, safe_user, finger_text);
         if (my_data)
                 ctl_print_locks(my_data, safe_user);
         return CTL_EXIT_SUCCESS;
@@ -149,7 +150,7 @@ static void print_device_plain(const char *id, const char *name, GVariant *detai
         const char *key;
         GVariant *value;
 
-        printf("Sensor %s\n  %-14s %s\n", safe_id, "name:", safe_name);
+        printf(_("Sensor %s\n  %-14s %s\n"), safe_id, "name:", safe_name);
 
         for (size_t i = 0; i < G_N_ELEMENTS(device_labels); i++) {
                 g_autoptr(GVariant) v = g_variant_lookup_value(details, device_labels[i].key, NULL);
@@ -187,7 +188,7 @@ int ctl_command_devices(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "devices",
                 .usage = "devices [--json]",
-                .summary = "List the fingerprint sensors biogated found.",
+                .summary = N_("List the fingerprint sensors biogated found."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -210,7 +211,7 @@ int ctl_command_devices(Ctl *ctl, int argc, char **argv) {
                 return ctl_report_error(ctl->json, error);
 
         if (!ctl->json && g_variant_n_children(devices) == 0) {
-                printf("No fingerprint sensors found.\n");
+                printf(_("No fingerprint sensors found.\n"));
                 return CTL_EXIT_SUCCESS;
         }
 
@@ -257,7 +258,7 @@ int ctl_command_devices(Ctl *ctl, int argc, char **argv) {
 int ctl_command_list(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose fingers to list (default: yours)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose fingers to list (default: yours)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -265,7 +266,7 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "list",
                 .usage = "list [--user USER] [--json]",
-                .summary = "List the enrolled fingers of a user.",
+                .summary = N_("List the enrolled fingers of a user."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -298,11 +299,11 @@ int ctl_command_list(Ctl *ctl, int argc, char **argv) {
 
         safe_user = ctl_printable(ctl_user_display_name(user));
         if (g_variant_n_children(fingers) == 0) {
-                printf("No fingers enrolled for %s.\n", safe_user);
+                printf(_("No fingers enrolled for %s.\n"), safe_user);
                 return CTL_EXIT_SUCCESS;
         }
 
-        printf("Fingers enrolled for %s:\n", safe_user);
+        printf(_("Fingers enrolled for %s:\n"), safe_user);
         g_variant_iter_init(&iter, fingers);
         while (g_variant_iter_next(&iter, "&s", &finger)) {
                 g_autofree char *safe = ctl_printable(finger);
@@ -317,8 +318,8 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         g_autoptr(GPtrArray) fingers = NULL;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose prints to delete (default: yours)" },
-                { "finger", 'f', CTL_OPTION_STRINGS, &fingers, "FINGER", "Delete only this finger; repeatable (default: all)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose prints to delete (default: yours)") },
+                { "finger", 'f', CTL_OPTION_STRINGS, &fingers, "FINGER", N_("Delete only this finger; repeatable (default: all)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -326,7 +327,7 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "delete",
                 .usage = "delete [--user USER] [--finger FINGER]... [--json]",
-                .summary = "Delete enrolled fingerprints; all of them unless --finger is given.",
+                .summary = N_("Delete enrolled fingerprints; all of them unless --finger is given."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -370,10 +371,10 @@ int ctl_command_delete(Ctl *ctl, int argc, char **argv) {
 
         g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user));
         if (n == 0) {
-                printf("Deleted all fingerprints of %s.\n", safe_user);
+                printf(_("Deleted all fingerprints of %s.\n"), safe_user);
                 return CTL_EXIT_SUCCESS;
         }
         for (size_t i = 0; i < n; i++)
-                printf("Deleted %s of %s.\n", ctl_finger_display_name(names[i]), safe_user);
+                printf(_("Deleted %s of %s.\n"), ctl_finger_display_name(names[i]), safe_user);
         return CTL_EXIT_SUCCESS;
 }

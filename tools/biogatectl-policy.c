@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogate-policy.h"
 #include "biogate-tx.h"
 #include "biogatectl-args.h"
@@ -48,9 +49,9 @@ static int policy_check(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "policy check",
                 .usage = "policy check [--json] FILE...",
-                .summary = "Check step-up policy files as biogated would load them: the files in the\n"
-                           "order given form one policy, and the last one ends with [default].",
-                .epilogue = "Exit status: 0 valid, 1 not valid (the message names FILE:LINE), 2 usage.\n",
+                .summary = N_("Check step-up policy files as biogated would load them: the files in the\n"
+                           "order given form one policy, and the last one ends with [default]."),
+                .epilogue = N_("Exit status: 0 valid, 1 not valid (the message names FILE:LINE), 2 usage.\n"),
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -77,7 +78,7 @@ static int policy_check(Ctl *ctl, int argc, char **argv) {
                 base = next;
         }
         if (files->len == 0)
-                return ctl_usage_error("policy check", "No FILE given");
+                return ctl_usage_error("policy check", _("No FILE given"));
         g_ptr_array_add(files, NULL);
 
         policy = biogate_policy_load_files((const char *const *) files->pdata, &error);
@@ -159,7 +160,7 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
         safe_text = ctl_printable(text);
         safe_file = ctl_printable(rule->file);
         safe_sources = ctl_printable(biogate_policy_describe_sources(policy));
-        printf("Transaction:     %s\n"
+        printf(_("Transaction:     %s\n"
                "At:              %s (local time)\n"
                "Rule:            %s\n"
                "Defined at:      %s:%d\n"
@@ -168,7 +169,7 @@ static void print_explanation(bool json, const BiogatePolicy *policy, const Biog
                "Approver group:  %s\n"
                "Local session:   %s\n"
                "Token lifetime:  %u s\n"
-               "Policy:          %s\n",
+               "Policy:          %s\n"),
                safe_text, time_text, rule->name, safe_file, rule->line, requirement,
                sensor,
                rule->approver_group ? rule->approver_group : "-",
@@ -186,7 +187,7 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
                 { "vendor", 0, CTL_OPTION_STRING, &vendor, "FILE",
                   "Policy used when DIR has no *.conf (default " BIOGATE_DEFAULT_VENDOR_POLICY ")" },
                 CTL_TX_OPTIONS(f),
-                { "time", 0, CTL_OPTION_STRING, &time_text, "HH:MM", "Local time to evaluate at (default: now)" },
+                { "time", 0, CTL_OPTION_STRING, &time_text, "HH:MM", N_("Local time to evaluate at (default: now)") },
                 CTL_OPTION_JSON(&json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -197,12 +198,12 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
                          "       [--amount AMOUNT --currency CODE] [--payee NAME] [--counterparty NAME]\n"
                          "       [--account ACCOUNT] [--instrument INSTRUMENT] [--reference REF]\n"
                          "       [--time HH:MM] [--json]",
-                .summary = "Show which rule of the step-up policy a transaction meets and what it requires,\n"
-                           "evaluating the policy files locally as biogated does.",
-                .epilogue = "A rule that requires fingerprint+approver needs a sensor that can identify:\n"
+                .summary = N_("Show which rule of the step-up policy a transaction meets and what it requires,\n"
+                           "evaluating the policy files locally as biogated does."),
+                .epilogue = N_("A rule that requires fingerprint+approver needs a sensor that can identify:\n"
                             "on a verify-only sensor biogated refuses it (DeviceCannotIdentify).\n"
                             "Exit status: 0 explained, 1 the policy is not valid or missing, 2 usage or an\n"
-                            "invalid transaction.\n",
+                            "invalid transaction.\n"),
                 .options = options,
         };
         g_autoptr(BiogatePolicy) policy = NULL;
@@ -218,10 +219,10 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (!f.kind)
-                return ctl_usage_error("policy explain", "--kind is required");
+                return ctl_usage_error("policy explain", _("--kind is required"));
         when = time_text ? parse_time_option(time_text) : g_date_time_new_now_local();
         if (!when)
-                return ctl_usage_error("policy explain", "--time takes HH:MM (00:00 to 23:59), not '%s'", time_text);
+                return ctl_usage_error("policy explain", _("--time takes HH:MM (00:00 to 23:59), not '%s'"), time_text);
 
         /* The same parser as the daemon's: what it refuses, explain refuses. */
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -229,7 +230,7 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
         dict = g_variant_ref_sink(g_variant_builder_end(&b));
         tx = biogate_tx_from_variant(dict, &error);
         if (!tx)
-                return ctl_input_error("Invalid transaction: %s", error->message);
+                return ctl_input_error(_("Invalid transaction: %s"), error->message);
 
         policy = biogate_policy_load(policy_dir ? policy_dir : BIOGATE_DEFAULT_POLICY_DIR,
                                      vendor ? vendor : BIOGATE_DEFAULT_VENDOR_POLICY, &error);
@@ -237,8 +238,8 @@ static int policy_explain(Ctl *ctl, int argc, char **argv) {
                 return report_policy_error(json, false, error);
 
         if (!biogate_tx_kind_is_builtin(tx->kind) && !biogate_policy_knows_kind(policy, tx->kind))
-                return ctl_input_error("Invalid transaction: kind '%s' is not built in and no rule of the "
-                                       "policy names it, so biogated refuses it", tx->kind);
+                return ctl_input_error(_("Invalid transaction: kind '%s' is not built in and no rule of the "
+                                       "policy names it, so biogated refuses it"), tx->kind);
 
         text = biogate_tx_render_text(tx);
         print_explanation(json, policy, biogate_policy_match(policy, tx, when), text, when);
@@ -257,7 +258,7 @@ int ctl_command_policy(Ctl *ctl, int argc, char **argv) {
                 "their options.\n";
 
         if (argc < 2)
-                return ctl_usage_error("policy", "No policy command given: check or explain");
+                return ctl_usage_error("policy", _("No policy command given: check or explain"));
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
                 fputs(help, stdout);
                 return CTL_EXIT_SUCCESS;
@@ -266,5 +267,5 @@ int ctl_command_policy(Ctl *ctl, int argc, char **argv) {
                 return policy_check(ctl, argc - 1, argv + 1);
         if (strcmp(argv[1], "explain") == 0)
                 return policy_explain(ctl, argc - 1, argv + 1);
-        return ctl_usage_error("policy", "Unknown policy command '%s': use check or explain", argv[1]);
+        return ctl_usage_error("policy", _("Unknown policy command '%s': use check or explain"), argv[1]);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -33,7 +34,7 @@ static char *finger_texts(GVariant *fingers) {
         g_variant_iter_init(&iter, fingers);
         while (g_variant_iter_next(&iter, "&s", &finger))
                 g_string_append_printf(s, "%s%s", s->len > 0 ? ", " : "", ctl_finger_display_name(finger));
-        return ctl_printable(s->len > 0 ? s->str : "none");
+        return ctl_printable(s->len > 0 ? s->str : _("none"));
 }
 
 static bool strv_contains(GVariant *strv, const char *needle) {
@@ -51,10 +52,10 @@ static void print_fingers(GVariant *data) {
         const char *finger;
 
         if (!fingers || g_variant_n_children(fingers) == 0) {
-                printf("Fingerprints: none\n");
+                printf(_("Fingerprints: none\n"));
                 return;
         }
-        printf("Fingerprints (templates stored sealed on this machine, never shown):\n");
+        printf(_("Fingerprints (templates stored sealed on this machine, never shown):\n"));
         g_variant_iter_init(&iter, fingers);
         while (g_variant_iter_next(&iter, "&s", &finger)) {
                 g_autofree char *name = ctl_printable(ctl_finger_display_name(finger));
@@ -73,10 +74,10 @@ static void print_consents(GVariant *data) {
         gsize n = consents ? g_variant_n_children(consents) : 0;
 
         if (n == 0) {
-                printf("Consent given with enrolments: none\n");
+                printf(_("Consent given with enrolments: none\n"));
                 return;
         }
-        printf("Consent given with enrolments:\n");
+        printf(_("Consent given with enrolments:\n"));
         for (gsize i = 0; i < n; i++) {
                 g_autoptr(GVariant) entry = g_variant_get_child_value(consents, i);
                 g_autoptr(GVariant) fingers = g_variant_lookup_value(entry, "fingers", G_VARIANT_TYPE("as"));
@@ -91,8 +92,8 @@ static void print_consents(GVariant *data) {
                 when = format_time(t);
                 safe_version = ctl_printable(version);
                 names = fingers ? finger_texts(fingers) : g_strdup("?");
-                printf("  %s  notice version %s  %s  (recorded by uid %" G_GUINT32_FORMAT ")\n", when, safe_version,
-                       names, by);
+                printf(_("  %s  notice version %s  %s  (recorded by uid %u)\n"), when, safe_version, names,
+                       (unsigned) by);
         }
 }
 
@@ -108,8 +109,8 @@ static void print_standing_consent(GVariant *data, const char *current_version) 
         gint64 t = 0;
 
         if (!standing) {
-                printf("Consent to enrolment from the desktop: not given (the current notice is version %s; "
-                       "give it with: biogatectl consent)\n", safe_current);
+                printf(_("Consent to enrolment from the desktop: not given (the current notice is version %s; "
+                       "give it with: biogatectl consent)\n"), safe_current);
                 return;
         }
         (void) g_variant_lookup(standing, "notice-version", "&s", &version);
@@ -118,11 +119,11 @@ static void print_standing_consent(GVariant *data, const char *current_version) 
         when = format_time(t);
         safe_version = ctl_printable(version);
         if (current)
-                printf("Consent to enrolment from the desktop: given %s to notice version %s (the current one)\n",
+                printf(_("Consent to enrolment from the desktop: given %s to notice version %s (the current one)\n"),
                        when, safe_version);
         else
-                printf("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
-                       "notice (version %s); give it again with: biogatectl consent\n", when, safe_version,
+                printf(_("Consent to enrolment from the desktop: given %s to notice version %s, not the current "
+                       "notice (version %s); give it again with: biogatectl consent\n"), when, safe_version,
                        safe_current);
 }
 
@@ -138,7 +139,7 @@ static char *current_notice_version(Ctl *ctl) {
 int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to show (default: yours)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose data to show (default: yours)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -146,8 +147,8 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "my-data",
                 .usage = "my-data [--user USER] [--json]",
-                .summary = "Show everything biogate holds about you: fingers, when they were enrolled\n"
-                           "and last used, the consent you gave, retention. Never template data.",
+                .summary = N_("Show everything biogate holds about you: fingers, when they were enrolled\n"
+                           "and last used, the consent you gave, retention. Never template data."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -176,17 +177,18 @@ int ctl_command_my_data(Ctl *ctl, int argc, char **argv) {
                 name = ctl_user_display_name(user);
         (void) g_variant_lookup(data, "uid", "u", &uid);
         safe_user = ctl_printable(name);
-        printf("What biogate holds about %s (uid %" G_GUINT32_FORMAT "):\n", safe_user, uid);
+        printf(_("What biogate holds about %s (uid %u):\n"), safe_user, (unsigned) uid);
         print_fingers(data);
         print_consents(data);
         current = current_notice_version(ctl);
         print_standing_consent(data, current);
         if (g_variant_lookup(data, "retention-days", "u", &days) && days > 0)
-                printf("Retention: fingerprints not used for %" G_GUINT32_FORMAT " days are erased\n", days);
+                printf(P_("Retention: fingerprints not used for %u day are erased\n",
+                          "Retention: fingerprints not used for %u days are erased\n", days), (unsigned) days);
         else
-                printf("Retention: kept until deleted or erased\n");
+                printf(_("Retention: kept until deleted or erased\n"));
         ctl_print_locks(data, safe_user);
-        printf("Erase all of it with: biogatectl erase\n");
+        printf(_("Erase all of it with: biogatectl erase\n"));
         return CTL_EXIT_SUCCESS;
 }
 
@@ -194,8 +196,8 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL;
         bool yes = false;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose data to erase (default: yours)" },
-                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL, "Do not ask for confirmation (for scripts)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose data to erase (default: yours)") },
+                { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL, N_("Do not ask for confirmation (for scripts)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -203,8 +205,8 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "erase",
                 .usage = "erase [--user USER] [--yes] [--json]",
-                .summary = "Erase everything biogate holds about a user: every fingerprint, the consent\n"
-                           "and usage record, and the user's key, so that no copy can be read again.",
+                .summary = N_("Erase everything biogate holds about a user: every fingerprint, the consent\n"
+                           "and usage record, and the user's key, so that no copy can be read again."),
                 .options = options,
         };
         g_autoptr(GError) error = NULL;
@@ -225,11 +227,11 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
                 g_autofree char *question = NULL;
 
                 if (!ctl_can_ask())
-                        return ctl_usage_error("erase", "Not on a terminal: pass --yes to erase without asking");
-                question = g_strdup_printf("Erase every fingerprint of %s, the consent record and the key? "
-                                           "This cannot be undone.", safe_user);
+                        return ctl_usage_error("erase", _("Not on a terminal: pass --yes to erase without asking"));
+                question = g_strdup_printf(_("Erase every fingerprint of %s, the consent record and the key? "
+                                             "This cannot be undone."), safe_user);
                 if (ctl_ask_yes_no(question) != 1)
-                        return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", "Nothing was erased");
+                        return ctl_report_error_name(ctl->json, BIOGATE_ERROR_PREFIX "Cancelled", _("Nothing was erased"));
         }
         if (!ctl_connect_for_user(ctl, user, &error))
                 return ctl_report_error(ctl->json, error);
@@ -252,12 +254,12 @@ int ctl_command_erase(Ctl *ctl, int argc, char **argv) {
         (void) g_variant_lookup(data, "record", "b", &record);
         (void) g_variant_lookup(data, "files", "u", &files);
         if (!key && !record && files == 0) {
-                printf("Nothing was stored for %s.\n", safe_user);
+                printf(_("Nothing was stored for %s.\n"), safe_user);
                 return CTL_EXIT_SUCCESS;
         }
-        names = fingers ? finger_texts(fingers) : g_strdup("none");
-        printf("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%" G_GUINT32_FORMAT
-               " files).\n", safe_user, names, record ? "erased" : "none", key ? "destroyed" : "none", files);
+        names = fingers ? finger_texts(fingers) : g_strdup(_("none"));
+        printf(_("Erased for %s: fingerprints: %s; consent and usage record: %s; key: %s (%u files).\n"), safe_user,
+               names, record ? _("erased") : _("none"), key ? _("destroyed") : _("none"), (unsigned) files);
         return CTL_EXIT_SUCCESS;
 }
 
@@ -308,9 +310,9 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         bool yes = false, withdraw = false, show = false;
         const CtlOption options[] = {
                 { "yes", 'y', CTL_OPTION_FLAG, &yes, NULL,
-                  "You have read the notice and agree; do not ask (for scripts that showed it)" },
+                  N_("You have read the notice and agree; do not ask (for scripts that showed it)") },
                 { "withdraw", 0, CTL_OPTION_FLAG, &withdraw, NULL,
-                  "Withdraw your consent (your enrolled fingerprints stay)" },
+                  N_("Withdraw your consent (your enrolled fingerprints stay)") },
                 { "show", 0, CTL_OPTION_FLAG, &show, NULL,
                   N_("Show the notice, and whether you have given it, to which version") },
                 CTL_OPTION_JSON(&ctl->json),
@@ -320,9 +322,9 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "consent",
                 .usage = "consent [--yes | --withdraw | --show] [--json]",
-                .summary = "Show the consent notice and record that you agree to enrol your fingerprints,\n"
+                .summary = N_("Show the consent notice and record that you agree to enrol your fingerprints,\n"
                            "for enrolment in the desktop's fingerprint settings (which cannot ask you).\n"
-                           "Only ever for yourself.",
+                           "Only ever for yourself."),
                 .options = options,
         };
         const CtlConsentTexts texts = {
@@ -341,7 +343,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if ((int) yes + (int) withdraw + (int) show > 1)
-                return ctl_usage_error("consent", "--yes, --withdraw and --show exclude each other");
+                return ctl_usage_error("consent", _("--yes, --withdraw and --show exclude each other"));
         if (show)
                 return show_standing_consent(ctl);
 
@@ -353,8 +355,8 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 if (ctl->json)
                         ctl_json_print(stdout, g_variant_new_parsed("{'withdrawn': <true>}"));
                 else
-                        printf("Consent withdrawn. Your enrolled fingerprints stay; remove them with "
-                               "biogatectl delete or biogatectl erase.\n");
+                        printf(_("Consent withdrawn. Your enrolled fingerprints stay; remove them with "
+                               "biogatectl delete or biogatectl erase.\n"));
                 return CTL_EXIT_SUCCESS;
         }
 
@@ -373,7 +375,7 @@ int ctl_command_consent(Ctl *ctl, int argc, char **argv) {
                 g_variant_builder_add(&b, "{sv}", "notice-version", g_variant_new_string(notice.version));
                 ctl_json_print(stdout, g_variant_builder_end(&b));
         } else
-                printf("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
-                       "settings; withdraw it with: biogatectl consent --withdraw\n", notice.version);
+                printf(_("Consent to notice version %s recorded. You can enrol your fingerprints in the desktop's "
+                       "settings; withdraw it with: biogatectl consent --withdraw\n"), notice.version);
         return CTL_EXIT_SUCCESS;
 }

@@ -19,13 +19,22 @@ bool ctl_can_ask(void) {
 
 int ctl_ask_yes_no(const char *question) {
         char line[64];
+        g_autofree char *answer = NULL;
 
-        fprintf(stderr, "%s [y/N] ", question);
+        /* TRANSLATORS: the short yes and no answers to a question; keep the default (no) in capitals. */
+        fprintf(stderr, "%s %s ", question, _("[y/N]"));
         fflush(stderr);
         if (!fgets(line, sizeof line, stdin))
                 return 0;
         g_strstrip(line);
-        return g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0;
+        if (g_ascii_strcasecmp(line, "y") == 0 || g_ascii_strcasecmp(line, "yes") == 0)
+                return 1;
+        /* Also yes in the user's language (Cyrillic has case too). */
+        if (!g_utf8_validate(line, -1, NULL))
+                return 0;
+        answer = g_utf8_casefold(line, -1);
+        /* TRANSLATORS: the short and the long yes the question accepts, in lower case. */
+        return strcmp(answer, _("y")) == 0 || strcmp(answer, _("yes")) == 0;
 }
 
 void ctl_notice_clear(CtlNotice *notice) {

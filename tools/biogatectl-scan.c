@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "biogate-bus.h"
+#include "biogate-i18n.h"
 #include "biogatectl-args.h"
 #include "biogatectl-commands.h"
 #include "biogatectl-error.h"
@@ -35,10 +36,10 @@ static const struct {
         const char *reason;
         const char *text;
 } retry_reasons[] = {
-        { "general",       "the scan was unclear" },
-        { "too-short",     "the swipe was too short" },
-        { "center-finger", "centre your finger on the sensor" },
-        { "remove-finger", "lift your finger first" },
+        { "general",       N_("the scan was unclear") },
+        { "too-short",     N_("the swipe was too short") },
+        { "center-finger", N_("centre your finger on the sensor") },
+        { "remove-finger", N_("lift your finger first") },
 };
 
 static void print_retry(GVariant *details) {
@@ -48,13 +49,13 @@ static void print_retry(GVariant *details) {
         (void) g_variant_lookup(details, "reason", "&s", &reason);
         for (size_t i = 0; i < G_N_ELEMENTS(retry_reasons); i++)
                 if (strcmp(reason, retry_reasons[i].reason) == 0) {
-                        fprintf(stderr, "Scan failed (%s), try again\n", retry_reasons[i].text);
+                        fprintf(stderr, _("Scan failed (%s), try again\n"), _(retry_reasons[i].text));
                         return;
                 }
 
         /* A reason newer than us: still better than nothing. */
         safe = ctl_printable(reason);
-        fprintf(stderr, "Scan failed (%s), try again\n", safe);
+        fprintf(stderr, _("Scan failed (%s), try again\n"), safe);
 }
 
 /* Every operation starts "queued", also when the sensor is free: opening it
@@ -66,7 +67,7 @@ static gboolean on_still_queued(void *userdata) {
         ScanView *v = userdata;
 
         v->queued_notice = 0;
-        fprintf(stderr, "Waiting for the sensor: another request is using it\n");
+        fprintf(stderr, _("Waiting for the sensor: another request is using it\n"));
         return G_SOURCE_REMOVE;
 }
 
@@ -104,10 +105,10 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
         if (strcmp(status, "finger-needed") == 0) {
                 /* After the last stage comes the duplicate check's touch. */
                 if (v->enroll && v->stages > 0 && v->stage < v->stages)
-                        fprintf(stderr, "Touch the sensor with %s (%" G_GUINT32_FORMAT " of %" G_GUINT32_FORMAT ")\n",
-                                v->finger_phrase, v->stage + 1, v->stages);
+                        fprintf(stderr, _("Touch the sensor with %s (%u of %u)\n"), v->finger_phrase,
+                                (unsigned) v->stage + 1, (unsigned) v->stages);
                 else
-                        fprintf(stderr, "Touch the sensor with %s\n", v->finger_phrase);
+                        fprintf(stderr, _("Touch the sensor with %s\n"), v->finger_phrase);
         } else if (strcmp(status, "stage-passed") == 0) {
                 guint32 stage = 0, stages = 0;
 
@@ -117,14 +118,14 @@ static void on_progress(const char *status, GVariant *details, void *userdata) {
                 if (stages > 0)
                         v->stages = stages;
                 if (v->stages > 0)
-                        fprintf(stderr, "Scan %" G_GUINT32_FORMAT " of %" G_GUINT32_FORMAT " done\n", v->stage, v->stages);
+                        fprintf(stderr, _("Scan %u of %u done\n"), (unsigned) v->stage, (unsigned) v->stages);
                 else
-                        fprintf(stderr, "Scan %" G_GUINT32_FORMAT " done\n", v->stage);
+                        fprintf(stderr, _("Scan %u done\n"), (unsigned) v->stage);
         } else if (strcmp(status, "retry-scan") == 0)
                 print_retry(details);
         else if (strcmp(status, "checking-duplicates") == 0)
-                fprintf(stderr, "Touch the sensor once more with the same finger, to check it is not enrolled for "
-                                "someone else\n");
+                fprintf(stderr, _("Touch the sensor once more with the same finger, to check it is not enrolled for "
+                                "someone else\n"));
         /* device-acquired and statuses newer than us need no words. */
 }
 
@@ -144,7 +145,7 @@ static int report_failure(bool json, const char *result, GVariant *details, cons
         }
         if (strcmp(result, BIOGATE_RESULT_CANCELLED) != 0 && strcmp(result, BIOGATE_RESULT_FAILED) != 0 &&
             (!message || !*message))
-                message = unexpected = g_strdup_printf("biogated reported the unexpected result '%s'", result);
+                message = unexpected = g_strdup_printf(_("biogated reported the unexpected result '%s'"), result);
 
         return ctl_report_error_name_for(json, name, message, ctl_user_display_name(user));
 }
@@ -179,20 +180,20 @@ static void print_outcome(bool json, const char *result, const char *user, const
         g_autofree char *safe_user = ctl_printable(user), *safe_finger = ctl_printable(finger ? ctl_finger_display_name(finger) : NULL);
 
         if (strcmp(result, BIOGATE_RESULT_COMPLETED) == 0)
-                printf("Enrolled %s for %s; consent to notice version %s recorded\n", safe_finger, safe_user,
+                printf(_("Enrolled %s for %s; consent to notice version %s recorded\n"), safe_finger, safe_user,
                        notice_version ? notice_version : "?");
         else if (strcmp(result, BIOGATE_RESULT_NO_MATCH) == 0)
-                printf("No match\n");
+                printf(_("No match\n"));
         else if (finger)
-                printf("Match: %s (user %s)\n", safe_finger, safe_user);
+                printf(_("Match: %s (user %s)\n"), safe_finger, safe_user);
         else
-                printf("Match (user %s)\n", safe_user);
+                printf(_("Match (user %s)\n"), safe_user);
 }
 
 /* Returns -1 to go on, else the exit status (ctl_obtain_consent()). */
 static int obtain_consent(Ctl *ctl, bool given, const char *user, const char *finger, CtlNotice *ret_notice) {
         g_autofree char *safe_user = ctl_printable(ctl_user_display_name(user));
-        g_autofree char *question = g_strdup_printf("Does %s consent to enrolling the %s under this notice?",
+        g_autofree char *question = g_strdup_printf(_("Does %s consent to enrolling the %s under this notice?"),
                                                     safe_user, ctl_finger_display_name(finger));
         const CtlConsentTexts texts = {
                 .question = question,
@@ -200,7 +201,7 @@ static int obtain_consent(Ctl *ctl, bool given, const char *user, const char *fi
                 .no_terminal = _("Enrolment needs consent: run biogatectl enroll on a terminal to read the "
                                  "notice and answer, or pass --yes-i-consent once the person whose finger it is "
                                  "has read it (biogatectl consent --show prints it)"),
-                .declined = "No consent was given; nothing was enrolled",
+                .declined = _("No consent was given; nothing was enrolled"),
         };
 
         return ctl_obtain_consent(ctl, given, &texts, ret_notice);
@@ -210,10 +211,10 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL, *finger = NULL;
         bool consent = false;
         const CtlOption options[] = {
-                { "finger", 'f', CTL_OPTION_STRING, &finger, "FINGER", "Finger to enrol (default: right-index-finger)" },
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose finger to enrol (default: yours)" },
+                { "finger", 'f', CTL_OPTION_STRING, &finger, "FINGER", N_("Finger to enrol (default: right-index-finger)") },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose finger to enrol (default: yours)") },
                 { "yes-i-consent", 0, CTL_OPTION_FLAG, &consent, NULL,
-                  "The person has read the consent notice and agrees (for scripts)" },
+                  N_("The person has read the consent notice and agrees (for scripts)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -221,8 +222,8 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "enroll",
                 .usage = "enroll [--finger FINGER] [--user USER] [--yes-i-consent] [--json]",
-                .summary = "Enrol one finger: show the consent notice, ask for consent, then touch the\n"
-                           "sensor as often as it asks.",
+                .summary = N_("Enrol one finger: show the consent notice, ask for consent, then touch the\n"
+                           "sensor as often as it asks."),
                 .options = options,
         };
         g_autoptr(BiogateOperation) operation = NULL;
@@ -256,7 +257,8 @@ int ctl_command_enroll(Ctl *ctl, int argc, char **argv) {
                 return ctl_report_error(ctl->json, error);
 
         view.json = ctl->json;
-        view.finger_phrase = g_strconcat("the ", ctl_finger_display_name(finger), NULL);
+        /* TRANSLATORS: what to touch the sensor with: "the right index finger". */
+        view.finger_phrase = g_strdup_printf(_("the %s"), ctl_finger_display_name(finger));
 
         operation = biogate_client_enroll(ctl->client, user ? user : "", finger, TRUE, notice.version, NULL);
         if (!ctl_operation_follow(operation, &handler, &result, &details, &error))
@@ -277,24 +279,25 @@ static char *finger_phrase(GPtrArray *fingers) {
         g_autoptr(GString) s = NULL;
 
         if (!fingers || fingers->len == 0)
-                return g_strdup("an enrolled finger");
+                return g_strdup(_("an enrolled finger"));
 
-        s = g_string_new("the ");
+        s = g_string_new(NULL);
         for (size_t i = 0; i < fingers->len; i++) {
                 if (i > 0)
-                        g_string_append(s, i + 1 == fingers->len ? " or " : ", ");
+                        /* TRANSLATORS: between the last two of a list of fingers, and between the others. */
+                        g_string_append(s, i + 1 == fingers->len ? _(" or ") : _(", "));
                 g_string_append(s, ctl_finger_display_name(fingers->pdata[i]));
         }
-        return g_string_free(g_steal_pointer(&s), FALSE);
+        return g_strdup_printf(_("the %s"), s->str);
 }
 
 int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
         const char *user = NULL, *timeout = NULL;
         g_autoptr(GPtrArray) fingers = NULL;
         const CtlOption options[] = {
-                { "user", 'u', CTL_OPTION_STRING, &user, "USER", "Whose fingers to match (default: yours)" },
-                { "finger", 'f', CTL_OPTION_STRINGS, &fingers, "FINGER", "Match only this finger; repeatable (default: all enrolled)" },
-                { "timeout", 't', CTL_OPTION_STRING, &timeout, "SECONDS", "Give up after 1..600 seconds (default: the daemon's, 30)" },
+                { "user", 'u', CTL_OPTION_STRING, &user, "USER", N_("Whose fingers to match (default: yours)") },
+                { "finger", 'f', CTL_OPTION_STRINGS, &fingers, "FINGER", N_("Match only this finger; repeatable (default: all enrolled)") },
+                { "timeout", 't', CTL_OPTION_STRING, &timeout, "SECONDS", N_("Give up after 1..600 seconds (default: the daemon's, 30)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -302,8 +305,8 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = "verify",
                 .usage = "verify [--user USER] [--finger FINGER]... [--timeout SECONDS] [--json]",
-                .summary = "Match one touch against a user's enrolled fingers.\n"
-                           "Exits 0 on a match and 1 when the finger does not match.",
+                .summary = N_("Match one touch against a user's enrolled fingers.\n"
+                           "Exits 0 on a match and 1 when the finger does not match."),
                 .options = options,
         };
         g_autoptr(BiogateOperation) operation = NULL;
@@ -326,7 +329,7 @@ int ctl_command_verify(Ctl *ctl, int argc, char **argv) {
                 return r;
 
         if (timeout && !g_ascii_string_to_unsigned(timeout, 10, 1, 600, &seconds, &error))
-                return ctl_usage_error("verify", "Invalid --timeout '%s': %s", timeout, error->message);
+                return ctl_usage_error("verify", _("Invalid --timeout '%s': %s"), timeout, error->message);
 
         if (fingers)
                 for (size_t i = 0; i < fingers->len; i++)

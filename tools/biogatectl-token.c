@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "biogate-jcs.h"
+#include "biogate-i18n.h"
 #include "biogate-token-ledger.h"
 #include "biogate-token.h"
 #include "biogatectl-args.h"
@@ -146,27 +147,33 @@ static void print_valid_plain(JsonObject *claims, gboolean nonce_checked, const 
         safe_sub = ctl_printable(claim_string(claims, "sub"));
         safe_rule = ctl_printable(claim_string(claims, "rule"));
 
-        printf("Token valid: signature, expiry%s and transaction digest check out\n"
-               "Transaction: %s\n"
-               "User:        %s (uid %" G_GINT64_FORMAT ")\n"
-               "Rule:        %s\n"
-               "Expires in:  %" G_GINT64_FORMAT " s\n",
-               nonce_checked ? ", nonce" : "", safe_text, safe_sub, claim_int(claims, "uid", -1), safe_rule,
-               claim_int(claims, "exp", now) - now);
+        fputs(nonce_checked ? _("Token valid: signature, expiry, nonce and transaction digest check out\n")
+                            : _("Token valid: signature, expiry and transaction digest check out\n"),
+              stdout);
+        /* The transaction text is biogated's, as the token binds it: never translated. */
+        printf(_("Transaction: %s\n"
+                 "User:        %s (uid %lld)\n"
+                 "Rule:        %s\n"
+                 "Expires in:  %lld s\n"),
+               safe_text, safe_sub, (long long) claim_int(claims, "uid", -1), safe_rule,
+               (long long) (claim_int(claims, "exp", now) - now));
         if (audience) {
                 g_autofree char *safe_audience = ctl_printable(audience);
 
                 /* The summary line above names only what every run checks. */
-                printf("Audience:    %s (checked)\n", safe_audience);
+                printf(_("Audience:    %s (checked)\n"), safe_audience);
         }
         if (!nonce_checked)
-                printf("Nonce:       not checked (no --challenge given)\n");
+                printf(_("Nonce:       not checked (no --challenge given)\n"));
         if (claims_have_touch(claims))
-                printf("Fingerprint: taken for this transaction (amr fpt)\n");
+                printf(_("Fingerprint: taken for this transaction (amr fpt)\n"));
         else
-                printf("Fingerprint: NONE\n"
-                       "WARNING:     " NO_TOUCH_WARNING ": no fingerprint was taken for this transaction\n"
-                       "             (amr holds no fpt); accept it only where the rule allows that\n");
+                /* The English of NO_TOUCH_WARNING, which --json prints as is. */
+                fputs(_("Fingerprint: NONE\n"
+                        "WARNING:     approved by policy without a touch: no fingerprint was taken for this "
+                        "transaction\n"
+                        "             (amr holds no fpt); accept it only where the rule allows that\n"),
+                      stdout);
 }
 
 static void print_valid_json(JsonObject *claims, gboolean nonce_checked, gboolean once_checked) {
@@ -217,19 +224,19 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         const char *jwks_path = NULL, *challenge_hex = NULL, *now_text = NULL, *ledger_path = NULL, *audience = NULL;
         bool require_touch = false, local_keys = false;
         const CtlOption options[] = {
-                { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", "JWK set with the daemon's public key(s)" },
+                { "jwks", 0, CTL_OPTION_STRING, &jwks_path, "FILE", N_("JWK set with the daemon's public key(s)") },
                 { "local-keys", 0, CTL_OPTION_FLAG, &local_keys, NULL,
-                  "Instead of --jwks: ask the local biogated for its key set (any user)" },
+                  N_("Instead of --jwks: ask the local biogated for its key set (any user)") },
                 { "audience", 0, CTL_OPTION_STRING, &audience, "AUD",
-                  "Who verifies: the token's aud must name AUD (a token with aud needs it)" },
+                  N_("Who verifies: the token's aud must name AUD (a token with aud needs it)") },
                 { "challenge", 0, CTL_OPTION_STRING, &challenge_hex, "HEX",
-                  "The challenge the backend sent; the token's nonce must equal it" },
-                { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", "Check expiry at this time (seconds since the epoch)" },
+                  N_("The challenge the backend sent; the token's nonce must equal it") },
+                { "now", 0, CTL_OPTION_STRING, &now_text, "UNIX", N_("Check expiry at this time (seconds since the epoch)") },
                 { "once-db", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER",
-                  "Accept each token once: refuse a token whose jti the ledger file holds, else record it" },
-                { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER", "The same as --once-db (its first name)" },
+                  N_("Accept each token once: refuse a token whose jti the ledger file holds, else record it") },
+                { "once", 0, CTL_OPTION_STRING, &ledger_path, "LEDGER", N_("The same as --once-db (its first name)") },
                 { "require-touch", 0, CTL_OPTION_FLAG, &require_touch, NULL,
-                  "Refuse a token issued without a fingerprint (no \"fpt\" in amr, e.g. a require=none rule)" },
+                  N_("Refuse a token issued without a fingerprint (no \"fpt\" in amr, e.g. a require=none rule)") },
                 CTL_OPTION_JSON(&ctl->json),
                 CTL_OPTION_HELP_ENTRY,
                 CTL_OPTION_END,
@@ -238,7 +245,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 .command = "token verify",
                 .usage = "token verify --jwks FILE|--local-keys [--audience AUD] [--challenge HEX] [--now UNIX]\n"
                          "                         [--once-db LEDGER] [--require-touch] [--json] TOKEN",
-                .summary = "Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
+                .summary = N_("Check a step-up token: Ed25519 signature with a key of the JWK set, expiry,\n"
                            "nonce (with --challenge) and the transaction digest, recomputed from the\n"
                            "transaction in the token; with --once-db (or --once), that the token was\n"
                            "not accepted before (libbiogate's biogate_ledger_use(), the same file);\n"
@@ -246,7 +253,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                            "from standard input. With --local-keys the key set comes from the local\n"
                            "biogated. A token with an aud claim is refused unless --audience names it.\n"
                            "--challenge takes hex; in the token the nonce is base64url. Exit status 0:\n"
-                           "valid; 1: refused (the check that failed is printed); 2: usage error.",
+                           "valid; 1: refused (the check that failed is printed); 2: usage error."),
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -263,7 +270,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (next >= argc)
-                return ctl_usage_error(cl.command, "No token given");
+                return ctl_usage_error(cl.command, _("No token given"));
         token_arg = argv[next];
         /* Options may follow the token too; a second token may not. */
         r = ctl_parse_command_line(&(const CtlCommandLine) { .command = cl.command, .usage = cl.usage,
@@ -275,20 +282,20 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
         /* Never a silent default: a backend that forgot --jwks must not
          * end up trusting whatever daemon its own bus happens to reach. */
         if (!jwks_path == !local_keys)
-                return ctl_usage_error(cl.command, "Give either --jwks FILE or --local-keys");
+                return ctl_usage_error(cl.command, _("Give either --jwks FILE or --local-keys"));
         if (audience && *audience == '\0')
-                return ctl_usage_error(cl.command, "--audience must not be empty");
+                return ctl_usage_error(cl.command, _("--audience must not be empty"));
         if (challenge_hex) {
                 challenge = parse_challenge(challenge_hex);
                 if (!challenge)
-                        return ctl_usage_error(cl.command, "--challenge must be %d to %d bytes in hex",
+                        return ctl_usage_error(cl.command, _("--challenge must be %d to %d bytes in hex"),
                                                BIOGATE_TX_CHALLENGE_MIN, BIOGATE_TX_CHALLENGE_MAX);
         }
         if (now_text) {
                 guint64 value;
 
                 if (!g_ascii_string_to_unsigned(now_text, 10, 0, G_MAXINT64, &value, NULL))
-                        return ctl_usage_error(cl.command, "--now must be a number of seconds since the epoch");
+                        return ctl_usage_error(cl.command, _("--now must be a number of seconds since the epoch"));
                 now = (gint64) value;
         } else
                 now = g_get_real_time() / G_USEC_PER_SEC;
@@ -297,13 +304,13 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 if (!g_file_get_contents(jwks_path, &jwks, &jwks_len, &error))
                         /* The daemon's own copy is root's; a user who tried it
                          * needs to learn where the same keys are open to all. */
-                        return ctl_usage_error(cl.command, "Cannot read the JWK set: %s%s", error->message,
+                        return ctl_usage_error(cl.command, _("Cannot read the JWK set: %s%s"), error->message,
                                                g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_ACCES)
                                                        ? " (any user gets the daemon's keys with --local-keys "
                                                          "or 'biogatectl keys export')"
                                                        : "");
                 if (jwks_len > JWKS_MAX_SIZE || strlen(jwks) != jwks_len)
-                        return ctl_usage_error(cl.command, "%s is not a JWK set", jwks_path);
+                        return ctl_usage_error(cl.command, _("%s is not a JWK set"), jwks_path);
         } else {
                 jwks = ctl_keys_fetch(ctl, &error);
                 if (!jwks)
@@ -346,7 +353,7 @@ static int token_verify(Ctl *ctl, int argc, char **argv) {
                 print_valid_plain(claims, challenge != NULL, audience, now);
                 if (ledger_path) {
                         g_autofree char *safe = ctl_printable(ledger_path);
-                        printf("Ledger:      first use, recorded in %s\n", safe);
+                        printf(_("Ledger:      first use, recorded in %s\n"), safe);
                 }
         }
         return CTL_EXIT_SUCCESS;
@@ -362,8 +369,8 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
                 .command = "token",
                 .usage = "token verify --jwks FILE|--local-keys [--audience AUD] [--challenge HEX] [--now UNIX]\n"
                          "                         [--once-db LEDGER] [--require-touch] [--json] TOKEN",
-                .summary = "Work with step-up tokens. Commands:\n"
-                           "  verify  Check a token's signature, expiry, nonce and transaction digest",
+                .summary = N_("Work with step-up tokens. Commands:\n"
+                           "  verify  Check a token's signature, expiry, nonce and transaction digest"),
                 .options = options,
                 .stop_at_positional = true,
         };
@@ -373,8 +380,8 @@ int ctl_command_token(Ctl *ctl, int argc, char **argv) {
         if (r >= 0)
                 return r;
         if (next >= argc)
-                return ctl_usage_error(cl.command, "No token command given (verify)");
+                return ctl_usage_error(cl.command, _("No token command given (verify)"));
         if (strcmp(argv[next], "verify") == 0)
                 return token_verify(ctl, argc - next, argv + next);
-        return ctl_usage_error(cl.command, "Unknown token command '%s'", argv[next]);
+        return ctl_usage_error(cl.command, _("Unknown token command '%s'"), argv[next]);
 }

@@ -19,31 +19,31 @@ static const struct {
         CtlCommandFunc run;
         const char *summary;
 } commands[] = {
-        { "status",  ctl_command_status,  "Show whether biogated is reachable, its API version and your fingers" },
-        { "devices", ctl_command_devices, "List fingerprint sensors" },
-        { "list",    ctl_command_list,    "List enrolled fingers" },
-        { "enroll",  ctl_command_enroll,  "Enrol a finger" },
-        { "verify",  ctl_command_verify,  "Match a finger against enrolled prints" },
-        { "delete",  ctl_command_delete,  "Delete enrolled fingerprints" },
-        { "my-data", ctl_command_my_data, "Show what biogate holds about you (never template data)" },
-        { "erase",   ctl_command_erase,   "Erase all your fingerprints, consent record and key" },
-        { "consent", ctl_command_consent, "Agree to the consent notice ahead of enrolment in the desktop's settings" },
-        { "approve", ctl_command_approve, "Approve a transaction with a fingerprint (step-up)" },
-        { "token",   ctl_command_token,   "Verify a step-up token offline (token verify)" },
-        { "keys",    ctl_command_keys,    "Export the keys that verify step-up tokens, or rotate the signing key" },
-        { "policy",  ctl_command_policy,  "Check a step-up policy, or explain which rule applies" },
-        { "audit",   ctl_command_audit,   "Verify the audit trail in the journal, or report on it" },
+        { "status",  ctl_command_status,  N_("Show whether biogated is reachable, its API version and your fingers") },
+        { "devices", ctl_command_devices, N_("List fingerprint sensors") },
+        { "list",    ctl_command_list,    N_("List enrolled fingers") },
+        { "enroll",  ctl_command_enroll,  N_("Enrol a finger") },
+        { "verify",  ctl_command_verify,  N_("Match a finger against enrolled prints") },
+        { "delete",  ctl_command_delete,  N_("Delete enrolled fingerprints") },
+        { "my-data", ctl_command_my_data, N_("Show what biogate holds about you (never template data)") },
+        { "erase",   ctl_command_erase,   N_("Erase all your fingerprints, consent record and key") },
+        { "consent", ctl_command_consent, N_("Agree to the consent notice ahead of enrolment in the desktop's settings") },
+        { "approve", ctl_command_approve, N_("Approve a transaction with a fingerprint (step-up)") },
+        { "token",   ctl_command_token,   N_("Verify a step-up token offline (token verify)") },
+        { "keys",    ctl_command_keys,    N_("Export the keys that verify step-up tokens, or rotate the signing key") },
+        { "policy",  ctl_command_policy,  N_("Check a step-up policy, or explain which rule applies") },
+        { "audit",   ctl_command_audit,   N_("Verify the audit trail in the journal, or report on it") },
         { "unlock",  ctl_command_unlock,  N_("Lift the lock that failed attempts put on a user (administrators)") },
-        { "reload",  ctl_command_reload,  N_("Make biogated read the step-up policy again (administrators)") },
+        { "reload",  ctl_command_reload,  N_("Make biogated read the step-up policy and consent notice again (administrators)") },
 };
 
 static char *commands_help(void) {
-        GString *s = g_string_new("Commands:\n");
+        GString *s = g_string_new(_("Commands:\n"));
 
         for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-                g_string_append_printf(s, "  %-9s %s\n", commands[i].name, commands[i].summary);
-        g_string_append(s, "\nRun 'biogatectl COMMAND --help' for the options of a command.\n"
-                           "See biogatectl(1) for exit statuses and JSON output.\n");
+                g_string_append_printf(s, "  %-9s %s\n", commands[i].name, _(commands[i].summary));
+        g_string_append(s, _("\nRun 'biogatectl COMMAND --help' for the options of a command.\n"
+                             "See biogatectl(1) for exit statuses and JSON output.\n"));
         return g_string_free(s, FALSE);
 }
 
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
         g_autofree char *epilogue = commands_help();
         const CtlOption options[] = {
                 CTL_OPTION_JSON(&ctl.json),
-                { "version", 0, CTL_OPTION_FLAG, &version, NULL, "Show the version and exit" },
+                { "version", 0, CTL_OPTION_FLAG, &version, NULL, N_("Show the version and exit") },
                 { "no-ask-password", 0, CTL_OPTION_FLAG, &ctl.no_ask_password, NULL,
                   N_("Never start a polkit agent to ask for a password") },
                 CTL_OPTION_HELP_ENTRY,
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
         const CtlCommandLine cl = {
                 .command = NULL,
                 .usage = "[--json] [--no-ask-password] [--help] [--version] COMMAND [OPTIONS]",
-                .summary = "Enrol, verify, list and delete fingerprints through biogated.",
+                .summary = N_("Enrol, verify, list and delete fingerprints through biogated."),
                 .epilogue = epilogue,
                 .options = options,
                 .stop_at_positional = true,
@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
                 return print_version(ctl.json);
 
         if (next >= argc)
-                return ctl_usage_error(NULL, "No command given");
+                return ctl_usage_error(NULL, _("No command given"));
 
         name = argv[next];
         for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
@@ -105,5 +105,5 @@ int main(int argc, char **argv) {
                 return r;
         }
 
-        return ctl_usage_error(NULL, "Unknown command '%s'", name);
+        return ctl_usage_error(NULL, _("Unknown command '%s'"), name);
 }
