@@ -6,6 +6,8 @@
 # GTK 4 builds biogate-agent; Xvfb, xwd (x11-apps), AT-SPI and pyatspi are
 # for its test (tests/test-agent.c), which reads its window as a screen
 # reader would.
+# libpam-systemd opens the logind sessions of tests/systemd/flows.sh (biogate
+# under a real systemd booted in a namespace).
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +15,7 @@ BIOGATE_PACKAGES=(
         gcc libc6-dev pkg-config meson ninja-build scdoc
         libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev libicu-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper libpamtest0-dev pamtester polkitd systemd valgrind openssl
-        systemd-journal-remote libxml2-utils libglib2.0-bin
+        systemd-journal-remote libxml2-utils libglib2.0-bin libpam-systemd
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
         fprintd libpam-fprintd
