@@ -15,6 +15,7 @@
 #include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-bounds.h"
+#include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-fprint.h"
@@ -177,6 +178,7 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         b->signal_ids[1] = g_unix_signal_add(SIGINT, on_signal_quit, daemon);
         b->signal_ids[2] = g_unix_signal_add(SIGHUP, on_sighup, daemon);
         biogated_devices_set_idle_notify(daemon->devices, G_CALLBACK(on_activity_changed), daemon);
+        biogated_caller_set_pending_done_notify(on_activity_changed, daemon);
         /* Close the sensor before suspend, reopen after resume (logind). */
         b->sleep_watch = biogated_sleep_new(daemon->connection, daemon->devices, daemon->operations);
 
@@ -209,6 +211,9 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
 /* After biogated_start() succeeded and the loop ended. */
 static void biogated_stop(Biogated *b) {
         BiogatedDaemon *daemon = &b->daemon;
+
+        /* No idle timer from calls answered during the tear-down. */
+        biogated_caller_set_pending_done_notify(NULL, NULL);
 
         /* Its claims end first: their operations are cancelled below with
          * the others, and nobody is left to hear of it. */

@@ -48,8 +48,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { echo "== $*"; }
+# The output of the command the touches are for, shown on failure.
+show=""
 fail() {
         echo "FAIL: $*" >&2
+        if [ -n "$show" ] && [ -f "$show" ]; then
+                echo "--- $show:" >&2
+                cat "$show" >&2
+        fi
+        # What the booted system saw last, for a failure in CI.
+        if [ -n "$pid1" ]; then
+                echo "--- the namespace's journal, last lines:" >&2
+                nsenter -t "$pid1" -m -p -- journalctl -b --no-pager -n 40 -o short-monotonic >&2 || true
+        fi
         exit 1
 }
 ns() { nsenter -t "$pid1" -m -p -- "$@"; }
@@ -168,6 +179,17 @@ if [ -d "$tmp/debs" ]; then
                 { cat "$tmp/dpkg.log" >&2; fail "dpkg -i failed"; }
         tail -n 5 "$tmp/dpkg.log"
 fi
+
+# The slow authorization below: polkitd reads rules.d when it starts, on
+# the first check.
+ns tee /etc/polkit-1/rules.d/50-biogate-flows.rules >/dev/null <<RULES
+polkit.addRule(function(action, subject) {
+        if (action.id == "org.biogate1.enroll" && subject.user == "bob") {
+                polkit.spawn(["/bin/sleep", "$((idle + 2))"]);
+                return polkit.Result.YES;
+        }
+});
+RULES
 
 vdev=/run/biogated-test/vdev
 # A user's commands run inside a real logind session that pam_systemd opens
@@ -304,6 +326,23 @@ cat "$tmp/pkcheck"
 rc=0; session alice biogatectl enroll --yes-i-consent --finger left-thumb >"$tmp/self" 2>&1 || rc=$?
 [ "$rc" = 3 ] || { cat "$tmp/self"; fail "alice enrolled with no agent to authenticate her (rc $rc)"; }
 tail -1 "$tmp/self"
+
+# A person who takes longer at polkit's password dialog than the idle
+# time-out: a rule in the /etc overlay makes polkitd take idle + 2 s over
+# bob's own enrolment before saying yes. biogated must stay for the call (it
+# once exited idle under it, and the caller saw the name vanish).
+step "bob enrols while polkit takes longer than the idle time-out to decide"
+started=$SECONDS
+session bob biogatectl enroll --yes-i-consent --finger left-thumb >"$tmp/slow" 2>&1 &
+slow=$!
+show=$tmp/slow
+touch_sensor bob bob bob bob bob
+wait "$slow" || fail "bob's enrolment during a slow authorization failed"
+show=""
+tail -1 "$tmp/slow"
+# The call did outlast the idle time-out (polkitd runs --no-debug: the
+# rule's polkit.log() is not in the journal).
+[ $((SECONDS - started)) -gt "$idle" ] || fail "the slow polkit rule did not run ($((SECONDS - started)) s)"
 rc=0; session bob biogatectl list --user alice >"$tmp/bob" 2>&1 || rc=$?
 [ "$rc" = 3 ] && grep -q PermissionDenied "$tmp/bob" || { cat "$tmp/bob"; fail "bob listed alice's prints (rc $rc)"; }
 rc=0; session bob biogatectl delete --user alice >"$tmp/bob" 2>&1 || rc=$?
@@ -379,7 +418,7 @@ step "alice erases her data"
 session alice biogatectl erase --yes || fail "alice's erase failed"
 [ "$(ns biogatectl --json list --user alice)" = '{"user":"alice","fingers":[]}' ] ||
         fail "alice's prints survived the erasure"
-left=$(ns find /var/lib/biogate/prints /var/lib/biogate/keys -mindepth 1)
+left=$(ns find /var/lib/biogate/prints /var/lib/biogate/keys -mindepth 1 -name "$(ns id -u alice)*")
 [ -z "$left" ] || fail "files of alice's survived the erasure: $left"
 
 # ---- the audit trail in the real journal ----
