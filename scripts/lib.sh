@@ -5,9 +5,10 @@
 # (test examples/verifiers).
 # GTK 4 builds biogate-agent; Xvfb, xwd (x11-apps), AT-SPI and pyatspi are
 # for its test (tests/test-agent.c), which reads its window as a screen
-# reader would.
-# libpam-systemd opens the logind sessions of tests/systemd/flows.sh (biogate
-# under a real systemd booted in a namespace).
+# reader would. debhelper, dpkg-dev, fakeroot and lintian build and check
+# the Debian packages (scripts/package, suite "package"). libpam-systemd opens
+# the logind sessions of tests/systemd/flows.sh (biogate under a real systemd
+# booted in a namespace).
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +22,7 @@ BIOGATE_PACKAGES=(
         fprintd libpam-fprintd
         python3-jwt openjdk-17-jdk-headless golang-go golang-gopkg-square-go-jose.v2-dev
         libgtk-4-dev xvfb x11-apps at-spi2-core python3-pyatspi
+        debhelper dpkg-dev fakeroot lintian
 )
 
 biogate_install_deps() {

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# The Debian packages that scripts/package built, and a throw-away system to
+# install them into, for the tests of suite "package":
+#   biogate_pkg_changes SRC          the .changes in SRC/build-deb (fails if absent)
+#   biogate_pkg_debs SRC [PKG...]    the .debs (all but -dbgsym, or the PKGs named)
+#   biogate_pkg_overlay ROOT         in a private mount namespace: a tmpfs at ROOT
+#                                    holding the upper layers of overlays on /usr,
+#                                    /etc and /var (the host's are the lower, read-only
+#                                    layers), and the host's files at ROOT/lower/*
+#   biogate_pkg_leftovers ROOT       what the uppers hold beyond dpkg's own records
+#                                    and files identical to the host's
+
+# The packages and their order of dependency (dpkg sorts one run itself).
+BIOGATE_PKG_NAMES=(libbiogate-1-1 gir1.2-biogate-1 libbiogate-dev biogate libpam-biogate biogate-agent
+                   biogate-fprintd-compat)
+
+biogate_pkg_changes() {
+        local src=$1 changes
+        changes=$(find "$src/build-deb" -maxdepth 1 -name 'biogate_*.changes' 2>/dev/null | sort | head -n 1)
+        if [ -z "$changes" ]; then
+                echo "no packages in $src/build-deb: run scripts/package first" >&2
+                return 1
+        fi
+        echo "$changes"
+}
+
+biogate_pkg_debs() {
+        local src=$1 name deb
+        shift
+        biogate_pkg_changes "$src" >/dev/null || return 1
+        [ $# -gt 0 ] || set -- "${BIOGATE_PKG_NAMES[@]}"
+        for name in "$@"; do
+                deb=$(find "$src/build-deb" -maxdepth 1 -name "${name}_*.deb" 2>/dev/null | sort | head -n 1)
+                if [ -z "$deb" ]; then
+                        echo "no $name package in $src/build-deb: run scripts/package first" >&2
+                        return 1
+                fi
+                echo "$deb"
+        done
+}
+
+biogate_pkg_overlay() {
+        local root=$1 dir
+        mount -t tmpfs -o mode=0700 tmpfs "$root"
+        for dir in usr etc var; do
+                mkdir -p "$root/$dir/upper" "$root/$dir/work" "$root/lower/$dir"
+                # The host's tree as it is, to compare the uppers with.
+                mount --bind "/$dir" "$root/lower/$dir"
+                mount -o remount,bind,ro "$root/lower/$dir"
+                mount -t overlay overlay \
+                        -o "lowerdir=/$dir,upperdir=$root/$dir/upper,workdir=$root/$dir/work" "/$dir"
+        done
+}
+
+# One line per file, directory or whiteout in the uppers that is not
+# dpkg's own bookkeeping (its database, its log, debconf's answers), not a
+# trigger's index that names nothing of ours, and not byte for byte the
+# host's file (a cache rebuilt by a trigger, a PAM file
+# that pam-auth-update wrote back as it was). Directories count only if the
+# host lacks them.
+biogate_pkg_leftovers() {
+        local root=$1 dir path rel
+        for dir in usr etc var; do
+                (cd "$root/$dir/upper" && find . -mindepth 1 | sort) | while IFS= read -r rel; do
+                        rel=${rel#./}
+                        path=/$dir/$rel
+                        local upper=$root/$dir/upper/$rel lower=$root/lower/$dir/$rel
+                        case $path in
+                        /var/lib/dpkg/* | /var/log/dpkg.log | /var/cache/debconf/*) continue ;;
+                        # man-db's trigger updates its index with mandb
+                        # --no-purge: pages of removed packages leave it at its
+                        # daily run (man-db.timer), as for every package.
+                        /var/cache/man/*) continue ;;
+                        # libc-bin's trigger rebuilds this index (with times in
+                        # it): fine once it names nothing of ours.
+                        /var/cache/ldconfig/aux-cache)
+                                if [ -f "$upper" ] && grep -a -q -i biogate "$upper"; then
+                                        echo "still names biogate: $path"
+                                fi
+                                continue
+                                ;;
+                        esac
+                        if [ -c "$upper" ] && [ "$(stat -c %t:%T "$upper")" = 0:0 ]; then
+                                echo "deleted: $path"
+                        elif [ -d "$upper" ] && [ ! -L "$upper" ]; then
+                                [ -d "$lower" ] || echo "new directory: $path"
+                        elif [ ! -e "$lower" ] && [ ! -L "$lower" ]; then
+                                echo "new: $path"
+                        elif ! cmp -s "$upper" "$lower"; then
+                                echo "changed: $path"
+                        fi
+                done
+        done
+}
