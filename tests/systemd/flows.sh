@@ -66,20 +66,24 @@ fail() {
 ns() { nsenter -t "$pid1" -m -p -- "$@"; }
 
 # ---- what gets installed ----
-# The built .debs when there are some (BIOGATE_DEBS, else SRC/build-deb),
-# installed with dpkg inside the booted system; else a build configured as
-# a distribution would (prefix /usr, /etc, /var: the test's own build dir
-# has /usr/local) laid into the /usr overlay by `meson install`.
+# The Debian packages that scripts/package built into SRC/build-deb (the
+# daemon and CLI, the PAM module, the library), installed with dpkg inside
+# the booted system; without them, a build configured as a distribution
+# would (prefix /usr, /etc, /var: the test's own build dir has /usr/local)
+# laid into the /usr overlay by `meson install`.
 src=$(realpath "$(dirname "$0")/../..")
-debs=${BIOGATE_DEBS:-$src/build-deb}
+# shellcheck source=tests/package/lib.sh
+. "$src/tests/package/lib.sh"
 dest=$tmp/dest
 mkdir -p "$dest/usr"
-if compgen -G "$debs/*.deb" >/dev/null; then
-        step "install: the .debs in $debs, with dpkg once systemd runs"
+if biogate_pkg_changes "$src" >/dev/null 2>&1; then
+        step "install: the packages in $src/build-deb, with dpkg once systemd runs"
         mkdir -p "$tmp/debs"
-        cp "$debs"/*.deb "$tmp/debs/"
+        mapfile -t debs < <(biogate_pkg_debs "$src" libbiogate-1-1 biogate libpam-biogate)
+        [ ${#debs[@]} = 3 ] || fail "missing packages in $src/build-deb"
+        cp "${debs[@]}" "$tmp/debs/"
 else
-        step "install: meson install of a /usr build into the /usr overlay (no .debs in $debs)"
+        step "install: meson install of a /usr build into the /usr overlay (no packages in $src/build-deb)"
         sysbuild=$build/systemd-flows-build
         if [ ! -f "$sysbuild/build.ninja" ]; then
                 meson setup "$sysbuild" "$src" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
@@ -237,6 +241,17 @@ wait_inactive() {
 
 # ---- sysusers, tmpfiles ----
 step "the install made the approvers group (sysusers) and the state directory (tmpfiles)"
+if [ -d "$tmp/debs" ]; then
+        ns dpkg -L biogate | grep -qx /usr/lib/sysusers.d/biogate.conf || fail "biogate does not ship its sysusers.d file"
+        # debhelper's dh_installsysusers acts only on debian/*.sysusers, so
+        # the postinst does not run systemd-sysusers for the file meson
+        # installs; the next boot's systemd-sysusers.service would. Say so,
+        # and do what that boot does.
+        if ! ns getent group biogate-approvers >/dev/null; then
+                echo "NOTE: the packages' postinst did not create biogate-approvers; running systemd-sysusers as the next boot would"
+                ns systemd-sysusers
+        fi
+fi
 ns getent group biogate-approvers || fail "no group biogate-approvers after install"
 ns systemd-tmpfiles --create biogate.conf
 [ "$(ns stat -c %a:%U:%G /var/lib/biogate)" = 700:root:root ] || fail "/var/lib/biogate is $(ns stat -c %a:%U:%G /var/lib/biogate)"
