@@ -4,8 +4,8 @@
 # biogate under a real systemd: a systemd boots in a PID + mount namespace
 # (the machine's PID 1 is not systemd), with overlays on /usr, /etc and /var
 # whose upper layers live on a tmpfs, so the host stays exactly as it was.
-# biogate is installed into the overlays (the built .debs with dpkg when
-# BIOGATE_DEBS names a directory of them, else `meson install`), and the
+# biogate is installed into the overlays (the .debs scripts/package built
+# into SRC/build-deb, with dpkg, else `meson install`), and the
 # flows run end to end through D-Bus activation *by systemd*, the hardened
 # unit's sandbox, real journald, logind and polkitd:
 #   flows.sh BUILD_DIR
@@ -96,7 +96,7 @@ else
         # Debian's /usr is merged: systemd, PAM and the loader look under /usr/lib.
         if [ -d "$dest/lib" ]; then
                 cp -a "$dest/lib/." "$dest/usr/lib/"
-                rm -rf "$dest/lib"
+                rm -rf "${dest:?}/lib"
         fi
         # What dpkg's postinst would leave: /etc/biogate for a site's files.
         [ -d "$dest/etc" ] && cp -a "$dest/etc" "$tmp/etc"
