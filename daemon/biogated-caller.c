@@ -179,7 +179,25 @@ typedef struct Pending {
         GDestroyNotify destroy;
 } Pending;
 
+/* Calls between their arrival and the authorization's answer. One can take
+ * as long as a person at polkit's password dialog: the daemon must not exit
+ * idle under it (the caller would see the name vanish). */
+static guint pending_count;
+static void (*pending_done_notify)(gpointer user_data);
+static gpointer pending_done_data;
+
+guint biogated_caller_pending(void) {
+        return pending_count;
+}
+
+void biogated_caller_set_pending_done_notify(void (*notify)(gpointer user_data), gpointer user_data) {
+        pending_done_notify = notify;
+        pending_done_data = user_data;
+}
+
 static void pending_free(Pending *p) {
+        g_assert(pending_count > 0);
+        pending_count--;
         if (p->watch_id)
                 g_bus_unwatch_name(p->watch_id);
         if (p->destroy)
@@ -190,6 +208,9 @@ static void pending_free(Pending *p) {
         g_object_unref(p->invocation);
         g_free(p->user);
         g_free(p);
+        /* The idle timer found the daemon busy and stopped: start it again. */
+        if (pending_count == 0 && pending_done_notify)
+                pending_done_notify(pending_done_data);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Pending, pending_free)
 
@@ -513,6 +534,7 @@ void biogated_caller_authorize_full(GDBusMethodInvocation *invocation, const cha
                 return;
         }
         p = g_new0(Pending, 1);
+        pending_count++;
         *p = (Pending) { .invocation = g_object_ref(invocation), .user = g_strdup(user), .action = action,
                          .ready = ready, .denied = denied, .user_data = user_data, .destroy = destroy };
         biogated_caller_credentials(invocation, on_credentials, p);

@@ -96,4 +96,9 @@ void biogated_caller_authorize_full(GDBusMethodInvocation *invocation, const cha
 
 /* The name of @uid in the user database, or NULL when it has none (an
  * audit event then carries BIOGATE_UID alone). */
+/* Calls still waiting for their authorization (polkit may be asking a
+ * person for a password); @notify runs when the last one is answered. */
+guint biogated_caller_pending(void);
+void biogated_caller_set_pending_done_notify(void (*notify)(gpointer user_data), gpointer user_data);
+
 char *biogated_user_name(uid_t uid);

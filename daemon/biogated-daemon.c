@@ -2,6 +2,7 @@
 #include "biogated-daemon.h"
 
 #include "biogated-agent.h"
+#include "biogated-caller.h"
 #include "biogated-fprint.h"
 #include "biogated-operation.h"
 
@@ -9,10 +10,13 @@
  * API (it would find its claim gone after a restart, as with fprintd,
  * which stays while a device is claimed too), or a session's approval
  * agent is registered (a restart would forget it, and a display=agent
- * step-up would be refused until the agent noticed and registered again). */
+ * step-up would be refused until the agent noticed and registered again),
+ * or a call waits for its authorization (polkit may be asking its caller
+ * for a password: exiting would drop the call). */
 static gboolean daemon_is_busy(BiogatedDaemon *daemon) {
         return biogated_operations_count(daemon->operations) > 0 || !biogated_devices_is_idle(daemon->devices) ||
-               biogated_fprint_claims(daemon->fprint) > 0 || biogated_agents_count(daemon->agents) > 0;
+               biogated_fprint_claims(daemon->fprint) > 0 || biogated_agents_count(daemon->agents) > 0 ||
+               biogated_caller_pending() > 0;
 }
 
 static gboolean on_idle_timeout(gpointer user_data) {

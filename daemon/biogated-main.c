@@ -15,6 +15,7 @@
 #include "biogated-args.h"
 #include "biogated-audit.h"
 #include "biogated-bounds.h"
+#include "biogated-caller.h"
 #include "biogated-daemon.h"
 #include "biogated-error.h"
 #include "biogated-fprint.h"
@@ -26,17 +27,27 @@
 static gboolean on_signal_quit(gpointer user_data) {
         BiogatedDaemon *daemon = user_data;
 
+        /* Already on the way out: under systemd (Type=dbus) releasing the
+         * bus name at an idle exit makes it send SIGTERM, which arrives
+         * while the tear-down still serves the main context. */
+        if (!g_main_loop_is_running(daemon->loop))
+                return G_SOURCE_CONTINUE;
         g_message("Terminating on signal");
         g_main_loop_quit(daemon->loop);
         return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_sighup(gpointer user_data) {
+        BiogatedDaemon *daemon = user_data;
         g_autoptr(GError) error = NULL;
 
-        (void) biogated_stepup_reload_policy(user_data, 0, &error);
+        /* Not while tearing down: the policy, the notice and their paths are
+         * being freed. */
+        if (!g_main_loop_is_running(daemon->loop))
+                return G_SOURCE_CONTINUE;
+        (void) biogated_stepup_reload_policy(daemon, 0, &error);
         g_clear_error(&error);
-        (void) biogated_privacy_load_notice(user_data, 0, TRUE, &error);
+        (void) biogated_privacy_load_notice(daemon, 0, TRUE, &error);
         return G_SOURCE_CONTINUE;
 }
 
@@ -83,6 +94,7 @@ typedef struct Biogated {
         BiogatedAudit *audit;
         BiogatedSleep *sleep_watch;
         guint name_id;
+        guint signal_ids[3];
 } Biogated;
 
 /* Configuration, state and API, then the bus name: on FALSE (error says
@@ -171,10 +183,11 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
         if (!exported)
                 return refuse(error, g_steal_pointer(&local), "cannot export the API: ");
 
-        g_unix_signal_add(SIGTERM, on_signal_quit, daemon);
-        g_unix_signal_add(SIGINT, on_signal_quit, daemon);
-        g_unix_signal_add(SIGHUP, on_sighup, daemon);
+        b->signal_ids[0] = g_unix_signal_add(SIGTERM, on_signal_quit, daemon);
+        b->signal_ids[1] = g_unix_signal_add(SIGINT, on_signal_quit, daemon);
+        b->signal_ids[2] = g_unix_signal_add(SIGHUP, on_sighup, daemon);
         biogated_devices_set_idle_notify(daemon->devices, G_CALLBACK(on_activity_changed), daemon);
+        biogated_caller_set_pending_done_notify(on_activity_changed, daemon);
         /* Close the sensor before suspend, reopen after resume (logind). */
         b->sleep_watch = biogated_sleep_new(daemon->connection, daemon->devices, daemon->operations);
 
@@ -207,6 +220,9 @@ static gboolean biogated_start(Biogated *b, const BiogatedCommandLine *cl, GErro
 /* After biogated_start() succeeded and the loop ended. */
 static void biogated_stop(Biogated *b) {
         BiogatedDaemon *daemon = &b->daemon;
+
+        /* No idle timer from calls answered during the tear-down. */
+        biogated_caller_set_pending_done_notify(NULL, NULL);
 
         /* Its claims end first: their operations are cancelled below with
          * the others, and nobody is left to hear of it. */
@@ -246,12 +262,18 @@ static void biogated_stop(Biogated *b) {
         g_free(daemon->vendor_consent_notice);
         g_clear_pointer(&daemon->notice, biogated_notice_free);
         g_clear_error(&daemon->notice_error);
-        g_main_loop_unref(daemon->loop);
         g_main_context_unref(daemon->calls_context);
         biogated_config_clear(&daemon->config);
         biogated_audit_shutdown(b->audit);
         g_clear_pointer(&b->audit, biogated_audit_free);
         g_clear_pointer(&daemon->writer, biogated_writer_free);
+        /* Last: the audit trail's shutdown above still serves the main
+         * context, where a late SIGTERM or SIGHUP is dispatched (the
+         * handlers use the loop and the policy). Removing the sources gives
+         * the signals their default action back: we are about to exit. */
+        for (gsize i = 0; i < G_N_ELEMENTS(b->signal_ids); i++)
+                g_clear_handle_id(&b->signal_ids[i], g_source_remove);
+        g_clear_pointer(&daemon->loop, g_main_loop_unref);
 }
 
 int main(int argc, char *argv[]) {

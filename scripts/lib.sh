@@ -9,6 +9,8 @@
 # installs to (pkg-config), and the completion test loads its helpers.
 # debhelper, dpkg-dev, fakeroot and lintian build and check
 # the Debian packages (scripts/package, suite "package").
+# libpam-systemd opens the logind sessions of tests/systemd/flows.sh
+# (biogate under a real systemd booted in a namespace).
 # shellcheck shell=bash
 
 BIOGATE_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,7 +18,7 @@ BIOGATE_PACKAGES=(
         gcc libc6-dev pkg-config meson ninja-build scdoc
         libfprint-2-dev libglib2.0-dev libsystemd-dev libsodium-dev libpolkit-gobject-1-dev libpam0g-dev libjson-glib-dev libicu-dev
         dbus dbus-daemon dbus-bin util-linux libpam-wrapper libpamtest0-dev pamtester polkitd systemd valgrind openssl
-        systemd-journal-remote libxml2-utils libglib2.0-bin bash-completion
+        systemd-journal-remote libxml2-utils libglib2.0-bin bash-completion libpam-systemd
         gobject-introspection libgirepository1.0-dev python3-gi
         clang libclang-rt-14-dev
         fprintd libpam-fprintd

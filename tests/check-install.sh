@@ -120,6 +120,8 @@ check_tree() {
         expect "$DBUS_POLICYDIR/org.biogate1.conf" 644
         expect "$POLKIT_ACTIONDIR/org.biogate1.policy" 644
         expect "$CATALOGDIR/biogate.catalog" 644
+        expect "$SYSUSERSDIR/biogate.conf" 644
+        expect "$TMPFILESDIR/biogate.conf" 644
         expect "$PAM_CONFIGDIR/biogate" 644
         expect "$DATADIR/biogate/biogate.conf" 644
         expect "$DATADIR/biogate/policy.conf" 644
@@ -225,6 +227,8 @@ check_tree() {
         compare_pc "$OPT_POLKIT_ACTIONDIR" "$POLKIT_ACTIONDIR" polkit-gobject-1 policydir
         compare_pc "$OPT_SYSTEMD_UNITDIR" "$UNITDIR" systemd systemdsystemunitdir
         compare_pc "" "$CATALOGDIR" systemd catalogdir
+        compare_pc "" "$SYSUSERSDIR" systemd sysusersdir
+        compare_pc "" "$TMPFILESDIR" systemd tmpfilesdir
         compare_pc "$OPT_PAM_MODULEDIR" "$PAM_MODULEDIR" pam moduledir
         compare_pc "$OPT_DBUS_SERVICEDIR" "$DBUS_SERVICEDIR" dbus-1 system_bus_services_dir
 }
@@ -277,6 +281,9 @@ check_units() {
         # ExecStart= resolves inside the DESTDIR. --recursive-errors=no: the
         # dbus.socket that Type=dbus pulls in is not in it. rc 0 is not
         # enough (systemd 252 warns with rc 0): nothing may be printed.
+        # ExecReload= runs systemd's own busctl, which the DESTDIR lacks.
+        mkdir -p "$dest/usr/bin"
+        cp /usr/bin/busctl "$dest/usr/bin/busctl"
         if ! out=$(systemd-analyze verify --man=no --recursive-errors=no --root="$dest" "$unit" 2>&1); then
                 problem "systemd-analyze verify failed: $out"
         elif [ -n "$out" ]; then
@@ -288,21 +295,27 @@ check_units() {
                 problem "systemd-analyze verify accepts an unknown key"
         fi
 
-        # --threshold is in tenths: 15 = 1.5.
-        if ! out=$(systemd-analyze security --offline=true --threshold=15 --root="$dest" biogated.service 2>&1); then
-                problem "systemd-analyze security is above 1.5: $(echo "$out" | tail -1)"
+        # --threshold is in tenths: 16 = 1.6. It was 1.5 (1.1 measured) until
+        # PrivateNetwork= went for hotplug (issue 17: udev's uevents exist
+        # only in the host's network namespace), which systemd-analyze
+        # weighs 0.5; IPAddressDeny=any and RestrictAddressFamilies= keep
+        # the daemon off the network (checked just below).
+        grep -qx 'IPAddressDeny=any' "$unit" && grep -qx 'RestrictAddressFamilies=AF_UNIX AF_NETLINK' "$unit" ||
+                problem "the unit lets the daemon open IP sockets or reach IP addresses"
+        if ! out=$(systemd-analyze security --offline=true --threshold=16 --root="$dest" biogated.service 2>&1); then
+                problem "systemd-analyze security is above 1.6: $(echo "$out" | tail -1)"
         fi
         score=$(echo "$out" | sed -n 's/.*Overall exposure level for biogated.service: \([0-9.]*\).*/\1/p')
         [ -n "$score" ] || problem "no exposure level in: $out"
         echo "systemd-analyze security: exposure $score"
-        awk -v s="$score" 'BEGIN { exit !(s + 0 <= 1.5) }' || problem "exposure $score is above 1.5"
+        awk -v s="$score" 'BEGIN { exit !(s + 0 <= 1.6) }' || problem "exposure $score is above 1.6"
         # The threshold is live: a unit without hardening fails it.
         printf '[Service]\nExecStart=%s\n' "$LIBEXECDIR/biogated" >"$dest$UNITDIR/bare-for-test.service"
-        if ! out=$(systemd-analyze security --offline=true --threshold=15 --root="$dest" bare-for-test.service 2>&1) &&
+        if ! out=$(systemd-analyze security --offline=true --threshold=16 --root="$dest" bare-for-test.service 2>&1) &&
            echo "$out" | grep -q "Overall exposure level for bare-for-test.service"; then
                 :
         else
-                problem "systemd-analyze security --threshold=15 passes an unhardened unit: $(echo "$out" | tail -1)"
+                problem "systemd-analyze security --threshold=16 passes an unhardened unit: $(echo "$out" | tail -1)"
         fi
 }
 

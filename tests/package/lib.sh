@@ -60,6 +60,12 @@ biogate_pkg_overlay() {
 # host's file (a cache rebuilt by a trigger, a PAM file
 # that pam-auth-update wrote back as it was). Directories count only if the
 # host lacks them.
+# Whether two group files differ in the biogate-approvers line alone.
+biogate_pkg_same_but_group() {
+        [ -f "$1" ] && [ -f "$2" ] &&
+                cmp -s <(grep -v '^biogate-approvers:' "$1") <(grep -v '^biogate-approvers:' "$2")
+}
+
 biogate_pkg_leftovers() {
         local root=$1 dir path rel
         for dir in usr etc var; do
@@ -73,6 +79,18 @@ biogate_pkg_leftovers() {
                         # --no-purge: pages of removed packages leave it at its
                         # daily run (man-db.timer), as for every package.
                         /var/cache/man/*) continue ;;
+                        # biogate.postinst (dh_installsysusers) adds the
+                        # biogate-approvers group; like every system group in
+                        # Debian it stays after a purge (a new group of that
+                        # name must not inherit files the old one owned).
+                        # Nothing else in these files may change.
+                        /etc/group | /etc/gshadow | /etc/group- | /etc/gshadow-)
+                                if ! biogate_pkg_same_but_group "$upper" "$lower" &&
+                                   ! biogate_pkg_same_but_group "$upper" "$root/lower/etc/${rel%-}"; then
+                                        echo "changed beyond the biogate-approvers group: $path"
+                                fi
+                                continue
+                                ;;
                         # libc-bin's trigger rebuilds this index (with times in
                         # it): fine once it names nothing of ours.
                         /var/cache/ldconfig/aux-cache)
