@@ -43,6 +43,19 @@ static gboolean action_is_fprint(BiogatedAction action) {
 
 #define CALLERS_MAX 4096u       /* a bound, not a working limit: names leave as their connections close */
 
+/* A check that lets polkitd ask for a password waits for as long as the
+ * agent asks, which the caller's own agent may make forever, and holds one
+ * of the replies dbus-daemon lets biogated await meanwhile
+ * (max_replies_per_connection: 128 on the system bus). With them all taken
+ * every further check fails, anyone's. So a user may have a few waiting (a
+ * person answers one dialog at a time), and all users together at most
+ * half of them: the rest stays for the checks polkitd answers at once.
+ * Beyond, polkitd is asked without interaction: it answers at once, the
+ * same as before where no password is wanted (a burst of fprintd calls, all
+ * interactive, that polkitd allows), a refusal where one is. */
+#define INTERACTIVE_CHECKS_PER_UID 8u
+#define INTERACTIVE_CHECKS_MAX 64u
+
 typedef struct Callers {
         GHashTable *known;              /* unique name → BiogatedCredentials* */
         guint owner_changed_id;
@@ -54,6 +67,9 @@ typedef struct Callers {
         /* Kept once polkit answered (on_authority): never finalized while
          * biogated runs. */
         PolkitAuthority *authority;
+        /* Interactive checks in flight: in all, and per caller uid. */
+        guint interactive_checks;
+        GHashTable *interactive_by_uid;         /* GUINT_TO_POINTER(uid) → GUINT_TO_POINTER(count) */
 } Callers;
 
 static void callers_free(gpointer data) {
@@ -63,6 +79,7 @@ static void callers_free(gpointer data) {
          * after it dropped its subscriptions, so nothing can call us any
          * more. */
         g_hash_table_unref(callers->known);
+        g_hash_table_unref(callers->interactive_by_uid);
         g_clear_object(&callers->authority);
         g_free(callers);
 }
@@ -87,6 +104,7 @@ static Callers *callers_of(GDBusConnection *connection) {
                 return callers;
         callers = g_new0(Callers, 1);
         callers->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        callers->interactive_by_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
         callers->refusal_log_limit.interval_usec = G_USEC_PER_SEC;
         /* Subscribed before the first GetConnectionCredentials is sent on
          * this connection, so the bus has the match before it answers: a
@@ -172,6 +190,9 @@ typedef struct Pending {
         const char *polkit_action;
         GCancellable *cancellable;
         guint watch_id;         /* the caller's bus name, during the polkit check */
+        gboolean interactive;   /* polkitd may ask for a password */
+        gboolean withheld;      /* the caller allowed it, but had too many waiting */
+        gboolean counted;       /* in Callers' interactive checks */
         gboolean caller_left;
         BiogatedCallerReady ready;
         BiogatedCallerDenied denied;
@@ -195,9 +216,13 @@ void biogated_caller_set_pending_done_notify(void (*notify)(gpointer user_data),
         pending_done_data = user_data;
 }
 
+static void interactive_check_end(Pending *p);
+
 static void pending_free(Pending *p) {
         g_assert(pending_count > 0);
         pending_count--;
+        if (p->counted)
+                interactive_check_end(p);
         if (p->watch_id)
                 g_bus_unwatch_name(p->watch_id);
         if (p->destroy)
@@ -402,6 +427,13 @@ static void on_checked(GObject *source, GAsyncResult *res, gpointer user_data) {
                 grant(p);
                 return;
         }
+        if (polkit_authorization_result_get_is_challenge(result) && p->withheld) {
+                refusal_log(p, "Refused: uid %u has too many authorization checks waiting for a password (%s)",
+                            (unsigned) p->caller->uid, p->polkit_action);
+                deny(p, "Too many of your authorization checks are waiting for a password: answer or cancel "
+                        "those first");
+                return;
+        }
         if (polkit_authorization_result_get_is_challenge(result)) {
                 /* polkitd wanted a password and nobody could be asked (no
                  * interactive authorization, or no agent for the caller).
@@ -432,7 +464,6 @@ static void on_authority(GObject *source, GAsyncResult *res, gpointer user_data)
         g_autoptr(PolkitDetails) details = NULL;
         g_autoptr(GError) error = NULL;
         PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
-        GDBusMessage *message = g_dbus_method_invocation_get_message(p->invocation);
         Callers *callers;
         Pending *owned;
 
@@ -457,19 +488,53 @@ static void on_authority(GObject *source, GAsyncResult *res, gpointer user_data)
         details = polkit_details_new();
         /* For rules (action.lookup("user")) and the message. */
         polkit_details_insert(details, "user", p->lookup_error ? p->user : p->caller->target_user);
-        /* fprintd's clients never set the flag: fprintd always lets polkit
-         * ask (GNOME Settings relies on it), and so do we on its API. */
-        if ((g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) ||
-            action_is_fprint(p->action))
+        if (p->interactive)
                 flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
         owned = g_steal_pointer(&p);
         polkit_authority_check_authorization(authority, subject, owned->polkit_action, details, flags,
                                              owned->cancellable, on_checked, owned);
 }
 
+/* FALSE when the caller already has as many interactive checks in flight
+ * as a user may, or all users together have (INTERACTIVE_CHECKS_MAX): this
+ * one is then made without interaction. */
+static gboolean interactive_check_begin(Pending *p) {
+        Callers *callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
+        gpointer key = GUINT_TO_POINTER(p->caller->uid);
+        guint mine = GPOINTER_TO_UINT(g_hash_table_lookup(callers->interactive_by_uid, key));
+
+        if (mine >= INTERACTIVE_CHECKS_PER_UID || callers->interactive_checks >= INTERACTIVE_CHECKS_MAX)
+                return FALSE;
+        g_hash_table_insert(callers->interactive_by_uid, key, GUINT_TO_POINTER(mine + 1));
+        callers->interactive_checks++;
+        p->counted = TRUE;
+        return TRUE;
+}
+
+static void interactive_check_end(Pending *p) {
+        Callers *callers = callers_of(g_dbus_method_invocation_get_connection(p->invocation));
+        gpointer key = GUINT_TO_POINTER(p->caller->uid);
+        guint mine = GPOINTER_TO_UINT(g_hash_table_lookup(callers->interactive_by_uid, key));
+
+        if (mine <= 1)
+                g_hash_table_remove(callers->interactive_by_uid, key);
+        else
+                g_hash_table_insert(callers->interactive_by_uid, key, GUINT_TO_POINTER(mine - 1));
+        callers->interactive_checks--;
+        p->counted = FALSE;
+}
+
 static void check_polkit(Pending *p) {
         GDBusConnection *connection = g_dbus_method_invocation_get_connection(p->invocation);
+        GDBusMessage *message = g_dbus_method_invocation_get_message(p->invocation);
+        gboolean wanted;
 
+        /* fprintd's clients never set the flag: fprintd always lets polkit
+         * ask (GNOME Settings relies on it), and so do we on its API. */
+        wanted = (g_dbus_message_get_flags(message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) ||
+                 action_is_fprint(p->action);
+        p->interactive = wanted && interactive_check_begin(p);
+        p->withheld = wanted && !p->interactive;
         p->cancellable = g_cancellable_new();
         /* A vanished name is reported at once too, so a caller gone before
          * this point is caught as well. */

@@ -85,4 +85,27 @@ expect_same "token verify TOKEN" "$completion" \
 # Free text (an amount) gets no suggestions.
 expect_same "--amount" "" "$(complete_words biogatectl approve --amount '')"
 
+# A name from the user database is data, never shell code: compgen -W would
+# expand "$(...)" in it, in the shell of whoever pressed <Tab> (often root).
+# Local tools refuse such names, but LDAP or AD ones may hold $, ( and ).
+marker=$(mktemp -u)
+hostile="ev\$(touch $marker)il"
+# shellcheck disable=SC2317 # called by the completion, in place of the command
+getent() { printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' "$hostile:x:1000:1000::/home/x:/bin/sh"; }
+# Offered quoted, so that the line, once run, passes the name as it is.
+quoted=$(printf '%q' "$hostile")
+expect_same "unlock with a hostile user name" "$(printf '%s\n' "$quoted" root | sort)" \
+        "$(complete_words biogatectl unlock '')"
+expect_same "--user ev" "$quoted" "$(complete_words biogatectl verify --user ev)"
+read_back=()
+eval "read_back=($quoted)"
+expect_same "the quoted name, as the shell reads it" "$hostile" "${read_back[*]}"
+# A pattern character in the word typed is taken as itself.
+expect_same "unlock r*" "" "$(complete_words biogatectl unlock 'r*')"
+if [ -e "$marker" ]; then
+        rm -f "$marker"
+        problem "completing a user name ran shell code from the user database"
+fi
+unset -f getent
+
 exit $fail

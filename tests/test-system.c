@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <pwd.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -428,6 +429,99 @@ static void test_unlock_asks_on_terminal(Fixture *f, gconstpointer data) {
         g_assert_true(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0));
 }
 
+/* ---- checks that wait for a password ---- */
+
+/* More than the 128 replies dbus-daemon lets one connection await
+ * (max_replies_per_connection, the same on the real system bus). */
+#define WAITING_CALLERS 130
+
+typedef struct Waiting {
+        BtfProc *polkitd;
+        GPtrArray *callers;     /* BtfProc* */
+} Waiting;
+
+static guint waiting_checks(Waiting *w) {
+        guint n = 0;
+
+        for (const char *p = btf_proc_get_stdout(w->polkitd); (p = strstr(p, "waiting ")); p++)
+                n++;
+        return n;
+}
+
+static guint exited_callers(Waiting *w) {
+        guint n = 0;
+
+        for (guint i = 0; i < w->callers->len; i++)
+                n += btf_proc_has_exited(g_ptr_array_index(w->callers, i));
+        return n;
+}
+
+/* Every caller either waits in polkitd or was answered. */
+static gboolean callers_settled(gpointer data) {
+        Waiting *w = data;
+
+        return waiting_checks(w) + exited_callers(w) >= w->callers->len;
+}
+
+/* An authentication agent that never answers (any user may register one
+ * for their own processes) keeps polkitd's answer, and so one of biogated's
+ * calls, waiting. One user who kept 128 of them waiting once made every
+ * polkit check of every other user fail ("The authorization check failed":
+ * dbus-daemon refused biogated's further calls), so step-up approvals,
+ * enrolments and verifications stopped machine-wide. A user now has a few
+ * checks waiting at most; the next are made without interaction and
+ * refused at once, saying why, and other users' checks go on. */
+static void test_polkit_waiting_bounded(Fixture *f, gconstpointer data) {
+        const char *const polkitd_argv[] = { "/usr/bin/python3", BIOGATE_POLKITD_WAITING, NULL };
+        const char *const unlock_root[] = { GDBUS_CALL, "--interactive", "--timeout", "300", "--method",
+                                            "org.biogate1.Manager.Unlock", "root", NULL };
+        const char *const reload[] = { GDBUS_CALL, "--method", "org.biogate1.Manager.Reload", NULL };
+        g_autofree char *out = NULL, *err = NULL;
+        g_autoptr(GError) error = NULL;
+        struct passwd *pw = getpwnam("polkitd");
+        Waiting w = { .callers = g_ptr_array_new_with_free_func((GDestroyNotify) btf_proc_free) };
+        guint refused = 0;
+        int status = 0;
+
+        g_assert_nonnull(pw);
+        w.polkitd = btf_spawn_async_as(pw->pw_uid, pw->pw_gid, polkitd_argv, NULL, &error);
+        g_assert_no_error(error);
+        if (!btf_bus_wait_name(f->bus, "org.freedesktop.PolicyKit1", T, NULL, &error))
+                g_error("the waiting polkitd did not start: %s\n%s", error->message,
+                        btf_proc_get_stderr(w.polkitd));
+        fixture_start_daemon(f, NULL);
+
+        for (guint i = 0; i < WAITING_CALLERS; i++) {
+                g_ptr_array_add(w.callers, btf_spawn_async_as(NOBODY, NOBODY, unlock_root, NULL, &error));
+                g_assert_no_error(error);
+        }
+        if (!btf_wait_until(callers_settled, &w, T))
+                g_error("%u checks waiting, %u callers answered, of %u", waiting_checks(&w), exited_callers(&w),
+                        WAITING_CALLERS);
+        g_test_message("%u checks waiting, %u callers answered", waiting_checks(&w), exited_callers(&w));
+        /* Another user: polkitd answers at once, and biogated hears it. */
+        g_assert_true(btf_run_as(1, 1, reload, &out, &err, &status, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(err, !=, NULL);
+        if (!strstr(err, "there was no polkit authentication agent to ask for it"))
+                g_error("uid 1's check did not reach polkitd: %s", err);
+
+        g_assert_cmpuint(waiting_checks(&w), >=, 1);
+        g_assert_cmpuint(waiting_checks(&w), <=, 8);
+        for (guint i = 0; i < w.callers->len; i++) {
+                BtfProc *caller = g_ptr_array_index(w.callers, i);
+
+                if (!btf_proc_has_exited(caller))
+                        continue;
+                refused += strstr(btf_proc_get_stderr(caller), "waiting for a password") != NULL;
+        }
+        g_assert_cmpuint(refused, ==, exited_callers(&w));
+
+        g_ptr_array_unref(w.callers);
+        btf_proc_kill(w.polkitd, SIGTERM);
+        btf_proc_free(w.polkitd);
+}
+
 static void system_setup(Fixture *f, gconstpointer data) {
         system_prepare(f);
 }
@@ -446,5 +540,6 @@ int main(int argc, char *argv[]) {
         ADD("sleep-spoofed", test_sleep_spoofed);
         ADD("unlock-without-agent", test_unlock_without_agent);
         ADD("unlock-asks-on-terminal", test_unlock_asks_on_terminal);
+        ADD("polkit-waiting-bounded", test_polkit_waiting_bounded);
         return g_test_run();
 }

@@ -6,8 +6,17 @@
 # checks it against every command's --help.
 # shellcheck shell=bash
 
+# The user names that start with the word typed ($1), quoted for the command
+# line. Not through compgen -W, which expands "$(...)" in its words: names
+# from LDAP or AD may hold $, ( and ), and none may run in the shell that
+# pressed <Tab> (often root's), nor once the line is run.
 _biogatectl_users() {
-        getent passwd 2>/dev/null | cut -d: -f1
+        local name
+
+        while IFS= read -r name; do
+                [[ -n $name && $name == "$1"* ]] || continue
+                printf '%q\n' "$name"
+        done < <(getent passwd 2>/dev/null | cut -d: -f1)
 }
 
 _biogatectl() {
@@ -49,7 +58,7 @@ _biogatectl() {
                         mapfile -t COMPREPLY < <(compgen -W "$fingers" -- "$cur")
                         return 0 ;;
                 --user|-u)
-                        mapfile -t COMPREPLY < <(compgen -W "$(_biogatectl_users)" -- "$cur")
+                        mapfile -t COMPREPLY < <(_biogatectl_users "$cur")
                         return 0 ;;
                 --kind)
                         mapfile -t COMPREPLY < <(compgen -W 'order withdrawal cash_conversion loan_issuance transfer' \
@@ -95,7 +104,7 @@ _biogatectl() {
                         if [[ $cur == -* ]]; then
                                 opts='--json --help'
                         elif [ ${#words[@]} -lt 2 ]; then
-                                mapfile -t COMPREPLY < <(compgen -W "$(_biogatectl_users)" -- "$cur")
+                                mapfile -t COMPREPLY < <(_biogatectl_users "$cur")
                                 return 0
                         fi ;;
                 token)

@@ -73,9 +73,12 @@ check_install_purge() {
 # with it.
 install_purge_inside() {
         local vdev_send=$1 root=$2 work vdev debs=() names=() name
-        biogate_pkg_overlay "$root"
-        mount -t tmpfs -o mode=1777 tmpfs /tmp
-        mount -t tmpfs -o mode=0755 tmpfs /run
+        # Called in a list (|| below): errexit is off here, and a failed
+        # mount must stop the test before dpkg touches the host's files.
+        biogate_pkg_overlay "$root" || { echo "the overlays on /usr, /etc and /var are not in place" >&2; return 1; }
+        mount -t tmpfs -o mode=1777 tmpfs /tmp || return 1
+        mount -t tmpfs -o mode=0755 tmpfs /run || return 1
+        biogate_pkg_check_mounts tmpfs /tmp /run || return 1
         mkdir -p /run/dbus /run/lock
         work=$(mktemp -d /tmp/biogate-package.XXXXXX)
         vdev=$work/vdev.sock

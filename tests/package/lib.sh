@@ -11,6 +11,7 @@
 #                                    layers), and the host's files at ROOT/lower/*
 #   biogate_pkg_leftovers ROOT       what the uppers hold beyond dpkg's own records
 #                                    and files identical to the host's
+#   biogate_pkg_check_mounts TYPE DIR... fails unless each DIR is a TYPE mount
 
 # The packages and their order of dependency (dpkg sorts one run itself).
 BIOGATE_PKG_NAMES=(libbiogate-1-1 gir1.2-biogate-1 libbiogate-dev biogate libpam-biogate biogate-agent
@@ -41,16 +42,32 @@ biogate_pkg_debs() {
         done
 }
 
+# Fails (returns 1) unless every overlay is in place, whatever the caller's
+# errexit: a caller that goes on would install into the host's own files.
 biogate_pkg_overlay() {
         local root=$1 dir
-        mount -t tmpfs -o mode=0700 tmpfs "$root"
+        mount -t tmpfs -o mode=0700 tmpfs "$root" || return 1
         for dir in usr etc var; do
-                mkdir -p "$root/$dir/upper" "$root/$dir/work" "$root/lower/$dir"
+                mkdir -p "$root/$dir/upper" "$root/$dir/work" "$root/lower/$dir" || return 1
                 # The host's tree as it is, to compare the uppers with.
-                mount --bind "/$dir" "$root/lower/$dir"
-                mount -o remount,bind,ro "$root/lower/$dir"
+                mount --bind "/$dir" "$root/lower/$dir" || return 1
+                mount -o remount,bind,ro "$root/lower/$dir" || return 1
                 mount -t overlay overlay \
-                        -o "lowerdir=/$dir,upperdir=$root/$dir/upper,workdir=$root/$dir/work" "/$dir"
+                        -o "lowerdir=/$dir,upperdir=$root/$dir/upper,workdir=$root/$dir/work" "/$dir" || return 1
+        done
+        biogate_pkg_check_mounts overlay /usr /etc /var
+}
+
+# Fails, naming it, unless each DIR is a mount point of file system TYPE.
+#   biogate_pkg_check_mounts TYPE DIR...
+biogate_pkg_check_mounts() {
+        local type=$1 dir
+        shift
+        for dir in "$@"; do
+                if [ "$(findmnt -n -o FSTYPE --mountpoint "$dir" | tail -n 1)" != "$type" ]; then
+                        echo "$dir is not a mount point of type $type: refusing to go on" >&2
+                        return 1
+                fi
         done
 }
 
