@@ -28,7 +28,9 @@ static int manager_call(Ctl *ctl, const char *method, GVariant *args) {
         reply = g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
                                             BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, args,
                                             G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-                                            -1, NULL, &error);
+                                            /* A person may take longer than GDBus's 25 s to type
+                                             * the password into the agent we started. */
+                                            ctl->agent_pid > 0 ? G_MAXINT : -1, NULL, &error);
         if (!reply)
                 return ctl_report_error(ctl->json, error);
         return -1;
