@@ -401,9 +401,13 @@ static void test_unshown_not_approved(AgentFixture *a, gconstpointer data) {
 
         op = start_authorize(f->conn, withdrawal(), &error);
         g_assert_no_error(error);
-        g_assert_true(btf_vdev_wait_socket(f->vdev, T, &error));
-        g_assert_no_error(error);
-        touch(f, "alice");
+        /* The finger is offered while the operation waits for the stopped
+         * agent. The sensor may be closed by then (the enrolment's device
+         * closes behind it, and this operation asks for no touch), so a
+         * refused connection is one way of the touch not counting. */
+        if (!btf_vdev_sendf(f->vdev, &error, "SCAN %s", "alice"))
+                g_test_message("the touch did not reach a sensor: %s", error->message);
+        g_clear_error(&error);
         result = wait_finished(op, NULL);
         g_assert_cmpstr(result, ==, "cancelled");
         g_assert_cmpuint(btf_op_count_progress(op, "finger-needed"), ==, 0);
