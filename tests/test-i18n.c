@@ -32,6 +32,8 @@ typedef struct {
         const char *enroll_stage;       /* after touch @N@ */
         const char *enrolled_prefix;    /* biogatectl's result line, up to the notice version */
         const char *help;               /* in biogatectl --help */
+        const char *help_commands;      /* ...its list of commands, built before the options are parsed */
+        const char *my_data_finger;     /* biogatectl my-data's line for the enrolled finger, up to the time */
         const char *unknown_command;    /* biogatectl's usage error for "biogatectl nope" */
         const char *invalid_finger;     /* the start of --json's message for --finger x */
         const char *pam_prompt;         /* pam_biogate.so's prompt naming the finger */
@@ -46,6 +48,8 @@ static const Language russian = {
         .enrolled_prefix = "Зарегистрирован указательный палец правой руки для root; согласие на уведомление версии ",
         .help = "Использование: biogatectl [--json] [--no-ask-password] [--help] [--version] COMMAND [OPTIONS]\n\n"
                 "Регистрация, проверка, просмотр и удаление отпечатков пальцев через biogated.\n",
+        .help_commands = "Команды:\n  status    Показать, доступен ли biogated, версию его API и ваши пальцы\n",
+        .my_data_finger = "  указательный палец правой руки — зарегистрирован: ",
         .unknown_command = "biogatectl: Неизвестная команда «nope»\nПопробуйте «biogatectl --help».\n",
         .invalid_finger = "\"message\":\"Неверное название пальца «x»; используйте одно из: left-thumb, ",
         .pam_prompt = "info: Приложите указательный палец правой руки к сканеру отпечатков\n",
@@ -60,6 +64,8 @@ static const Language kazakh = {
         .enrolled_prefix = "Тіркелді: оң қолдың сұқ саусағы (root үшін); хабарламаның ",
         .help = "Қолданылуы: biogatectl [--json] [--no-ask-password] [--help] [--version] COMMAND [OPTIONS]\n\n"
                 "biogated арқылы саусақ іздерін тіркеу, тексеру, тізімін көру және жою.\n",
+        .help_commands = "Командалар:\n  status    biogated қолжетімді ме, оның API нұсқасын және саусақтарыңызды көрсету\n",
+        .my_data_finger = "  оң қолдың сұқ саусағы — тіркелді: ",
         .unknown_command = "biogatectl: Белгісіз команда: «nope»\n«biogatectl --help» командасын орындап көріңіз.\n",
         .invalid_finger = "\"message\":\"Саусақ атауы жарамсыз: «x»; мыналардың бірін қолданыңыз: left-thumb, ",
         .pam_prompt = "info: Саусақ ізі сканеріне қойыңыз: оң қолдың сұқ саусағы\n",
@@ -199,6 +205,7 @@ static void test_language(Fixture *f, const Language *l) {
         g_assert_no_error(error);
         assert_exit(proc, 0);
         g_assert_nonnull(strstr(btf_proc_get_stdout(proc), l->help));
+        g_assert_nonnull(strstr(btf_proc_get_stdout(proc), l->help_commands));
         btf_proc_free(g_steal_pointer(&proc));
 
         /* Errors in words, but what scripts read stays: the exit status,
@@ -239,6 +246,14 @@ static void test_language(Fixture *f, const Language *l) {
         /* Nothing was left in English. */
         g_assert_null(strstr(btf_proc_get_stderr(proc), "Touch the sensor"));
         g_assert_null(strstr(btf_proc_get_stdout(proc), "Enrolled"));
+        btf_proc_free(g_steal_pointer(&proc));
+
+        /* What is held about the user: the finger's dates in words too. */
+        proc = btf_spawn_async((const char *[]) { BIOGATECTL_PATH, "my-data", NULL }, (const char *const *) env, &error);
+        g_assert_no_error(error);
+        assert_exit(proc, 0);
+        if (!strstr(btf_proc_get_stdout(proc), l->my_data_finger) || strstr(btf_proc_get_stdout(proc), "last used"))
+                g_error("no '%s' in: %s", l->my_data_finger, btf_proc_get_stdout(proc));
         btf_proc_free(g_steal_pointer(&proc));
 
         /* The PAM conversation: the prompt names the finger; a finger that

@@ -62,10 +62,11 @@ static void print_fingers(GVariant *data) {
                 g_autofree char *when = NULL, *used = NULL;
                 gint64 t;
 
-                when = enrolled && g_variant_lookup(enrolled, finger, "x", &t) ? format_time(t) : g_strdup("unknown");
-                used = last_used && g_variant_lookup(last_used, finger, "x", &t) ? format_day(t) : g_strdup("never");
-                printf("  %-20s enrolled %s, last used %s%s\n", name, when, used,
-                       strv_contains(unusable, finger) ? "; UNUSABLE (damaged): delete and enrol it again" : "");
+                when = enrolled && g_variant_lookup(enrolled, finger, "x", &t) ? format_time(t) : g_strdup(_("unknown"));
+                used = last_used && g_variant_lookup(last_used, finger, "x", &t) ? format_day(t) : g_strdup(_("never"));
+                /* TRANSLATORS: a finger, when it was enrolled and last matched, maybe "; UNUSABLE ...". */
+                printf(_("  %-20s enrolled %s, last used %s%s\n"), name, when, used,
+                       strv_contains(unusable, finger) ? _("; UNUSABLE (damaged): delete and enrol it again") : "");
         }
 }
 

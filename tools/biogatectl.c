@@ -59,7 +59,7 @@ static int print_version(bool json) {
         return CTL_EXIT_SUCCESS;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
         Ctl ctl = { .json = false };
         bool version = false;
         g_autofree char *epilogue = commands_help();
@@ -82,9 +82,6 @@ int main(int argc, char **argv) {
         const char *name;
         int next, r;
 
-        setlocale(LC_ALL, "");
-        biogate_i18n_init();
-
         r = ctl_parse_command_line(&cl, argc, argv, &next);
         if (r >= 0)
                 return r;
@@ -106,4 +103,11 @@ int main(int argc, char **argv) {
         }
 
         return ctl_usage_error(NULL, _("Unknown command '%s'"), name);
+}
+
+int main(int argc, char **argv) {
+        /* Before run(): its help text is translated as it is declared. */
+        setlocale(LC_ALL, "");
+        biogate_i18n_init();
+        return run(argc, argv);
 }
