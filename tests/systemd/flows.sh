@@ -267,12 +267,13 @@ ns systemctl show biogated.service -p ProtectSystem -p ProtectHome -p PrivateTmp
         -p DevicePolicy -p SystemCallFilter | cut -c1-160 | tee "$tmp/show"
 grep -qx ProtectSystem=strict "$tmp/show" || fail "ProtectSystem is not strict"
 grep -qx NoNewPrivileges=yes "$tmp/show" || fail "NoNewPrivileges is off"
-grep -qx CapabilityBoundingSet= "$tmp/show" || fail "the bounding set is not empty"
+grep -qx CapabilityBoundingSet=cap_sys_ptrace "$tmp/show" || fail "the bounding set is not CAP_SYS_PTRACE alone"
 grep -qx ProcSubset=pid "$tmp/show" || fail "ProcSubset is not pid"
 status=$(ns cat "/proc/$pid/status")
 grep -qP '^NoNewPrivs:\t1$' <<<"$status" || fail "the daemon runs without no_new_privs"
-grep -qP '^CapBnd:\t0+$' <<<"$status" || fail "the daemon's bounding set is not empty"
-grep -qP '^CapEff:\t0+$' <<<"$status" || fail "the daemon has effective capabilities"
+# CAP_SYS_PTRACE (bit 19) alone, for the agent check's /proc reads.
+grep -qP '^CapBnd:\t0+80000$' <<<"$status" || fail "the daemon's bounding set is not CAP_SYS_PTRACE alone"
+grep -qP '^CapEff:\t0+80000$' <<<"$status" || fail "the daemon's effective capabilities are not CAP_SYS_PTRACE alone"
 grep -qP '^Seccomp:\t2$' <<<"$status" || fail "the daemon runs without a seccomp filter"
 # Its mount namespace is its own: /usr read-only, /var/lib/biogate writable.
 ns nsenter -t "$pid" -m -- sh -c 'touch /usr/biogate-probe 2>/dev/null' && fail "/usr is writable in the sandbox"
@@ -373,6 +374,16 @@ rc=0; nosession alice biogatectl approve --kind withdrawal --amount 25000.00 --c
         >"$tmp/nosession" 2>&1 || rc=$?
 [ "$rc" = 3 ] || { cat "$tmp/nosession"; fail "alice approved outside any session (rc $rc)"; }
 cat "$tmp/nosession"
+# ---- the approval agent's check of the caller's executable ----
+step "the agent check reads alice's /proc/PID/exe under the unit's capabilities (CAP_SYS_PTRACE only)"
+# A registration from a program that is not the agent: refused for what the
+# check read ("its executable ... is not the approval agent"), not because
+# the capability-less daemon could not read another user's /proc/PID/exe.
+rc=0; out=$(session alice busctl --system call org.biogate1 /org/biogate1 org.biogate1.AgentManager \
+        RegisterAgent o /org/example/Agent 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "busctl was accepted as the approval agent"
+echo "$out"
+echo "$out" | grep -q "is not the approval agent" || fail "the agent check could not read alice's process: $out"
 # ---- systemctl reload: the policy ----
 step "systemctl reload biogated re-reads the step-up policy"
 # A small USD withdrawal needs no touch under the vendor policy...
