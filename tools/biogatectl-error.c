@@ -175,8 +175,11 @@ CtlExit ctl_report_error_name_for(bool json, const char *name, const char *messa
                 locked = true;
                 message = text = lockout_text(message, user, &retry_after_ms);
         } else if (needs_agent(name, message))
+                /* The daemon's sentence, in the user's language like the advice after it. */
                 message = text = g_strdup_printf(
-                        "%s. %s", message,
+                        "%s. %s",
+                        _("Authentication is required for this action, and there was no polkit authentication agent "
+                          "to ask for it"),
                         _("Run biogatectl on a terminal, where it asks for the password (through pkttyagent), in a "
                           "desktop session with a polkit agent, or as root"));
 
