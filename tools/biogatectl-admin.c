@@ -16,21 +16,13 @@
 #include "biogatectl-error.h"
 #include "biogatectl-output.h"
 
-/* Connects (on a terminal with an agent to ask for the password) and makes
- * the call: -1 when it succeeded, else the exit status of the error it
- * reported. */
+/* Makes the call: -1 when it succeeded, else the exit status of the error
+ * it reported. */
 static int manager_call(Ctl *ctl, const char *method, GVariant *args) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GVariant) reply = ctl_call_administrative(ctl, BIOGATE_MANAGER_INTERFACE, method, args,
+                                                            G_VARIANT_TYPE_UNIT, &error);
 
-        if (!ctl_connect_interactive(ctl, &error))
-                return ctl_report_error(ctl->json, error);
-        reply = g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
-                                            BIOGATE_OBJECT_PATH, BIOGATE_MANAGER_INTERFACE, method, args,
-                                            G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-                                            /* A person may take longer than GDBus's 25 s to type
-                                             * the password into the agent we started. */
-                                            ctl->agent_pid > 0 ? G_MAXINT : -1, NULL, &error);
         if (!reply)
                 return ctl_report_error(ctl->json, error);
         return -1;

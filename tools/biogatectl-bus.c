@@ -36,6 +36,21 @@ bool ctl_connect_for_user(Ctl *ctl, const char *user, GError **error) {
         return ctl_connect(ctl, error);
 }
 
+GVariant *ctl_call_administrative(Ctl *ctl, const char *interface, const char *method, GVariant *args,
+                                  const GVariantType *reply_type, GError **error) {
+        if (!ctl_connect_interactive(ctl, error)) {
+                if (args)
+                        g_variant_unref(g_variant_ref_sink(args));
+                return NULL;
+        }
+        return g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
+                                           BIOGATE_OBJECT_PATH, interface, method, args, reply_type,
+                                           G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+                                           /* A person may take longer than that to type the
+                                            * password into the agent we started. */
+                                           ctl->agent_pid > 0 ? G_MAXINT : -1, NULL, error);
+}
+
 const char *ctl_user_display_name(const char *user) {
         /* Display only: the daemon decides who "" is from our credentials. */
         if (user && *user)

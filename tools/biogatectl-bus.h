@@ -29,6 +29,14 @@ bool ctl_connect_interactive(Ctl *ctl, GError **error);
  * (one's own need no password). */
 bool ctl_connect_for_user(Ctl *ctl, const char *user, GError **error);
 
+/* A method for administrators' tools (Unlock, Reload, RotateSigningKey),
+ * kept out of libbiogate's API: called on its client's connection after
+ * ctl_connect_interactive(), with interactive authorization allowed, and
+ * without GDBus's 25 s limit while an agent we started asks for the
+ * password. NULL with @error set when it failed. */
+GVariant *ctl_call_administrative(Ctl *ctl, const char *interface, const char *method, GVariant *args,
+                                  const GVariantType *reply_type, GError **error);
+
 /* biogatectl-polkit.c: starts "pkttyagent --notify-fd N [--fallback]" when
  * stdin is a terminal and we are not root, and waits until it has
  * registered (or failed to). In a logind session --fallback: an agent the

@@ -73,14 +73,8 @@ static int keys_rotate(Ctl *ctl, int argc, char **argv) {
         r = ctl_parse_command_line(&cl, argc, argv, NULL);
         if (r >= 0)
                 return r;
-        if (!ctl_connect_interactive(ctl, &error))
-                return ctl_report_error(ctl->json, error);
-        /* Through the connection of libbiogate's client: the method is for
-         * administrators' tools, not part of the library's API. */
-        reply = g_dbus_connection_call_sync(biogate_client_get_connection(ctl->client), BIOGATE_BUS_NAME,
-                                            BIOGATE_OBJECT_PATH, BIOGATE_STEPUP_INTERFACE, "RotateSigningKey", NULL,
-                                            G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-                                            -1, NULL, &error);
+        reply = ctl_call_administrative(ctl, BIOGATE_STEPUP_INTERFACE, "RotateSigningKey", NULL,
+                                        G_VARIANT_TYPE("(s)"), &error);
         if (!reply)
                 return ctl_report_error(ctl->json, error);
         g_variant_get(reply, "(&s)", &kid);
